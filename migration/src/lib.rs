@@ -1,0 +1,15 @@
+//! Schema migrations, one file per change. The service runs pending ones at startup
+//! (`otpgram migrate` runs them alone).
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261121_000001_create_users;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261121_000001_create_users::Migration)]
+    }
+}

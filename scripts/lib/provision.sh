@@ -1,0 +1,142 @@
+# Sourced by scripts/run and scripts/test: brings up what otpgram needs on this machine.
+# Everything installed comes from the OS packages; everything started keeps its data under
+# data/ in the project (or a temporary folder for tests).
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+apt_updated=0
+install_packages() {
+  if ! command -v apt-get >/dev/null 2>&1; then
+    log "cannot install $* automatically (no apt-get): install it and try again"
+    return 1
+  fi
+  if [ "$apt_updated" = 0 ]; then
+    as_root apt-get update -qq >/dev/null
+    apt_updated=1
+  fi
+  log "installing $* from the OS packages"
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "$@" >/dev/null
+}
+
+# A TCP port nobody listens on.
+free_port() {
+  local port
+  for _ in $(seq 1 50); do
+    port=$(( (RANDOM % 30000) + 20000 ))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      echo "$port"
+      return 0
+    fi
+  done
+  return 1
+}
+
+# host and port of a redis:// URL (user, password and database are ignored here).
+redis_host_port() {
+  local rest=${1#*://}
+  rest=${rest##*@}
+  rest=${rest%%/*}
+  local host=${rest%:*} port=${rest##*:}
+  [ "$port" = "$rest" ] && port=6379
+  echo "$host $port"
+}
+
+redis_answers() {
+  local host=$1 port=$2 reply
+  # The braces keep the 2>/dev/null to this line (a bare `exec 2>…` would silence the script).
+  { exec 3<>"/dev/tcp/$host/$port"; } 2>/dev/null || return 1
+  printf 'PING\r\n' >&3
+  read -r -t 2 reply <&3 || reply=
+  exec 3>&- 3<&-
+  case "$reply" in +PONG*|-NOAUTH*) return 0 ;; *) return 1 ;; esac
+}
+
+# Makes REDIS_URL answer: starts a local redis-server when it does not (installing it first if
+# needed). $1 = "persistent" keeps data under data/redis; anything else runs it in memory.
+# Sets STARTED_REDIS_PID when it started one.
+ensure_redis() {
+  export REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379}
+  local host port
+  read -r host port <<<"$(redis_host_port "$REDIS_URL")"
+  if redis_answers "$host" "$port"; then
+    log "Redis answers at $host:$port"
+    return 0
+  fi
+  case "$host" in
+    127.0.0.1|localhost|::1|"[::1]") ;;
+    *) log "REDIS_URL ($host:$port) does not answer and is not local: start it, or unset REDIS_URL"; return 1 ;;
+  esac
+  command -v redis-server >/dev/null 2>&1 || install_packages redis-server
+  local dir="$root/data/redis"
+  mkdir -p "$dir"
+  local persistence=(--save "" --appendonly no)
+  [ "${1:-}" = persistent ] && persistence=(--save "60 1" --appendonly yes)
+  log "starting redis-server on 127.0.0.1:$port (data in $dir)"
+  redis-server --port "$port" --bind 127.0.0.1 --dir "$dir" --daemonize yes \
+    --pidfile "$dir/redis-$port.pid" --logfile "$dir/redis-$port.log" "${persistence[@]}"
+  for _ in $(seq 1 100); do
+    if redis_answers 127.0.0.1 "$port"; then
+      STARTED_REDIS_PID=$(cat "$dir/redis-$port.pid" 2>/dev/null || true)
+      return 0
+    fi
+    sleep 0.1
+  done
+  log "redis-server did not start; see $dir/redis-$port.log"
+  return 1
+}
+
+pg_bindir() {
+  local found
+  found=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+  if [ -n "$found" ] && [ -x "$found/initdb" ]; then echo "$found"; return 0; fi
+  if command -v initdb >/dev/null 2>&1; then dirname "$(readlink -f "$(command -v initdb)")"; return 0; fi
+  return 1
+}
+
+# Starts a throwaway PostgreSQL server (unless OTPGRAM_TEST_POSTGRES_URL is already set) and
+# exports OTPGRAM_TEST_POSTGRES_URL. Sets STARTED_PG_DIR when it started one.
+ensure_test_postgres() {
+  if [ -n "${OTPGRAM_TEST_POSTGRES_URL:-}" ]; then
+    log "using PostgreSQL at OTPGRAM_TEST_POSTGRES_URL"
+    return 0
+  fi
+  local bin
+  bin=$(pg_bindir) || { install_packages postgresql; bin=$(pg_bindir); } || { log "no PostgreSQL server binaries"; return 1; }
+  local dir port
+  dir=$(mktemp -d /tmp/otpgram-pg.XXXXXX)
+  port=$(free_port)
+  local run=()
+  if [ "$(id -u)" = 0 ]; then
+    # PostgreSQL refuses to run as root: use its own system user.
+    id postgres >/dev/null 2>&1 || as_root useradd --system --no-create-home postgres
+    chown postgres "$dir"
+    run=(runuser -u postgres --)
+  fi
+  "${run[@]}" "$bin/initdb" -D "$dir/data" -U postgres -A trust --no-sync >"$dir/initdb.log" 2>&1 \
+    || { cat "$dir/initdb.log"; return 1; }
+  log "starting a throwaway PostgreSQL on 127.0.0.1:$port"
+  "${run[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start \
+    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400" \
+    >/dev/null || { cat "$dir/server.log"; return 1; }
+  STARTED_PG_DIR=$dir
+  STARTED_PG_BIN=$bin
+  export OTPGRAM_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$port/postgres"
+}
+
+stop_started_services() {
+  if [ -n "${STARTED_PG_DIR:-}" ]; then
+    local run=()
+    [ "$(id -u)" = 0 ] && run=(runuser -u postgres --)
+    "${run[@]}" "$STARTED_PG_BIN/pg_ctl" -D "$STARTED_PG_DIR/data" -m immediate stop >/dev/null 2>&1 || true
+    rm -rf "$STARTED_PG_DIR"
+  fi
+  if [ -n "${STARTED_REDIS_PID:-}" ]; then
+    kill "$STARTED_REDIS_PID" 2>/dev/null || true
+  fi
+}

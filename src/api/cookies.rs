@@ -1,0 +1,63 @@
+//! Session cookies: HttpOnly, SameSite=Lax, Secure per configuration; the refresh cookie is only
+//! sent to the auth endpoints.
+
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use cookie::time::Duration;
+
+use crate::session::TokenPair;
+
+pub const ACCESS_COOKIE: &str = "access_token";
+pub const REFRESH_COOKIE: &str = "refresh_token";
+pub const REFRESH_PATH: &str = "/api/v1/auth";
+
+fn build(
+    name: &'static str,
+    value: String,
+    path: &'static str,
+    secure: bool,
+    max_age: Duration,
+) -> Cookie<'static> {
+    Cookie::build((name, value))
+        .path(path)
+        .http_only(true)
+        .secure(secure)
+        .same_site(SameSite::Lax)
+        .max_age(max_age)
+        .build()
+}
+
+/// Sets both cookies for a new or rotated pair.
+pub fn with_tokens(jar: CookieJar, tokens: &TokenPair, secure: bool) -> CookieJar {
+    jar.add(build(
+        ACCESS_COOKIE,
+        tokens.access_token.clone(),
+        "/",
+        secure,
+        Duration::seconds(tokens.access_ttl.as_secs() as i64),
+    ))
+    .add(build(
+        REFRESH_COOKIE,
+        tokens.refresh_token.clone(),
+        REFRESH_PATH,
+        secure,
+        Duration::seconds(tokens.refresh_ttl.as_secs() as i64),
+    ))
+}
+
+/// Expires both cookies.
+pub fn cleared(jar: CookieJar, secure: bool) -> CookieJar {
+    jar.add(build(
+        ACCESS_COOKIE,
+        String::new(),
+        "/",
+        secure,
+        Duration::ZERO,
+    ))
+    .add(build(
+        REFRESH_COOKIE,
+        String::new(),
+        REFRESH_PATH,
+        secure,
+        Duration::ZERO,
+    ))
+}

@@ -1,0 +1,125 @@
+//! HTTP errors: every failure becomes `{"error": "snake_case_code", "message": "..."}` with the
+//! right status. Unexpected errors are logged once, with their cause chain, and shown opaquely.
+
+use std::time::Duration;
+
+use axum::{
+    Json,
+    extract::rejection::JsonRejection,
+    http::{HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use serde_json::json;
+
+use crate::error::Error;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error(transparent)]
+    Core(#[from] Error),
+    /// The body is not JSON of the expected shape; the message says what is wrong.
+    #[error("{message}")]
+    InvalidRequest { status: StatusCode, message: String },
+    #[error("the request body is larger than 16 KiB")]
+    PayloadTooLarge,
+    #[error("no such endpoint")]
+    NotFound,
+    #[error("this endpoint does not accept that method")]
+    MethodNotAllowed,
+    #[error("the request took too long")]
+    Timeout,
+    #[error("too many requests from this address, slow down")]
+    TooManyRequests { retry_after: Duration },
+}
+
+impl ApiError {
+    fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            ApiError::Core(err) => match err {
+                Error::InvalidPhone => (StatusCode::BAD_REQUEST, "invalid_phone"),
+                Error::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+                Error::InvalidCode => (StatusCode::BAD_REQUEST, "invalid_code"),
+                Error::TooManyAttempts { .. } => {
+                    (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts")
+                }
+                Error::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
+                Error::TokenReused => (StatusCode::UNAUTHORIZED, "token_reused"),
+                Error::Unavailable { .. } => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+                Error::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+            },
+            ApiError::InvalidRequest { status, .. } => (*status, "invalid_request"),
+            ApiError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
+            ApiError::Timeout => (StatusCode::SERVICE_UNAVAILABLE, "timeout"),
+            ApiError::TooManyRequests { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+        }
+    }
+
+    fn retry_after(&self) -> Option<Duration> {
+        match self {
+            ApiError::Core(Error::RateLimited { retry_after }) => Some(*retry_after),
+            ApiError::Core(Error::TooManyAttempts { retry_after }) => *retry_after,
+            ApiError::TooManyRequests { retry_after } => Some(*retry_after),
+            _ => None,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_and_code();
+        let message = match &self {
+            ApiError::Core(Error::Internal(err)) => {
+                tracing::error!(error = ?err, "internal error");
+                "something went wrong on our side".to_string()
+            }
+            ApiError::Core(Error::Unavailable { dependency, source }) => {
+                tracing::warn!(dependency, error = %source, "dependency unavailable");
+                format!("{dependency} is unavailable, try again shortly")
+            }
+            other => other.to_string(),
+        };
+        let mut response =
+            (status, Json(json!({ "error": code, "message": message }))).into_response();
+        if let Some(retry_after) = self.retry_after() {
+            // Round up: "retry after 0 seconds" would invite an immediate retry that fails.
+            let secs = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+            if let Ok(value) = HeaderValue::from_str(&secs.max(1).to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+        }
+        response
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(rejection: JsonRejection) -> Self {
+        match rejection.status() {
+            StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
+            status => ApiError::InvalidRequest {
+                status,
+                message: rejection.body_text(),
+            },
+        }
+    }
+}
+
+/// Parses an optional JSON body (absent or empty is `None`) with the same errors as [`super::Json`].
+pub fn parse_optional_json<T: serde::de::DeserializeOwned>(
+    body: &[u8],
+) -> Result<Option<T>, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    serde_json::from_slice(body)
+        .map(Some)
+        .map_err(|e| ApiError::InvalidRequest {
+            status: if e.is_data() {
+                StatusCode::UNPROCESSABLE_ENTITY
+            } else {
+                StatusCode::BAD_REQUEST
+            },
+            message: format!("invalid JSON body: {e}"),
+        })
+}

@@ -1,0 +1,101 @@
+//! Extractors: JSON bodies with our error format, the client's IP, and the session's user.
+
+use std::net::{IpAddr, SocketAddr};
+
+use axum::{
+    extract::{ConnectInfo, FromRequest, FromRequestParts},
+    http::{HeaderMap, Request, header, request::Parts},
+};
+use axum_extra::extract::CookieJar;
+use tower_governor::{GovernorError, key_extractor::KeyExtractor};
+
+use super::{cookies::ACCESS_COOKIE, error::ApiError};
+use crate::{error::Error, session, state::AppState};
+
+/// `axum::Json`, rejecting with our JSON error format.
+#[derive(FromRequest)]
+#[from_request(via(axum::Json), rejection(ApiError))]
+pub struct Json<T>(pub T);
+
+/// The client's address: the TCP peer, or behind a trusted proxy the address that proxy saw
+/// (the right-most `X-Forwarded-For` entry, which a client cannot forge).
+#[derive(Clone, Copy, Debug)]
+pub struct ClientIp {
+    pub trust_proxy_headers: bool,
+}
+
+impl ClientIp {
+    pub fn of<T>(&self, req: &Request<T>) -> Option<IpAddr> {
+        if self.trust_proxy_headers
+            && let Some(ip) = forwarded_for(req.headers())
+        {
+            return Some(ip);
+        }
+        req.extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| addr.ip())
+    }
+}
+
+fn forwarded_for(headers: &HeaderMap) -> Option<IpAddr> {
+    headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|s| s.trim().parse::<IpAddr>().ok())
+        .next_back()
+}
+
+impl KeyExtractor for ClientIp {
+    type Key = IpAddr;
+
+    fn extract<T>(&self, req: &Request<T>) -> Result<Self::Key, GovernorError> {
+        self.of(req).ok_or(GovernorError::UnableToExtractKey)
+    }
+}
+
+/// A bearer token from `Authorization`, or else from the named cookie.
+pub fn bearer_or_cookie(headers: &HeaderMap, cookie: &str) -> Option<String> {
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty());
+    bearer.or_else(|| {
+        CookieJar::from_headers(headers)
+            .get(cookie)
+            .map(|c| c.value().to_string())
+    })
+}
+
+/// The user behind a valid access token of an open session.
+pub struct AuthUser(pub session::Claims);
+
+impl FromRequestParts<AppState> for AuthUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = bearer_or_cookie(&parts.headers, ACCESS_COOKIE).ok_or(Error::Unauthorized)?;
+        Ok(AuthUser(session::authenticate(state, &token).await?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_proxy_appended_address_wins() {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-forwarded-for", "1.2.3.4, 10.0.0.7".parse().unwrap());
+        assert_eq!(forwarded_for(&headers), Some("10.0.0.7".parse().unwrap()));
+    }
+}

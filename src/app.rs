@@ -1,0 +1,114 @@
+//! Building and running the whole service: HTTP API, bot and background tasks in one process.
+//! `main` and the tests call the same [`App::build`].
+
+use std::{future::Future, net::SocketAddr, sync::Arc};
+
+use teloxide::Bot;
+use tokio::net::TcpListener;
+
+use crate::{
+    api, bot, config::Config, courier::Courier, crypto::CodeHasher, db, session::Tokens,
+    state::AppState, store::Store,
+};
+
+pub struct App {
+    listener: TcpListener,
+    state: AppState,
+    bot: Option<Bot>,
+}
+
+impl App {
+    /// Connects to Redis and the database, runs migrations, and binds the listener (port 0 picks
+    /// a free port).
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let store = Store::connect(&config).await?;
+        let db = db::connect(&config.database_url).await?;
+        let bot = config
+            .telegram_bot_token
+            .as_ref()
+            .map(|token| Bot::new(token.expose()).set_api_url(config.telegram_api_url.clone()));
+        let courier = match &bot {
+            Some(bot) => Courier::Telegram(bot.clone()),
+            None => {
+                tracing::warn!(
+                    "TELEGRAM_BOT_TOKEN is not set: the bot is off and login codes are written to \
+                     this log. Never run like this in production."
+                );
+                Courier::Log
+            }
+        };
+        let listener = TcpListener::bind(config.bind_addr).await?;
+        let state = AppState {
+            tokens: Tokens::new(&config),
+            hasher: CodeHasher::new(config.jwt_secret.expose().as_bytes()),
+            config: Arc::new(config),
+            store,
+            db,
+            courier,
+        };
+        Ok(Self {
+            listener,
+            state,
+            bot,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` resolves, then drains in-flight requests and stops the bot.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let App {
+            listener,
+            state,
+            bot,
+        } = self;
+        let bot_task = bot.map(|bot| bot::start(bot, state.clone()));
+        tracing::info!(addr = %listener.local_addr()?, "otpgram is listening");
+        let router = api::router(state.clone());
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await?;
+        if let Some(bot_task) = bot_task {
+            bot_task.stop().await;
+        }
+        state.store.quit().await;
+        let _ = state.db.close_by_ref().await;
+        tracing::info!("otpgram stopped");
+        Ok(())
+    }
+}
+
+/// Resolves on ctrl-c or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut sig) => {
+                sig.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

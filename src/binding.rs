@@ -1,0 +1,44 @@
+//! Linking a phone to a Telegram account, after the bot has checked the contact is the sender's.
+
+use crate::{
+    domain::{Phone, TelegramId},
+    error::Result,
+    otp,
+    state::AppState,
+    texts,
+    users::{self, Linked, Profile},
+};
+
+/// Links `phone` to `telegram_id` in the database (the truth) and in Redis (the hot copy), tells
+/// an account that lost the phone, and delivers a code the site asked for while it was unlinked.
+#[tracing::instrument(skip_all, fields(phone = %phone, telegram_id))]
+pub async fn link_phone(
+    state: &AppState,
+    phone: &Phone,
+    telegram_id: TelegramId,
+    profile: Profile,
+) -> Result<Linked> {
+    let linked = users::link(&state.db, phone, telegram_id, profile).await?;
+    let previous = linked
+        .previous_phone
+        .as_deref()
+        .and_then(|p| Phone::from_telegram(p).ok());
+    state
+        .store
+        .bind(phone, telegram_id, previous.as_ref())
+        .await?;
+    if let Some(old_account) = linked.moved_from {
+        tracing::info!(old_account, "phone moved to another Telegram account");
+        let courier = state.courier.clone();
+        let notice = texts::moved_away(&phone.masked());
+        tokio::spawn(async move {
+            if let Err(err) = courier.send_text(old_account, notice).await {
+                tracing::warn!(error = %err, "could not tell the previous account");
+            }
+        });
+    }
+    if otp::deliver_pending(state, phone, telegram_id).await? {
+        tracing::info!("delivered the code requested before linking");
+    }
+    Ok(linked)
+}

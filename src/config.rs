@@ -1,0 +1,479 @@
+//! Typed configuration, read from the environment in one place.
+//!
+//! `Config::from_env()` is what `main` calls; `Config::from_vars()` takes the same variables as a
+//! list, so tests go through exactly the same parsing and validation without touching the
+//! process environment. A wrong or missing value is reported with the variable's name.
+
+use std::{collections::HashMap, fmt, net::SocketAddr, time::Duration};
+
+use serde::Deserialize;
+use url::Url;
+
+/// A value that must never reach a log: `Debug` prints a placeholder.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AppEnv {
+    Development,
+    Production,
+}
+
+/// Everything the service needs to start, validated.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub bind_addr: SocketAddr,
+    pub app_env: AppEnv,
+    pub redis_url: String,
+    pub redis_key_prefix: String,
+    pub database_url: String,
+    /// `None` turns the bot off (development only): codes are then written to the log.
+    pub telegram_bot_token: Option<Secret>,
+    pub telegram_api_url: Url,
+    /// How long one `getUpdates` long poll waits for news.
+    pub telegram_poll_timeout: Duration,
+    pub jwt_secret: Secret,
+    pub jwt_access_ttl: Duration,
+    pub jwt_refresh_ttl: Duration,
+    /// How long a rotated-out refresh token is still accepted (two tabs refreshing at once).
+    pub refresh_reuse_grace: Duration,
+    pub otp: OtpPolicy,
+    /// Requests per minute per client IP on `/api/v1/otp/*`; `0` turns the limit off.
+    pub rate_limit_per_ip_per_minute: u32,
+    pub trust_proxy_headers: bool,
+    /// Digits only, e.g. `998`.
+    pub default_country_code: Option<String>,
+    pub cors_allowed_origins: Vec<String>,
+    pub site_login_url: Option<String>,
+    pub cookie_secure: bool,
+    /// How long a phone ↔ Telegram binding stays hot in Redis after its last use.
+    pub binding_ttl: Duration,
+    pub request_timeout: Duration,
+}
+
+/// How codes are issued, guessed and limited.
+#[derive(Clone, Debug)]
+pub struct OtpPolicy {
+    pub ttl: Duration,
+    pub length: u32,
+    pub max_attempts: u32,
+    pub resend_cooldown: Duration,
+    pub max_sends_per_hour: u32,
+    pub max_failures_per_hour: u32,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {0}")]
+pub struct ConfigError(String);
+
+fn invalid(var: &str, why: impl fmt::Display) -> ConfigError {
+    ConfigError(format!("{var} {why}"))
+}
+
+/// The variables as read, before validation. Field names are the variables, lower-cased.
+#[derive(Deserialize)]
+struct Raw {
+    bind_addr: Option<String>,
+    port: Option<u16>,
+    app_env: Option<AppEnv>,
+    redis_url: Option<String>,
+    #[serde(default = "default_prefix")]
+    redis_key_prefix: String,
+    database_url: Option<String>,
+    telegram_bot_token: Option<String>,
+    telegram_api_url: Option<String>,
+    #[serde(default = "default_poll_timeout")]
+    telegram_poll_timeout_seconds: u64,
+    jwt_secret: Option<String>,
+    #[serde(default = "default_access_ttl")]
+    jwt_access_ttl_seconds: u64,
+    #[serde(default = "default_refresh_ttl")]
+    jwt_refresh_ttl_seconds: u64,
+    #[serde(default = "default_reuse_grace")]
+    jwt_refresh_reuse_grace_seconds: u64,
+    #[serde(default = "default_otp_ttl")]
+    otp_ttl_seconds: u64,
+    #[serde(default = "default_otp_length")]
+    otp_length: u32,
+    #[serde(default = "default_max_attempts")]
+    otp_max_attempts: u32,
+    #[serde(default = "default_cooldown")]
+    otp_resend_cooldown_seconds: u64,
+    #[serde(default = "default_sends_per_hour")]
+    otp_max_sends_per_hour: u32,
+    #[serde(default = "default_failures_per_hour")]
+    otp_max_failures_per_hour: u32,
+    #[serde(default = "default_ip_limit")]
+    rate_limit_per_ip_per_minute: u32,
+    #[serde(default)]
+    trust_proxy_headers: bool,
+    default_country_code: Option<String>,
+    cors_allowed_origins: Option<String>,
+    site_login_url: Option<String>,
+    #[serde(default = "yes")]
+    cookie_secure: bool,
+    #[serde(default = "default_binding_ttl")]
+    binding_ttl_seconds: u64,
+    #[serde(default = "default_request_timeout")]
+    request_timeout_seconds: u64,
+}
+
+fn default_prefix() -> String {
+    "otpgram:".into()
+}
+fn default_poll_timeout() -> u64 {
+    10
+}
+fn default_access_ttl() -> u64 {
+    3600
+}
+fn default_refresh_ttl() -> u64 {
+    604_800
+}
+fn default_reuse_grace() -> u64 {
+    10
+}
+fn default_otp_ttl() -> u64 {
+    600
+}
+fn default_otp_length() -> u32 {
+    6
+}
+fn default_max_attempts() -> u32 {
+    5
+}
+fn default_cooldown() -> u64 {
+    60
+}
+fn default_sends_per_hour() -> u32 {
+    5
+}
+fn default_failures_per_hour() -> u32 {
+    10
+}
+fn default_ip_limit() -> u32 {
+    60
+}
+fn yes() -> bool {
+    true
+}
+fn default_binding_ttl() -> u64 {
+    30 * 24 * 3600
+}
+fn default_request_timeout() -> u64 {
+    10
+}
+
+pub const DEFAULT_TELEGRAM_API_URL: &str = "https://api.telegram.org";
+const DEFAULT_DATABASE_URL: &str = "sqlite://otpgram.sqlite?mode=rwc";
+const DEFAULT_REDIS_URL: &str = "redis://127.0.0.1:6379";
+
+impl Config {
+    /// Reads `.env` (if present) and the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        // A missing .env is normal; a malformed one is not silently half-read.
+        match dotenvy::dotenv() {
+            Ok(_) => {}
+            Err(e) if e.not_found() => {}
+            Err(e) => return Err(ConfigError(format!(".env: {e}"))),
+        }
+        Self::from_source(None)
+    }
+
+    /// Builds a configuration from these variables only (the process environment is ignored).
+    pub fn from_vars<K: Into<String>, V: Into<String>>(
+        vars: impl IntoIterator<Item = (K, V)>,
+    ) -> Result<Self, ConfigError> {
+        let map = vars
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect::<HashMap<String, String>>();
+        Self::from_source(Some(map))
+    }
+
+    fn from_source(source: Option<HashMap<String, String>>) -> Result<Self, ConfigError> {
+        let env = config::Environment::default()
+            .try_parsing(false)
+            .ignore_empty(true)
+            .source(source.map(|m| m.into_iter().collect()));
+        let raw: Raw = config::Config::builder()
+            .add_source(env)
+            .build()
+            .and_then(|c| c.try_deserialize())
+            .map_err(describe)?;
+        raw.validate()
+    }
+
+    pub fn is_production(&self) -> bool {
+        self.app_env == AppEnv::Production
+    }
+}
+
+/// Turns config-rs's message into one that names the environment variable.
+fn describe(err: config::ConfigError) -> ConfigError {
+    match err {
+        config::ConfigError::Type {
+            key: Some(key),
+            unexpected,
+            expected,
+            ..
+        } => invalid(
+            &key.to_uppercase(),
+            format!("has an invalid value ({unexpected}): expected {expected}"),
+        ),
+        other => ConfigError(
+            other
+                .to_string()
+                .replace("missing field", "missing variable"),
+        ),
+    }
+}
+
+fn seconds(var: &str, value: u64, min: u64) -> Result<Duration, ConfigError> {
+    if value < min {
+        return Err(invalid(var, format!("must be at least {min}")));
+    }
+    Ok(Duration::from_secs(value))
+}
+
+impl Raw {
+    fn validate(self) -> Result<Config, ConfigError> {
+        let app_env = self.app_env.unwrap_or(AppEnv::Development);
+        let bind_addr = match (self.bind_addr, self.port) {
+            (Some(addr), _) => addr
+                .parse()
+                .map_err(|_| invalid("BIND_ADDR", "must be host:port, e.g. 0.0.0.0:8080"))?,
+            (None, Some(port)) => SocketAddr::from(([0, 0, 0, 0], port)),
+            (None, None) => SocketAddr::from(([0, 0, 0, 0], 8080)),
+        };
+
+        let telegram_bot_token = self.telegram_bot_token.map(Secret::new);
+        if telegram_bot_token.is_none() && app_env == AppEnv::Production {
+            return Err(invalid(
+                "TELEGRAM_BOT_TOKEN",
+                "is required when APP_ENV=production",
+            ));
+        }
+        let telegram_api_url = self
+            .telegram_api_url
+            .as_deref()
+            .unwrap_or(DEFAULT_TELEGRAM_API_URL)
+            .parse::<Url>()
+            .map_err(|e| invalid("TELEGRAM_API_URL", format!("is not a URL: {e}")))?;
+
+        let jwt_secret = match self.jwt_secret {
+            Some(s) if s.len() >= 32 => Secret::new(s),
+            Some(_) => return Err(invalid("JWT_SECRET", "must be at least 32 bytes")),
+            None if app_env == AppEnv::Production => {
+                return Err(invalid("JWT_SECRET", "is required when APP_ENV=production"));
+            }
+            // Development without a secret: a random one, so sessions end with the process.
+            None => Secret::new(crate::crypto::random_token(48)),
+        };
+
+        if !(4..=8).contains(&self.otp_length) {
+            return Err(invalid("OTP_LENGTH", "must be between 4 and 8"));
+        }
+        if self.otp_max_attempts == 0 {
+            return Err(invalid("OTP_MAX_ATTEMPTS", "must be at least 1"));
+        }
+        if self.otp_max_sends_per_hour == 0 {
+            return Err(invalid("OTP_MAX_SENDS_PER_HOUR", "must be at least 1"));
+        }
+        if self.otp_max_failures_per_hour == 0 {
+            return Err(invalid("OTP_MAX_FAILURES_PER_HOUR", "must be at least 1"));
+        }
+        let otp = OtpPolicy {
+            ttl: seconds("OTP_TTL_SECONDS", self.otp_ttl_seconds, 1)?,
+            length: self.otp_length,
+            max_attempts: self.otp_max_attempts,
+            resend_cooldown: seconds(
+                "OTP_RESEND_COOLDOWN_SECONDS",
+                self.otp_resend_cooldown_seconds,
+                0,
+            )?,
+            max_sends_per_hour: self.otp_max_sends_per_hour,
+            max_failures_per_hour: self.otp_max_failures_per_hour,
+        };
+
+        let default_country_code = match self.default_country_code {
+            Some(cc) => {
+                let cc = cc.trim().trim_start_matches('+').to_string();
+                if cc.is_empty() || cc.len() > 3 || !cc.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(invalid(
+                        "DEFAULT_COUNTRY_CODE",
+                        "must be 1 to 3 digits, e.g. 998",
+                    ));
+                }
+                Some(cc)
+            }
+            None => None,
+        };
+
+        let cors_allowed_origins = self
+            .cors_allowed_origins
+            .unwrap_or_default()
+            .split(',')
+            .map(|s| s.trim().trim_end_matches('/').to_string())
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>();
+        for origin in &cors_allowed_origins {
+            if origin == "*" {
+                return Err(invalid(
+                    "CORS_ALLOWED_ORIGINS",
+                    "cannot be * (cookies need explicit origins)",
+                ));
+            }
+            origin.parse::<Url>().map_err(|_| {
+                invalid(
+                    "CORS_ALLOWED_ORIGINS",
+                    format!("has a bad origin {origin:?}"),
+                )
+            })?;
+        }
+
+        let redis_url = self.redis_url.unwrap_or_else(|| DEFAULT_REDIS_URL.into());
+        if !redis_url.starts_with("redis") {
+            return Err(invalid(
+                "REDIS_URL",
+                "must start with redis://, rediss:// or redis-cluster://",
+            ));
+        }
+        let database_url = self
+            .database_url
+            .unwrap_or_else(|| DEFAULT_DATABASE_URL.into());
+        if !(database_url.starts_with("sqlite:") || database_url.starts_with("postgres")) {
+            return Err(invalid(
+                "DATABASE_URL",
+                "must be a sqlite:// or postgres:// URL",
+            ));
+        }
+
+        Ok(Config {
+            bind_addr,
+            app_env,
+            redis_url,
+            redis_key_prefix: self.redis_key_prefix,
+            database_url,
+            telegram_bot_token,
+            telegram_api_url,
+            telegram_poll_timeout: seconds(
+                "TELEGRAM_POLL_TIMEOUT_SECONDS",
+                self.telegram_poll_timeout_seconds,
+                1,
+            )?,
+            jwt_secret,
+            jwt_access_ttl: seconds("JWT_ACCESS_TTL_SECONDS", self.jwt_access_ttl_seconds, 30)?,
+            jwt_refresh_ttl: seconds("JWT_REFRESH_TTL_SECONDS", self.jwt_refresh_ttl_seconds, 60)?,
+            refresh_reuse_grace: Duration::from_secs(self.jwt_refresh_reuse_grace_seconds),
+            otp,
+            rate_limit_per_ip_per_minute: self.rate_limit_per_ip_per_minute,
+            trust_proxy_headers: self.trust_proxy_headers,
+            default_country_code,
+            cors_allowed_origins,
+            site_login_url: self.site_login_url.filter(|s| !s.is_empty()),
+            cookie_secure: self.cookie_secure,
+            binding_ttl: seconds("BINDING_TTL_SECONDS", self.binding_ttl_seconds, 60)?,
+            request_timeout: seconds("REQUEST_TIMEOUT_SECONDS", self.request_timeout_seconds, 1)?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base() -> Vec<(&'static str, &'static str)> {
+        vec![("JWT_SECRET", "0123456789abcdef0123456789abcdef")]
+    }
+
+    #[test]
+    fn defaults_follow_the_documented_values() {
+        let c = Config::from_vars(base()).unwrap();
+        assert_eq!(c.bind_addr.port(), 8080);
+        assert_eq!(c.otp.ttl, Duration::from_secs(600));
+        assert_eq!(c.otp.length, 6);
+        assert_eq!(c.rate_limit_per_ip_per_minute, 60);
+        assert!(c.cookie_secure);
+        assert!(c.telegram_bot_token.is_none());
+    }
+
+    #[test]
+    fn port_is_used_when_bind_addr_is_absent() {
+        let mut vars = base();
+        vars.push(("PORT", "3000"));
+        assert_eq!(Config::from_vars(vars).unwrap().bind_addr.port(), 3000);
+    }
+
+    #[test]
+    fn a_bad_number_names_its_variable() {
+        let mut vars = base();
+        vars.push(("OTP_TTL_SECONDS", "ten"));
+        let err = Config::from_vars(vars).unwrap_err().to_string();
+        assert!(err.contains("OTP_TTL_SECONDS"), "{err}");
+    }
+
+    #[test]
+    fn a_short_jwt_secret_is_refused() {
+        let err = Config::from_vars([("JWT_SECRET", "short")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("JWT_SECRET"), "{err}");
+    }
+
+    #[test]
+    fn numeric_secrets_stay_strings() {
+        let secret = "12345678901234567890123456789012";
+        let c =
+            Config::from_vars([("JWT_SECRET", secret), ("DEFAULT_COUNTRY_CODE", "998")]).unwrap();
+        assert_eq!(c.jwt_secret.expose(), secret);
+        assert_eq!(c.default_country_code.as_deref(), Some("998"));
+    }
+
+    #[test]
+    fn production_requires_token_and_secret() {
+        let err = Config::from_vars([("APP_ENV", "production")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("TELEGRAM_BOT_TOKEN"), "{err}");
+        let err = Config::from_vars([("APP_ENV", "production"), ("TELEGRAM_BOT_TOKEN", "1:x")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("JWT_SECRET"), "{err}");
+    }
+
+    #[test]
+    fn otp_length_is_bounded() {
+        let mut vars = base();
+        vars.push(("OTP_LENGTH", "3"));
+        assert!(
+            Config::from_vars(vars)
+                .unwrap_err()
+                .to_string()
+                .contains("OTP_LENGTH")
+        );
+    }
+
+    #[test]
+    fn secrets_do_not_print() {
+        let c = Config::from_vars(base()).unwrap();
+        assert!(!format!("{c:?}").contains("0123456789abcdef"));
+    }
+}

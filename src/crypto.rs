@@ -1,0 +1,92 @@
+//! Small cryptographic helpers: OS randomness, keyed code hashes, constant-time comparison.
+
+use hmac::{Hmac, Mac};
+use rand::{TryRngCore, rngs::OsRng};
+use sha2::Sha256;
+use subtle::ConstantTimeEq;
+
+use crate::domain::Phone;
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// `len` random characters from `[A-Za-z0-9]`, drawn from the OS CSPRNG.
+pub fn random_token(len: usize) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut rng = OsRng.unwrap_err();
+    (0..len)
+        .map(|_| ALPHABET[rand::Rng::random_range(&mut rng, 0..ALPHABET.len())] as char)
+        .collect()
+}
+
+/// A numeric code of `digits` digits from the OS CSPRNG, uniformly distributed.
+pub fn random_code(digits: u32) -> String {
+    let mut rng = OsRng.unwrap_err();
+    let n = rand::Rng::random_range(&mut rng, 0..10u32.pow(digits));
+    format!("{n:0width$}", width = digits as usize)
+}
+
+/// Compares two secrets without leaking where they differ.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.ct_eq(b).into()
+}
+
+/// Hashes login codes with a server-side key, so Redis never holds a code that could be used.
+/// The phone is part of the message, so equal codes of different phones hash differently.
+#[derive(Clone)]
+pub struct CodeHasher {
+    key: Vec<u8>,
+}
+
+impl CodeHasher {
+    /// Derives the code key from the service secret with a fixed label, so the JWT signing key
+    /// and the code key are never the same bytes.
+    pub fn new(secret: &[u8]) -> Self {
+        let mut mac = HmacSha256::new_from_slice(secret).expect("HMAC takes any key length");
+        mac.update(b"otpgram code hash v1");
+        Self {
+            key: mac.finalize().into_bytes().to_vec(),
+        }
+    }
+
+    /// Lower-case hex of HMAC-SHA256(key, phone ":" code).
+    pub fn hash(&self, phone: &Phone, code: &str) -> String {
+        let mut mac = HmacSha256::new_from_slice(&self.key).expect("HMAC takes any key length");
+        mac.update(phone.as_str().as_bytes());
+        mac.update(b":");
+        mac.update(code.as_bytes());
+        hex::encode(mac.finalize().into_bytes())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_have_the_requested_length_and_only_digits() {
+        for digits in 4..=8 {
+            let code = random_code(digits);
+            assert_eq!(code.len(), digits as usize);
+            assert!(code.bytes().all(|b| b.is_ascii_digit()));
+        }
+    }
+
+    #[test]
+    fn code_hashes_depend_on_phone_code_and_key() {
+        let a = CodeHasher::new(b"first secret");
+        let b = CodeHasher::new(b"second secret");
+        let p1 = Phone::parse("+998901234567", None).unwrap();
+        let p2 = Phone::parse("+998901234568", None).unwrap();
+        assert_eq!(a.hash(&p1, "123456"), a.hash(&p1, "123456"));
+        assert_ne!(a.hash(&p1, "123456"), a.hash(&p1, "123457"));
+        assert_ne!(a.hash(&p1, "123456"), a.hash(&p2, "123456"));
+        assert_ne!(a.hash(&p1, "123456"), b.hash(&p1, "123456"));
+        assert!(!a.hash(&p1, "123456").contains("123456"));
+    }
+
+    #[test]
+    fn tokens_are_random() {
+        assert_ne!(random_token(32), random_token(32));
+        assert_eq!(random_token(32).len(), 32);
+    }
+}

@@ -1,0 +1,8 @@
+//! Values that are known good once parsed: everything past the edge works with these types.
+
+mod phone;
+
+pub use phone::{InvalidPhone, Phone};
+
+/// A Telegram user id (also the id of their private chat with the bot).
+pub type TelegramId = i64;

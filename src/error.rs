@@ -1,0 +1,70 @@
+//! The core's error type: what can go wrong in a login, independent of HTTP or Telegram.
+//! `api::error` maps each variant to a status code and a stable JSON code.
+
+use std::time::Duration;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("that is not a valid phone number")]
+    InvalidPhone,
+    /// A per-phone limit (cooldown, hourly cap, verification lock) was hit.
+    #[error("too many requests for this phone number, try again later")]
+    RateLimited { retry_after: Duration },
+    /// Wrong, expired and already-used codes look the same to the caller.
+    #[error("the code is wrong, expired or already used")]
+    InvalidCode,
+    /// The code was burned by wrong guesses, or the phone's verification is locked.
+    #[error("too many wrong codes; request a new code")]
+    TooManyAttempts { retry_after: Option<Duration> },
+    #[error("authentication required")]
+    Unauthorized,
+    /// A rotated-out refresh token came back: the whole session was revoked.
+    #[error("this refresh token was already used; the session has been revoked")]
+    TokenReused,
+    #[error("{dependency} is unavailable")]
+    Unavailable {
+        dependency: &'static str,
+        #[source]
+        source: anyhow::Error,
+    },
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<fred::error::Error> for Error {
+    fn from(err: fred::error::Error) -> Self {
+        Error::Unavailable {
+            dependency: "redis",
+            source: err.into(),
+        }
+    }
+}
+
+impl From<sea_orm::DbErr> for Error {
+    fn from(err: sea_orm::DbErr) -> Self {
+        use sea_orm::{DbErr, RuntimeErr};
+        let unreachable = match &err {
+            DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+            DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
+                matches!(
+                    e.as_ref(),
+                    sea_orm::sqlx::Error::Io(_)
+                        | sea_orm::sqlx::Error::PoolTimedOut
+                        | sea_orm::sqlx::Error::PoolClosed
+                        | sea_orm::sqlx::Error::Tls(_)
+                )
+            }
+            _ => false,
+        };
+        if unreachable {
+            Error::Unavailable {
+                dependency: "database",
+                source: err.into(),
+            }
+        } else {
+            Error::Internal(err.into())
+        }
+    }
+}

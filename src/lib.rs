@@ -1,0 +1,25 @@
+//! otpgram: log shop customers in with one-time codes delivered by Telegram.
+//!
+//! Two front doors (the HTTP [`api`] and the Telegram [`bot`]) over one core ([`otp`],
+//! [`binding`], [`session`]) and two stores ([`store`] for Redis, [`users`] for SQL).
+
+pub mod api;
+pub mod app;
+pub mod binding;
+pub mod bot;
+pub mod config;
+pub mod courier;
+pub mod crypto;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod otp;
+pub mod session;
+pub mod state;
+pub mod store;
+pub mod telemetry;
+pub mod texts;
+pub mod users;
+
+pub use app::App;
+pub use config::Config;

@@ -1,0 +1,120 @@
+//! Login codes: issue one for a phone, deliver it through the bot, check and consume it.
+
+use std::time::Duration;
+
+use crate::{
+    crypto,
+    domain::{Phone, TelegramId},
+    error::{Error, Result},
+    session::{self, TokenPair},
+    state::AppState,
+    store::{Check, Issue},
+    users::{self, UserRecord},
+};
+
+/// What the site is told after asking for a code (the same whether the phone is linked or not).
+#[derive(Debug)]
+pub struct CodeRequested {
+    pub expires_in: Duration,
+    pub resend_after: Duration,
+}
+
+/// A successful verification.
+#[derive(Debug)]
+pub struct Login {
+    pub user: UserRecord,
+    pub tokens: TokenPair,
+}
+
+/// Issues a new code for `phone` (replacing any older one) and has the bot send it. An unlinked
+/// phone gets the same answer; its request is remembered until it links.
+#[tracing::instrument(skip_all, fields(phone = %phone))]
+pub async fn request_code(state: &AppState, phone: &Phone) -> Result<CodeRequested> {
+    let policy = &state.config.otp;
+    let code = crypto::random_code(policy.length);
+    let hash = state.hasher.hash(phone, &code);
+    match state.store.issue_code(phone, &hash, policy).await? {
+        Issue::Issued(telegram_id) => dispatch(state, telegram_id, code),
+        Issue::Pending => {
+            // Redis may have lost the binding (restart, eviction): the database remembers it.
+            let linked = users::find_by_phone(&state.db, phone)
+                .await?
+                .and_then(|user| user.telegram_id);
+            if let Some(telegram_id) = linked {
+                state
+                    .store
+                    .store_code(phone, telegram_id, &hash, policy.ttl, false)
+                    .await?;
+                dispatch(state, telegram_id, code);
+            } else {
+                tracing::info!("code requested for a phone that is not linked yet");
+            }
+        }
+        Issue::Limited(retry_after) => return Err(Error::RateLimited { retry_after }),
+    }
+    Ok(CodeRequested {
+        expires_in: policy.ttl,
+        resend_after: policy.resend_cooldown,
+    })
+}
+
+/// Called when a phone links: if the site asked for a code while it was unlinked, send one now.
+pub async fn deliver_pending(
+    state: &AppState,
+    phone: &Phone,
+    telegram_id: TelegramId,
+) -> Result<bool> {
+    let policy = &state.config.otp;
+    let code = crypto::random_code(policy.length);
+    let hash = state.hasher.hash(phone, &code);
+    let stored = state
+        .store
+        .store_code(phone, telegram_id, &hash, policy.ttl, true)
+        .await?;
+    if stored {
+        dispatch(state, telegram_id, code);
+    }
+    Ok(stored)
+}
+
+/// Sends the code in the background: the site's answer must not wait for (or reveal) Telegram.
+fn dispatch(state: &AppState, telegram_id: TelegramId, code: String) {
+    let courier = state.courier.clone();
+    let ttl = state.config.otp.ttl;
+    let site = state.config.site_login_url.clone();
+    tokio::spawn(async move {
+        if let Err(err) = courier
+            .send_code(telegram_id, &code, ttl, site.as_deref())
+            .await
+        {
+            tracing::warn!(telegram_id, error = %err, "could not deliver a login code");
+        }
+    });
+}
+
+/// Checks `code` for `phone`; on success the code is gone, the user is verified and a session
+/// starts.
+#[tracing::instrument(skip_all, fields(phone = %phone))]
+pub async fn verify_code(state: &AppState, phone: &Phone, code: &str) -> Result<Login> {
+    let policy = &state.config.otp;
+    let well_formed =
+        code.len() == policy.length as usize && code.bytes().all(|b| b.is_ascii_digit());
+    if !well_formed {
+        return Err(Error::InvalidCode);
+    }
+    let hash = state.hasher.hash(phone, code);
+    match state.store.verify_code(phone, &hash, policy).await? {
+        Check::Valid => {}
+        Check::Invalid => return Err(Error::InvalidCode),
+        Check::TooManyAttempts(retry_after) => {
+            return Err(Error::TooManyAttempts {
+                retry_after: Some(retry_after),
+            });
+        }
+    }
+    let telegram_id = state.store.binding(phone).await.ok().flatten();
+    let user = users::record_login(&state.db, phone, telegram_id).await?;
+    let tokens = session::start(state, user.id).await?;
+    tracing::info!(user_id = %user.id, "login verified");
+    Ok(Login { user, tokens })
+}

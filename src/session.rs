@@ -1,0 +1,184 @@
+//! Sessions: a pair of HS256 JWTs (short-lived access, long-lived refresh) over a session record
+//! in Redis. Refresh tokens rotate; a rotated-out token presented again after a short grace
+//! period revokes the whole session. Access tokens are checked against the session record, so
+//! logout and revocation take effect at once.
+
+use std::time::Duration;
+
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::{
+    config::Config,
+    crypto::random_token,
+    error::{Error, Result},
+    state::AppState,
+    store::Rotation,
+};
+
+const ISSUER: &str = "otpgram";
+const AUDIENCE: &str = "otpgram";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenKind {
+    Access,
+    Refresh,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Claims {
+    /// The user id.
+    pub sub: Uuid,
+    /// The session id.
+    pub sid: String,
+    /// This token's id (refresh tokens are tracked by it).
+    pub jti: String,
+    pub typ: TokenKind,
+    pub iat: i64,
+    pub exp: i64,
+    pub iss: String,
+    pub aud: String,
+}
+
+/// A freshly issued pair.
+#[derive(Debug)]
+pub struct TokenPair {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub access_ttl: Duration,
+    pub refresh_ttl: Duration,
+}
+
+/// Signing and checking keys with the algorithm pinned to HS256.
+#[derive(Clone)]
+pub struct Tokens {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+    access_ttl: Duration,
+    refresh_ttl: Duration,
+}
+
+impl Tokens {
+    pub fn new(config: &Config) -> Self {
+        let secret = config.jwt_secret.expose().as_bytes();
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_issuer(&[ISSUER]);
+        validation.set_audience(&[AUDIENCE]);
+        validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
+        validation.leeway = 5;
+        Self {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            validation,
+            access_ttl: config.jwt_access_ttl,
+            refresh_ttl: config.jwt_refresh_ttl,
+        }
+    }
+
+    fn sign(
+        &self,
+        user_id: Uuid,
+        session_id: &str,
+        token_id: &str,
+        typ: TokenKind,
+    ) -> Result<String> {
+        let now = chrono::Utc::now().timestamp();
+        let ttl = match typ {
+            TokenKind::Access => self.access_ttl,
+            TokenKind::Refresh => self.refresh_ttl,
+        };
+        let claims = Claims {
+            sub: user_id,
+            sid: session_id.to_string(),
+            jti: token_id.to_string(),
+            typ,
+            iat: now,
+            exp: now + ttl.as_secs() as i64,
+            iss: ISSUER.into(),
+            aud: AUDIENCE.into(),
+        };
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .map_err(|e| Error::Internal(e.into()))
+    }
+
+    fn pair(&self, user_id: Uuid, session_id: &str, refresh_id: &str) -> Result<TokenPair> {
+        Ok(TokenPair {
+            access_token: self.sign(user_id, session_id, &random_token(16), TokenKind::Access)?,
+            refresh_token: self.sign(user_id, session_id, refresh_id, TokenKind::Refresh)?,
+            access_ttl: self.access_ttl,
+            refresh_ttl: self.refresh_ttl,
+        })
+    }
+
+    /// Checks signature, algorithm, issuer, audience, expiry and kind.
+    pub fn decode(&self, token: &str, kind: TokenKind) -> Result<Claims> {
+        let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .map_err(|_| Error::Unauthorized)?
+            .claims;
+        if claims.typ != kind {
+            return Err(Error::Unauthorized);
+        }
+        Ok(claims)
+    }
+}
+
+/// Opens a new session for `user_id`.
+#[tracing::instrument(skip_all)]
+pub async fn start(state: &AppState, user_id: Uuid) -> Result<TokenPair> {
+    let session_id = random_token(22);
+    let refresh_id = random_token(22);
+    let pair = state.tokens.pair(user_id, &session_id, &refresh_id)?;
+    state
+        .store
+        .start_session(
+            &session_id,
+            &user_id.to_string(),
+            &refresh_id,
+            pair.refresh_ttl,
+        )
+        .await?;
+    Ok(pair)
+}
+
+/// Trades a refresh token for a new pair.
+#[tracing::instrument(skip_all)]
+pub async fn refresh(state: &AppState, refresh_token: &str) -> Result<(Uuid, TokenPair)> {
+    let claims = state.tokens.decode(refresh_token, TokenKind::Refresh)?;
+    let next_id = random_token(22);
+    let pair = state.tokens.pair(claims.sub, &claims.sid, &next_id)?;
+    match state
+        .store
+        .rotate_session(
+            &claims.sid,
+            &claims.jti,
+            &next_id,
+            state.config.refresh_reuse_grace,
+            pair.refresh_ttl,
+        )
+        .await?
+    {
+        Rotation::Rotated => Ok((claims.sub, pair)),
+        Rotation::Reused => {
+            tracing::warn!(user_id = %claims.sub, "refresh token reused; session revoked");
+            Err(Error::TokenReused)
+        }
+        Rotation::Revoked => Err(Error::Unauthorized),
+    }
+}
+
+/// Checks an access token and that its session is still open.
+pub async fn authenticate(state: &AppState, access_token: &str) -> Result<Claims> {
+    let claims = state.tokens.decode(access_token, TokenKind::Access)?;
+    if !state.store.session_exists(&claims.sid).await? {
+        return Err(Error::Unauthorized);
+    }
+    Ok(claims)
+}
+
+/// Ends a session: both of its tokens stop working at once.
+pub async fn revoke(state: &AppState, session_id: &str) -> Result<()> {
+    state.store.end_session(session_id).await
+}

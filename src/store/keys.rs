@@ -1,0 +1,80 @@
+//! The Redis key schema, in one place.
+//!
+//! All keys of one phone share the hash tag `{p:<phone>}`, so they live in one cluster slot and a
+//! script may touch them together; a session's keys share `{s:<id>}`.
+
+use crate::domain::Phone;
+
+#[derive(Clone, Debug)]
+pub struct Keys {
+    prefix: String,
+}
+
+impl Keys {
+    pub fn new(prefix: impl Into<String>) -> Self {
+        Self {
+            prefix: prefix.into(),
+        }
+    }
+
+    fn phone_key(&self, phone: &Phone, what: &str) -> String {
+        format!("{}{{p:{}}}:{what}", self.prefix, phone.as_str())
+    }
+
+    /// phone → telegram_id of the account it is linked to.
+    pub fn binding(&self, phone: &Phone) -> String {
+        self.phone_key(phone, "tg")
+    }
+
+    /// The current code: hash `h` (keyed hash, or `burned`) and wrong guesses `a`.
+    pub fn code(&self, phone: &Phone) -> String {
+        self.phone_key(phone, "otp")
+    }
+
+    /// Present while a new code may not be sent yet.
+    pub fn cooldown(&self, phone: &Phone) -> String {
+        self.phone_key(phone, "cooldown")
+    }
+
+    /// Codes sent this hour.
+    pub fn sends(&self, phone: &Phone) -> String {
+        self.phone_key(phone, "sends")
+    }
+
+    /// Wrong guesses this hour, across codes.
+    pub fn failures(&self, phone: &Phone) -> String {
+        self.phone_key(phone, "fails")
+    }
+
+    /// A code was requested before the phone was linked; delivered when it links.
+    pub fn pending(&self, phone: &Phone) -> String {
+        self.phone_key(phone, "pending")
+    }
+
+    /// A session's refresh-token state.
+    pub fn session(&self, session_id: &str) -> String {
+        format!("{}{{s:{session_id}}}", self.prefix)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_phones_keys_share_one_hash_tag() {
+        let keys = Keys::new("t:");
+        let phone = Phone::parse("+998901234567", None).unwrap();
+        for key in [
+            keys.binding(&phone),
+            keys.code(&phone),
+            keys.cooldown(&phone),
+            keys.sends(&phone),
+            keys.failures(&phone),
+            keys.pending(&phone),
+        ] {
+            assert!(key.starts_with("t:{p:+998901234567}:"), "{key}");
+        }
+        assert_eq!(keys.session("abc"), "t:{s:abc}");
+    }
+}

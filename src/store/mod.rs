@@ -1,0 +1,332 @@
+//! Redis: the hot, short-lived state (bindings, codes, limits, sessions).
+//!
+//! Each operation on a hot path is one atomic Lua script, so it costs one round trip and cannot
+//! interleave with a concurrent request for the same phone. Keys come from [`Keys`].
+
+mod keys;
+
+use std::time::Duration;
+
+use fred::{
+    prelude::{
+        Builder, ClientLike, Config as RedisConfig, Expiration, KeysInterface, Pool,
+        ReconnectPolicy, TcpConfig,
+    },
+    types::scripts::Script,
+};
+
+pub use keys::Keys;
+
+use crate::{
+    config::{Config, OtpPolicy},
+    domain::{Phone, TelegramId},
+    error::{Error, Result},
+};
+
+/// How long one Redis command may take before the request fails with `503 unavailable`.
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(2);
+
+#[derive(Clone)]
+pub struct Store {
+    pool: Pool,
+    keys: Keys,
+    binding_ttl: Duration,
+    scripts: std::sync::Arc<Scripts>,
+}
+
+struct Scripts {
+    issue_code: Script,
+    store_code: Script,
+    verify_code: Script,
+    start_session: Script,
+    rotate_session: Script,
+}
+
+/// What happened to a code request.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Issue {
+    /// A code was stored for a linked phone; send it to this account.
+    Issued(TelegramId),
+    /// Redis knows no binding; the request is remembered until the phone links.
+    Pending,
+    /// A per-phone limit: try again after this long.
+    Limited(Duration),
+}
+
+/// The result of checking a code.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Check {
+    Valid,
+    Invalid,
+    /// Burned by wrong guesses, or the phone is locked after too many failures.
+    TooManyAttempts(Duration),
+}
+
+/// The result of presenting a refresh token.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Rotation {
+    Rotated,
+    Revoked,
+    Reused,
+}
+
+fn secs(d: Duration) -> i64 {
+    d.as_secs() as i64
+}
+
+fn millis(ms: i64) -> Duration {
+    Duration::from_millis(ms.max(0) as u64)
+}
+
+impl Store {
+    /// Connects a small pool of multiplexed connections. Commands fail after two seconds when
+    /// Redis is away, and the pool reconnects by itself when it returns.
+    pub async fn connect(config: &Config) -> anyhow::Result<Self> {
+        let redis_config = RedisConfig::from_url(&config.redis_url)?;
+        let pool = Builder::from_config(redis_config)
+            .with_connection_config(|c| {
+                c.connection_timeout = COMMAND_TIMEOUT;
+                c.internal_command_timeout = COMMAND_TIMEOUT;
+                c.max_command_attempts = 1;
+                c.tcp = TcpConfig {
+                    nodelay: Some(true),
+                    ..Default::default()
+                };
+            })
+            .with_performance_config(|p| p.default_command_timeout = COMMAND_TIMEOUT)
+            .set_policy(ReconnectPolicy::new_exponential(0, 50, 2_000, 2))
+            .build_pool(4)?;
+        pool.init().await?;
+        let store = Self {
+            pool,
+            keys: Keys::new(config.redis_key_prefix.clone()),
+            binding_ttl: config.binding_ttl,
+            scripts: std::sync::Arc::new(Scripts {
+                issue_code: Script::from_lua(include_str!("issue_code.lua")),
+                store_code: Script::from_lua(include_str!("store_code.lua")),
+                verify_code: Script::from_lua(include_str!("verify_code.lua")),
+                start_session: Script::from_lua(include_str!("start_session.lua")),
+                rotate_session: Script::from_lua(include_str!("rotate_session.lua")),
+            }),
+        };
+        Ok(store)
+    }
+
+    pub fn keys(&self) -> &Keys {
+        &self.keys
+    }
+
+    /// Answers when Redis does.
+    pub async fn ping(&self) -> Result<()> {
+        self.pool.next().ping::<()>(None).await?;
+        Ok(())
+    }
+
+    pub async fn quit(&self) {
+        let _ = self.pool.quit().await;
+    }
+
+    /// Records or replaces a code for `phone` if the per-phone limits allow it.
+    pub async fn issue_code(
+        &self,
+        phone: &Phone,
+        code_hash: &str,
+        policy: &OtpPolicy,
+    ) -> Result<Issue> {
+        let k = &self.keys;
+        let (status, value): (String, String) = self
+            .scripts
+            .issue_code
+            .evalsha_with_reload(
+                self.pool.next(),
+                vec![
+                    k.binding(phone),
+                    k.code(phone),
+                    k.cooldown(phone),
+                    k.sends(phone),
+                    k.failures(phone),
+                    k.pending(phone),
+                ],
+                vec![
+                    code_hash.to_string(),
+                    secs(policy.ttl).to_string(),
+                    secs(policy.resend_cooldown).to_string(),
+                    policy.max_sends_per_hour.to_string(),
+                    policy.max_failures_per_hour.to_string(),
+                    secs(self.binding_ttl).to_string(),
+                ],
+            )
+            .await?;
+        match status.as_str() {
+            "ok" => value
+                .parse()
+                .map(Issue::Issued)
+                .map_err(|_| Error::Internal(anyhow::anyhow!("binding holds a non-numeric id"))),
+            "pending" => Ok(Issue::Pending),
+            _ => Ok(Issue::Limited(millis(value.parse().unwrap_or(1000)))),
+        }
+    }
+
+    /// Stores a code for a phone linked to `telegram_id` and warms the binding. With
+    /// `only_if_pending`, stores it only when a request was waiting for the phone to link.
+    pub async fn store_code(
+        &self,
+        phone: &Phone,
+        telegram_id: TelegramId,
+        code_hash: &str,
+        ttl: Duration,
+        only_if_pending: bool,
+    ) -> Result<bool> {
+        let k = &self.keys;
+        let stored: i64 = self
+            .scripts
+            .store_code
+            .evalsha_with_reload(
+                self.pool.next(),
+                vec![k.binding(phone), k.code(phone), k.pending(phone)],
+                vec![
+                    code_hash.to_string(),
+                    secs(ttl).to_string(),
+                    telegram_id.to_string(),
+                    secs(self.binding_ttl).to_string(),
+                    if only_if_pending {
+                        "if_pending"
+                    } else {
+                        "always"
+                    }
+                    .to_string(),
+                ],
+            )
+            .await?;
+        Ok(stored == 1)
+    }
+
+    /// Checks `code_hash` against the phone's current code and consumes it when it matches.
+    pub async fn verify_code(
+        &self,
+        phone: &Phone,
+        code_hash: &str,
+        policy: &OtpPolicy,
+    ) -> Result<Check> {
+        let k = &self.keys;
+        let (status, value): (String, i64) = self
+            .scripts
+            .verify_code
+            .evalsha_with_reload(
+                self.pool.next(),
+                vec![k.code(phone), k.failures(phone)],
+                vec![
+                    code_hash.to_string(),
+                    policy.max_attempts.to_string(),
+                    policy.max_failures_per_hour.to_string(),
+                ],
+            )
+            .await?;
+        Ok(match status.as_str() {
+            "ok" => Check::Valid,
+            "invalid" => Check::Invalid,
+            _ => Check::TooManyAttempts(millis(value)),
+        })
+    }
+
+    /// The Telegram account a phone is linked to, as Redis knows it.
+    pub async fn binding(&self, phone: &Phone) -> Result<Option<TelegramId>> {
+        Ok(self.pool.next().get(self.keys.binding(phone)).await?)
+    }
+
+    /// Links `phone` to `telegram_id` and unlinks the account's previous phone, if any.
+    pub async fn bind(
+        &self,
+        phone: &Phone,
+        telegram_id: TelegramId,
+        previous: Option<&Phone>,
+    ) -> Result<()> {
+        let client = self.pool.next();
+        client
+            .set::<(), _, _>(
+                self.keys.binding(phone),
+                telegram_id,
+                Some(Expiration::EX(secs(self.binding_ttl))),
+                None,
+                false,
+            )
+            .await?;
+        if let Some(previous) = previous {
+            client.del::<(), _>(self.keys.binding(previous)).await?;
+        }
+        Ok(())
+    }
+
+    /// Starts a session whose first refresh token has id `token_id`.
+    pub async fn start_session(
+        &self,
+        session_id: &str,
+        user_id: &str,
+        token_id: &str,
+        ttl: Duration,
+    ) -> Result<()> {
+        let _: i64 = self
+            .scripts
+            .start_session
+            .evalsha_with_reload(
+                self.pool.next(),
+                vec![self.keys.session(session_id)],
+                vec![
+                    user_id.to_string(),
+                    token_id.to_string(),
+                    secs(ttl).to_string(),
+                ],
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Replaces refresh token `presented` by `next`, detecting reuse.
+    pub async fn rotate_session(
+        &self,
+        session_id: &str,
+        presented: &str,
+        next: &str,
+        grace: Duration,
+        ttl: Duration,
+    ) -> Result<Rotation> {
+        let now_ms = chrono::Utc::now().timestamp_millis();
+        let status: String = self
+            .scripts
+            .rotate_session
+            .evalsha_with_reload(
+                self.pool.next(),
+                vec![self.keys.session(session_id)],
+                vec![
+                    presented.to_string(),
+                    next.to_string(),
+                    now_ms.to_string(),
+                    (grace.as_millis() as i64).to_string(),
+                    secs(ttl).to_string(),
+                ],
+            )
+            .await?;
+        Ok(match status.as_str() {
+            "ok" => Rotation::Rotated,
+            "reused" => Rotation::Reused,
+            _ => Rotation::Revoked,
+        })
+    }
+
+    pub async fn session_exists(&self, session_id: &str) -> Result<bool> {
+        Ok(self
+            .pool
+            .next()
+            .exists::<i64, _>(self.keys.session(session_id))
+            .await?
+            == 1)
+    }
+
+    pub async fn end_session(&self, session_id: &str) -> Result<()> {
+        self.pool
+            .next()
+            .del::<(), _>(self.keys.session(session_id))
+            .await?;
+        Ok(())
+    }
+}

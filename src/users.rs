@@ -1,0 +1,158 @@
+//! The durable user record (SQL): who owns which phone, and whether they ever logged in.
+
+use chrono::Utc;
+use entity::user::{self, ActiveModel, Column, Entity as User, Model};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    Set, TransactionTrait,
+    sea_query::{Expr, ExprTrait},
+};
+use uuid::Uuid;
+
+use crate::{
+    domain::{Phone, TelegramId},
+    error::Result,
+};
+
+/// The Telegram profile that came with a shared contact.
+#[derive(Clone, Debug, Default)]
+pub struct Profile {
+    pub first_name: Option<String>,
+    pub username: Option<String>,
+    pub language: Option<String>,
+}
+
+/// The result of linking a phone to a Telegram account.
+#[derive(Debug)]
+pub struct Linked {
+    pub user: Model,
+    /// Another Telegram account that had this phone until now.
+    pub moved_from: Option<TelegramId>,
+    /// The phone this Telegram account had before, now unlinked.
+    pub previous_phone: Option<String>,
+}
+
+pub async fn find_by_id(db: &DatabaseConnection, id: Uuid) -> Result<Option<Model>> {
+    Ok(User::find_by_id(id).one(db).await?)
+}
+
+pub async fn find_by_phone(db: &impl ConnectionTrait, phone: &Phone) -> Result<Option<Model>> {
+    Ok(User::find()
+        .filter(Column::Phone.eq(phone.as_str()))
+        .one(db)
+        .await?)
+}
+
+pub async fn find_by_telegram_id(
+    db: &impl ConnectionTrait,
+    telegram_id: TelegramId,
+) -> Result<Option<Model>> {
+    Ok(User::find()
+        .filter(Column::TelegramId.eq(telegram_id))
+        .one(db)
+        .await?)
+}
+
+/// Links `phone` to `telegram_id`, creating the user if the phone is new. A phone has one account
+/// and an account one phone: whatever either was linked to before is unlinked.
+pub async fn link(
+    db: &DatabaseConnection,
+    phone: &Phone,
+    telegram_id: TelegramId,
+    profile: Profile,
+) -> Result<Linked> {
+    let now = Utc::now();
+    let txn = db.begin().await?;
+    let by_phone = find_by_phone(&txn, phone).await?;
+    let by_account = find_by_telegram_id(&txn, telegram_id).await?;
+
+    let mut previous_phone = None;
+    if let Some(other) = by_account.filter(|u| Some(u.id) != by_phone.as_ref().map(|p| p.id)) {
+        previous_phone = Some(other.phone.clone());
+        let mut other: ActiveModel = other.into();
+        other.telegram_id = Set(None);
+        other.updated_at = Set(now);
+        other.update(&txn).await?;
+    }
+
+    let (user, moved_from) = match by_phone {
+        Some(existing) => {
+            let moved_from = existing.telegram_id.filter(|&id| id != telegram_id);
+            let mut user: ActiveModel = existing.into();
+            user.telegram_id = Set(Some(telegram_id));
+            user.first_name = Set(profile.first_name);
+            user.username = Set(profile.username);
+            if profile.language.is_some() {
+                user.language = Set(profile.language);
+            }
+            if moved_from.is_some() {
+                // The new owner has not proven anything yet.
+                user.is_verified = Set(false);
+            }
+            user.updated_at = Set(now);
+            (user.update(&txn).await?, moved_from)
+        }
+        None => {
+            let user = ActiveModel {
+                id: Set(Uuid::new_v4()),
+                telegram_id: Set(Some(telegram_id)),
+                phone: Set(phone.as_str().to_string()),
+                is_verified: Set(false),
+                language: Set(profile.language),
+                first_name: Set(profile.first_name),
+                username: Set(profile.username),
+                created_at: Set(now),
+                updated_at: Set(now),
+                verified_at: Set(None),
+                last_login_at: Set(None),
+            };
+            (user.insert(&txn).await?, None)
+        }
+    };
+    txn.commit().await?;
+    Ok(Linked {
+        user,
+        moved_from,
+        previous_phone,
+    })
+}
+
+/// Marks the phone's user verified and logged in now, creating the user if it is missing (the
+/// binding in Redis outlived the row, e.g. after a database restore).
+pub async fn record_login(
+    db: &DatabaseConnection,
+    phone: &Phone,
+    telegram_id: Option<TelegramId>,
+) -> Result<Model> {
+    let now = Utc::now();
+    let updated = User::update_many()
+        .col_expr(Column::IsVerified, Expr::value(true))
+        .col_expr(
+            Column::VerifiedAt,
+            Expr::col(Column::VerifiedAt).if_null(now),
+        )
+        .col_expr(Column::LastLoginAt, Expr::value(now))
+        .col_expr(Column::UpdatedAt, Expr::value(now))
+        .filter(Column::Phone.eq(phone.as_str()))
+        .exec_with_returning(db)
+        .await?;
+    if let Some(user) = updated.into_iter().next() {
+        return Ok(user);
+    }
+    let user = ActiveModel {
+        id: Set(Uuid::new_v4()),
+        telegram_id: Set(telegram_id),
+        phone: Set(phone.as_str().to_string()),
+        is_verified: Set(true),
+        language: Set(None),
+        first_name: Set(None),
+        username: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        verified_at: Set(Some(now)),
+        last_login_at: Set(Some(now)),
+    };
+    Ok(user.insert(db).await?)
+}
+
+pub use user::Model as UserRecord;

@@ -1,0 +1,200 @@
+//! Linking a phone in the bot.
+
+use entity::user;
+use reqwest::StatusCode;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+use crate::helpers::{code_in, eventually, spawn_app};
+
+const ANN: i64 = 1001;
+const BOB: i64 = 1002;
+
+async fn user_by_phone(app: &crate::helpers::TestApp, phone: &str) -> Option<user::Model> {
+    user::Entity::find()
+        .filter(user::Column::Phone.eq(phone))
+        .one(&app.state.db)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn start_offers_a_share_phone_button() {
+    let app = spawn_app().await;
+    app.telegram.send_text(ANN, "/start");
+    let reply = app
+        .telegram
+        .wait_for_message(ANN, "welcome", |t| t.contains("Welcome"))
+        .await;
+    let button = &reply.body["reply_markup"]["keyboard"][0][0];
+    assert_eq!(button["request_contact"], true, "{:#}", reply.body);
+    assert!(
+        button["text"]
+            .as_str()
+            .unwrap()
+            .contains("Share phone number")
+    );
+}
+
+#[tokio::test]
+async fn sharing_your_own_contact_links_the_phone() {
+    let app = spawn_app().await;
+    app.telegram.share_contact(ANN, Some(ANN), "998901234567");
+    let reply = app
+        .telegram
+        .wait_for_message(ANN, "linked", |t| t.contains("is linked"))
+        .await;
+    assert!(reply.text.contains("+99890*****67"), "{}", reply.text);
+    assert!(
+        reply.text.contains("https://shop.example/login"),
+        "{}",
+        reply.text
+    );
+    assert!(
+        !reply.text.contains("901234567"),
+        "the full phone must not be echoed"
+    );
+
+    let user = user_by_phone(&app, "+998901234567")
+        .await
+        .expect("a user row");
+    assert_eq!(user.telegram_id, Some(ANN));
+    assert!(!user.is_verified);
+    assert_eq!(user.first_name.as_deref(), Some("Ann"));
+    assert_eq!(user.language.as_deref(), Some("en"));
+}
+
+#[tokio::test]
+async fn someone_elses_contact_is_refused_and_binds_nothing() {
+    let app = spawn_app().await;
+    app.telegram.share_contact(ANN, Some(BOB), "998901234567");
+    app.telegram
+        .wait_for_message(ANN, "refusal", |t| t.contains("someone else's contact"))
+        .await;
+    // A contact without a user id (typed into the address book) is refused the same way.
+    app.telegram.share_contact(ANN, None, "998901234568");
+    eventually(10, "second refusal", || async {
+        (app.telegram
+            .messages_to(ANN)
+            .iter()
+            .filter(|m| m.text.contains("someone else's contact"))
+            .count()
+            == 2)
+            .then_some(())
+    })
+    .await;
+    assert!(user_by_phone(&app, "+998901234567").await.is_none());
+    assert!(user_by_phone(&app, "+998901234568").await.is_none());
+    assert!(
+        app.redis_dump().await.is_empty(),
+        "nothing may be bound in Redis"
+    );
+}
+
+#[tokio::test]
+async fn a_typed_phone_number_is_refused() {
+    let app = spawn_app().await;
+    app.telegram.send_text(ANN, "+998 90 123 45 67");
+    let reply = app
+        .telegram
+        .wait_for_message(ANN, "refusal", |t| t.contains("typed number"))
+        .await;
+    assert_eq!(
+        reply.body["reply_markup"]["keyboard"][0][0]["request_contact"],
+        true
+    );
+    assert!(user_by_phone(&app, "+998901234567").await.is_none());
+}
+
+#[tokio::test]
+async fn status_shows_the_masked_phone_and_verification() {
+    let app = spawn_app().await;
+    app.telegram.send_text(ANN, "/status");
+    app.telegram
+        .wait_for_message(ANN, "unlinked status", |t| t.contains("No phone is linked"))
+        .await;
+
+    let code = app.linked_code(ANN, "+998901234567").await;
+    app.telegram.send_text(ANN, "/status");
+    app.telegram
+        .wait_for_message(ANN, "status", |t| {
+            t.contains("+99890*****67") && t.contains("not yet")
+        })
+        .await;
+
+    assert_eq!(
+        app.verify("+998901234567", &code).await.status(),
+        StatusCode::OK
+    );
+    app.telegram.send_text(ANN, "/status");
+    app.telegram
+        .wait_for_message(ANN, "verified status", |t| t.contains("Verified: yes"))
+        .await;
+}
+
+#[tokio::test]
+async fn help_lists_the_commands() {
+    let app = spawn_app().await;
+    app.telegram.send_text(ANN, "/help");
+    app.telegram
+        .wait_for_message(ANN, "help", |t| {
+            t.contains("/status") && t.contains("/help") && t.contains("/start")
+        })
+        .await;
+}
+
+#[tokio::test]
+async fn a_phone_moved_to_another_account_is_unbound_there_and_that_account_is_told() {
+    let app = spawn_app().await;
+    app.link(ANN, "+998901234567").await;
+    app.link(BOB, "+998901234567").await;
+    app.telegram
+        .wait_for_message(ANN, "moved notice", |t| {
+            t.contains("linked to another Telegram account")
+        })
+        .await;
+
+    assert_eq!(
+        app.request_code("+998901234567").await.status(),
+        StatusCode::ACCEPTED
+    );
+    let code = app.nth_code_for(BOB, 1).await;
+    assert_eq!(code.len(), 6);
+    assert!(
+        app.telegram
+            .messages_to(ANN)
+            .iter()
+            .all(|m| code_in(&m.text).is_none()),
+        "the old account must not receive codes"
+    );
+    let user = user_by_phone(&app, "+998901234567").await.unwrap();
+    assert_eq!(user.telegram_id, Some(BOB));
+}
+
+#[tokio::test]
+async fn an_account_that_links_a_new_phone_loses_the_old_one() {
+    let app = spawn_app().await;
+    app.link(ANN, "+998901234567").await;
+    app.link(ANN, "+998901234568").await;
+    let old = user_by_phone(&app, "+998901234567").await.unwrap();
+    assert_eq!(old.telegram_id, None);
+    let new = user_by_phone(&app, "+998901234568").await.unwrap();
+    assert_eq!(new.telegram_id, Some(ANN));
+    // A code for the old phone reaches nobody (but the answer is the same); one for the new
+    // phone, asked for afterwards, arrives alone.
+    assert_eq!(
+        app.request_code("+998901234567").await.status(),
+        StatusCode::ACCEPTED
+    );
+    assert_eq!(
+        app.request_code("+998901234568").await.status(),
+        StatusCode::ACCEPTED
+    );
+    app.nth_code_for(ANN, 1).await;
+    let codes = app
+        .telegram
+        .messages_to(ANN)
+        .iter()
+        .filter(|m| code_in(&m.text).is_some())
+        .count();
+    assert_eq!(codes, 1);
+}

@@ -1,0 +1,176 @@
+//! Bad input gets a JSON error with a 4xx, never a 500.
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::helpers::spawn_app;
+
+async fn assert_json_error(response: reqwest::Response, status: StatusCode, code: &str) {
+    assert_eq!(response.status(), status);
+    let body: Value = response.json().await.expect("a JSON body");
+    assert_eq!(body["error"], code, "{body}");
+    assert!(
+        body["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn malformed_bodies_get_json_errors() {
+    let app = spawn_app().await;
+    let post = |path: &'static str, body: &'static str| {
+        app.http
+            .post(app.url(path))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    assert_json_error(
+        post("/api/v1/otp/request", "{\"phone\":").await.unwrap(),
+        StatusCode::BAD_REQUEST,
+        "invalid_request",
+    )
+    .await;
+    assert_json_error(
+        post("/api/v1/otp/request", "{}").await.unwrap(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_request",
+    )
+    .await;
+    assert_json_error(
+        post("/api/v1/otp/request", "{\"phone\": 12}")
+            .await
+            .unwrap(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_request",
+    )
+    .await;
+    assert_json_error(
+        post("/api/v1/otp/verify", "{\"phone\": \"+998901234567\"}")
+            .await
+            .unwrap(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_request",
+    )
+    .await;
+    assert_json_error(
+        post("/api/v1/auth/refresh", "[").await.unwrap(),
+        StatusCode::BAD_REQUEST,
+        "invalid_request",
+    )
+    .await;
+    let no_type = app
+        .http
+        .post(app.url("/api/v1/otp/request"))
+        .body("{\"phone\":\"1\"}")
+        .send()
+        .await
+        .unwrap();
+    assert_json_error(
+        no_type,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "invalid_request",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_missing_field_is_named() {
+    let app = spawn_app().await;
+    let response = app
+        .post_json(
+            "/api/v1/otp/verify",
+            serde_json::json!({"phone": "+998901234567"}),
+        )
+        .await;
+    let body: Value = response.json().await.unwrap();
+    assert!(body["message"].as_str().unwrap().contains("code"), "{body}");
+}
+
+#[tokio::test]
+async fn bodies_over_16_kib_are_refused() {
+    let app = spawn_app().await;
+    let big = format!("{{\"phone\": \"{}\"}}", "1".repeat(17 * 1024));
+    let response = app
+        .http
+        .post(app.url("/api/v1/otp/request"))
+        .header("content-type", "application/json")
+        .body(big)
+        .send()
+        .await
+        .unwrap();
+    assert_json_error(response, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").await;
+}
+
+#[tokio::test]
+async fn unknown_routes_and_wrong_methods_get_json_errors() {
+    let app = spawn_app().await;
+    let response = app
+        .http
+        .get(app.url("/api/v1/nothing-here"))
+        .send()
+        .await
+        .unwrap();
+    assert_json_error(response, StatusCode::NOT_FOUND, "not_found").await;
+    let response = app
+        .http
+        .get(app.url("/api/v1/otp/request"))
+        .send()
+        .await
+        .unwrap();
+    assert_json_error(
+        response,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn malformed_codes_are_invalid_codes() {
+    let app = spawn_app().await;
+    for code in ["", "12", "abcdef", "1234567", "12 456"] {
+        let response = app.verify("+998901234567", code).await;
+        assert_json_error(response, StatusCode::BAD_REQUEST, "invalid_code").await;
+    }
+}
+
+#[tokio::test]
+async fn health_answers() {
+    let app = spawn_app().await;
+    let response = app.http.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn cors_allows_configured_origins_with_credentials() {
+    let app =
+        crate::helpers::spawn_app_with(&[("CORS_ALLOWED_ORIGINS", "https://shop.example")]).await;
+    let preflight = app
+        .http
+        .request(reqwest::Method::OPTIONS, app.url("/api/v1/otp/request"))
+        .header("origin", "https://shop.example")
+        .header("access-control-request-method", "POST")
+        .header("access-control-request-headers", "content-type")
+        .send()
+        .await
+        .unwrap();
+    assert!(preflight.status().is_success());
+    assert_eq!(
+        preflight.headers()["access-control-allow-origin"],
+        "https://shop.example"
+    );
+    assert_eq!(
+        preflight.headers()["access-control-allow-credentials"],
+        "true"
+    );
+    let other = app
+        .http
+        .request(reqwest::Method::OPTIONS, app.url("/api/v1/otp/request"))
+        .header("origin", "https://evil.example")
+        .header("access-control-request-method", "POST")
+        .send()
+        .await
+        .unwrap();
+    assert!(other.headers().get("access-control-allow-origin").is_none());
+}

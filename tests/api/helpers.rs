@@ -1,0 +1,241 @@
+//! `spawn_app()`: a running otpgram on a random port with its own Redis key prefix, its own
+//! database (SQLite file, or a fresh PostgreSQL database when `OTPGRAM_TEST_POSTGRES_URL` is
+//! set) and its own fake Telegram.
+
+use std::time::{Duration, Instant};
+
+use fred::prelude::{ClientLike, KeysInterface};
+use otpgram::{App, Config, state::AppState};
+use reqwest::StatusCode;
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::{Value, json};
+
+use crate::telegram::FakeTelegram;
+
+pub const JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123";
+
+pub struct TestApp {
+    pub address: String,
+    pub telegram: FakeTelegram,
+    pub state: AppState,
+    pub http: reqwest::Client,
+    pub redis: fred::clients::Client,
+    pub prefix: String,
+    _sqlite_dir: Option<tempfile::TempDir>,
+}
+
+pub fn redis_url() -> String {
+    std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+/// A fresh database URL: a new PostgreSQL database, or a SQLite file in a temporary folder.
+async fn database_url() -> (String, Option<tempfile::TempDir>) {
+    if let Ok(server) = std::env::var("OTPGRAM_TEST_POSTGRES_URL") {
+        let name = format!("otpgram_test_{}", uuid::Uuid::new_v4().simple());
+        let admin = Database::connect(&server)
+            .await
+            .expect("PostgreSQL answers");
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE {name}"))
+            .await
+            .expect("create a test database");
+        let _ = admin.close().await;
+        let base = server.rsplit_once('/').map(|(b, _)| b).unwrap_or(&server);
+        return (format!("{base}/{name}"), None);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("otpgram.sqlite").display()
+    );
+    (url, Some(dir))
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(&[]).await
+}
+
+/// Starts an app; `overrides` replace or add configuration variables.
+pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
+    if std::env::var_os("TEST_LOG").is_some() {
+        otpgram::telemetry::init();
+    }
+    let telegram = FakeTelegram::start().await;
+    let (database_url, sqlite_dir) = database_url().await;
+    let prefix = format!("test:{}:", uuid::Uuid::new_v4().simple());
+    let mut vars: Vec<(String, String)> = [
+        ("BIND_ADDR", "127.0.0.1:0"),
+        ("JWT_SECRET", JWT_SECRET),
+        ("TELEGRAM_BOT_TOKEN", "123456:TEST-TOKEN"),
+        ("TELEGRAM_POLL_TIMEOUT_SECONDS", "1"),
+        ("DEFAULT_COUNTRY_CODE", "998"),
+        ("SITE_LOGIN_URL", "https://shop.example/login"),
+        ("COOKIE_SECURE", "true"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    vars.push(("REDIS_URL".into(), redis_url()));
+    vars.push(("REDIS_KEY_PREFIX".into(), prefix.clone()));
+    vars.push(("DATABASE_URL".into(), database_url));
+    vars.push(("TELEGRAM_API_URL".into(), telegram.url.clone()));
+    for (k, v) in overrides {
+        vars.retain(|(key, _)| key != k);
+        vars.push((k.to_string(), v.to_string()));
+    }
+    let config = Config::from_vars(vars).expect("valid test configuration");
+    let app = App::build(config).await.expect("the app starts");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let state = app.state().clone();
+    tokio::spawn(app.run_until(std::future::pending()));
+
+    let redis_config = fred::prelude::Config::from_url(&overrides_redis(overrides)).unwrap();
+    let redis = fred::clients::Client::new(redis_config, None, None, None);
+    redis.init().await.expect("Redis answers");
+
+    TestApp {
+        address,
+        telegram,
+        state,
+        http: reqwest::Client::builder().build().unwrap(),
+        redis,
+        prefix,
+        _sqlite_dir: sqlite_dir,
+    }
+}
+
+fn overrides_redis(overrides: &[(&str, &str)]) -> String {
+    overrides
+        .iter()
+        .find(|(k, _)| *k == "REDIS_URL")
+        .map(|(_, v)| v.to_string())
+        .unwrap_or_else(redis_url)
+}
+
+/// Polls `check` until it returns `Some`, failing the test after `secs` seconds.
+pub async fn eventually<T, F, Fut>(secs: u64, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+/// The digits inside `<code>…</code>` of a login-code message.
+pub fn code_in(text: &str) -> Option<String> {
+    let start = text.find("<code>")? + "<code>".len();
+    let end = start + text[start..].find("</code>")?;
+    Some(text[start..end].to_string())
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn post_json(&self, path: &str, body: Value) -> reqwest::Response {
+        self.http
+            .post(self.url(path))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn request_code(&self, phone: &str) -> reqwest::Response {
+        self.post_json("/api/v1/otp/request", json!({ "phone": phone }))
+            .await
+    }
+
+    pub async fn verify(&self, phone: &str, code: &str) -> reqwest::Response {
+        self.post_json(
+            "/api/v1/otp/verify",
+            json!({ "phone": phone, "code": code }),
+        )
+        .await
+    }
+
+    /// Links `phone` to `user_id` through the bot, as the user would, and waits for the answer.
+    pub async fn link(&self, user_id: i64, phone: &str) {
+        let before = self.telegram.messages_to(user_id).len();
+        self.telegram.share_contact(user_id, Some(user_id), phone);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let msgs = self.telegram.messages_to(user_id);
+            if msgs[before.min(msgs.len())..]
+                .iter()
+                .any(|m| m.text.contains("is linked"))
+            {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the bot never confirmed the link: {msgs:#?}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Waits for the `n`-th (1-based) login code sent to `user_id` and returns it.
+    pub async fn nth_code_for(&self, user_id: i64, n: usize) -> String {
+        eventually(10, "a login code message", || async {
+            self.telegram
+                .messages_to(user_id)
+                .iter()
+                .filter_map(|m| code_in(&m.text))
+                .nth(n - 1)
+        })
+        .await
+    }
+
+    /// Links, requests a code and returns it.
+    pub async fn linked_code(&self, user_id: i64, phone: &str) -> String {
+        self.link(user_id, phone).await;
+        let response = self.request_code(phone).await;
+        assert_eq!(response.status(), StatusCode::ACCEPTED);
+        self.nth_code_for(user_id, 1).await
+    }
+
+    /// Every key of this app with its value(s) as text.
+    pub async fn redis_dump(&self) -> Vec<(String, String)> {
+        let keys: Vec<String> = self
+            .redis
+            .custom(fred::cmd!("KEYS"), vec![format!("{}*", self.prefix)])
+            .await
+            .unwrap();
+        let mut out = Vec::new();
+        for key in keys {
+            let kind: String = self
+                .redis
+                .custom(fred::cmd!("TYPE"), vec![key.clone()])
+                .await
+                .unwrap();
+            let value = match kind.as_str() {
+                "string" => self
+                    .redis
+                    .get::<Option<String>, _>(&key)
+                    .await
+                    .unwrap()
+                    .unwrap_or_default(),
+                "hash" => {
+                    let all: Vec<String> = self
+                        .redis
+                        .custom(fred::cmd!("HGETALL"), vec![key.clone()])
+                        .await
+                        .unwrap();
+                    all.join(" ")
+                }
+                other => format!("<{other}>"),
+            };
+            out.push((key, value));
+        }
+        out
+    }
+}

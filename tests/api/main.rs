@@ -1,0 +1,11 @@
+//! Integration tests: a real otpgram on a random port, real Redis, a real database (SQLite, or
+//! PostgreSQL when `OTPGRAM_TEST_POSTGRES_URL` is set) and a fake Telegram over real HTTP.
+
+mod bot;
+mod errors;
+mod helpers;
+mod limits;
+mod login;
+mod resilience;
+mod sessions;
+mod telegram;

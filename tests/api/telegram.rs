@@ -1,0 +1,273 @@
+//! A fake Telegram Bot API on 127.0.0.1: it serves `getMe`, long-polls `getUpdates` with the
+//! updates a test injects, records everything the bot sends, and can fail on demand.
+
+use std::{
+    collections::HashMap,
+    net::SocketAddr,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use axum::{
+    Json, Router,
+    body::Bytes,
+    extract::{Path, State},
+    http::StatusCode,
+    response::{IntoResponse, Response},
+    routing::post,
+};
+use serde_json::{Value, json};
+use tokio::sync::Notify;
+
+pub const BOT_ID: i64 = 7_000_000_001;
+pub const BOT_USERNAME: &str = "otpgram_test_bot";
+
+/// One call the bot made (`method` lower-cased).
+#[derive(Clone, Debug)]
+pub struct Sent {
+    pub method: String,
+    pub chat_id: i64,
+    pub text: String,
+    pub body: Value,
+}
+
+/// A canned failure for the next `count` calls of `method`.
+struct Failure {
+    status: u16,
+    retry_after: Option<u64>,
+    count: u32,
+}
+
+#[derive(Default)]
+struct Inner {
+    sent: Mutex<Vec<Sent>>,
+    updates: Mutex<Vec<Value>>,
+    failures: Mutex<HashMap<String, Failure>>,
+    new_update: Notify,
+    new_message: Notify,
+    next_message_id: Mutex<i64>,
+}
+
+#[derive(Clone)]
+pub struct FakeTelegram {
+    pub url: String,
+    inner: Arc<Inner>,
+}
+
+impl FakeTelegram {
+    pub async fn start() -> Self {
+        let inner = Arc::new(Inner::default());
+        let router = Router::new()
+            .route("/{token}/{method}", post(handle))
+            .with_state(inner.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr: SocketAddr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            axum::serve(listener, router).await.unwrap();
+        });
+        Self {
+            url: format!("http://{addr}"),
+            inner,
+        }
+    }
+
+    /// Queues an update for the bot's next `getUpdates`.
+    pub fn push_update(&self, mut update: Value) {
+        let mut updates = self.inner.updates.lock().unwrap();
+        update["update_id"] = json!(updates.len() as i64 + 1);
+        updates.push(update);
+        drop(updates);
+        self.inner.new_update.notify_waiters();
+    }
+
+    /// A private-chat message from `user_id`.
+    pub fn send_text(&self, user_id: i64, text: &str) {
+        let mut message = private_message(user_id);
+        message["text"] = json!(text);
+        if text.starts_with('/') {
+            let len = text
+                .split_whitespace()
+                .next()
+                .unwrap_or(text)
+                .encode_utf16()
+                .count();
+            message["entities"] = json!([{ "type": "bot_command", "offset": 0, "length": len }]);
+        }
+        self.push_update(json!({ "message": message }));
+    }
+
+    /// `from_user` shares the contact of `contact_user` (their own when equal) with this phone.
+    pub fn share_contact(&self, from_user: i64, contact_user: Option<i64>, phone: &str) {
+        let mut message = private_message(from_user);
+        let mut contact = json!({ "phone_number": phone, "first_name": "Contact" });
+        if let Some(id) = contact_user {
+            contact["user_id"] = json!(id);
+        }
+        message["contact"] = contact;
+        self.push_update(json!({ "message": message }));
+    }
+
+    /// Makes the next `count` calls of `method` fail with `status`.
+    pub fn fail_next(&self, method: &str, status: u16, count: u32, retry_after: Option<u64>) {
+        self.inner.failures.lock().unwrap().insert(
+            method.to_ascii_lowercase(),
+            Failure {
+                status,
+                retry_after,
+                count,
+            },
+        );
+    }
+
+    pub fn sent(&self) -> Vec<Sent> {
+        self.inner.sent.lock().unwrap().clone()
+    }
+
+    pub fn messages_to(&self, chat_id: i64) -> Vec<Sent> {
+        self.sent()
+            .into_iter()
+            .filter(|s| s.method == "sendmessage" && s.chat_id == chat_id)
+            .collect()
+    }
+
+    /// Waits (up to a deadline) for a message to `chat_id` that satisfies `pred`, looking at
+    /// messages from the `skip`-th on.
+    pub async fn wait_for_message(
+        &self,
+        chat_id: i64,
+        what: &str,
+        pred: impl Fn(&str) -> bool,
+    ) -> Sent {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let notified = self.inner.new_message.notified();
+            if let Some(found) = self
+                .messages_to(chat_id)
+                .into_iter()
+                .find(|s| pred(&s.text))
+            {
+                return found;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                panic!(
+                    "no message to {chat_id} {what} within the deadline; sent: {:#?}",
+                    self.messages_to(chat_id)
+                        .iter()
+                        .map(|s| &s.text)
+                        .collect::<Vec<_>>()
+                );
+            }
+            let _ = tokio::time::timeout(left, notified).await;
+        }
+    }
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+fn private_message(user_id: i64) -> Value {
+    json!({
+        "message_id": 1,
+        "date": now(),
+        "chat": { "id": user_id, "type": "private", "first_name": "Ann" },
+        "from": { "id": user_id, "is_bot": false, "first_name": "Ann", "username": format!("user{user_id}"), "language_code": "en" },
+    })
+}
+
+fn ok(result: Value) -> Response {
+    Json(json!({ "ok": true, "result": result })).into_response()
+}
+
+async fn handle(
+    State(inner): State<Arc<Inner>>,
+    Path((_token, method)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    // teloxide writes `SendMessage`, the Bot API documents `sendMessage`: compare without case.
+    let method = method.to_ascii_lowercase();
+    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    if std::env::var_os("TEST_LOG").is_some() {
+        eprintln!("fake telegram: {method} {body}");
+    }
+    let failure = {
+        let mut failures = inner.failures.lock().unwrap();
+        match failures.get_mut(&method) {
+            Some(f) if f.count > 0 => {
+                f.count -= 1;
+                Some((f.status, f.retry_after))
+            }
+            _ => None,
+        }
+    };
+    if let Some((status, retry_after)) = failure {
+        let mut answer =
+            json!({ "ok": false, "error_code": status, "description": "injected failure" });
+        if let Some(secs) = retry_after {
+            answer["parameters"] = json!({ "retry_after": secs });
+        }
+        return (StatusCode::from_u16(status).unwrap(), Json(answer)).into_response();
+    }
+    match method.as_str() {
+        "getme" => ok(json!({
+            "id": BOT_ID, "is_bot": true, "first_name": "otpgram", "username": BOT_USERNAME,
+            "can_join_groups": true, "can_read_all_group_messages": false,
+            "supports_inline_queries": false, "can_connect_to_business": false,
+            "has_main_web_app": false,
+        })),
+        "getwebhookinfo" => {
+            ok(json!({ "url": "", "has_custom_certificate": false, "pending_update_count": 0 }))
+        }
+        "getupdates" => get_updates(&inner, &body).await,
+        "sendmessage" => {
+            let chat_id = body["chat_id"].as_i64().unwrap_or_default();
+            let text = body["text"].as_str().unwrap_or_default().to_string();
+            let message_id = {
+                let mut id = inner.next_message_id.lock().unwrap();
+                *id += 1;
+                *id
+            };
+            inner.sent.lock().unwrap().push(Sent {
+                method: method.clone(),
+                chat_id,
+                text: text.clone(),
+                body: body.clone(),
+            });
+            inner.new_message.notify_waiters();
+            ok(json!({
+                "message_id": message_id, "date": now(),
+                "chat": { "id": chat_id, "type": "private", "first_name": "Ann" },
+                "from": { "id": BOT_ID, "is_bot": true, "first_name": "otpgram", "username": BOT_USERNAME },
+                "text": text,
+            }))
+        }
+        _ => ok(json!(true)),
+    }
+}
+
+async fn get_updates(inner: &Inner, body: &Value) -> Response {
+    let offset = body["offset"].as_i64().unwrap_or(0);
+    // Answer at most after one second, so a stopping bot is never held long.
+    let wait = Duration::from_secs(body["timeout"].as_u64().unwrap_or(0).min(1));
+    let deadline = Instant::now() + wait;
+    loop {
+        let notified = inner.new_update.notified();
+        let pending: Vec<Value> = inner
+            .updates
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|u| u["update_id"].as_i64().unwrap_or(0) >= offset)
+            .cloned()
+            .collect();
+        let left = deadline.saturating_duration_since(Instant::now());
+        if !pending.is_empty() || left.is_zero() {
+            return ok(Value::Array(pending));
+        }
+        let _ = tokio::time::timeout(left, notified).await;
+    }
+}
