@@ -112,8 +112,13 @@ pub async fn verify_code(state: &AppState, phone: &Phone, code: &str) -> Result<
             });
         }
     }
-    let telegram_id = state.store.binding(phone).await.ok().flatten();
-    let user = users::record_login(&state.db, phone, telegram_id).await?;
+    let user = match users::record_login(&state.db, phone).await? {
+        Some(user) => user,
+        None => {
+            let telegram_id = state.store.binding(phone).await?;
+            users::create_logged_in(&state.db, phone, telegram_id).await?
+        }
+    };
     let tokens = session::start(state, user.id).await?;
     tracing::info!(user_id = %user.id, "login verified");
     Ok(Login { user, tokens })

@@ -117,13 +117,8 @@ pub async fn link(
     })
 }
 
-/// Marks the phone's user verified and logged in now, creating the user if it is missing (the
-/// binding in Redis outlived the row, e.g. after a database restore).
-pub async fn record_login(
-    db: &DatabaseConnection,
-    phone: &Phone,
-    telegram_id: Option<TelegramId>,
-) -> Result<Model> {
+/// Marks the phone's user verified and logged in now; `None` when the phone has no row.
+pub async fn record_login(db: &DatabaseConnection, phone: &Phone) -> Result<Option<Model>> {
     let now = Utc::now();
     let updated = User::update_many()
         .col_expr(Column::IsVerified, Expr::value(true))
@@ -136,9 +131,17 @@ pub async fn record_login(
         .filter(Column::Phone.eq(phone.as_str()))
         .exec_with_returning(db)
         .await?;
-    if let Some(user) = updated.into_iter().next() {
-        return Ok(user);
-    }
+    Ok(updated.into_iter().next())
+}
+
+/// Creates a user who has just logged in (their row was lost while Redis kept the binding,
+/// e.g. after a database restore).
+pub async fn create_logged_in(
+    db: &DatabaseConnection,
+    phone: &Phone,
+    telegram_id: Option<TelegramId>,
+) -> Result<Model> {
+    let now = Utc::now();
     let user = ActiveModel {
         id: Set(Uuid::new_v4()),
         telegram_id: Set(telegram_id),

@@ -286,3 +286,30 @@ async fn a_telegram_failure_does_not_change_the_sites_answer() {
     let code = app.nth_code_for(ANN, 1).await;
     assert_eq!(app.verify(PHONE, &code).await.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn a_user_row_lost_from_the_database_is_recreated_at_login() {
+    use sea_orm::ModelTrait;
+    let app = spawn_app().await;
+    let code = app.linked_code(ANN, PHONE).await;
+    let row = user::Entity::find()
+        .filter(user::Column::Phone.eq(PHONE))
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    row.delete(&app.state.db).await.unwrap();
+
+    let response = app.verify(PHONE, &code).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["user"]["telegram_id"], ANN);
+    let row = user::Entity::find()
+        .filter(user::Column::Phone.eq(PHONE))
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .expect("the row is back");
+    assert_eq!(row.telegram_id, Some(ANN));
+    assert!(row.is_verified);
+}

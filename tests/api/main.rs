@@ -6,6 +6,7 @@ mod errors;
 mod helpers;
 mod limits;
 mod login;
+mod measure;
 mod resilience;
 mod sessions;
 mod telegram;
