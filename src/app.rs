@@ -27,16 +27,13 @@ impl App {
             .telegram_bot_token
             .as_ref()
             .map(|token| Bot::new(token.expose()).set_api_url(config.telegram_api_url.clone()));
-        let courier = match &bot {
-            Some(bot) => Courier::Telegram(bot.clone()),
-            None => {
-                tracing::warn!(
-                    "TELEGRAM_BOT_TOKEN is not set: the bot is off and login codes are written to \
-                     this log. Never run like this in production."
-                );
-                Courier::Log
-            }
-        };
+        if bot.is_none() {
+            tracing::warn!(
+                "TELEGRAM_BOT_TOKEN is not set: the bot is off and login codes are written to \
+                 this log. Never run like this in production."
+            );
+        }
+        let courier = Courier::new(bot.clone());
         let listener = TcpListener::bind(config.bind_addr).await?;
         let state = AppState {
             tokens: Tokens::new(&config),

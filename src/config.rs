@@ -62,6 +62,8 @@ pub struct Config {
     pub default_country_code: Option<String>,
     pub cors_allowed_origins: Vec<String>,
     pub site_login_url: Option<String>,
+    /// Keys the shop backend authenticates with (several, so a key can be rotated).
+    pub service_api_keys: Vec<Secret>,
     pub cookie_secure: bool,
     /// How long a phone ↔ Telegram binding stays hot in Redis after its last use.
     pub binding_ttl: Duration,
@@ -127,6 +129,8 @@ struct Raw {
     default_country_code: Option<String>,
     cors_allowed_origins: Option<String>,
     site_login_url: Option<String>,
+    service_api_key: Option<String>,
+    service_api_keys: Option<String>,
     #[serde(default = "yes")]
     cookie_secure: bool,
     #[serde(default = "default_binding_ttl")]
@@ -366,6 +370,25 @@ impl Raw {
             ));
         }
 
+        let service_api_keys = self
+            .service_api_key
+            .iter()
+            .chain(self.service_api_keys.iter())
+            .flat_map(|keys| keys.split(','))
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
+            .map(|k| {
+                if k.len() < 16 {
+                    Err(invalid(
+                        "SERVICE_API_KEYS",
+                        "holds a key shorter than 16 characters",
+                    ))
+                } else {
+                    Ok(Secret::new(k))
+                }
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+
         Ok(Config {
             bind_addr,
             app_env,
@@ -389,6 +412,7 @@ impl Raw {
             default_country_code,
             cors_allowed_origins,
             site_login_url: self.site_login_url.filter(|s| !s.is_empty()),
+            service_api_keys,
             cookie_secure: self.cookie_secure,
             binding_ttl: seconds("BINDING_TTL_SECONDS", self.binding_ttl_seconds, 60)?,
             request_timeout: seconds("REQUEST_TIMEOUT_SECONDS", self.request_timeout_seconds, 1)?,
@@ -457,6 +481,27 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("JWT_SECRET"), "{err}");
+    }
+
+    #[test]
+    fn service_keys_come_from_either_variable() {
+        let mut vars = base();
+        vars.push(("SERVICE_API_KEY", "first-key-0123456789"));
+        vars.push((
+            "SERVICE_API_KEYS",
+            "second-key-0123456789, third-key-0123456789",
+        ));
+        let keys = Config::from_vars(vars).unwrap().service_api_keys;
+        assert_eq!(keys.len(), 3);
+        assert_eq!(keys[2].expose(), "third-key-0123456789");
+        let mut short = base();
+        short.push(("SERVICE_API_KEYS", "short"));
+        assert!(
+            Config::from_vars(short)
+                .unwrap_err()
+                .to_string()
+                .contains("SERVICE_API_KEYS")
+        );
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Delivers messages to Telegram users: through the bot, or, in development without a bot
 //! token, into the log (with a loud warning, since that puts codes in the log).
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use teloxide::{
     Bot,
@@ -9,17 +9,53 @@ use teloxide::{
     prelude::Requester,
     types::{ChatId, ParseMode},
 };
+use tokio::sync::OnceCell;
 
-use crate::{domain::TelegramId, texts};
+use crate::{
+    domain::TelegramId,
+    error::{Error, Result},
+    texts,
+};
+
+/// The bot's name in development without a token, where links cannot work anyway.
+const DEV_BOT_USERNAME: &str = "otpgram_dev_bot";
 
 #[derive(Clone)]
-pub enum Courier {
-    Telegram(Bot),
-    /// Development without `TELEGRAM_BOT_TOKEN`.
-    Log,
+pub struct Courier {
+    /// `None` in development without `TELEGRAM_BOT_TOKEN`.
+    bot: Option<Bot>,
+    username: Arc<OnceCell<String>>,
 }
 
 impl Courier {
+    pub fn new(bot: Option<Bot>) -> Self {
+        Self {
+            bot,
+            username: Arc::default(),
+        }
+    }
+
+    pub fn bot(&self) -> Option<&Bot> {
+        self.bot.as_ref()
+    }
+
+    /// The bot's @username, asked of Telegram once.
+    pub async fn bot_username(&self) -> Result<String> {
+        let Some(bot) = &self.bot else {
+            return Ok(DEV_BOT_USERNAME.to_string());
+        };
+        self.username
+            .get_or_try_init(|| async {
+                let me = bot.get_me().await.map_err(|e| Error::Unavailable {
+                    dependency: "telegram",
+                    source: e.into(),
+                })?;
+                Ok(me.username.clone().unwrap_or_default())
+            })
+            .await
+            .cloned()
+    }
+
     /// Sends a login code to a linked account.
     pub async fn send_code(
         &self,
@@ -28,13 +64,13 @@ impl Courier {
         ttl: Duration,
         site_login_url: Option<&str>,
     ) -> anyhow::Result<()> {
-        match self {
-            Courier::Telegram(bot) => {
+        match &self.bot {
+            Some(bot) => {
                 bot.send_message(ChatId(to), texts::login_code(code, ttl, site_login_url))
                     .parse_mode(ParseMode::Html)
                     .await?;
             }
-            Courier::Log => {
+            None => {
                 tracing::warn!(
                     telegram_id = to,
                     "DEVELOPMENT ONLY (no TELEGRAM_BOT_TOKEN): login code is {code}"
@@ -46,11 +82,11 @@ impl Courier {
 
     /// Sends a plain-text notice.
     pub async fn send_text(&self, to: TelegramId, text: String) -> anyhow::Result<()> {
-        match self {
-            Courier::Telegram(bot) => {
+        match &self.bot {
+            Some(bot) => {
                 bot.send_message(ChatId(to), text).await?;
             }
-            Courier::Log => tracing::info!(telegram_id = to, "message (bot off): {text}"),
+            None => tracing::info!(telegram_id = to, "message (bot off): {text}"),
         }
         Ok(())
     }

@@ -23,6 +23,13 @@ pub enum Error {
     /// A rotated-out refresh token came back: the whole session was revoked.
     #[error("this refresh token was already used; the session has been revoked")]
     TokenReused,
+    #[error("no shop with that id")]
+    ShopNotFound,
+    #[error("that chat is not subscribed to this shop")]
+    ChatNotFound,
+    /// Input that parsed but makes no sense; `field` names the culprit.
+    #[error("{field}: {message}")]
+    Invalid { field: String, message: String },
     #[error("{dependency} is unavailable")]
     Unavailable {
         dependency: &'static str,

@@ -15,6 +15,7 @@ pub mod domain;
 pub mod error;
 pub mod otp;
 pub mod session;
+pub mod shops;
 pub mod state;
 pub mod store;
 pub mod telemetry;

@@ -87,6 +87,43 @@ pub fn temporarily_unavailable() -> String {
     "Something went wrong on our side. Please try again in a minute.".into()
 }
 
+pub fn shop_subscribed(shop_name: &str) -> String {
+    format!("🛎 This chat now receives new orders of “{shop_name}”.")
+}
+
+pub fn shop_link_invalid() -> String {
+    "That shop link is unknown or no longer valid. Ask the shop for a new link.".into()
+}
+
+pub fn link_usage() -> String {
+    "Send /link followed by the shop's token, e.g. /link shop_AbC123 (the token is the end of \
+     the shop's owner link)."
+        .into()
+}
+
+pub fn admins_only() -> String {
+    "Only an administrator of this group can do that.".into()
+}
+
+pub fn shops_unlinked(shop_names: &[String]) -> String {
+    if shop_names.is_empty() {
+        "This chat was not receiving orders from any shop.".into()
+    } else {
+        format!(
+            "This chat no longer receives orders of: {}.",
+            shop_names.join(", ")
+        )
+    }
+}
+
+pub fn status_shops(shop_names: &[String]) -> String {
+    if shop_names.is_empty() {
+        "This chat receives orders of no shop.".into()
+    } else {
+        format!("This chat receives orders of: {}.", shop_names.join(", "))
+    }
+}
+
 /// The login code message, in HTML parse mode.
 pub fn login_code(code: &str, ttl: Duration, site_login_url: Option<&str>) -> String {
     let mut text = format!(

@@ -10,7 +10,7 @@ use axum_extra::extract::CookieJar;
 use tower_governor::{GovernorError, key_extractor::KeyExtractor};
 
 use super::{cookies::ACCESS_COOKIE, error::ApiError};
-use crate::{error::Error, session, state::AppState};
+use crate::{crypto::constant_time_eq, error::Error, session, state::AppState};
 
 /// `axum::Json`, rejecting with our JSON error format.
 #[derive(FromRequest)]
@@ -55,9 +55,9 @@ impl KeyExtractor for ClientIp {
     }
 }
 
-/// A bearer token from `Authorization`, or else from the named cookie.
-pub fn bearer_or_cookie(headers: &HeaderMap, cookie: &str) -> Option<String> {
-    let bearer = headers
+/// The token of an `Authorization: Bearer …` header.
+pub fn bearer(headers: &HeaderMap) -> Option<String> {
+    headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| {
@@ -65,8 +65,12 @@ pub fn bearer_or_cookie(headers: &HeaderMap, cookie: &str) -> Option<String> {
                 .or_else(|| v.strip_prefix("bearer "))
         })
         .map(|t| t.trim().to_string())
-        .filter(|t| !t.is_empty());
-    bearer.or_else(|| {
+        .filter(|t| !t.is_empty())
+}
+
+/// A bearer token from `Authorization`, or else from the named cookie.
+pub fn bearer_or_cookie(headers: &HeaderMap, cookie: &str) -> Option<String> {
+    bearer(headers).or_else(|| {
         CookieJar::from_headers(headers)
             .get(cookie)
             .map(|c| c.value().to_string())
@@ -85,6 +89,33 @@ impl FromRequestParts<AppState> for AuthUser {
     ) -> Result<Self, Self::Rejection> {
         let token = bearer_or_cookie(&parts.headers, ACCESS_COOKIE).ok_or(Error::Unauthorized)?;
         Ok(AuthUser(session::authenticate(state, &token).await?))
+    }
+}
+
+/// The shop backend, authenticated by one of `SERVICE_API_KEYS`.
+pub struct ServiceKey;
+
+impl FromRequestParts<AppState> for ServiceKey {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let presented = bearer(&parts.headers).ok_or(Error::Unauthorized)?;
+        // Every configured key is compared, in constant time, whichever matches.
+        let matched = state
+            .config
+            .service_api_keys
+            .iter()
+            .fold(false, |found, key| {
+                found | constant_time_eq(presented.as_bytes(), key.expose().as_bytes())
+            });
+        if matched {
+            Ok(ServiceKey)
+        } else {
+            Err(Error::Unauthorized.into())
+        }
     }
 }
 

@@ -7,6 +7,7 @@ mod error;
 mod extract;
 mod otp;
 mod rate_limit;
+mod shops;
 
 use std::time::Duration;
 
@@ -35,6 +36,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .merge(otp::router(&state))
         .merge(auth::router())
+        .merge(shops::router())
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

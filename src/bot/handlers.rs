@@ -12,6 +12,7 @@ use teloxide::{
 use crate::{
     binding,
     domain::{Phone, TelegramId},
+    shops::{self, ChatInfo},
     state::AppState,
     texts,
     users::{self, Profile},
@@ -25,8 +26,12 @@ type HandlerResult = anyhow::Result<()>;
 pub enum Command {
     /// link your phone number
     Start(String),
-    /// show which phone is linked
+    /// show which phone is linked and which shops this chat hears about
     Status,
+    /// receive a shop's new orders in this chat: /link <token>
+    Link(String),
+    /// stop receiving orders in this chat
+    Unlink,
     /// show this help
     Help,
 }
@@ -57,10 +62,40 @@ fn sender_id(msg: &Message) -> Option<TelegramId> {
 
 async fn on_command(bot: Bot, msg: Message, cmd: Command, state: AppState) -> HandlerResult {
     match cmd {
+        Command::Start(payload) if payload.starts_with(shops::DEEP_LINK_PREFIX) => {
+            if msg.chat.is_private() {
+                subscribe_chat(&bot, &msg, &state, &payload).await?;
+            }
+        }
         Command::Start(_) => {
-            bot.send_message(msg.chat.id, texts::welcome())
-                .reply_markup(share_phone_keyboard())
-                .await?;
+            if msg.chat.is_private() {
+                bot.send_message(msg.chat.id, texts::welcome())
+                    .reply_markup(share_phone_keyboard())
+                    .await?;
+            }
+        }
+        Command::Link(token) => {
+            if token.trim().is_empty() {
+                bot.send_message(msg.chat.id, texts::link_usage()).await?;
+            } else if is_chat_admin(&bot, &msg).await? {
+                subscribe_chat(&bot, &msg, &state, &token).await?;
+            } else {
+                bot.send_message(msg.chat.id, texts::admins_only()).await?;
+            }
+        }
+        Command::Unlink => {
+            if !is_chat_admin(&bot, &msg).await? {
+                bot.send_message(msg.chat.id, texts::admins_only()).await?;
+                return Ok(());
+            }
+            let text = match shops::unsubscribe_everywhere(&state.db, msg.chat.id.0).await {
+                Ok(left) => texts::shops_unlinked(&names(&left)),
+                Err(err) => {
+                    tracing::warn!(error = %err, "unlink failed");
+                    texts::temporarily_unavailable()
+                }
+            };
+            bot.send_message(msg.chat.id, text).await?;
         }
         Command::Help => {
             bot.send_message(
@@ -70,26 +105,111 @@ async fn on_command(bot: Bot, msg: Message, cmd: Command, state: AppState) -> Ha
             .await?;
         }
         Command::Status => {
-            let Some(telegram_id) = sender_id(&msg) else {
-                return Ok(());
-            };
-            let text = match users::find_by_telegram_id(&state.db, telegram_id).await {
-                Ok(Some(user)) => {
-                    let masked = Phone::from_telegram(&user.phone)
-                        .map(|p| p.masked())
-                        .unwrap_or_default();
-                    texts::status_linked(&masked, user.is_verified)
-                }
-                Ok(None) => texts::status_unlinked(),
-                Err(err) => {
-                    tracing::warn!(error = %err, "status lookup failed");
-                    texts::temporarily_unavailable()
-                }
-            };
-            bot.send_message(msg.chat.id, text).await?;
+            bot.send_message(msg.chat.id, status_text(&state, &msg).await)
+                .await?;
         }
     }
     Ok(())
+}
+
+/// In a private chat: the linked phone, plus the shops the chat hears about (if any). In a
+/// group: the shops.
+async fn status_text(state: &AppState, msg: &Message) -> String {
+    let shops = match shops::shops_of_chat(&state.db, msg.chat.id.0).await {
+        Ok(list) => names(&list),
+        Err(err) => {
+            tracing::warn!(error = %err, "status lookup failed");
+            return texts::temporarily_unavailable();
+        }
+    };
+    if !msg.chat.is_private() {
+        return texts::status_shops(&shops);
+    }
+    let Some(telegram_id) = sender_id(msg) else {
+        return texts::status_unlinked();
+    };
+    let phone = match users::find_by_telegram_id(&state.db, telegram_id).await {
+        Ok(Some(user)) => {
+            let masked = Phone::from_telegram(&user.phone)
+                .map(|p| p.masked())
+                .unwrap_or_default();
+            texts::status_linked(&masked, user.is_verified)
+        }
+        Ok(None) => texts::status_unlinked(),
+        Err(err) => {
+            tracing::warn!(error = %err, "status lookup failed");
+            return texts::temporarily_unavailable();
+        }
+    };
+    if shops.is_empty() {
+        phone
+    } else {
+        format!("{phone}\n\n{}", texts::status_shops(&shops))
+    }
+}
+
+fn names(shops: &[shops::ShopRecord]) -> Vec<String> {
+    shops.iter().map(|s| s.name.clone()).collect()
+}
+
+/// Private chats are their own admin; in groups, ask Telegram. An anonymous admin posts as the
+/// group itself.
+async fn is_chat_admin(bot: &Bot, msg: &Message) -> anyhow::Result<bool> {
+    if msg.chat.is_private() {
+        return Ok(true);
+    }
+    if msg
+        .sender_chat
+        .as_ref()
+        .is_some_and(|c| c.id == msg.chat.id)
+    {
+        return Ok(true);
+    }
+    let Some(from) = msg.from.as_ref() else {
+        return Ok(false);
+    };
+    let member = bot.get_chat_member(msg.chat.id, from.id).await?;
+    Ok(member.is_privileged())
+}
+
+/// Subscribes the message's chat to the shop whose token `payload` carries.
+async fn subscribe_chat(
+    bot: &Bot,
+    msg: &Message,
+    state: &AppState,
+    payload: &str,
+) -> HandlerResult {
+    let chat = ChatInfo {
+        chat_id: msg.chat.id.0,
+        chat_type: chat_type(&msg.chat),
+        title: msg.chat.title().map(str::to_string),
+        added_by: sender_id(msg),
+    };
+    let text = match shops::subscribe(&state.db, shops::token_from_payload(payload), chat).await {
+        Ok(Some(shop)) => {
+            tracing::info!(shop_id = %shop.id, chat_id = msg.chat.id.0, "chat subscribed to a shop");
+            texts::shop_subscribed(&shop.name)
+        }
+        Ok(None) => texts::shop_link_invalid(),
+        Err(err) => {
+            tracing::warn!(error = %err, "subscription failed");
+            texts::temporarily_unavailable()
+        }
+    };
+    bot.send_message(msg.chat.id, text).await?;
+    Ok(())
+}
+
+fn chat_type(chat: &teloxide::types::Chat) -> &'static str {
+    if chat.is_private() {
+        "private"
+    } else if chat.is_supergroup() {
+        "supergroup"
+    } else if chat.is_channel() {
+        "channel"
+    } else {
+        "group"
+    }
 }
 
 /// A shared contact: accepted only when it is the sender's own.

@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 use crate::telegram::FakeTelegram;
 
 pub const JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123";
+pub const SERVICE_KEY: &str = "test-service-key-0123456789";
 
 pub struct TestApp {
     pub address: String,
@@ -71,6 +72,7 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
         ("DEFAULT_COUNTRY_CODE", "998"),
         ("SITE_LOGIN_URL", "https://shop.example/login"),
         ("COOKIE_SECURE", "true"),
+        ("SERVICE_API_KEYS", SERVICE_KEY),
     ]
     .iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -147,6 +149,28 @@ impl TestApp {
             .send()
             .await
             .unwrap()
+    }
+
+    /// A request from the shop backend, with the service key.
+    pub fn service(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, self.url(path))
+            .bearer_auth(SERVICE_KEY)
+    }
+
+    /// Creates a shop; returns its id and owner-link token.
+    pub async fn create_shop(&self, name: &str) -> (String, String) {
+        let response = self
+            .service(reqwest::Method::POST, "/api/v1/shops")
+            .json(&json!({ "name": name }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let body: Value = response.json().await.unwrap();
+        let link = body["owner_link"].as_str().unwrap();
+        let token = link.rsplit_once("start=shop_").unwrap().1.to_string();
+        (body["id"].as_str().unwrap().to_string(), token)
     }
 
     pub async fn request_code(&self, phone: &str) -> reqwest::Response {

@@ -9,4 +9,5 @@ mod login;
 mod measure;
 mod resilience;
 mod sessions;
+mod shops;
 mod telegram;

@@ -43,6 +43,8 @@ struct Inner {
     sent: Mutex<Vec<Sent>>,
     updates: Mutex<Vec<Value>>,
     failures: Mutex<HashMap<String, Failure>>,
+    /// (chat, user) pairs for which getChatMember answers "administrator".
+    admins: Mutex<Vec<(i64, i64)>>,
     new_update: Notify,
     new_message: Notify,
     next_message_id: Mutex<i64>,
@@ -105,6 +107,28 @@ impl FakeTelegram {
         }
         message["contact"] = contact;
         self.push_update(json!({ "message": message }));
+    }
+
+    /// A message from `user_id` in the group `chat_id` (a negative id, as Telegram's are).
+    pub fn send_group_text(&self, chat_id: i64, user_id: i64, text: &str) {
+        let mut message = private_message(user_id);
+        message["chat"] = json!({ "id": chat_id, "type": "group", "title": "Shop staff" });
+        message["text"] = json!(text);
+        if text.starts_with('/') {
+            let len = text
+                .split_whitespace()
+                .next()
+                .unwrap_or(text)
+                .encode_utf16()
+                .count();
+            message["entities"] = json!([{ "type": "bot_command", "offset": 0, "length": len }]);
+        }
+        self.push_update(json!({ "message": message }));
+    }
+
+    /// Makes `user_id` an administrator of `chat_id` for getChatMember.
+    pub fn make_admin(&self, chat_id: i64, user_id: i64) {
+        self.inner.admins.lock().unwrap().push((chat_id, user_id));
     }
 
     /// Makes the next `count` calls of `method` fail with `status`.
@@ -219,6 +243,16 @@ async fn handle(
             "supports_inline_queries": false, "can_connect_to_business": false,
             "has_main_web_app": false,
         })),
+        "getchatmember" => {
+            let chat_id = body["chat_id"].as_i64().unwrap_or_default();
+            let user_id = body["user_id"].as_i64().unwrap_or_default();
+            let user = json!({ "id": user_id, "is_bot": false, "first_name": "Member" });
+            if inner.admins.lock().unwrap().contains(&(chat_id, user_id)) {
+                ok(json!({ "status": "creator", "user": user, "is_anonymous": false }))
+            } else {
+                ok(json!({ "status": "member", "user": user }))
+            }
+        }
         "getwebhookinfo" => {
             ok(json!({ "url": "", "has_custom_certificate": false, "pending_update_count": 0 }))
         }
