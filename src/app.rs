@@ -7,7 +7,7 @@ use teloxide::Bot;
 use tokio::net::TcpListener;
 
 use crate::{
-    api, bot, config::Config, courier::Courier, crypto::CodeHasher, db, session::Tokens,
+    api, bot, config::Config, courier::Courier, crypto::CodeHasher, db, notify, session::Tokens,
     state::AppState, store::Store,
 };
 
@@ -68,6 +68,9 @@ impl App {
             state,
             bot,
         } = self;
+        let worker = bot
+            .clone()
+            .map(|bot| notify::worker::start(state.clone(), bot));
         let bot_task = bot.map(|bot| bot::start(bot, state.clone()));
         tracing::info!(addr = %listener.local_addr()?, "otpgram is listening");
         let router = api::router(state.clone());
@@ -79,6 +82,9 @@ impl App {
         .await?;
         if let Some(bot_task) = bot_task {
             bot_task.stop().await;
+        }
+        if let Some(worker) = worker {
+            worker.stop().await;
         }
         state.store.quit().await;
         let _ = state.db.close_by_ref().await;

@@ -65,6 +65,7 @@ pub struct Config {
     /// Keys the shop backend authenticates with (several, so a key can be rotated).
     pub service_api_keys: Vec<Secret>,
     pub cookie_secure: bool,
+    pub notify: NotifyPolicy,
     /// How long a phone ↔ Telegram binding stays hot in Redis after its last use.
     pub binding_ttl: Duration,
     pub request_timeout: Duration,
@@ -79,6 +80,25 @@ pub struct OtpPolicy {
     pub resend_cooldown: Duration,
     pub max_sends_per_hour: u32,
     pub max_failures_per_hour: u32,
+}
+
+/// How order notifications are paced and retried.
+#[derive(Clone, Debug)]
+pub struct NotifyPolicy {
+    /// Messages per second across all chats (Telegram: about 30; paid broadcasts up to 1000).
+    pub global_per_second: u32,
+    /// Messages per second to one private chat.
+    pub chat_per_second: u32,
+    /// Messages per minute to one group.
+    pub group_per_minute: u32,
+    /// How long failing deliveries are retried before they are given up.
+    pub max_retry: Duration,
+    /// A queue entry idle this long belongs to a dead worker and is taken over.
+    pub reclaim_idle: Duration,
+    /// How long a worker owns a delivery it is sending. Longer than one call to Telegram can
+    /// take (teloxide: 17 s timeout, plus 10 s it waits after a 5xx), or a slow send could be
+    /// taken over and sent twice; a worker that died mid-send is replaced after it.
+    pub send_lease: Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -133,6 +153,18 @@ struct Raw {
     service_api_keys: Option<String>,
     #[serde(default = "yes")]
     cookie_secure: bool,
+    #[serde(default = "default_global_rate")]
+    telegram_global_rate_per_second: u32,
+    #[serde(default = "default_chat_rate")]
+    telegram_chat_rate_per_second: u32,
+    #[serde(default = "default_group_rate")]
+    telegram_group_rate_per_minute: u32,
+    #[serde(default = "default_max_retry")]
+    notify_max_retry_seconds: u64,
+    #[serde(default = "default_reclaim_idle")]
+    notify_reclaim_idle_seconds: u64,
+    #[serde(default = "default_send_lease")]
+    notify_send_lease_seconds: u64,
     #[serde(default = "default_binding_ttl")]
     binding_ttl_seconds: u64,
     #[serde(default = "default_request_timeout")]
@@ -177,6 +209,24 @@ fn default_ip_limit() -> u32 {
 }
 fn yes() -> bool {
     true
+}
+fn default_global_rate() -> u32 {
+    30
+}
+fn default_chat_rate() -> u32 {
+    1
+}
+fn default_group_rate() -> u32 {
+    20
+}
+fn default_max_retry() -> u64 {
+    3600
+}
+fn default_reclaim_idle() -> u64 {
+    30
+}
+fn default_send_lease() -> u64 {
+    60
 }
 fn default_binding_ttl() -> u64 {
     30 * 24 * 3600
@@ -389,6 +439,41 @@ impl Raw {
             })
             .collect::<Result<Vec<_>, _>>()?;
 
+        for (var, value) in [
+            (
+                "TELEGRAM_GLOBAL_RATE_PER_SECOND",
+                self.telegram_global_rate_per_second,
+            ),
+            (
+                "TELEGRAM_CHAT_RATE_PER_SECOND",
+                self.telegram_chat_rate_per_second,
+            ),
+            (
+                "TELEGRAM_GROUP_RATE_PER_MINUTE",
+                self.telegram_group_rate_per_minute,
+            ),
+        ] {
+            if value == 0 {
+                return Err(invalid(var, "must be at least 1"));
+            }
+        }
+        let notify = NotifyPolicy {
+            global_per_second: self.telegram_global_rate_per_second,
+            chat_per_second: self.telegram_chat_rate_per_second,
+            group_per_minute: self.telegram_group_rate_per_minute,
+            max_retry: seconds("NOTIFY_MAX_RETRY_SECONDS", self.notify_max_retry_seconds, 1)?,
+            reclaim_idle: seconds(
+                "NOTIFY_RECLAIM_IDLE_SECONDS",
+                self.notify_reclaim_idle_seconds,
+                1,
+            )?,
+            send_lease: seconds(
+                "NOTIFY_SEND_LEASE_SECONDS",
+                self.notify_send_lease_seconds,
+                1,
+            )?,
+        };
+
         Ok(Config {
             bind_addr,
             app_env,
@@ -414,6 +499,7 @@ impl Raw {
             site_login_url: self.site_login_url.filter(|s| !s.is_empty()),
             service_api_keys,
             cookie_secure: self.cookie_secure,
+            notify,
             binding_ttl: seconds("BINDING_TTL_SECONDS", self.binding_ttl_seconds, 60)?,
             request_timeout: seconds("REQUEST_TIMEOUT_SECONDS", self.request_timeout_seconds, 1)?,
         })

@@ -27,6 +27,8 @@ pub enum Error {
     ShopNotFound,
     #[error("that chat is not subscribed to this shop")]
     ChatNotFound,
+    #[error("no notification with that id")]
+    NotificationNotFound,
     /// Input that parsed but makes no sense; `field` names the culprit.
     #[error("{field}: {message}")]
     Invalid { field: String, message: String },
@@ -41,10 +43,17 @@ pub enum Error {
 }
 
 impl From<fred::error::Error> for Error {
+    /// Connection trouble means Redis is away (503); a reply we cannot read is our bug (500).
     fn from(err: fred::error::Error) -> Self {
-        Error::Unavailable {
-            dependency: "redis",
-            source: err.into(),
+        use fred::error::ErrorKind;
+        match err.kind() {
+            ErrorKind::Parse | ErrorKind::InvalidArgument | ErrorKind::InvalidCommand => {
+                Error::Internal(err.into())
+            }
+            _ => Error::Unavailable {
+                dependency: "redis",
+                source: err.into(),
+            },
         }
     }
 }

@@ -1,10 +1,14 @@
 //! SeaORM entities: the durable data, mirroring the tables the `migration` crate creates.
 
+pub mod delivery;
+pub mod notification;
 pub mod shop;
 pub mod shop_chat;
 pub mod user;
 
 pub mod prelude {
+    pub use super::delivery::Entity as Delivery;
+    pub use super::notification::Entity as Notification;
     pub use super::shop::Entity as Shop;
     pub use super::shop_chat::Entity as ShopChat;
     pub use super::user::Entity as User;

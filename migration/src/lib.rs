@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261121_000001_create_users;
 mod m20261121_000002_create_shops;
+mod m20261121_000003_create_notifications;
 
 pub struct Migrator;
 
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261121_000001_create_users::Migration),
             Box::new(m20261121_000002_create_shops::Migration),
+            Box::new(m20261121_000003_create_notifications::Migration),
         ]
     }
 }

@@ -5,6 +5,7 @@ mod auth;
 mod cookies;
 mod error;
 mod extract;
+mod notifications;
 mod otp;
 mod rate_limit;
 mod shops;
@@ -37,6 +38,7 @@ pub fn router(state: AppState) -> Router {
         .merge(otp::router(&state))
         .merge(auth::router())
         .merge(shops::router())
+        .merge(notifications::router())
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

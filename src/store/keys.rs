@@ -51,6 +51,11 @@ impl Keys {
         self.phone_key(phone, "pending")
     }
 
+    /// The notification work queue (a stream with a consumer group).
+    pub fn notify_stream(&self) -> String {
+        format!("{}notify:stream", self.prefix)
+    }
+
     /// A session's refresh-token state.
     pub fn session(&self, session_id: &str) -> String {
         format!("{}{{s:{session_id}}}", self.prefix)

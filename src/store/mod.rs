@@ -4,6 +4,7 @@
 //! interleave with a concurrent request for the same phone. Keys come from [`Keys`].
 
 mod keys;
+mod queue;
 
 use std::time::Duration;
 
@@ -16,6 +17,7 @@ use fred::{
 };
 
 pub use keys::Keys;
+pub use queue::{Entry, Queue};
 
 use crate::{
     config::{Config, OtpPolicy},

@@ -22,7 +22,7 @@ pub struct TestApp {
     pub http: reqwest::Client,
     pub redis: fred::clients::Client,
     pub prefix: String,
-    _sqlite_dir: Option<tempfile::TempDir>,
+    _env: TestEnv,
 }
 
 pub fn redis_url() -> String {
@@ -56,37 +56,66 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(&[]).await
 }
 
+/// What outlives one app: the database, the Redis key prefix and the fake Telegram, so a test
+/// can kill an app and start another on the same state.
+#[derive(Clone)]
+pub struct TestEnv {
+    pub telegram: FakeTelegram,
+    pub database_url: String,
+    pub prefix: String,
+    _sqlite_dir: Option<std::sync::Arc<tempfile::TempDir>>,
+}
+
+impl TestEnv {
+    pub async fn new() -> Self {
+        if std::env::var_os("TEST_LOG").is_some() {
+            otpgram::telemetry::init();
+        }
+        let (database_url, sqlite_dir) = database_url().await;
+        Self {
+            telegram: FakeTelegram::start().await,
+            database_url,
+            prefix: format!("test:{}:", uuid::Uuid::new_v4().simple()),
+            _sqlite_dir: sqlite_dir.map(std::sync::Arc::new),
+        }
+    }
+
+    /// The test configuration; `overrides` replace or add variables.
+    pub fn config(&self, overrides: &[(&str, &str)]) -> Config {
+        let mut vars: Vec<(String, String)> = [
+            ("BIND_ADDR", "127.0.0.1:0"),
+            ("JWT_SECRET", JWT_SECRET),
+            ("TELEGRAM_BOT_TOKEN", "123456:TEST-TOKEN"),
+            ("TELEGRAM_POLL_TIMEOUT_SECONDS", "1"),
+            ("DEFAULT_COUNTRY_CODE", "998"),
+            ("SITE_LOGIN_URL", "https://shop.example/login"),
+            ("COOKIE_SECURE", "true"),
+            ("SERVICE_API_KEYS", SERVICE_KEY),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        vars.push(("REDIS_URL".into(), redis_url()));
+        vars.push(("REDIS_KEY_PREFIX".into(), self.prefix.clone()));
+        vars.push(("DATABASE_URL".into(), self.database_url.clone()));
+        vars.push(("TELEGRAM_API_URL".into(), self.telegram.url.clone()));
+        for (k, v) in overrides {
+            vars.retain(|(key, _)| key != k);
+            vars.push((k.to_string(), v.to_string()));
+        }
+        Config::from_vars(vars).expect("valid test configuration")
+    }
+}
+
 /// Starts an app; `overrides` replace or add configuration variables.
 pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
-    if std::env::var_os("TEST_LOG").is_some() {
-        otpgram::telemetry::init();
-    }
-    let telegram = FakeTelegram::start().await;
-    let (database_url, sqlite_dir) = database_url().await;
-    let prefix = format!("test:{}:", uuid::Uuid::new_v4().simple());
-    let mut vars: Vec<(String, String)> = [
-        ("BIND_ADDR", "127.0.0.1:0"),
-        ("JWT_SECRET", JWT_SECRET),
-        ("TELEGRAM_BOT_TOKEN", "123456:TEST-TOKEN"),
-        ("TELEGRAM_POLL_TIMEOUT_SECONDS", "1"),
-        ("DEFAULT_COUNTRY_CODE", "998"),
-        ("SITE_LOGIN_URL", "https://shop.example/login"),
-        ("COOKIE_SECURE", "true"),
-        ("SERVICE_API_KEYS", SERVICE_KEY),
-    ]
-    .iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect();
-    vars.push(("REDIS_URL".into(), redis_url()));
-    vars.push(("REDIS_KEY_PREFIX".into(), prefix.clone()));
-    vars.push(("DATABASE_URL".into(), database_url));
-    vars.push(("TELEGRAM_API_URL".into(), telegram.url.clone()));
-    for (k, v) in overrides {
-        vars.retain(|(key, _)| key != k);
-        vars.push((k.to_string(), v.to_string()));
-    }
-    let config = Config::from_vars(vars).expect("valid test configuration");
-    let app = App::build(config).await.expect("the app starts");
+    spawn_app_in(TestEnv::new().await, overrides).await
+}
+
+pub async fn spawn_app_in(env: TestEnv, overrides: &[(&str, &str)]) -> TestApp {
+    let app = App::build(env.config(overrides))
+        .await
+        .expect("the app starts");
     let address = format!("http://127.0.0.1:{}", app.port());
     let state = app.state().clone();
     tokio::spawn(app.run_until(std::future::pending()));
@@ -97,12 +126,56 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
 
     TestApp {
         address,
-        telegram,
+        telegram: env.telegram.clone(),
         state,
         http: reqwest::Client::builder().build().unwrap(),
         redis,
-        prefix,
-        _sqlite_dir: sqlite_dir,
+        prefix: env.prefix.clone(),
+        _env: env,
+    }
+}
+
+/// An app on a runtime of its own, so a test can kill it the hard way: every task of it stops
+/// at its next await, as if the process died.
+pub struct KillableApp {
+    runtime: Option<tokio::runtime::Runtime>,
+    pub address: String,
+}
+
+impl KillableApp {
+    pub async fn start(env: &TestEnv, overrides: &[(&str, &str)]) -> Self {
+        let config = env.config(overrides);
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let (port_tx, port_rx) = tokio::sync::oneshot::channel();
+        runtime.spawn(async move {
+            let app = App::build(config).await.expect("the app starts");
+            let _ = port_tx.send(app.port());
+            let _ = app.run_until(std::future::pending()).await;
+        });
+        let port = port_rx.await.expect("the app reports its port");
+        Self {
+            runtime: Some(runtime),
+            address: format!("http://127.0.0.1:{port}"),
+        }
+    }
+
+    /// Drops the app without any graceful shutdown.
+    pub fn kill(mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+impl Drop for KillableApp {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
     }
 }
 

@@ -7,6 +7,7 @@ mod helpers;
 mod limits;
 mod login;
 mod measure;
+mod notifications;
 mod resilience;
 mod sessions;
 mod shops;

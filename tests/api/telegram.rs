@@ -2,7 +2,6 @@
 //! updates a test injects, records everything the bot sends, and can fail on demand.
 
 use std::{
-    collections::HashMap,
     net::SocketAddr,
     sync::{Arc, Mutex},
     time::{Duration, Instant},
@@ -29,12 +28,15 @@ pub struct Sent {
     pub chat_id: i64,
     pub text: String,
     pub body: Value,
+    pub at: Instant,
 }
 
-/// A canned failure for the next `count` calls of `method`.
+/// A canned failure for the next `count` calls of `method` (to `chat`, if set).
 struct Failure {
+    method: String,
+    chat: Option<i64>,
     status: u16,
-    retry_after: Option<u64>,
+    answer: Value,
     count: u32,
 }
 
@@ -42,7 +44,11 @@ struct Failure {
 struct Inner {
     sent: Mutex<Vec<Sent>>,
     updates: Mutex<Vec<Value>>,
-    failures: Mutex<HashMap<String, Failure>>,
+    failures: Mutex<Vec<Failure>>,
+    /// Every sendMessage call, answered or not: (chat, time, status answered, text).
+    attempts: Mutex<Vec<(i64, Instant, u16, String)>>,
+    /// After this many recorded messages, sendMessage calls hang unanswered (and unrecorded).
+    stall_after: Mutex<Option<usize>>,
     /// (chat, user) pairs for which getChatMember answers "administrator".
     admins: Mutex<Vec<(i64, i64)>>,
     new_update: Notify,
@@ -131,16 +137,65 @@ impl FakeTelegram {
         self.inner.admins.lock().unwrap().push((chat_id, user_id));
     }
 
-    /// Makes the next `count` calls of `method` fail with `status`.
+    /// Makes the next `count` calls of `method` fail with `status` (a 429 with `retry_after`).
     pub fn fail_next(&self, method: &str, status: u16, count: u32, retry_after: Option<u64>) {
-        self.inner.failures.lock().unwrap().insert(
-            method.to_ascii_lowercase(),
-            Failure {
-                status,
-                retry_after,
-                count,
-            },
+        self.fail(
+            method,
+            None,
+            status,
+            count,
+            retry_after.map(|s| json!({ "retry_after": s })),
         );
+    }
+
+    /// Makes the next `count` messages to `chat` fail with `status`, answered as Telegram does.
+    pub fn fail_chat(&self, chat: i64, status: u16, count: u32, parameters: Option<Value>) {
+        self.fail("sendMessage", Some(chat), status, count, parameters);
+    }
+
+    fn fail(
+        &self,
+        method: &str,
+        chat: Option<i64>,
+        status: u16,
+        count: u32,
+        parameters: Option<Value>,
+    ) {
+        let description = match status {
+            403 => "Forbidden: bot was blocked by the user",
+            429 => "Too Many Requests: retry later",
+            400 => "Bad Request: group chat was upgraded to a supergroup chat",
+            _ => "Internal Server Error",
+        };
+        let mut answer = json!({ "ok": false, "error_code": status, "description": description });
+        if let Some(parameters) = parameters {
+            answer["parameters"] = parameters;
+        }
+        self.inner.failures.lock().unwrap().push(Failure {
+            method: method.to_ascii_lowercase(),
+            chat,
+            status,
+            answer,
+            count,
+        });
+    }
+
+    /// sendMessage calls after `n` recorded messages hang (`None` lifts it).
+    pub fn stall_after(&self, n: Option<usize>) {
+        *self.inner.stall_after.lock().unwrap() = n;
+    }
+
+    /// Every sendMessage call to `chat` whose text contains `containing`: when, and the status
+    /// answered.
+    pub fn attempts_to(&self, chat: i64, containing: &str) -> Vec<(Instant, u16)> {
+        self.inner
+            .attempts
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(c, _, _, text)| *c == chat && text.contains(containing))
+            .map(|(_, at, status, _)| (*at, *status))
+            .collect()
     }
 
     pub fn sent(&self) -> Vec<Sent> {
@@ -216,24 +271,39 @@ async fn handle(
     let method = method.to_ascii_lowercase();
     let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     if std::env::var_os("TEST_LOG").is_some() {
-        eprintln!("fake telegram: {method} {body}");
+        eprintln!(
+            "fake telegram {:?}: {method} {body}",
+            std::time::SystemTime::now()
+        );
+    }
+    let chat = body["chat_id"].as_i64();
+    if method == "sendmessage" {
+        let stall = *inner.stall_after.lock().unwrap();
+        if stall.is_some_and(|n| inner.sent.lock().unwrap().len() >= n) {
+            return std::future::pending().await;
+        }
     }
     let failure = {
         let mut failures = inner.failures.lock().unwrap();
-        match failures.get_mut(&method) {
-            Some(f) if f.count > 0 => {
+        failures
+            .iter_mut()
+            .find(|f| f.count > 0 && f.method == method && (f.chat.is_none() || f.chat == chat))
+            .map(|f| {
                 f.count -= 1;
-                Some((f.status, f.retry_after))
-            }
-            _ => None,
-        }
+                (f.status, f.answer.clone())
+            })
     };
-    if let Some((status, retry_after)) = failure {
-        let mut answer =
-            json!({ "ok": false, "error_code": status, "description": "injected failure" });
-        if let Some(secs) = retry_after {
-            answer["parameters"] = json!({ "retry_after": secs });
-        }
+    if method == "sendmessage" {
+        let status = failure.as_ref().map_or(200, |(s, _)| *s);
+        let text = body["text"].as_str().unwrap_or_default().to_string();
+        inner.attempts.lock().unwrap().push((
+            chat.unwrap_or_default(),
+            Instant::now(),
+            status,
+            text,
+        ));
+    }
+    if let Some((status, answer)) = failure {
         return (StatusCode::from_u16(status).unwrap(), Json(answer)).into_response();
     }
     match method.as_str() {
@@ -270,6 +340,7 @@ async fn handle(
                 chat_id,
                 text: text.clone(),
                 body: body.clone(),
+                at: Instant::now(),
             });
             inner.new_message.notify_waiters();
             ok(json!({

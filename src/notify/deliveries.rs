@@ -1,0 +1,308 @@
+//! The delivery records: claiming one before sending, and recording what Telegram said.
+
+use chrono::{DateTime, Duration as ChronoDuration, Utc};
+use entity::{
+    delivery::{self, Column, Entity as Delivery},
+    notification::{self, Entity as Notification},
+    shop::Entity as Shop,
+    shop_chat::{self, Entity as ShopChat},
+};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QuerySelect, TransactionTrait,
+    sea_query::{Expr, ExprTrait},
+};
+use uuid::Uuid;
+
+use crate::error::Result;
+
+pub const QUEUED: &str = "queued";
+pub const SENDING: &str = "sending";
+pub const RETRYING: &str = "retrying";
+pub const SENT: &str = "sent";
+pub const FAILED: &str = "failed";
+pub const INACTIVE: &str = "inactive";
+
+/// A notification with what is needed to send it.
+pub struct Job {
+    pub notification: notification::Model,
+    pub shop_name: String,
+    pub deliveries: Vec<delivery::Model>,
+}
+
+pub async fn load(db: &DatabaseConnection, id: Uuid) -> Result<Option<Job>> {
+    let Some(notification) = Notification::find_by_id(id).one(db).await? else {
+        return Ok(None);
+    };
+    let shop_name = Shop::find_by_id(notification.shop_id)
+        .one(db)
+        .await?
+        .map(|s| s.name)
+        .unwrap_or_default();
+    let deliveries = Delivery::find()
+        .filter(Column::NotificationId.eq(id))
+        .all(db)
+        .await?;
+    Ok(Some(Job {
+        notification,
+        shop_name,
+        deliveries,
+    }))
+}
+
+fn key(notification: Uuid, chat_id: i64) -> Condition {
+    Condition::all()
+        .add(Column::NotificationId.eq(notification))
+        .add(Column::ChatId.eq(chat_id))
+}
+
+/// Takes a due delivery for sending (one worker wins), holding it for `lease`. A delivery left
+/// `sending` by a worker that died is due again once its lease ran out.
+pub async fn claim(
+    db: &DatabaseConnection,
+    notification: Uuid,
+    chat_id: i64,
+    lease: std::time::Duration,
+) -> Result<bool> {
+    let now = Utc::now();
+    let lease_until = now + ChronoDuration::from_std(lease).unwrap_or(ChronoDuration::seconds(30));
+    let due = Condition::any()
+        .add(
+            Condition::all()
+                .add(Column::Status.is_in([QUEUED, RETRYING]))
+                .add(
+                    Condition::any()
+                        .add(Column::NextAttemptAt.is_null())
+                        .add(Column::NextAttemptAt.lte(now)),
+                ),
+        )
+        .add(
+            Condition::all()
+                .add(Column::Status.eq(SENDING))
+                .add(Column::LeaseUntil.lt(now)),
+        );
+    let result = Delivery::update_many()
+        .col_expr(Column::Status, Expr::value(SENDING))
+        .col_expr(Column::Attempts, Expr::col(Column::Attempts).add(1))
+        .col_expr(Column::LeaseUntil, Expr::value(lease_until))
+        .filter(key(notification, chat_id))
+        .filter(due)
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+async fn settle(
+    db: &DatabaseConnection,
+    notification: Uuid,
+    chat_id: i64,
+    status: &str,
+    error: Option<String>,
+    next_attempt_at: Option<DateTime<Utc>>,
+    message_id: Option<i64>,
+) -> Result<()> {
+    let mut update = Delivery::update_many()
+        .col_expr(Column::Status, Expr::value(status))
+        .col_expr(
+            Column::LeaseUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(Column::NextAttemptAt, Expr::value(next_attempt_at))
+        .col_expr(Column::LastError, Expr::value(error));
+    if status == SENT {
+        update = update
+            .col_expr(Column::SentAt, Expr::value(Utc::now()))
+            .col_expr(Column::MessageId, Expr::value(message_id));
+    }
+    update
+        .filter(key(notification, chat_id))
+        .filter(Column::Status.eq(SENDING))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn mark_sent(
+    db: &DatabaseConnection,
+    notification: Uuid,
+    chat_id: i64,
+    message_id: i64,
+) -> Result<()> {
+    settle(
+        db,
+        notification,
+        chat_id,
+        SENT,
+        None,
+        None,
+        Some(message_id),
+    )
+    .await
+}
+
+pub async fn mark_retry(
+    db: &DatabaseConnection,
+    notification: Uuid,
+    chat_id: i64,
+    at: DateTime<Utc>,
+    error: String,
+) -> Result<()> {
+    settle(
+        db,
+        notification,
+        chat_id,
+        RETRYING,
+        Some(error),
+        Some(at),
+        None,
+    )
+    .await
+}
+
+pub async fn mark_failed(
+    db: &DatabaseConnection,
+    notification: Uuid,
+    chat_id: i64,
+    error: String,
+) -> Result<()> {
+    settle(db, notification, chat_id, FAILED, Some(error), None, None).await
+}
+
+/// Telegram refuses the chat for good (bot blocked or removed): stop sending to it.
+pub async fn mark_inactive(
+    db: &DatabaseConnection,
+    notification: Uuid,
+    chat_id: i64,
+    error: String,
+) -> Result<()> {
+    settle(db, notification, chat_id, INACTIVE, Some(error), None, None).await?;
+    ShopChat::update_many()
+        .col_expr(shop_chat::Column::Active, Expr::value(false))
+        .filter(shop_chat::Column::ChatId.eq(chat_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// A group became a supergroup with a new id: move its subscriptions, and this delivery, there.
+pub async fn migrate_chat(
+    db: &DatabaseConnection,
+    notification: Uuid,
+    old: i64,
+    new: i64,
+) -> Result<()> {
+    let txn = db.begin().await?;
+    // A shop already subscribed under the new id keeps that row; the old one goes.
+    let already: Vec<Uuid> = ShopChat::find()
+        .filter(shop_chat::Column::ChatId.eq(new))
+        .select_only()
+        .column(shop_chat::Column::ShopId)
+        .into_tuple()
+        .all(&txn)
+        .await?;
+    ShopChat::delete_many()
+        .filter(shop_chat::Column::ChatId.eq(old))
+        .filter(shop_chat::Column::ShopId.is_in(already))
+        .exec(&txn)
+        .await?;
+    ShopChat::update_many()
+        .col_expr(shop_chat::Column::ChatId, Expr::value(new))
+        .col_expr(shop_chat::Column::ChatType, Expr::value("supergroup"))
+        .filter(shop_chat::Column::ChatId.eq(old))
+        .exec(&txn)
+        .await?;
+    let exists = Delivery::find()
+        .filter(key(notification, new))
+        .one(&txn)
+        .await?
+        .is_some();
+    if exists {
+        settle_in(&txn, notification, old, "moved to the supergroup").await?;
+    } else {
+        Delivery::update_many()
+            .col_expr(Column::ChatId, Expr::value(new))
+            .col_expr(Column::Status, Expr::value(QUEUED))
+            .col_expr(Column::NextAttemptAt, Expr::value(Utc::now()))
+            .col_expr(
+                Column::LeaseUntil,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            )
+            .filter(key(notification, old))
+            .exec(&txn)
+            .await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+async fn settle_in(
+    txn: &impl ConnectionTrait,
+    notification: Uuid,
+    chat_id: i64,
+    note: &str,
+) -> Result<()> {
+    Delivery::delete_many()
+        .filter(key(notification, chat_id))
+        .exec(txn)
+        .await?;
+    tracing::info!(%notification, chat_id, note, "delivery dropped");
+    Ok(())
+}
+
+/// Notifications that still have work: all of them (`overdue_by = None`, at startup), or those
+/// whose due work nobody has picked up for `overdue_by`.
+pub async fn unfinished(
+    db: &DatabaseConnection,
+    overdue_by: Option<std::time::Duration>,
+) -> Result<Vec<Uuid>> {
+    let mut query = Delivery::find()
+        .select_only()
+        .column(Column::NotificationId)
+        .distinct()
+        .filter(Column::Status.is_in([QUEUED, RETRYING, SENDING]));
+    if let Some(overdue_by) = overdue_by {
+        let cutoff = Utc::now()
+            - ChronoDuration::from_std(overdue_by).unwrap_or(ChronoDuration::seconds(60));
+        query = query.filter(
+            Condition::any()
+                .add(
+                    Condition::all()
+                        .add(Column::Status.is_in([QUEUED, RETRYING]))
+                        .add(Column::NextAttemptAt.lt(cutoff)),
+                )
+                .add(
+                    Condition::all()
+                        .add(Column::Status.eq(SENDING))
+                        .add(Column::LeaseUntil.lt(cutoff)),
+                ),
+        );
+    }
+    Ok(query.into_tuple().all(db).await?)
+}
+
+/// The overall status, derived from the deliveries.
+pub fn overall_status(deliveries: &[delivery::Model]) -> &'static str {
+    if deliveries.is_empty() {
+        return "no_recipients";
+    }
+    let count = |s: &str| deliveries.iter().filter(|d| d.status == s).count();
+    let sent = count(SENT);
+    if sent == deliveries.len() {
+        return "sent";
+    }
+    let open = count(QUEUED) + count(SENDING) + count(RETRYING);
+    if open > 0 {
+        let started = sent > 0 || deliveries.iter().any(|d| d.attempts > 0);
+        return if started { "sending" } else { "queued" };
+    }
+    if sent > 0 { "partial" } else { "failed" }
+}
+
+/// A delivery's status as the API shows it (`sending` is internal).
+pub fn public_status(delivery: &delivery::Model) -> &str {
+    match delivery.status.as_str() {
+        SENDING if delivery.attempts > 1 => RETRYING,
+        SENDING => QUEUED,
+        other => other,
+    }
+}

@@ -1,0 +1,151 @@
+//! Keeps sends within Telegram's limits: a global rate across all chats, and a minimum spacing
+//! between two messages to the same chat (tighter for groups).
+//!
+//! Hand-written rather than governor: sends must also be *serialised* per chat (the next message
+//! of a chat starts only after the previous one was sent), and the global limit is a queue of
+//! reserved slots, so many waiting senders are served in order without polling.
+
+use std::{
+    collections::HashMap,
+    future::Future,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use tokio::time::{Instant, sleep_until};
+
+use crate::config::NotifyPolicy;
+
+pub struct Pacer {
+    global_interval: Duration,
+    next_global_slot: Mutex<Instant>,
+    private_interval: Duration,
+    group_interval: Duration,
+    /// Per chat: when its last message started.
+    chats: Mutex<HashMap<i64, Arc<tokio::sync::Mutex<Option<Instant>>>>>,
+}
+
+impl Pacer {
+    pub fn new(policy: &NotifyPolicy) -> Self {
+        Self {
+            global_interval: Duration::from_secs(1) / policy.global_per_second,
+            next_global_slot: Mutex::new(Instant::now()),
+            private_interval: Duration::from_secs(1) / policy.chat_per_second,
+            group_interval: Duration::from_secs(60) / policy.group_per_minute,
+            chats: Mutex::default(),
+        }
+    }
+
+    fn chat(&self, chat_id: i64) -> Arc<tokio::sync::Mutex<Option<Instant>>> {
+        let mut chats = self.chats.lock().unwrap_or_else(|e| e.into_inner());
+        if chats.len() > 50_000 {
+            // Forget chats nobody is sending to (their lock is not held anywhere).
+            chats.retain(|_, lock| Arc::strong_count(lock) > 1);
+        }
+        chats.entry(chat_id).or_default().clone()
+    }
+
+    /// Reserves the next global slot and waits for it.
+    async fn global_slot(&self) {
+        let slot = {
+            let mut next = self
+                .next_global_slot
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            let slot = (*next).max(Instant::now());
+            *next = slot + self.global_interval;
+            slot
+        };
+        sleep_until(slot).await;
+    }
+
+    /// Runs `send` when both the chat and the global limit allow it. The chat stays reserved
+    /// until `send` finishes, so a chat's messages go out one at a time and spaced.
+    pub async fn paced<T>(&self, chat_id: i64, send: impl Future<Output = T>) -> T {
+        let chat = self.chat(chat_id);
+        let mut last = chat.lock().await;
+        let interval = if chat_id < 0 {
+            self.group_interval
+        } else {
+            self.private_interval
+        };
+        if let Some(previous) = *last {
+            sleep_until(previous + interval).await;
+        }
+        self.global_slot().await;
+        *last = Some(Instant::now());
+        send.await
+    }
+
+    /// Holds a chat back, e.g. after Telegram answered 429 with `retry_after`.
+    pub async fn hold_chat(&self, chat_id: i64, pause: Duration) {
+        let chat = self.chat(chat_id);
+        let mut last = chat.lock().await;
+        let interval = if chat_id < 0 {
+            self.group_interval
+        } else {
+            self.private_interval
+        };
+        let until = Instant::now() + pause;
+        // The next send waits until `last + interval`: make that at least `until`.
+        *last = Some(until.checked_sub(interval).unwrap_or(until));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy(global: u32, chat: u32) -> NotifyPolicy {
+        NotifyPolicy {
+            global_per_second: global,
+            chat_per_second: chat,
+            group_per_minute: 20,
+            max_retry: Duration::from_secs(60),
+            reclaim_idle: Duration::from_secs(30),
+            send_lease: Duration::from_secs(60),
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_chat_is_spaced_by_its_interval() {
+        let pacer = Pacer::new(&policy(1000, 1));
+        let start = Instant::now();
+        let mut times = Vec::new();
+        for _ in 0..3 {
+            times.push(pacer.paced(7, async { Instant::now() }).await);
+        }
+        assert!(times[1] - times[0] >= Duration::from_secs(1));
+        assert!(times[2] - start >= Duration::from_secs(2));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn groups_get_three_seconds() {
+        let pacer = Pacer::new(&policy(1000, 1));
+        let a = pacer.paced(-5, async { Instant::now() }).await;
+        let b = pacer.paced(-5, async { Instant::now() }).await;
+        assert!(b - a >= Duration::from_secs(3));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_global_rate_holds_across_chats() {
+        let pacer = Arc::new(Pacer::new(&policy(10, 1)));
+        let start = Instant::now();
+        let handles: Vec<_> = (0..20)
+            .map(|chat| {
+                let pacer = pacer.clone();
+                tokio::spawn(async move { pacer.paced(chat, async { Instant::now() }).await })
+            })
+            .collect();
+        let mut last = start;
+        for h in handles {
+            last = last.max(h.await.unwrap());
+        }
+        // 20 sends at 10/s: the last one no earlier than 1.9 s in.
+        assert!(
+            last - start >= Duration::from_millis(1900),
+            "{:?}",
+            last - start
+        );
+    }
+}

@@ -1,0 +1,427 @@
+//! The notification worker: takes queue entries, sends each due delivery within Telegram's
+//! limits, records what Telegram answered, and acknowledges an entry once every delivery of its
+//! notification is settled (sent, failed or inactive).
+//!
+//! Exactly once per chat: a delivery is claimed in the database (with a lease) right before its
+//! message is sent and marked sent right after Telegram confirms; a second worker cannot claim
+//! it meanwhile. Never lost: an entry stays pending until settled, a dead worker's entries are
+//! reclaimed, and a sweep re-enqueues notifications the database still has work for (at startup,
+//! after Redis lost data, and when an enqueue failed).
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use chrono::{DateTime, Utc};
+use futures_util::future::join_all;
+use teloxide::{
+    ApiError, Bot, RequestError,
+    payloads::SendMessageSetters,
+    prelude::Requester,
+    types::{ChatId, LinkPreviewOptions, ParseMode},
+};
+use tokio::{sync::watch, task::JoinHandle, time::Instant};
+use uuid::Uuid;
+
+use super::{
+    deliveries::{self, FAILED, INACTIVE, QUEUED, RETRYING, SENDING, SENT},
+    message,
+    order::Order,
+    pacer::Pacer,
+};
+use crate::{
+    crypto::random_token,
+    error::Result,
+    state::AppState,
+    store::{Entry, Queue},
+};
+
+/// How often the sweep looks for work nobody picked up.
+const SWEEP_EVERY: Duration = Duration::from_secs(60);
+
+pub struct WorkerTask {
+    stop: watch::Sender<bool>,
+    handle: JoinHandle<()>,
+}
+
+impl WorkerTask {
+    /// Stops taking new work. Sends in flight finish or are picked up again by their lease.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        let _ = self.handle.await;
+    }
+}
+
+pub fn start(state: AppState, bot: Bot) -> WorkerTask {
+    let (stop, stopped) = watch::channel(false);
+    let handle = tokio::spawn(run(state, bot, stopped));
+    WorkerTask { stop, handle }
+}
+
+struct Worker {
+    state: AppState,
+    bot: Bot,
+    pacer: Pacer,
+    queue: Queue,
+    /// Notifications this process works on, with the queue entry it holds for each.
+    in_flight: Mutex<HashMap<Uuid, String>>,
+}
+
+enum Progress {
+    Done,
+    Again,
+    WaitUntil(DateTime<Utc>),
+}
+
+async fn run(state: AppState, bot: Bot, mut stopped: watch::Receiver<bool>) {
+    let consumer = format!("worker-{}", random_token(10));
+    let queue = loop {
+        match state.store.queue_consumer(consumer.clone()).await {
+            Ok(queue) => break queue,
+            Err(err) => {
+                tracing::warn!(error = %err, "notification worker cannot reach Redis; retrying");
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                    _ = stopped.changed() => return,
+                }
+            }
+        }
+    };
+    let worker = Arc::new(Worker {
+        pacer: Pacer::new(&state.config.notify),
+        state,
+        bot,
+        queue,
+        in_flight: Mutex::default(),
+    });
+    tracing::info!(consumer, "notification worker started");
+    let idle_ms = worker.state.config.notify.reclaim_idle.as_millis() as u64;
+    let mut next_sweep = Instant::now();
+    let mut startup = true;
+    loop {
+        if *stopped.borrow() {
+            break;
+        }
+        if Instant::now() >= next_sweep {
+            worker.sweep(startup).await;
+            startup = false;
+            next_sweep = Instant::now() + SWEEP_EVERY;
+        }
+        let entries = match worker.queue.reclaim(idle_ms, 64).await {
+            Ok(reclaimed) if !reclaimed.is_empty() => Ok(reclaimed),
+            Ok(_) => tokio::select! {
+                read = worker.queue.read_new(256, 1000) => read,
+                _ = stopped.changed() => break,
+            },
+            Err(err) => Err(err),
+        };
+        match entries {
+            Ok(entries) => {
+                for entry in entries {
+                    worker.clone().dispatch(entry);
+                }
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "notification queue unavailable");
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                    _ = stopped.changed() => break,
+                }
+            }
+        }
+    }
+    worker.queue.quit().await;
+}
+
+impl Worker {
+    fn in_flight(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, String>> {
+        self.in_flight.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn dispatch(self: Arc<Self>, entry: Entry) {
+        let Some(id) = entry.notification else {
+            tokio::spawn(async move { self.ack(&entry.id).await });
+            return;
+        };
+        let duplicate = {
+            let mut in_flight = self.in_flight();
+            match in_flight.get(&id) {
+                // Our own entry, reclaimed because it waited long: already being worked on.
+                Some(held) if *held == entry.id => return,
+                Some(_) => true,
+                None => {
+                    in_flight.insert(id, entry.id.clone());
+                    false
+                }
+            }
+        };
+        tokio::spawn(async move {
+            if duplicate {
+                // Another entry for a notification in hand (a re-enqueue): the first one covers it.
+                self.ack(&entry.id).await;
+                return;
+            }
+            self.process(id, &entry.id).await;
+            self.in_flight().remove(&id);
+        });
+    }
+
+    async fn ack(&self, entry: &str) {
+        if let Err(err) = self.queue.ack(entry).await {
+            tracing::warn!(error = %err, "could not acknowledge a queue entry");
+        }
+    }
+
+    async fn process(&self, id: Uuid, entry: &str) {
+        loop {
+            match self.work_once(id).await {
+                Ok(Progress::Done) => {
+                    self.ack(entry).await;
+                    return;
+                }
+                Ok(Progress::Again) => {}
+                Ok(Progress::WaitUntil(at)) => self.wait_holding(entry, at).await,
+                Err(err) => {
+                    tracing::warn!(notification = %id, error = %err, "delivery round failed; retrying");
+                    self.wait_holding(entry, Utc::now() + chrono::Duration::seconds(1))
+                        .await;
+                }
+            }
+        }
+    }
+
+    /// Sleeps until `at`, touching the queue entry so no other worker takes it meanwhile.
+    async fn wait_holding(&self, entry: &str, at: DateTime<Utc>) {
+        let step = self.state.config.notify.reclaim_idle / 3;
+        loop {
+            let left = (at - Utc::now()).to_std().unwrap_or_default();
+            if left.is_zero() {
+                return;
+            }
+            tokio::time::sleep(left.min(step)).await;
+            if let Err(err) = self.queue.touch(entry).await {
+                tracing::debug!(error = %err, "could not touch a queue entry");
+            }
+        }
+    }
+
+    /// Sends every due delivery of one notification once; says what to do next.
+    async fn work_once(&self, id: Uuid) -> Result<Progress> {
+        let db = &self.state.db;
+        let Some(job) = deliveries::load(db, id).await? else {
+            return Ok(Progress::Done);
+        };
+        let text = match serde_json::from_str::<Order>(&job.notification.payload) {
+            Ok(order) => message::render(&job.shop_name, &order),
+            Err(err) => {
+                tracing::error!(notification = %id, error = %err, "stored order does not parse");
+                String::new()
+            }
+        };
+        let now = Utc::now();
+        let mut wake: Option<DateTime<Utc>> = None;
+        let mut due = Vec::new();
+        for d in &job.deliveries {
+            let later = match d.status.as_str() {
+                SENT | FAILED | INACTIVE => continue,
+                SENDING => d.lease_until.filter(|t| *t > now),
+                QUEUED | RETRYING => d.next_attempt_at.filter(|t| *t > now),
+                _ => None,
+            };
+            match later {
+                Some(t) => wake = Some(wake.map_or(t, |w| w.min(t))),
+                None => due.push((d.chat_id, d.attempts)),
+            }
+        }
+        if due.is_empty() {
+            return Ok(wake.map_or(Progress::Done, Progress::WaitUntil));
+        }
+        let created = job.notification.created_at;
+        join_all(
+            due.into_iter()
+                .map(|(chat, attempts)| self.deliver(id, chat, attempts + 1, &text, created)),
+        )
+        .await;
+        Ok(Progress::Again)
+    }
+
+    /// Claims, sends and records one delivery.
+    async fn deliver(&self, id: Uuid, chat: i64, attempt: i32, text: &str, created: DateTime<Utc>) {
+        let db = &self.state.db;
+        let policy = &self.state.config.notify;
+        let sent = self
+            .pacer
+            .paced(chat, async {
+                // Claimed only now, in the chat's turn: the lease covers the call to Telegram,
+                // not the wait for the turn.
+                match deliveries::claim(db, id, chat, policy.send_lease).await {
+                    Ok(true) => {}
+                    Ok(false) => return None,
+                    Err(err) => {
+                        tracing::warn!(error = %err, "could not claim a delivery");
+                        return None;
+                    }
+                }
+                if text.is_empty() {
+                    return Some(Err(RequestError::Api(ApiError::Unknown(
+                        "unreadable order".into(),
+                    ))));
+                }
+                Some(
+                    self.bot
+                        .send_message(ChatId(chat), text)
+                        .parse_mode(ParseMode::Html)
+                        .link_preview_options(no_preview())
+                        .await,
+                )
+            })
+            .await;
+        let Some(sent) = sent else { return };
+        let recorded = match sent {
+            Ok(message) => deliveries::mark_sent(db, id, chat, i64::from(message.id.0)).await,
+            Err(RequestError::RetryAfter(wait)) => {
+                let wait = wait.duration();
+                self.pacer.hold_chat(chat, wait).await;
+                let at = Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default();
+                deliveries::mark_retry(
+                    db,
+                    id,
+                    chat,
+                    at,
+                    format!("429: retry after {}s", wait.as_secs()),
+                )
+                .await
+            }
+            Err(RequestError::MigrateToChatId(new)) => {
+                tracing::info!(old = chat, new = new.0, "group migrated to a supergroup");
+                deliveries::migrate_chat(db, id, chat, new.0).await
+            }
+            Err(RequestError::Api(err)) if chat_is_gone(&err) => {
+                tracing::info!(chat, error = %err, "chat refuses the bot; marking it inactive");
+                deliveries::mark_inactive(db, id, chat, err.to_string()).await
+            }
+            Err(err) if is_transient(&err) => {
+                let at = Utc::now() + backoff(attempt);
+                let deadline =
+                    created + chrono::Duration::from_std(policy.max_retry).unwrap_or_default();
+                if at > deadline {
+                    deliveries::mark_failed(
+                        db,
+                        id,
+                        chat,
+                        format!("gave up after {attempt} attempts: {err}"),
+                    )
+                    .await
+                } else {
+                    deliveries::mark_retry(db, id, chat, at, err.to_string()).await
+                }
+            }
+            Err(err) => deliveries::mark_failed(db, id, chat, err.to_string()).await,
+        };
+        if let Err(err) = recorded {
+            // The lease runs out and the delivery is tried again: at-least-once in this corner.
+            tracing::error!(notification = %id, chat, error = %err, "could not record a delivery");
+        }
+    }
+
+    /// Re-enqueues notifications the database has work for: all of them at startup, later only
+    /// those whose due work nobody picked up.
+    async fn sweep(&self, startup: bool) {
+        let overdue_by = (!startup)
+            .then(|| (self.state.config.notify.reclaim_idle * 2).max(Duration::from_secs(60)));
+        let ids = match deliveries::unfinished(&self.state.db, overdue_by).await {
+            Ok(ids) => ids,
+            Err(err) => {
+                tracing::warn!(error = %err, "sweep could not read the database");
+                return;
+            }
+        };
+        let ids: Vec<Uuid> = {
+            let in_flight = self.in_flight();
+            ids.into_iter()
+                .filter(|id| !in_flight.contains_key(id))
+                .collect()
+        };
+        if !ids.is_empty() {
+            tracing::info!(
+                count = ids.len(),
+                startup,
+                "re-enqueuing unfinished notifications"
+            );
+        }
+        for id in ids {
+            if let Err(err) = self.state.store.enqueue_notification(id).await {
+                tracing::warn!(error = %err, "sweep could not enqueue");
+                return;
+            }
+        }
+    }
+}
+
+fn no_preview() -> LinkPreviewOptions {
+    LinkPreviewOptions {
+        is_disabled: true,
+        url: None,
+        prefer_small_media: false,
+        prefer_large_media: false,
+        show_above_text: false,
+    }
+}
+
+/// Telegram will not take messages for this chat any more.
+fn chat_is_gone(err: &ApiError) -> bool {
+    match err {
+        ApiError::BotBlocked
+        | ApiError::BotKicked
+        | ApiError::BotKickedFromSupergroup
+        | ApiError::BotKickedFromChannel
+        | ApiError::UserDeactivated
+        | ApiError::CantInitiateConversation
+        | ApiError::ChatNotFound
+        | ApiError::GroupDeactivated => true,
+        ApiError::Unknown(text) => text.starts_with("Forbidden"),
+        _ => false,
+    }
+}
+
+/// Worth trying again: network trouble, a garbled answer, or an error Telegram does not name
+/// (its 5xx answers).
+fn is_transient(err: &RequestError) -> bool {
+    match err {
+        RequestError::Network(_) | RequestError::Io(_) | RequestError::InvalidJson { .. } => true,
+        RequestError::Api(ApiError::Unknown(text)) => !text.starts_with("Bad Request"),
+        _ => false,
+    }
+}
+
+/// 1 s, 2 s, 4 s … up to 5 minutes, with ±20 % jitter so retries of many chats spread out.
+fn backoff(attempt: i32) -> chrono::Duration {
+    let base = 2f64.powi(attempt.clamp(1, 20) - 1).min(300.0);
+    let jitter = 0.8 + 0.4 * rand::random::<f64>();
+    chrono::Duration::milliseconds((base * jitter * 1000.0) as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        assert!(backoff(1) <= chrono::Duration::milliseconds(1200));
+        assert!(backoff(4) >= chrono::Duration::milliseconds(6400));
+        assert!(backoff(30) <= chrono::Duration::seconds(360));
+    }
+
+    #[test]
+    fn blocked_and_kicked_chats_are_gone() {
+        assert!(chat_is_gone(&ApiError::BotBlocked));
+        assert!(chat_is_gone(&ApiError::Unknown(
+            "Forbidden: whatever".into()
+        )));
+        assert!(!chat_is_gone(&ApiError::Unknown(
+            "Internal Server Error".into()
+        )));
+    }
+}

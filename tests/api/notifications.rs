@@ -1,0 +1,602 @@
+//! Order notifications: every subscribed chat hears about every order, exactly once.
+
+use std::{collections::HashMap, time::Duration};
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::{
+    helpers::{KillableApp, SERVICE_KEY, TestApp, TestEnv, eventually, redis_url, spawn_app_with},
+    telegram::FakeTelegram,
+};
+
+const OWNER: i64 = 7001;
+const GROUP: i64 = -700_100;
+const SUPERGROUP: i64 = -100_700_100;
+
+/// Fast limits, so tests that are not about pacing do not wait for it.
+const FAST: &[(&str, &str)] = &[
+    ("TELEGRAM_GLOBAL_RATE_PER_SECOND", "1000"),
+    ("TELEGRAM_CHAT_RATE_PER_SECOND", "1000"),
+    ("TELEGRAM_GROUP_RATE_PER_MINUTE", "60000"),
+    ("NOTIFY_RECLAIM_IDLE_SECONDS", "2"),
+    ("NOTIFY_SEND_LEASE_SECONDS", "3"),
+];
+
+fn order(shop_id: &str, order_id: &str) -> Value {
+    json!({
+        "shop_id": shop_id,
+        "order_id": order_id,
+        "total": "1250000.50",
+        "currency": "UZS",
+        "customer": { "name": "<b>x</b>", "phone": "+998901234567" },
+        "address": "Tashkent, Amir Temur 1",
+        "items": [{ "name": "Green tea", "quantity": 2, "price": 25000 }],
+        "comment": "Ring twice & wait",
+        "order_url": "https://shop.example/admin/orders/1",
+    })
+}
+
+async fn submit(base: &str, body: &Value) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(format!("{base}/api/v1/notifications/orders"))
+        .bearer_auth(SERVICE_KEY)
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+impl TestApp {
+    async fn notification(&self, id: &str) -> Value {
+        let response = self
+            .service(Method::GET, &format!("/api/v1/notifications/{id}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        response.json().await.unwrap()
+    }
+
+    async fn wait_for_status(&self, id: &str, status: &str) -> Value {
+        eventually(20, &format!("notification status {status}"), || async {
+            let n = self.notification(id).await;
+            (n["status"] == status).then_some(n)
+        })
+        .await
+    }
+
+    async fn shop_with_two_chats(&self) -> String {
+        shop_with_two_chats(&self.address, &self.telegram).await
+    }
+}
+
+/// A shop with the owner's private chat and a staff group subscribed through the bot.
+async fn shop_with_two_chats(base: &str, telegram: &FakeTelegram) -> String {
+    let http = reqwest::Client::new();
+    let created: Value = http
+        .post(format!("{base}/api/v1/shops"))
+        .bearer_auth(SERVICE_KEY)
+        .json(&json!({ "name": "Tea House" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = created["id"].as_str().unwrap().to_string();
+    let token = created["owner_link"]
+        .as_str()
+        .unwrap()
+        .rsplit_once("start=shop_")
+        .unwrap()
+        .1
+        .to_string();
+    telegram.send_text(OWNER, &format!("/start shop_{token}"));
+    telegram.make_admin(GROUP, OWNER);
+    telegram.send_group_text(GROUP, OWNER, &format!("/link {token}"));
+    eventually(10, "two subscribed chats", || async {
+        let shop: Value = http
+            .get(format!("{base}/api/v1/shops/{id}"))
+            .bearer_auth(SERVICE_KEY)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        (shop["chats"].as_array().unwrap().len() == 2).then_some(())
+    })
+    .await;
+    // The bot's confirmations are out too, so failures a test injects next hit order messages.
+    for chat in [OWNER, GROUP] {
+        telegram
+            .wait_for_message(chat, "the subscription confirmation", |t| {
+                t.contains("receives new orders")
+            })
+            .await;
+    }
+    id
+}
+
+fn order_messages(telegram: &FakeTelegram, chat: i64) -> Vec<String> {
+    telegram
+        .messages_to(chat)
+        .into_iter()
+        .filter(|m| m.text.contains("New order"))
+        .map(|m| m.text)
+        .collect()
+}
+
+#[tokio::test]
+async fn every_subscribed_chat_gets_the_order_with_user_text_escaped() {
+    let app = spawn_app_with(FAST).await;
+    let shop = app.shop_with_two_chats().await;
+    let response = submit(&app.address, &order(&shop, "A-1001")).await;
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["status"], "queued");
+    let id = body["id"].as_str().unwrap().to_string();
+
+    for chat in [OWNER, GROUP] {
+        let message = app
+            .telegram
+            .wait_for_message(chat, "the order", |t| t.contains("New order #A-1001"))
+            .await;
+        assert_eq!(message.body["parse_mode"], "HTML");
+        let text = &message.text;
+        assert!(
+            text.contains("&lt;b&gt;x&lt;/b&gt;"),
+            "the customer's name shows literally: {text}"
+        );
+        assert!(text.contains("1 250 000.50 UZS"), "{text}");
+        assert!(text.contains("Green tea × 2 — 25 000"), "{text}");
+        assert!(text.contains("Ring twice &amp; wait"), "{text}");
+        assert!(
+            text.contains("<a href=\"https://shop.example/admin/orders/1\">Open order</a>"),
+            "{text}"
+        );
+        assert!(text.contains("Tea House"));
+    }
+    let done = app.wait_for_status(&id, "sent").await;
+    let deliveries = done["deliveries"].as_array().unwrap();
+    assert_eq!(deliveries.len(), 2);
+    for d in deliveries {
+        assert_eq!(d["status"], "sent");
+        assert_eq!(d["attempts"], 1);
+        assert!(d["sent_at"].is_string());
+    }
+}
+
+#[tokio::test]
+async fn the_same_order_twice_is_one_notification() {
+    let app = spawn_app_with(FAST).await;
+    let shop = app.shop_with_two_chats().await;
+    let first = submit(&app.address, &order(&shop, "A-1")).await;
+    assert_eq!(first.status(), StatusCode::ACCEPTED);
+    let first: Value = first.json().await.unwrap();
+    let id = first["id"].as_str().unwrap().to_string();
+    app.wait_for_status(&id, "sent").await;
+
+    let again = submit(&app.address, &order(&shop, "A-1")).await;
+    assert_eq!(again.status(), StatusCode::OK);
+    let again: Value = again.json().await.unwrap();
+    assert_eq!(again["id"], first["id"]);
+    assert_eq!(again["status"], "sent");
+
+    // A different order afterwards arrives; the duplicate never did.
+    let next: Value = submit(&app.address, &order(&shop, "A-2"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    app.wait_for_status(next["id"].as_str().unwrap(), "sent")
+        .await;
+    for chat in [OWNER, GROUP] {
+        let texts = order_messages(&app.telegram, chat);
+        assert_eq!(
+            texts.iter().filter(|t| t.contains("#A-1<")).count(),
+            1,
+            "{texts:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn bad_submissions_get_clear_errors() {
+    let app = spawn_app_with(FAST).await;
+    let (shop, _) = app.create_shop("Tea House").await;
+
+    let unknown = submit(
+        &app.address,
+        &order("00000000-0000-0000-0000-000000000000", "1"),
+    )
+    .await;
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        unknown.json::<Value>().await.unwrap()["error"],
+        "shop_not_found"
+    );
+
+    let mut no_currency = order(&shop, "1");
+    no_currency.as_object_mut().unwrap().remove("currency");
+    let missing = submit(&app.address, &no_currency).await;
+    assert_eq!(missing.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = missing.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_request");
+    assert!(
+        body["message"].as_str().unwrap().contains("currency"),
+        "{body}"
+    );
+
+    let mut bad_total = order(&shop, "1");
+    bad_total["total"] = json!("twelve");
+    let body: Value = submit(&app.address, &bad_total).await.json().await.unwrap();
+    assert!(
+        body["message"].as_str().unwrap().contains("total"),
+        "{body}"
+    );
+
+    let mut bad_url = order(&shop, "1");
+    bad_url["order_url"] = json!("javascript:alert(1)");
+    let response = submit(&app.address, &bad_url).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        response.json::<Value>().await.unwrap()["message"]
+            .as_str()
+            .unwrap()
+            .contains("order_url")
+    );
+
+    let no_key = app
+        .post_json("/api/v1/notifications/orders", order(&shop, "1"))
+        .await;
+    assert_eq!(no_key.status(), StatusCode::UNAUTHORIZED);
+
+    // A number is a fine order id and total.
+    let mut numeric = order(&shop, "1");
+    numeric["order_id"] = json!(12345);
+    numeric["total"] = json!(99.5);
+    assert_eq!(
+        submit(&app.address, &numeric).await.status(),
+        StatusCode::ACCEPTED
+    );
+}
+
+#[tokio::test]
+async fn a_shop_without_chats_reports_no_recipients() {
+    let app = spawn_app_with(FAST).await;
+    let (shop, _) = app.create_shop("Quiet Shop").await;
+    let response = submit(&app.address, &order(&shop, "Q-1")).await;
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["status"], "no_recipients");
+    let shown = app.notification(body["id"].as_str().unwrap()).await;
+    assert_eq!(shown["status"], "no_recipients");
+    assert_eq!(shown["deliveries"], json!([]));
+}
+
+#[tokio::test]
+async fn telegram_429_is_waited_out_as_it_asks() {
+    let app = spawn_app_with(FAST).await;
+    let shop = app.shop_with_two_chats().await;
+    app.telegram
+        .fail_chat(OWNER, 429, 1, Some(json!({ "retry_after": 2 })));
+    let body: Value = submit(&app.address, &order(&shop, "R-1"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let done = app
+        .wait_for_status(body["id"].as_str().unwrap(), "sent")
+        .await;
+    let attempts = app.telegram.attempts_to(OWNER, "New order");
+    let throttled = attempts.iter().find(|(_, s)| *s == 429).expect("a 429").0;
+    let delivered = attempts
+        .iter()
+        .find(|(_, s)| *s == 200)
+        .expect("a delivery")
+        .0;
+    assert!(
+        delivered - throttled >= Duration::from_secs(2),
+        "{:?}",
+        delivered - throttled
+    );
+    let owner = done["deliveries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["chat_id"] == OWNER)
+        .unwrap()
+        .clone();
+    assert_eq!(owner["attempts"], 2);
+    assert_eq!(order_messages(&app.telegram, OWNER).len(), 1);
+}
+
+#[tokio::test]
+async fn server_errors_are_retried() {
+    let app = spawn_app_with(FAST).await;
+    let shop = app.shop_with_two_chats().await;
+    // One failure: teloxide itself waits 10 s after a 5xx before it reports it.
+    app.telegram.fail_chat(GROUP, 502, 1, None);
+    let body: Value = submit(&app.address, &order(&shop, "S-1"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = body["id"].as_str().unwrap().to_string();
+    // While it waits to retry, the notification says so.
+    eventually(20, "the group delivery retrying", || async {
+        let n = app.notification(&id).await;
+        let group = n["deliveries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["chat_id"] == GROUP)
+            .cloned()
+            .unwrap();
+        (n["status"] == "sending" && group["status"] == "retrying").then_some(())
+    })
+    .await;
+    let done = app.wait_for_status(&id, "sent").await;
+    let group = done["deliveries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["chat_id"] == GROUP)
+        .unwrap()
+        .clone();
+    assert_eq!(group["attempts"], 2);
+    assert_eq!(order_messages(&app.telegram, GROUP).len(), 1);
+}
+
+#[tokio::test]
+async fn a_chat_that_blocked_the_bot_becomes_inactive() {
+    let app = spawn_app_with(FAST).await;
+    let shop = app.shop_with_two_chats().await;
+    app.telegram.fail_chat(OWNER, 403, 1, None);
+    let body: Value = submit(&app.address, &order(&shop, "B-1"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let done = app
+        .wait_for_status(body["id"].as_str().unwrap(), "partial")
+        .await;
+    let owner = done["deliveries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["chat_id"] == OWNER)
+        .unwrap()
+        .clone();
+    assert_eq!(owner["status"], "inactive");
+    assert!(owner["error"].as_str().unwrap().contains("blocked"));
+
+    let shown: Value = app
+        .service(Method::GET, &format!("/api/v1/shops/{shop}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let chat = shown["chats"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["chat_id"] == OWNER)
+        .unwrap()
+        .clone();
+    assert_eq!(chat["active"], false);
+
+    // The next order goes to the group only.
+    let next: Value = submit(&app.address, &order(&shop, "B-2"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let next = app
+        .wait_for_status(next["id"].as_str().unwrap(), "sent")
+        .await;
+    assert_eq!(next["deliveries"].as_array().unwrap().len(), 1);
+    assert_eq!(app.telegram.attempts_to(OWNER, "New order").len(), 1);
+}
+
+#[tokio::test]
+async fn a_group_that_became_a_supergroup_is_followed() {
+    let app = spawn_app_with(FAST).await;
+    let shop = app.shop_with_two_chats().await;
+    app.telegram.fail_chat(
+        GROUP,
+        400,
+        1,
+        Some(json!({ "migrate_to_chat_id": SUPERGROUP })),
+    );
+    let body: Value = submit(&app.address, &order(&shop, "M-1"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    app.telegram
+        .wait_for_message(SUPERGROUP, "the order in the supergroup", |t| {
+            t.contains("#M-1")
+        })
+        .await;
+    let done = app
+        .wait_for_status(body["id"].as_str().unwrap(), "sent")
+        .await;
+    let chats: Vec<i64> = done["deliveries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["chat_id"].as_i64().unwrap())
+        .collect();
+    assert!(
+        chats.contains(&SUPERGROUP) && !chats.contains(&GROUP),
+        "{chats:?}"
+    );
+
+    let shown: Value = app
+        .service(Method::GET, &format!("/api/v1/shops/{shop}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let moved = shown["chats"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["chat_id"] == SUPERGROUP)
+        .expect("moved")
+        .clone();
+    assert_eq!(moved["type"], "supergroup");
+    assert!(
+        shown["chats"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["chat_id"] != GROUP)
+    );
+}
+
+#[tokio::test]
+async fn sending_stays_within_the_rate_limits() {
+    // 4 messages/s overall, 2/s to a private chat, 60/min (1/s) to a group.
+    let app = spawn_app_with(&[
+        ("TELEGRAM_GLOBAL_RATE_PER_SECOND", "4"),
+        ("TELEGRAM_CHAT_RATE_PER_SECOND", "2"),
+        ("TELEGRAM_GROUP_RATE_PER_MINUTE", "60"),
+    ])
+    .await;
+    let shop = app.shop_with_two_chats().await;
+    let mut ids = Vec::new();
+    for i in 0..4 {
+        let body: Value = submit(&app.address, &order(&shop, &format!("L-{i}")))
+            .await
+            .json()
+            .await
+            .unwrap();
+        ids.push(body["id"].as_str().unwrap().to_string());
+    }
+    for id in &ids {
+        app.wait_for_status(id, "sent").await;
+    }
+    let tolerance = Duration::from_millis(20);
+    for (chat, interval) in [
+        (OWNER, Duration::from_millis(500)),
+        (GROUP, Duration::from_secs(1)),
+    ] {
+        let times: Vec<_> = app
+            .telegram
+            .attempts_to(chat, "New order")
+            .into_iter()
+            .map(|(t, _)| t)
+            .collect();
+        assert_eq!(times.len(), 4);
+        for pair in times.windows(2) {
+            assert!(
+                pair[1] - pair[0] + tolerance >= interval,
+                "chat {chat}: {:?}",
+                pair[1] - pair[0]
+            );
+        }
+    }
+    let mut all: Vec<_> = app
+        .telegram
+        .sent()
+        .into_iter()
+        .filter(|s| s.text.contains("New order"))
+        .map(|s| s.at)
+        .collect();
+    all.sort();
+    assert_eq!(all.len(), 8);
+    for window in all.windows(5) {
+        // Five messages never fit in one second at 4/s.
+        assert!(
+            window[4] - window[0] + tolerance >= Duration::from_secs(1),
+            "{:?}",
+            window[4] - window[0]
+        );
+    }
+}
+
+/// Counts each (chat, order) pair in what the fake received.
+fn delivered_pairs(telegram: &FakeTelegram) -> HashMap<(i64, String), usize> {
+    let mut pairs = HashMap::new();
+    for sent in telegram.sent() {
+        if let Some(rest) = sent.text.split("New order #").nth(1) {
+            let order_id = rest.split('<').next().unwrap().to_string();
+            *pairs.entry((sent.chat_id, order_id)).or_insert(0) += 1;
+        }
+    }
+    pairs
+}
+
+async fn assert_each_exactly_once(telegram: &FakeTelegram, orders: usize) {
+    let pairs = eventually(60, "every order in every chat", || async {
+        let pairs = delivered_pairs(telegram);
+        (pairs.len() == orders * 2).then_some(pairs)
+    })
+    .await;
+    let doubled: Vec<_> = pairs.iter().filter(|(_, n)| **n != 1).collect();
+    assert!(doubled.is_empty(), "sent more than once: {doubled:?}");
+}
+
+#[tokio::test]
+async fn a_killed_worker_loses_nothing_and_doubles_nothing() {
+    let env = TestEnv::new().await;
+    let first = KillableApp::start(&env, FAST).await;
+    let shop = shop_with_two_chats(&first.address, &env.telegram).await;
+    // Telegram takes 30 order messages, then stops answering: the app dies mid-delivery.
+    env.telegram
+        .stall_after(Some(env.telegram.sent().len() + 30));
+    for i in 0..100 {
+        let response = submit(&first.address, &order(&shop, &format!("K-{i}"))).await;
+        assert_eq!(response.status(), StatusCode::ACCEPTED);
+    }
+    eventually(20, "the first 30 messages", || async {
+        (delivered_pairs(&env.telegram).len() >= 30).then_some(())
+    })
+    .await;
+    first.kill();
+
+    env.telegram.stall_after(None);
+    let _second = KillableApp::start(&env, FAST).await;
+    assert_each_exactly_once(&env.telegram, 100).await;
+}
+
+#[tokio::test]
+async fn work_still_queued_after_redis_lost_its_data_is_sent_at_startup() {
+    let env = TestEnv::new().await;
+    let first = KillableApp::start(&env, FAST).await;
+    let shop = shop_with_two_chats(&first.address, &env.telegram).await;
+    env.telegram.stall_after(Some(env.telegram.sent().len()));
+    for i in 0..10 {
+        assert_eq!(
+            submit(&first.address, &order(&shop, &format!("D-{i}")))
+                .await
+                .status(),
+            StatusCode::ACCEPTED
+        );
+    }
+    first.kill();
+    // Redis loses everything of this app: the queue is gone.
+    let redis = fred::clients::Client::new(
+        fred::prelude::Config::from_url(&redis_url()).unwrap(),
+        None,
+        None,
+        None,
+    );
+    fred::prelude::ClientLike::init(&redis).await.unwrap();
+    let stream = format!("{}notify:stream", env.prefix);
+    fred::prelude::KeysInterface::del::<(), _>(&redis, &stream)
+        .await
+        .unwrap();
+
+    env.telegram.stall_after(None);
+    let _second = KillableApp::start(&env, FAST).await;
+    assert_each_exactly_once(&env.telegram, 10).await;
+}
