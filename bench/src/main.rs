@@ -1,0 +1,63 @@
+//! `otpgram-bench`: benchmarks that run a release build of otpgram as its own process, with its
+//! own Redis and a fake Telegram, and print numbers. Run through `scripts/bench`.
+
+mod fake_telegram;
+mod notify;
+mod service;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+struct Cli {
+    /// The otpgram binary to drive (a release build).
+    #[arg(long, default_value = "target/release/otpgram")]
+    otpgram: PathBuf,
+    #[command(subcommand)]
+    scenario: Scenario,
+}
+
+#[derive(Subcommand)]
+enum Scenario {
+    /// Order notifications: delivery time against Telegram's limits, duplicates, losses.
+    Notify {
+        #[arg(long, default_value_t = 200)]
+        shops: usize,
+        #[arg(long, default_value_t = 2)]
+        chats_per_shop: usize,
+        #[arg(long, default_value_t = 2000)]
+        orders: usize,
+        /// Messages per second across all chats (paid broadcasts allow up to 1000).
+        #[arg(long, default_value_t = 1000)]
+        global_rate: u32,
+        #[arg(long, default_value_t = 32)]
+        concurrency: usize,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.scenario {
+        Scenario::Notify {
+            shops,
+            chats_per_shop,
+            orders,
+            global_rate,
+            concurrency,
+        } => {
+            notify::run(
+                &cli.otpgram,
+                notify::Options {
+                    shops,
+                    chats_per_shop,
+                    orders,
+                    global_rate,
+                    concurrency,
+                },
+            )
+            .await
+        }
+    }
+}
