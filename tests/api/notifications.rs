@@ -351,6 +351,41 @@ async fn server_errors_are_retried() {
 }
 
 #[tokio::test]
+async fn a_delivery_that_keeps_failing_is_given_up_after_the_retry_window() {
+    let mut config = FAST.to_vec();
+    config.push(("NOTIFY_MAX_RETRY_SECONDS", "3"));
+    let app = spawn_app_with(&config).await;
+    let shop = app.shop_with_two_chats().await;
+    app.telegram.garble_chat(GROUP, 100);
+    let body: Value = submit(&app.address, &order(&shop, "G-1"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let done = app
+        .wait_for_status(body["id"].as_str().unwrap(), "partial")
+        .await;
+    let group = done["deliveries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["chat_id"] == GROUP)
+        .unwrap()
+        .clone();
+    assert_eq!(group["status"], "failed");
+    assert!(
+        group["error"].as_str().unwrap().contains("gave up"),
+        "{group}"
+    );
+    let attempts = group["attempts"].as_i64().unwrap();
+    assert!(
+        (2..=4).contains(&attempts),
+        "backed off 1 s, 2 s … within 3 s: {attempts}"
+    );
+    assert_eq!(order_messages(&app.telegram, OWNER).len(), 1);
+}
+
+#[tokio::test]
 async fn a_chat_that_blocked_the_bot_becomes_inactive() {
     let app = spawn_app_with(FAST).await;
     let shop = app.shop_with_two_chats().await;

@@ -180,6 +180,18 @@ impl FakeTelegram {
         });
     }
 
+    /// Makes the next `count` messages to `chat` get an answer that is not JSON (as from a
+    /// broken proxy): a transient failure teloxide reports at once.
+    pub fn garble_chat(&self, chat: i64, count: u32) {
+        self.inner.failures.lock().unwrap().push(Failure {
+            method: "sendmessage".into(),
+            chat: Some(chat),
+            status: 200,
+            answer: Value::Null,
+            count,
+        });
+    }
+
     /// sendMessage calls after `n` recorded messages hang (`None` lifts it).
     pub fn stall_after(&self, n: Option<usize>) {
         *self.inner.stall_after.lock().unwrap() = n;
@@ -304,6 +316,9 @@ async fn handle(
         ));
     }
     if let Some((status, answer)) = failure {
+        if answer.is_null() {
+            return "<html>bad gateway</html>".into_response();
+        }
         return (StatusCode::from_u16(status).unwrap(), Json(answer)).into_response();
     }
     match method.as_str() {
