@@ -7,8 +7,14 @@ use teloxide::Bot;
 use tokio::net::TcpListener;
 
 use crate::{
-    api, bot, config::Config, courier::Courier, crypto::CodeHasher, db, notify, session::Tokens,
-    state::AppState, store::Store,
+    api, bot,
+    config::Config,
+    courier::Courier,
+    crypto::CodeHasher,
+    db, notify,
+    session::Tokens,
+    state::{AppState, Shared},
+    store::Store,
 };
 
 pub struct App {
@@ -35,14 +41,14 @@ impl App {
         }
         let courier = Courier::new(bot.clone());
         let listener = TcpListener::bind(config.bind_addr).await?;
-        let state = AppState {
+        let state = AppState::new(Shared {
             tokens: Tokens::new(&config),
             hasher: CodeHasher::new(config.jwt_secret.expose().as_bytes()),
             config: Arc::new(config),
             store,
             db,
             courier,
-        };
+        });
         Ok(Self {
             listener,
             state,

@@ -42,3 +42,19 @@ pub async fn link_phone(
     }
     Ok(linked)
 }
+
+/// Links many phones at once, e.g. when a shop moves its existing customers over from another
+/// integration (and to seed benchmarks). Phones already known keep their row; every binding is
+/// (re)written to Redis. Each pair is trusted as given: check them before importing.
+pub async fn import(state: &AppState, pairs: &[(Phone, TelegramId)]) -> Result<()> {
+    for chunk in pairs.chunks(1000) {
+        users::insert_linked(&state.db, chunk).await?;
+        let writes = chunk
+            .iter()
+            .map(|(phone, telegram_id)| state.store.bind(phone, *telegram_id, None));
+        for result in futures_util::future::join_all(writes).await {
+            result?;
+        }
+    }
+    Ok(())
+}

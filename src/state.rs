@@ -1,17 +1,34 @@
-//! The handles every part of the service shares; cheap to clone.
+//! The handles every part of the service shares. Cloning an `AppState` (axum does it for every
+//! request) is one reference-count increment.
 
-use std::sync::Arc;
+use std::{ops::Deref, sync::Arc};
 
 use sea_orm::DatabaseConnection;
 
 use crate::{config::Config, courier::Courier, crypto::CodeHasher, session::Tokens, store::Store};
 
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+pub struct Shared {
     pub config: Arc<Config>,
     pub store: Store,
     pub db: DatabaseConnection,
     pub courier: Courier,
     pub tokens: Tokens,
     pub hasher: CodeHasher,
+}
+
+impl AppState {
+    pub fn new(shared: Shared) -> Self {
+        Self(Arc::new(shared))
+    }
+}
+
+impl Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
 }

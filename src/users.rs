@@ -5,7 +5,7 @@ use entity::user::{self, ActiveModel, Column, Entity as User, Model};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     Set, TransactionTrait,
-    sea_query::{Expr, ExprTrait},
+    sea_query::{Expr, ExprTrait, OnConflict},
 };
 use uuid::Uuid;
 
@@ -115,6 +115,33 @@ pub async fn link(
         moved_from,
         previous_phone,
     })
+}
+
+/// Inserts unverified users for phone ↔ account pairs; phones that already have a row are left
+/// as they are.
+pub async fn insert_linked(db: &DatabaseConnection, pairs: &[(Phone, TelegramId)]) -> Result<()> {
+    if pairs.is_empty() {
+        return Ok(());
+    }
+    let now = Utc::now();
+    let rows = pairs.iter().map(|(phone, telegram_id)| ActiveModel {
+        id: Set(Uuid::new_v4()),
+        telegram_id: Set(Some(*telegram_id)),
+        phone: Set(phone.as_str().to_string()),
+        is_verified: Set(false),
+        language: Set(None),
+        first_name: Set(None),
+        username: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        verified_at: Set(None),
+        last_login_at: Set(None),
+    });
+    User::insert_many(rows)
+        .on_conflict(OnConflict::new().do_nothing().to_owned())
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
 }
 
 /// Marks the phone's user verified and logged in now; `None` when the phone has no row.

@@ -2,6 +2,8 @@
 //! own Redis and a fake Telegram, and print numbers. Run through `scripts/bench`.
 
 mod fake_telegram;
+mod http;
+mod login;
 mod notify;
 mod service;
 
@@ -20,6 +22,18 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Scenario {
+    /// The login hot paths next to redis-benchmark: request, wrong verify, right verify, /me.
+    Login {
+        #[arg(long, default_value_t = 100_000)]
+        phones: usize,
+        #[arg(long, default_value_t = 64)]
+        connections: usize,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// A PostgreSQL server URL ending in /postgres; a fresh database is made on it.
+        #[arg(long)]
+        postgres: Option<String>,
+    },
     /// Order notifications: delivery time against Telegram's limits, duplicates, losses.
     Notify {
         #[arg(long, default_value_t = 200)]
@@ -40,6 +54,23 @@ enum Scenario {
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.scenario {
+        Scenario::Login {
+            phones,
+            connections,
+            seconds,
+            postgres,
+        } => {
+            login::run(
+                &cli.otpgram,
+                login::Options {
+                    phones,
+                    connections,
+                    seconds,
+                    postgres,
+                },
+            )
+            .await
+        }
         Scenario::Notify {
             shops,
             chats_per_shop,

@@ -313,3 +313,30 @@ async fn a_user_row_lost_from_the_database_is_recreated_at_login() {
     assert_eq!(row.telegram_id, Some(ANN));
     assert!(row.is_verified);
 }
+
+#[tokio::test]
+async fn imported_phones_can_log_in_without_visiting_the_bot() {
+    use otpgram::domain::Phone;
+    let app = spawn_app().await;
+    let pairs: Vec<(Phone, i64)> = (0..3)
+        .map(|i| {
+            (
+                Phone::parse(&format!("+99890123450{i}"), None).unwrap(),
+                8000 + i,
+            )
+        })
+        .collect();
+    otpgram::binding::import(&app.state, &pairs).await.unwrap();
+    // Importing again changes nothing.
+    otpgram::binding::import(&app.state, &pairs).await.unwrap();
+
+    assert_eq!(
+        app.request_code("+998901234502").await.status(),
+        StatusCode::ACCEPTED
+    );
+    let code = app.nth_code_for(8002, 1).await;
+    let response = app.verify("+998901234502", &code).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["user"]["telegram_id"], 8002);
+}
