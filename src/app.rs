@@ -3,6 +3,8 @@
 
 use std::{future::Future, net::SocketAddr, sync::Arc};
 
+use anyhow::Context;
+
 use teloxide::Bot;
 use tokio::net::TcpListener;
 
@@ -27,8 +29,12 @@ impl App {
     /// Connects to Redis and the database, runs migrations, and binds the listener (port 0 picks
     /// a free port).
     pub async fn build(config: Config) -> anyhow::Result<Self> {
-        let store = Store::connect(&config).await?;
-        let db = db::connect(&config.database_url).await?;
+        let store = Store::connect(&config)
+            .await
+            .context("connecting to Redis (REDIS_URL)")?;
+        let db = db::connect(&config.database_url)
+            .await
+            .context("opening the database (DATABASE_URL)")?;
         let bot = config
             .telegram_bot_token
             .as_ref()
@@ -40,6 +46,17 @@ impl App {
             );
         }
         let courier = Courier::new(bot.clone());
+        if let Some(review) = &config.test_phones {
+            if chrono::Utc::now() < review.valid_until {
+                tracing::warn!(
+                    count = review.codes.len(),
+                    valid_until = %review.valid_until,
+                    "TEST_PHONES active: these numbers log in with a fixed code and get no Telegram message"
+                );
+            } else {
+                tracing::warn!(valid_until = %review.valid_until, "TEST_PHONES expired: ignored");
+            }
+        }
         let listener = TcpListener::bind(config.bind_addr).await?;
         let state = AppState::new(Shared {
             tokens: Tokens::new(&config),

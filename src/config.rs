@@ -29,6 +29,16 @@ impl fmt::Debug for Secret {
     }
 }
 
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// For people: coloured, one line per event.
+    Text,
+    /// For log pipelines: one JSON object per line.
+    Json,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AppEnv {
@@ -41,6 +51,8 @@ pub enum AppEnv {
 pub struct Config {
     pub bind_addr: SocketAddr,
     pub app_env: AppEnv,
+    /// `LOG_FORMAT`; JSON by default in production.
+    pub log_format: LogFormat,
     pub redis_url: String,
     pub redis_key_prefix: String,
     pub database_url: String,
@@ -66,6 +78,8 @@ pub struct Config {
     pub service_api_keys: Vec<Secret>,
     pub cookie_secure: bool,
     pub notify: NotifyPolicy,
+    /// Numbers with a fixed code for app-store review (`TEST_PHONES`), until a date.
+    pub test_phones: Option<TestPhones>,
     /// How long a phone ↔ Telegram binding stays hot in Redis after its last use.
     pub binding_ttl: Duration,
     pub request_timeout: Duration,
@@ -80,6 +94,33 @@ pub struct OtpPolicy {
     pub resend_cooldown: Duration,
     pub max_sends_per_hour: u32,
     pub max_failures_per_hour: u32,
+}
+
+/// Review numbers: each accepts its fixed code, without a Telegram message, until `valid_until`.
+/// They pass through the same limits as every phone.
+#[derive(Clone)]
+pub struct TestPhones {
+    /// E.164 phone → fixed code.
+    pub codes: HashMap<String, Secret>,
+    pub valid_until: chrono::DateTime<chrono::Utc>,
+}
+
+impl fmt::Debug for TestPhones {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TestPhones")
+            .field("count", &self.codes.len())
+            .field("valid_until", &self.valid_until)
+            .finish()
+    }
+}
+
+impl TestPhones {
+    /// The fixed code of `phone`, while the list is valid.
+    pub fn code_for(&self, phone: &crate::domain::Phone) -> Option<&Secret> {
+        (chrono::Utc::now() < self.valid_until)
+            .then(|| self.codes.get(phone.as_str()))
+            .flatten()
+    }
 }
 
 /// How order notifications are paced and retried.
@@ -112,6 +153,7 @@ fn invalid(var: &str, why: impl fmt::Display) -> ConfigError {
 /// The variables as read, before validation. Field names are the variables, lower-cased.
 #[derive(Deserialize)]
 struct Raw {
+    log_format: Option<LogFormat>,
     bind_addr: Option<String>,
     port: Option<u16>,
     app_env: Option<AppEnv>,
@@ -167,6 +209,8 @@ struct Raw {
     notify_send_lease_seconds: u64,
     #[serde(default = "default_binding_ttl")]
     binding_ttl_seconds: u64,
+    test_phones: Option<String>,
+    test_phones_valid_until: Option<String>,
     #[serde(default = "default_request_timeout")]
     request_timeout_seconds: u64,
 }
@@ -474,9 +518,23 @@ impl Raw {
             )?,
         };
 
+        let test_phones = match self.test_phones.filter(|s| !s.trim().is_empty()) {
+            None => None,
+            Some(list) => Some(parse_test_phones(
+                &list,
+                self.test_phones_valid_until.as_deref(),
+                default_country_code.as_deref(),
+                otp.length,
+            )?),
+        };
+
         Ok(Config {
             bind_addr,
             app_env,
+            log_format: self.log_format.unwrap_or(match app_env {
+                AppEnv::Production => LogFormat::Json,
+                AppEnv::Development => LogFormat::Text,
+            }),
             redis_url,
             redis_key_prefix: self.redis_key_prefix,
             database_url,
@@ -500,10 +558,52 @@ impl Raw {
             service_api_keys,
             cookie_secure: self.cookie_secure,
             notify,
+            test_phones,
             binding_ttl: seconds("BINDING_TTL_SECONDS", self.binding_ttl_seconds, 60)?,
             request_timeout: seconds("REQUEST_TIMEOUT_SECONDS", self.request_timeout_seconds, 1)?,
         })
     }
+}
+
+/// `+998900000001=123456,+998900000002=654321` until `2026-12-31` (or an RFC 3339 time).
+fn parse_test_phones(
+    list: &str,
+    valid_until: Option<&str>,
+    default_cc: Option<&str>,
+    code_length: u32,
+) -> Result<TestPhones, ConfigError> {
+    let valid_until = valid_until
+        .ok_or_else(|| invalid("TEST_PHONES_VALID_UNTIL", "is required with TEST_PHONES"))?
+        .trim();
+    let valid_until = chrono::DateTime::parse_from_rfc3339(valid_until)
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .or_else(|_| {
+            chrono::NaiveDate::parse_from_str(valid_until, "%Y-%m-%d")
+                .map(|d| d.and_hms_opt(23, 59, 59).unwrap_or_default().and_utc())
+        })
+        .map_err(|_| {
+            invalid(
+                "TEST_PHONES_VALID_UNTIL",
+                "must be a date (2026-12-31) or RFC 3339 time",
+            )
+        })?;
+    let mut codes = HashMap::new();
+    for entry in list.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        let (phone, code) = entry
+            .split_once('=')
+            .ok_or_else(|| invalid("TEST_PHONES", "entries must look like +998900000001=123456"))?;
+        let phone = crate::domain::Phone::parse(phone, default_cc)
+            .map_err(|_| invalid("TEST_PHONES", format!("has an invalid phone {phone:?}")))?;
+        let code = code.trim();
+        if code.len() != code_length as usize || !code.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(invalid(
+                "TEST_PHONES",
+                format!("codes must be {code_length} digits (OTP_LENGTH)"),
+            ));
+        }
+        codes.insert(phone.as_str().to_string(), Secret::new(code));
+    }
+    Ok(TestPhones { codes, valid_until })
 }
 
 #[cfg(test)]
@@ -587,6 +687,29 @@ mod tests {
                 .unwrap_err()
                 .to_string()
                 .contains("SERVICE_API_KEYS")
+        );
+    }
+
+    #[test]
+    fn test_phones_need_a_date_and_well_formed_codes() {
+        let mut vars = base();
+        vars.push(("TEST_PHONES", "+998900000001=123456"));
+        let err = Config::from_vars(vars.clone()).unwrap_err().to_string();
+        assert!(err.contains("TEST_PHONES_VALID_UNTIL"), "{err}");
+        vars.push(("TEST_PHONES_VALID_UNTIL", "2099-12-31"));
+        let config = Config::from_vars(vars.clone()).unwrap();
+        let phones = config.test_phones.unwrap();
+        assert_eq!(phones.codes["+998900000001"].expose(), "123456");
+        assert!(!format!("{phones:?}").contains("123456"));
+        vars.push(("TEST_PHONES", "+998900000001=12"));
+        let mut bad = base();
+        bad.push(("TEST_PHONES", "+998900000001=12"));
+        bad.push(("TEST_PHONES_VALID_UNTIL", "2099-12-31"));
+        assert!(
+            Config::from_vars(bad)
+                .unwrap_err()
+                .to_string()
+                .contains("digits")
         );
     }
 

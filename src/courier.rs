@@ -56,6 +56,14 @@ impl Courier {
             .cloned()
     }
 
+    /// Whether Telegram answers (a `getMe`); always true with the bot off.
+    pub async fn reachable(&self) -> anyhow::Result<()> {
+        if let Some(bot) = &self.bot {
+            bot.get_me().await?;
+        }
+        Ok(())
+    }
+
     /// Sends a login code to a linked account.
     pub async fn send_code(
         &self,

@@ -13,6 +13,7 @@ pub mod crypto;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod health;
 pub mod notify;
 pub mod otp;
 pub mod session;

@@ -1,8 +1,10 @@
 //! The `otpgram` binary: parse the command line, set up logging, load the configuration, run.
 
+use std::process::ExitCode;
+
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use otpgram::{App, Config, app::shutdown_signal, db, telemetry};
+use otpgram::{App, Config, app::shutdown_signal, db, health, shops, telemetry};
 
 #[derive(Parser)]
 #[command(version, about = "One-time login codes delivered by Telegram")]
@@ -17,22 +19,96 @@ enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Check the configuration and reach Redis, the database and Telegram; exit non-zero on a
+    /// problem.
+    Check,
+    /// Manage shops.
+    Shop {
+        #[command(subcommand)]
+        command: ShopCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ShopCommand {
+    /// Create a shop and print its owner link.
+    Create { name: String },
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
-    telemetry::init();
-    let config = Config::from_env()?;
-    match cli.command.unwrap_or(Command::Serve) {
+    let command = cli.command.unwrap_or(Command::Serve);
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(err) if matches!(command, Command::Check) => {
+            println!("✗ {err}");
+            return Ok(ExitCode::FAILURE);
+        }
+        Err(err) => return Err(err.into()),
+    };
+    telemetry::init(&config);
+    match command {
         Command::Serve => {
             let app = App::build(config).await.context("starting otpgram")?;
-            app.run_until(shutdown_signal()).await
+            app.run_until(shutdown_signal()).await?;
         }
         Command::Migrate => {
             db::migrate(&config.database_url).await?;
             println!("migrations applied");
-            Ok(())
+        }
+        Command::Check => return check(config).await,
+        Command::Shop {
+            command: ShopCommand::Create { name },
+        } => {
+            let app = App::build(with_free_port(config)).await?;
+            let state = app.state();
+            let (shop, token) = shops::create(&state.db, name.trim()).await?;
+            let username = state.courier.bot_username().await?;
+            println!("shop {} ({})", shop.name, shop.id);
+            println!("owner link: {}", shops::owner_link(&username, &token));
         }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Commands other than `serve` need no listener of their own: let the OS pick a port.
+fn with_free_port(mut config: Config) -> Config {
+    config.bind_addr.set_port(0);
+    config.bind_addr.set_ip([127, 0, 0, 1].into());
+    config
+}
+
+async fn check(config: Config) -> anyhow::Result<ExitCode> {
+    println!(
+        "✓ configuration ({} mode)",
+        if config.is_production() {
+            "production"
+        } else {
+            "development"
+        }
+    );
+    let app = match App::build(with_free_port(config)).await {
+        Ok(app) => app,
+        Err(err) => {
+            println!("✗ cannot start: {err:#}");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let checks = health::check(app.state()).await;
+    for (name, problem) in [
+        ("redis", &checks.redis),
+        ("database", &checks.database),
+        ("telegram", &checks.telegram),
+    ] {
+        match problem {
+            None => println!("✓ {name}"),
+            Some(why) => println!("✗ {name}: {why}"),
+        }
+    }
+    Ok(if checks.ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }

@@ -31,6 +31,14 @@ pub struct Login {
 #[tracing::instrument(skip_all, fields(phone = %phone))]
 pub async fn request_code(state: &AppState, phone: &Phone) -> Result<CodeRequested> {
     let policy = &state.config.otp;
+    let review_code = state
+        .config
+        .test_phones
+        .as_ref()
+        .and_then(|t| t.code_for(phone));
+    if let Some(fixed) = review_code {
+        return request_review_code(state, phone, fixed.expose()).await;
+    }
     let code = crypto::random_code(policy.length);
     let hash = state.hasher.hash(phone, &code);
     match state.store.issue_code(phone, &hash, policy).await? {
@@ -43,7 +51,7 @@ pub async fn request_code(state: &AppState, phone: &Phone) -> Result<CodeRequest
             if let Some(telegram_id) = linked {
                 state
                     .store
-                    .store_code(phone, telegram_id, &hash, policy.ttl, false)
+                    .store_code(phone, Some(telegram_id), &hash, policy.ttl, false)
                     .await?;
                 dispatch(state, telegram_id, code);
             } else {
@@ -52,6 +60,31 @@ pub async fn request_code(state: &AppState, phone: &Phone) -> Result<CodeRequest
         }
         Issue::Limited(retry_after) => return Err(Error::RateLimited { retry_after }),
     }
+    Ok(CodeRequested {
+        expires_in: policy.ttl,
+        resend_after: policy.resend_cooldown,
+    })
+}
+
+/// A review number (`TEST_PHONES`): the same limits, its fixed code, no Telegram message.
+async fn request_review_code(
+    state: &AppState,
+    phone: &Phone,
+    fixed: &str,
+) -> Result<CodeRequested> {
+    let policy = &state.config.otp;
+    let hash = state.hasher.hash(phone, fixed);
+    match state.store.issue_code(phone, &hash, policy).await? {
+        Issue::Limited(retry_after) => return Err(Error::RateLimited { retry_after }),
+        // Linked or not, the fixed code is what verifies.
+        Issue::Issued(_) | Issue::Pending => {
+            state
+                .store
+                .store_code(phone, None, &hash, policy.ttl, false)
+                .await?;
+        }
+    }
+    tracing::info!("review number: fixed code armed, no message sent");
     Ok(CodeRequested {
         expires_in: policy.ttl,
         resend_after: policy.resend_cooldown,
@@ -69,7 +102,7 @@ pub async fn deliver_pending(
     let hash = state.hasher.hash(phone, &code);
     let stored = state
         .store
-        .store_code(phone, telegram_id, &hash, policy.ttl, true)
+        .store_code(phone, Some(telegram_id), &hash, policy.ttl, true)
         .await?;
     if stored {
         dispatch(state, telegram_id, code);

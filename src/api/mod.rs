@@ -22,6 +22,7 @@ use axum::{
 };
 use tower_http::{
     cors::{AllowOrigin, CorsLayer},
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
     trace::TraceLayer,
 };
 
@@ -29,12 +30,16 @@ pub use error::ApiError;
 
 use crate::state::AppState;
 
+/// Honoured when the client (or a proxy) sends one, generated otherwise; returned either way.
+const REQUEST_ID: axum::http::HeaderName = axum::http::HeaderName::from_static("x-request-id");
+
 /// Bodies are small JSON documents; anything bigger is refused before it is read.
 const BODY_LIMIT: usize = 16 * 1024;
 
 pub fn router(state: AppState) -> Router {
     let mut router = Router::new()
         .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
         .merge(otp::router(&state))
         .merge(auth::router())
         .merge(shops::router())
@@ -52,8 +57,16 @@ pub fn router(state: AppState) -> Router {
                 .get::<MatchedPath>()
                 .map(MatchedPath::as_str)
                 .unwrap_or("unmatched");
-            tracing::info_span!("http", method = %req.method(), route)
-        }));
+            let request_id = req
+                .headers()
+                .get(REQUEST_ID)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            tracing::info_span!("http", method = %req.method(), route, request_id)
+        }))
+        // The id is set before the trace span is made, and copied onto the response.
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid));
     if let Some(cors) = cors(&state.config.cors_allowed_origins) {
         router = router.layer(cors);
     }
@@ -87,4 +100,27 @@ async fn enforce_timeout(State(limit): State<Duration>, req: Request, next: Next
 
 async fn healthz() -> axum::Json<serde_json::Value> {
     axum::Json(serde_json::json!({ "status": "ok" }))
+}
+
+/// 200 when Redis, the database and Telegram answer; 503 naming what does not.
+async fn readyz(State(state): State<AppState>) -> Response {
+    let checks = crate::health::check(&state).await;
+    let show = |problem: &Option<String>| match problem {
+        None => serde_json::json!("ok"),
+        Some(why) => serde_json::json!({ "error": why }),
+    };
+    let body = serde_json::json!({
+        "status": if checks.ok() { "ready" } else { "unavailable" },
+        "checks": {
+            "redis": show(&checks.redis),
+            "database": show(&checks.database),
+            "telegram": show(&checks.telegram),
+        },
+    });
+    let status = if checks.ok() {
+        axum::http::StatusCode::OK
+    } else {
+        axum::http::StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, axum::Json(body)).into_response()
 }

@@ -169,12 +169,13 @@ impl Store {
         }
     }
 
-    /// Stores a code for a phone linked to `telegram_id` and warms the binding. With
-    /// `only_if_pending`, stores it only when a request was waiting for the phone to link.
+    /// Stores a code for a phone linked to `telegram_id` (and warms the binding; `None` leaves
+    /// it alone). With `only_if_pending`, stores it only when a request was waiting for the phone
+    /// to link.
     pub async fn store_code(
         &self,
         phone: &Phone,
-        telegram_id: TelegramId,
+        telegram_id: Option<TelegramId>,
         code_hash: &str,
         ttl: Duration,
         only_if_pending: bool,
@@ -189,7 +190,7 @@ impl Store {
                 vec![
                     code_hash.to_string(),
                     secs(ttl).to_string(),
-                    telegram_id.to_string(),
+                    telegram_id.map(|id| id.to_string()).unwrap_or_default(),
                     secs(self.binding_ttl).to_string(),
                     if only_if_pending {
                         "if_pending"

@@ -69,7 +69,7 @@ pub struct TestEnv {
 impl TestEnv {
     pub async fn new() -> Self {
         if std::env::var_os("TEST_LOG").is_some() {
-            otpgram::telemetry::init();
+            otpgram::telemetry::init_with(otpgram::config::LogFormat::Text);
         }
         let (database_url, sqlite_dir) = database_url().await;
         Self {

@@ -340,3 +340,56 @@ async fn imported_phones_can_log_in_without_visiting_the_bot() {
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["user"]["telegram_id"], 8002);
 }
+
+#[tokio::test]
+async fn a_review_number_logs_in_with_its_fixed_code_and_no_message() {
+    let app = spawn_app_with(&[
+        ("TEST_PHONES", "+998900000001=424242, +998900000002=131313"),
+        ("TEST_PHONES_VALID_UNTIL", "2099-12-31"),
+    ])
+    .await;
+    let response = app.request_code("+998900000001").await;
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    // The limits still apply.
+    assert_eq!(
+        app.request_code("+998900000001").await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(
+        app.verify("+998900000001", "000000").await.status(),
+        StatusCode::BAD_REQUEST
+    );
+    let login = app.verify("+998900000001", "424242").await;
+    assert_eq!(login.status(), StatusCode::OK);
+    let body: Value = login.json().await.unwrap();
+    assert_eq!(body["user"]["phone"], "+998900000001");
+    // Single use, like any code.
+    assert_eq!(
+        app.verify("+998900000001", "424242").await.status(),
+        StatusCode::BAD_REQUEST
+    );
+    assert!(
+        app.telegram
+            .sent()
+            .iter()
+            .all(|m| code_in(&m.text).is_none()),
+        "no message was sent"
+    );
+}
+
+#[tokio::test]
+async fn an_expired_review_list_is_ignored() {
+    let app = spawn_app_with(&[
+        ("TEST_PHONES", "+998900000001=424242"),
+        ("TEST_PHONES_VALID_UNTIL", "2020-01-01"),
+    ])
+    .await;
+    assert_eq!(
+        app.request_code("+998900000001").await.status(),
+        StatusCode::ACCEPTED
+    );
+    assert_eq!(
+        app.verify("+998900000001", "424242").await.status(),
+        StatusCode::BAD_REQUEST
+    );
+}

@@ -8,6 +8,7 @@ mod limits;
 mod login;
 mod measure;
 mod notifications;
+mod ops;
 mod resilience;
 mod sessions;
 mod shops;
