@@ -29,6 +29,8 @@ impl App {
     /// Connects to Redis and the database, runs migrations, and binds the listener (port 0 picks
     /// a free port).
     pub async fn build(config: Config) -> anyhow::Result<Self> {
+        // Installed before anything counts.
+        crate::meters::handle();
         let store = Store::connect(&config)
             .await
             .context("connecting to Redis (REDIS_URL)")?;
@@ -95,6 +97,13 @@ impl App {
             .clone()
             .map(|bot| notify::worker::start(state.clone(), bot));
         let bot_task = bot.map(|bot| bot::start(bot, state.clone()));
+        let upkeep = tokio::spawn(async {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(10));
+            loop {
+                tick.tick().await;
+                crate::meters::upkeep();
+            }
+        });
         tracing::info!(addr = %listener.local_addr()?, "otpgram is listening");
         let router = api::router(state.clone());
         axum::serve(
@@ -109,6 +118,7 @@ impl App {
         if let Some(worker) = worker {
             worker.stop().await;
         }
+        upkeep.abort();
         state.store.quit().await;
         let _ = state.db.close_by_ref().await;
         tracing::info!("otpgram stopped");

@@ -74,6 +74,8 @@ pub struct Config {
     pub default_country_code: Option<String>,
     pub cors_allowed_origins: Vec<String>,
     pub site_login_url: Option<String>,
+    /// When set, `GET /metrics` needs `Authorization: Bearer <token>`.
+    pub metrics_token: Option<Secret>,
     /// Keys the shop backend authenticates with (several, so a key can be rotated).
     pub service_api_keys: Vec<Secret>,
     pub cookie_secure: bool,
@@ -192,6 +194,7 @@ struct Raw {
     cors_allowed_origins: Option<String>,
     site_login_url: Option<String>,
     service_api_key: Option<String>,
+    metrics_token: Option<String>,
     service_api_keys: Option<String>,
     #[serde(default = "yes")]
     cookie_secure: bool,
@@ -556,6 +559,10 @@ impl Raw {
             cors_allowed_origins,
             site_login_url: self.site_login_url.filter(|s| !s.is_empty()),
             service_api_keys,
+            metrics_token: self
+                .metrics_token
+                .filter(|t| !t.is_empty())
+                .map(Secret::new),
             cookie_secure: self.cookie_secure,
             notify,
             test_phones,

@@ -14,7 +14,7 @@ use tokio::sync::OnceCell;
 use crate::{
     domain::TelegramId,
     error::{Error, Result},
-    texts,
+    meters, texts,
 };
 
 /// The bot's name in development without a token, where links cannot work anyway.
@@ -59,7 +59,9 @@ impl Courier {
     /// Whether Telegram answers (a `getMe`); always true with the bot off.
     pub async fn reachable(&self) -> anyhow::Result<()> {
         if let Some(bot) = &self.bot {
-            bot.get_me().await?;
+            let answer = bot.get_me().await;
+            meters::telegram_call("getMe", if answer.is_ok() { "ok" } else { "error" });
+            answer?;
         }
         Ok(())
     }
@@ -74,9 +76,12 @@ impl Courier {
     ) -> anyhow::Result<()> {
         match &self.bot {
             Some(bot) => {
-                bot.send_message(ChatId(to), texts::login_code(code, ttl, site_login_url))
+                let sent = bot
+                    .send_message(ChatId(to), texts::login_code(code, ttl, site_login_url))
                     .parse_mode(ParseMode::Html)
-                    .await?;
+                    .await;
+                meters::telegram_call("sendMessage", if sent.is_ok() { "ok" } else { "error" });
+                sent?;
             }
             None => {
                 tracing::warn!(
@@ -92,7 +97,9 @@ impl Courier {
     pub async fn send_text(&self, to: TelegramId, text: String) -> anyhow::Result<()> {
         match &self.bot {
             Some(bot) => {
-                bot.send_message(ChatId(to), text).await?;
+                let sent = bot.send_message(ChatId(to), text).await;
+                meters::telegram_call("sendMessage", if sent.is_ok() { "ok" } else { "error" });
+                sent?;
             }
             None => tracing::info!(telegram_id = to, "message (bot off): {text}"),
         }

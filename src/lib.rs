@@ -14,6 +14,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod health;
+pub mod meters;
 pub mod notify;
 pub mod otp;
 pub mod session;

@@ -6,6 +6,7 @@ use crate::{
     crypto,
     domain::{Phone, TelegramId},
     error::{Error, Result},
+    meters,
     session::{self, TokenPair},
     state::AppState,
     store::{Check, Issue},
@@ -42,7 +43,10 @@ pub async fn request_code(state: &AppState, phone: &Phone) -> Result<CodeRequest
     let code = crypto::random_code(policy.length);
     let hash = state.hasher.hash(phone, &code);
     match state.store.issue_code(phone, &hash, policy).await? {
-        Issue::Issued(telegram_id) => dispatch(state, telegram_id, code),
+        Issue::Issued(telegram_id) => {
+            meters::code_issued("delivered");
+            dispatch(state, telegram_id, code);
+        }
         Issue::Pending => {
             // Redis may have lost the binding (restart, eviction): the database remembers it.
             let linked = users::find_by_phone(&state.db, phone)
@@ -53,17 +57,24 @@ pub async fn request_code(state: &AppState, phone: &Phone) -> Result<CodeRequest
                     .store
                     .store_code(phone, Some(telegram_id), &hash, policy.ttl, false)
                     .await?;
+                meters::code_issued("delivered");
                 dispatch(state, telegram_id, code);
             } else {
+                meters::code_issued("pending");
                 tracing::info!("code requested for a phone that is not linked yet");
             }
         }
-        Issue::Limited(retry_after) => return Err(Error::RateLimited { retry_after }),
+        Issue::Limited { retry_after, limit } => return Err(limited(retry_after, limit)),
     }
     Ok(CodeRequested {
         expires_in: policy.ttl,
         resend_after: policy.resend_cooldown,
     })
+}
+
+fn limited(retry_after: Duration, limit: &'static str) -> Error {
+    meters::rate_limited(limit);
+    Error::RateLimited { retry_after }
 }
 
 /// A review number (`TEST_PHONES`): the same limits, its fixed code, no Telegram message.
@@ -75,13 +86,14 @@ async fn request_review_code(
     let policy = &state.config.otp;
     let hash = state.hasher.hash(phone, fixed);
     match state.store.issue_code(phone, &hash, policy).await? {
-        Issue::Limited(retry_after) => return Err(Error::RateLimited { retry_after }),
+        Issue::Limited { retry_after, limit } => return Err(limited(retry_after, limit)),
         // Linked or not, the fixed code is what verifies.
         Issue::Issued(_) | Issue::Pending => {
             state
                 .store
                 .store_code(phone, None, &hash, policy.ttl, false)
                 .await?;
+            meters::code_issued("review");
         }
     }
     tracing::info!("review number: fixed code armed, no message sent");
@@ -133,13 +145,18 @@ pub async fn verify_code(state: &AppState, phone: &Phone, code: &str) -> Result<
     let well_formed =
         code.len() == policy.length as usize && code.bytes().all(|b| b.is_ascii_digit());
     if !well_formed {
+        meters::code_rejected("invalid");
         return Err(Error::InvalidCode);
     }
     let hash = state.hasher.hash(phone, code);
     match state.store.verify_code(phone, &hash, policy).await? {
-        Check::Valid => {}
-        Check::Invalid => return Err(Error::InvalidCode),
+        Check::Valid => meters::code_verified(),
+        Check::Invalid => {
+            meters::code_rejected("invalid");
+            return Err(Error::InvalidCode);
+        }
         Check::TooManyAttempts(retry_after) => {
+            meters::code_rejected("too_many_attempts");
             return Err(Error::TooManyAttempts {
                 retry_after: Some(retry_after),
             });

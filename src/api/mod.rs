@@ -40,6 +40,7 @@ pub fn router(state: AppState) -> Router {
     let mut router = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
         .merge(otp::router(&state))
         .merge(auth::router())
         .merge(shops::router())
@@ -51,6 +52,7 @@ pub fn router(state: AppState) -> Router {
             state.config.request_timeout,
             enforce_timeout,
         ))
+        .layer(middleware::from_fn(count_request))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
             let route = req
                 .extensions()
@@ -89,6 +91,40 @@ fn cors(origins: &[String]) -> Option<CorsLayer> {
             .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION])
             .max_age(Duration::from_secs(3600)),
     )
+}
+
+/// Counts and times every request by its route pattern (never the raw path, which holds ids).
+async fn count_request(req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".to_string());
+    let method = req.method().clone();
+    let started = std::time::Instant::now();
+    let response = next.run(req).await;
+    crate::meters::http_request(
+        route,
+        method.as_str(),
+        response.status().as_u16(),
+        started.elapsed(),
+    );
+    response
+}
+
+/// Prometheus metrics; behind `METRICS_TOKEN` when one is set.
+async fn metrics(State(state): State<AppState>, headers: axum::http::HeaderMap) -> Response {
+    if let Some(token) = &state.config.metrics_token {
+        let presented = extract::bearer(&headers).unwrap_or_default();
+        if !crate::crypto::constant_time_eq(presented.as_bytes(), token.expose().as_bytes()) {
+            return ApiError::from(crate::error::Error::Unauthorized).into_response();
+        }
+    }
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        crate::meters::render(),
+    )
+        .into_response()
 }
 
 async fn enforce_timeout(State(limit): State<Duration>, req: Request, next: Next) -> Response {

@@ -14,7 +14,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::error::Result;
+use crate::{error::Result, meters};
 
 pub const QUEUED: &str = "queued";
 pub const SENDING: &str = "sending";
@@ -128,6 +128,7 @@ pub async fn mark_sent(
     chat_id: i64,
     message_id: i64,
 ) -> Result<()> {
+    meters::delivery("sent");
     settle(
         db,
         notification,
@@ -147,6 +148,7 @@ pub async fn mark_retry(
     at: DateTime<Utc>,
     error: String,
 ) -> Result<()> {
+    meters::delivery("retry");
     settle(
         db,
         notification,
@@ -165,6 +167,7 @@ pub async fn mark_failed(
     chat_id: i64,
     error: String,
 ) -> Result<()> {
+    meters::delivery("failed");
     settle(db, notification, chat_id, FAILED, Some(error), None, None).await
 }
 
@@ -175,6 +178,7 @@ pub async fn mark_inactive(
     chat_id: i64,
     error: String,
 ) -> Result<()> {
+    meters::delivery("inactive");
     settle(db, notification, chat_id, INACTIVE, Some(error), None, None).await?;
     ShopChat::update_many()
         .col_expr(shop_chat::Column::Active, Expr::value(false))
@@ -191,6 +195,7 @@ pub async fn migrate_chat(
     old: i64,
     new: i64,
 ) -> Result<()> {
+    meters::delivery("migrated");
     let txn = db.begin().await?;
     // A shop already subscribed under the new id keeps that row; the old one goes.
     let already: Vec<Uuid> = ShopChat::find()

@@ -99,10 +99,17 @@ async fn run(state: AppState, bot: Bot, mut stopped: watch::Receiver<bool>) {
     tracing::info!(consumer, "notification worker started");
     let idle_ms = worker.state.config.notify.reclaim_idle.as_millis() as u64;
     let mut next_sweep = Instant::now();
+    let mut next_gauge = Instant::now();
     let mut startup = true;
     loop {
         if *stopped.borrow() {
             break;
+        }
+        if Instant::now() >= next_gauge {
+            if let Ok((pending, oldest)) = worker.queue.pending().await {
+                crate::meters::queue(pending, oldest);
+            }
+            next_gauge = Instant::now() + Duration::from_secs(5);
         }
         if Instant::now() >= next_sweep {
             worker.sweep(startup).await;
@@ -279,6 +286,13 @@ impl Worker {
             })
             .await;
         let Some(sent) = sent else { return };
+        let outcome = match &sent {
+            Ok(_) => "ok",
+            Err(RequestError::RetryAfter(_)) => "throttled",
+            Err(RequestError::Api(_)) | Err(RequestError::MigrateToChatId(_)) => "refused",
+            Err(_) => "error",
+        };
+        crate::meters::telegram_call("sendMessage", outcome);
         let recorded = match sent {
             Ok(message) => deliveries::mark_sent(db, id, chat, i64::from(message.id.0)).await,
             Err(RequestError::RetryAfter(wait)) => {

@@ -51,8 +51,11 @@ pub enum Issue {
     Issued(TelegramId),
     /// Redis knows no binding; the request is remembered until the phone links.
     Pending,
-    /// A per-phone limit: try again after this long.
-    Limited(Duration),
+    /// A per-phone limit (`cooldown`, `hourly_cap` or `locked`): try again after this long.
+    Limited {
+        retry_after: Duration,
+        limit: &'static str,
+    },
 }
 
 /// The result of checking a code.
@@ -165,7 +168,14 @@ impl Store {
                 .map(Issue::Issued)
                 .map_err(|_| Error::Internal(anyhow::anyhow!("binding holds a non-numeric id"))),
             "pending" => Ok(Issue::Pending),
-            _ => Ok(Issue::Limited(millis(value.parse().unwrap_or(1000)))),
+            limit => Ok(Issue::Limited {
+                retry_after: millis(value.parse().unwrap_or(1000)),
+                limit: match limit {
+                    "cooldown" => "cooldown",
+                    "cap" => "hourly_cap",
+                    _ => "locked",
+                },
+            }),
         }
     }
 

@@ -176,6 +176,29 @@ impl Queue {
         Ok(())
     }
 
+    /// Entries handed to workers and not yet acknowledged, and the age of the oldest.
+    pub async fn pending(&self) -> Result<(u64, std::time::Duration)> {
+        // XPENDING's summary: [count, smallest id, greatest id, consumers].
+        let summary: Value = self
+            .client
+            .custom(
+                fred::cmd!("XPENDING"),
+                vec![self.key.clone(), GROUP.to_string()],
+            )
+            .await?;
+        let mut parts = summary.into_array().into_iter();
+        let count = parts.next().and_then(|v| v.as_u64()).unwrap_or(0);
+        let oldest_ms = parts
+            .next()
+            .and_then(|v| v.as_string())
+            .and_then(|id| id.split('-').next()?.parse::<i64>().ok());
+        let age = oldest_ms
+            .map(|ms| chrono::Utc::now().timestamp_millis() - ms)
+            .map(|ms| std::time::Duration::from_millis(ms.max(0) as u64))
+            .unwrap_or_default();
+        Ok((count, age))
+    }
+
     pub async fn ack(&self, id: &str) -> Result<()> {
         self.client
             .xack::<(), _, _, _>(self.key.as_str(), GROUP, id)

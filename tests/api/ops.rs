@@ -142,3 +142,60 @@ async fn a_whole_login_logs_no_code_no_token_and_no_full_phone() {
         assert!(!logs.contains(secret), "{what} is in the logs");
     }
 }
+
+#[tokio::test]
+async fn metrics_count_requests_codes_and_telegram_calls() {
+    let app = spawn_app().await;
+    let code = app.linked_code(9201, "+998901234567").await;
+    assert_eq!(
+        app.verify("+998901234567", "000000").await.status(),
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        app.verify("+998901234567", &code).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.request_code("+998901234567").await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+
+    let response = app.http.get(app.url("/metrics")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
+    let text = response.text().await.unwrap();
+    // The recorder is shared by every app in this test process: check presence, not counts.
+    for expected in [
+        r#"otpgram_http_requests_total{route="/api/v1/otp/verify",method="POST",status="200"}"#,
+        r#"otpgram_http_request_duration_seconds_bucket{route="/api/v1/otp/verify""#,
+        r#"otpgram_codes_issued_total{kind="delivered"}"#,
+        "otpgram_codes_verified_total",
+        r#"otpgram_codes_rejected_total{reason="invalid"}"#,
+        r#"otpgram_rate_limited_total{limit="cooldown"}"#,
+        r#"otpgram_telegram_calls_total{method="sendMessage",outcome="ok"}"#,
+    ] {
+        assert!(text.contains(expected), "missing {expected}\n{text}");
+    }
+    // Routes are patterns, never raw paths with ids or phones.
+    assert!(!text.contains("998901234567"));
+}
+
+#[tokio::test]
+async fn metrics_can_require_a_token() {
+    let app = spawn_app_with(&[("METRICS_TOKEN", "scrape-me-please")]).await;
+    let anonymous = app.http.get(app.url("/metrics")).send().await.unwrap();
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+    let scraper = app
+        .http
+        .get(app.url("/metrics"))
+        .bearer_auth("scrape-me-please")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(scraper.status(), StatusCode::OK);
+}

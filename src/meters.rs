@@ -1,0 +1,88 @@
+//! Metrics, in Prometheus's text format at `GET /metrics`. Every metric name is here; the rest
+//! of the code calls these functions.
+
+use std::{sync::OnceLock, time::Duration};
+
+use metrics::{counter, gauge, histogram};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+
+/// The process's recorder (installed once; every app in the process shares it).
+pub fn handle() -> PrometheusHandle {
+    HANDLE
+        .get_or_init(|| {
+            let builder = PrometheusBuilder::new()
+                .set_buckets_for_metric(
+                    Matcher::Suffix("duration_seconds".into()),
+                    &[
+                        0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+                        10.0,
+                    ],
+                )
+                .unwrap_or_else(|_| PrometheusBuilder::new());
+            let recorder = builder.build_recorder();
+            let handle = recorder.handle();
+            if metrics::set_global_recorder(recorder).is_err() {
+                tracing::warn!("a metrics recorder was already installed; /metrics may be empty");
+            }
+            handle
+        })
+        .clone()
+}
+
+/// The text `GET /metrics` answers.
+pub fn render() -> String {
+    handle().render()
+}
+
+/// Compacts histograms; called now and then by a background task.
+pub fn upkeep() {
+    handle().run_upkeep();
+}
+
+pub fn http_request(route: String, method: &str, status: u16, elapsed: Duration) {
+    let labels = [
+        ("route", route),
+        ("method", method.to_string()),
+        ("status", status.to_string()),
+    ];
+    counter!("otpgram_http_requests_total", &labels).increment(1);
+    histogram!("otpgram_http_request_duration_seconds", &labels).record(elapsed.as_secs_f64());
+}
+
+/// A code was stored for a linked phone (`delivered`), or a request waits for the phone to
+/// link (`pending`), or a review number armed its fixed code (`review`).
+pub fn code_issued(kind: &'static str) {
+    counter!("otpgram_codes_issued_total", "kind" => kind).increment(1);
+}
+
+pub fn code_verified() {
+    counter!("otpgram_codes_verified_total").increment(1);
+}
+
+/// `invalid` (wrong, expired, used, malformed) or `too_many_attempts`.
+pub fn code_rejected(reason: &'static str) {
+    counter!("otpgram_codes_rejected_total", "reason" => reason).increment(1);
+}
+
+/// `cooldown`, `hourly_cap` or `locked` (per phone), `ip` (per address).
+pub fn rate_limited(limit: &'static str) {
+    counter!("otpgram_rate_limited_total", "limit" => limit).increment(1);
+}
+
+/// A call to the Bot API made outside the bot's own replies.
+pub fn telegram_call(method: &'static str, outcome: &'static str) {
+    counter!("otpgram_telegram_calls_total", "method" => method, "outcome" => outcome).increment(1);
+}
+
+/// `sent`, `retry`, `failed`, `inactive` or `migrated`.
+pub fn delivery(outcome: &'static str) {
+    counter!("otpgram_deliveries_total", "outcome" => outcome).increment(1);
+}
+
+/// Notifications taken by workers and not yet settled, and how old the oldest is.
+pub fn queue(pending: u64, oldest: Duration) {
+    gauge!("otpgram_notification_queue_pending").set(pending as f64);
+    gauge!("otpgram_notification_queue_oldest_seconds").set(oldest.as_secs_f64());
+}
