@@ -1,4 +1,9 @@
 //! The Telegram bot: a dptree handler tree over the same core as the HTTP API.
+//!
+//! Several replicas may run; only one long-polls Telegram (two would fight over `getUpdates`).
+//! Each instance tries to hold a lease in Redis; the holder polls and renews it, the others
+//! wait. When the holder dies its lease runs out and another instance takes over within
+//! `LEASE_TTL` + `RETRY_EVERY`.
 
 mod handlers;
 
@@ -11,33 +16,100 @@ use teloxide::{
     error_handlers::LoggingErrorHandler,
     update_listeners::Polling,
 };
-use tokio::task::JoinHandle;
+use tokio::{sync::watch, task::JoinHandle, time::Instant};
 
 pub use handlers::{Command, schema};
 
-use crate::state::AppState;
+use crate::{crypto::random_token, state::AppState};
 
-/// The running bot; [`BotTask::stop`] lets the update in hand finish, then stops polling.
+const LEASE_TTL: Duration = Duration::from_secs(8);
+const RENEW_EVERY: Duration = Duration::from_secs(2);
+const RETRY_EVERY: Duration = Duration::from_secs(1);
+
+/// The running bot; [`BotTask::stop`] lets the update in hand finish, stops polling and hands
+/// the lease on.
 pub struct BotTask {
-    shutdown: ShutdownToken,
+    stop: watch::Sender<bool>,
     handle: JoinHandle<()>,
 }
 
 impl BotTask {
     pub async fn stop(self) {
-        match self.shutdown.shutdown() {
-            Ok(stopped) => {
-                stopped.await;
-                let _ = self.handle.await;
-            }
-            // Not dispatching (still waiting for Telegram to answer getMe): nothing to drain.
-            Err(_) => self.handle.abort(),
-        }
+        let _ = self.stop.send(true);
+        let _ = self.handle.await;
     }
 }
 
-/// Starts long polling in the background.
 pub fn start(bot: Bot, state: AppState) -> BotTask {
+    let (stop, stopped) = watch::channel(false);
+    let handle = tokio::spawn(lead(bot, state, stopped));
+    BotTask { stop, handle }
+}
+
+/// Waits for the lease, polls while holding it, and starts over if it is lost.
+async fn lead(bot: Bot, state: AppState, mut stopped: watch::Receiver<bool>) {
+    let me = random_token(12);
+    let key = state.store.keys().poller_lease();
+    loop {
+        // Wait to become the poller.
+        loop {
+            if *stopped.borrow() {
+                return;
+            }
+            match state.store.try_lease(&key, &me, LEASE_TTL).await {
+                Ok(true) => break,
+                Ok(false) => {}
+                Err(err) => tracing::warn!(error = %err, "cannot reach Redis for the poller lease"),
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(RETRY_EVERY) => {}
+                _ = stopped.changed() => return,
+            }
+        }
+        tracing::info!("this instance polls Telegram");
+        let (shutdown, mut polling) = poll(bot.clone(), state.clone());
+
+        // Hold the lease while polling.
+        let mut renewed = Instant::now();
+        let mut ended = false;
+        let lost = loop {
+            tokio::select! {
+                _ = tokio::time::sleep(RENEW_EVERY) => {
+                    match state.store.renew_lease(&key, &me, LEASE_TTL).await {
+                        Ok(true) => renewed = Instant::now(),
+                        Ok(false) => break true,
+                        Err(err) => {
+                            tracing::warn!(error = %err, "could not renew the poller lease");
+                            if renewed.elapsed() >= LEASE_TTL {
+                                break true;
+                            }
+                        }
+                    }
+                }
+                _ = stopped.changed() => break false,
+                _ = &mut polling => {
+                    ended = true;
+                    break true;
+                }
+            }
+        };
+        if !ended {
+            match shutdown.shutdown() {
+                Ok(done) => done.await,
+                Err(_) => polling.abort(),
+            }
+            let _ = polling.await;
+        }
+        if !lost {
+            let _ = state.store.release_lease(&key, &me).await;
+            return;
+        }
+        tracing::warn!("this instance no longer polls Telegram");
+    }
+}
+
+/// Starts long polling; retries while Telegram does not answer `getMe`.
+fn poll(bot: Bot, state: AppState) -> (ShutdownToken, JoinHandle<()>) {
     let poll_timeout = state.config.telegram_poll_timeout;
     let mut dispatcher = Dispatcher::builder(bot.clone(), schema())
         .dependencies(dptree::deps![state])
@@ -68,5 +140,5 @@ pub fn start(bot: Bot, state: AppState) -> BotTask {
             }
         }
     });
-    BotTask { shutdown, handle }
+    (shutdown, handle)
 }

@@ -56,6 +56,11 @@ impl Keys {
         format!("{}notify:stream", self.prefix)
     }
 
+    /// Held by the one instance that long-polls Telegram.
+    pub fn poller_lease(&self) -> String {
+        format!("{}bot:poller", self.prefix)
+    }
+
     /// A session's refresh-token state.
     pub fn session(&self, session_id: &str) -> String {
         format!("{}{{s:{session_id}}}", self.prefix)

@@ -4,6 +4,7 @@
 //! interleave with a concurrent request for the same phone. Keys come from [`Keys`].
 
 mod keys;
+mod lock;
 mod queue;
 
 use std::time::Duration;

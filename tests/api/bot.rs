@@ -199,3 +199,56 @@ async fn an_account_that_links_a_new_phone_loses_the_old_one() {
         .count();
     assert_eq!(codes, 1);
 }
+
+#[tokio::test]
+async fn one_replica_polls_and_another_takes_over_when_it_dies() {
+    use crate::helpers::{KillableApp, TestEnv};
+    let env = TestEnv::new().await;
+    let first = KillableApp::start(&env, &[]).await;
+    // The first replica polls...
+    env.telegram.send_text(ANN, "/help");
+    env.telegram
+        .wait_for_message(ANN, "help", |t| t.contains("/status"))
+        .await;
+    // ...and stays the only poller when a second one starts.
+    let _second = KillableApp::start(&env, &[]).await;
+    env.telegram.reset_poll_stats();
+    for _ in 0..3 {
+        env.telegram.send_text(ANN, "/help");
+    }
+    eventually(10, "three more answers", || async {
+        (env.telegram
+            .messages_to(ANN)
+            .iter()
+            .filter(|m| m.text.contains("/status"))
+            .count()
+            == 4)
+            .then_some(())
+    })
+    .await;
+    // Let a few polls go by with both replicas up.
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    assert_eq!(
+        env.telegram.max_concurrent_polls(),
+        1,
+        "two replicas polled at once"
+    );
+
+    first.kill();
+    let killed = std::time::Instant::now();
+    env.telegram.send_text(ANN, "/status");
+    // The dead replica's lease runs out (8 s at most), the other takes it (retries every 1 s).
+    eventually(15, "an answer from the second replica", || async {
+        env.telegram
+            .messages_to(ANN)
+            .iter()
+            .any(|m| m.text.contains("No phone is linked"))
+            .then_some(())
+    })
+    .await;
+    assert!(
+        killed.elapsed() < std::time::Duration::from_secs(15),
+        "{:?}",
+        killed.elapsed()
+    );
+}

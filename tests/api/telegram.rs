@@ -49,6 +49,10 @@ struct Inner {
     attempts: Mutex<Vec<(i64, Instant, u16, String)>>,
     /// After this many recorded messages, sendMessage calls hang unanswered (and unrecorded).
     stall_after: Mutex<Option<usize>>,
+    /// Updates below this id were confirmed by a poller (Telegram forgets them).
+    confirmed: Mutex<i64>,
+    /// getUpdates calls being answered right now, and the most seen at once.
+    polls: Mutex<(usize, usize)>,
     /// (chat, user) pairs for which getChatMember answers "administrator".
     admins: Mutex<Vec<(i64, i64)>>,
     new_update: Notify,
@@ -130,6 +134,16 @@ impl FakeTelegram {
             message["entities"] = json!([{ "type": "bot_command", "offset": 0, "length": len }]);
         }
         self.push_update(json!({ "message": message }));
+    }
+
+    /// The most getUpdates calls in flight at once since the last reset.
+    pub fn max_concurrent_polls(&self) -> usize {
+        self.inner.polls.lock().unwrap().1
+    }
+
+    pub fn reset_poll_stats(&self) {
+        let mut polls = self.inner.polls.lock().unwrap();
+        polls.1 = polls.0;
     }
 
     /// Makes `user_id` an administrator of `chat_id` for getChatMember.
@@ -369,8 +383,32 @@ async fn handle(
     }
 }
 
+/// Counts a getUpdates call in flight while alive.
+struct PollGuard<'a>(&'a Inner);
+
+impl<'a> PollGuard<'a> {
+    fn new(inner: &'a Inner) -> Self {
+        let mut polls = inner.polls.lock().unwrap();
+        polls.0 += 1;
+        polls.1 = polls.1.max(polls.0);
+        Self(inner)
+    }
+}
+
+impl Drop for PollGuard<'_> {
+    fn drop(&mut self) {
+        self.0.polls.lock().unwrap().0 -= 1;
+    }
+}
+
 async fn get_updates(inner: &Inner, body: &Value) -> Response {
-    let offset = body["offset"].as_i64().unwrap_or(0);
+    let _guard = PollGuard::new(inner);
+    // An offset confirms every update below it, for every later poller (as Telegram does).
+    let offset = {
+        let mut confirmed = inner.confirmed.lock().unwrap();
+        *confirmed = (*confirmed).max(body["offset"].as_i64().unwrap_or(0));
+        *confirmed
+    };
     // Answer at most after one second, so a stopping bot is never held long.
     let wait = Duration::from_secs(body["timeout"].as_u64().unwrap_or(0).min(1));
     let deadline = Instant::now() + wait;

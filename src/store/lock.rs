@@ -1,0 +1,69 @@
+//! Leases in Redis: a key holding its owner's id, with a TTL the owner renews. Only the owner
+//! can renew or release it (checked in a script, so check and act are one step).
+
+use std::time::Duration;
+
+use fred::{
+    prelude::{Expiration, KeysInterface, LuaInterface, SetOptions},
+    types::Value,
+};
+
+use super::Store;
+use crate::error::Result;
+
+/// Renews (ARGV[2] ms) or releases (ARGV[2] = 0) the lease if ARGV[1] owns it.
+const KEEP_OR_DROP: &str = r#"
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then
+  return 0
+end
+if ARGV[2] == '0' then
+  return redis.call('DEL', KEYS[1])
+end
+return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+"#;
+
+impl Store {
+    /// Takes the lease `key` for `owner` if nobody holds it.
+    pub async fn try_lease(&self, key: &str, owner: &str, ttl: Duration) -> Result<bool> {
+        let set: Option<String> = self
+            .pool
+            .next()
+            .set(
+                key,
+                owner,
+                Some(Expiration::PX(ttl.as_millis() as i64)),
+                Some(SetOptions::NX),
+                false,
+            )
+            .await?;
+        Ok(set.is_some())
+    }
+
+    /// Extends the lease if `owner` still holds it; false when it was lost.
+    pub async fn renew_lease(&self, key: &str, owner: &str, ttl: Duration) -> Result<bool> {
+        let kept: i64 = self
+            .pool
+            .next()
+            .eval(
+                KEEP_OR_DROP,
+                vec![key],
+                vec![owner.to_string(), ttl.as_millis().to_string()],
+            )
+            .await?;
+        Ok(kept == 1)
+    }
+
+    /// Gives the lease up (if `owner` holds it), so a successor need not wait for the TTL.
+    pub async fn release_lease(&self, key: &str, owner: &str) -> Result<()> {
+        let _: Value = self
+            .pool
+            .next()
+            .eval(
+                KEEP_OR_DROP,
+                vec![key],
+                vec![owner.to_string(), "0".to_string()],
+            )
+            .await?;
+        Ok(())
+    }
+}
