@@ -26,6 +26,11 @@ async fn readyz_reports_each_dependency() {
 #[tokio::test]
 async fn readyz_names_the_dependency_that_fails() {
     let app = spawn_app_with(&[]).await;
+    // Once the bot answers, its own getMe is done: the next one is the readiness check's.
+    app.telegram.send_text(9301, "/help");
+    app.telegram
+        .wait_for_message(9301, "help", |t| t.contains("/status"))
+        .await;
     // teloxide waits 10 s after a 5xx: the 2 s check gives up first.
     app.telegram.fail_next("getMe", 500, 1, None);
     let response = app.http.get(app.url("/readyz")).send().await.unwrap();
