@@ -5,6 +5,8 @@ use std::{future::Future, net::SocketAddr, sync::Arc};
 
 use anyhow::Context;
 
+use crate::config::TelegramMode;
+
 use teloxide::Bot;
 use tokio::net::TcpListener;
 
@@ -96,7 +98,14 @@ impl App {
         let worker = bot
             .clone()
             .map(|bot| notify::worker::start(state.clone(), bot));
-        let bot_task = bot.map(|bot| bot::start(bot, state.clone()));
+        let (bot_task, webhook) = match (&state.config.telegram_mode, bot) {
+            (_, None) => (None, None),
+            (TelegramMode::Polling, Some(bot)) => (Some(bot::start(bot, state.clone())), None),
+            (TelegramMode::Webhook { url, secret }, Some(bot)) => (
+                None,
+                Some(bot::webhook::register(bot, url.clone(), secret.clone())),
+            ),
+        };
         let upkeep = tokio::spawn(async {
             let mut tick = tokio::time::interval(std::time::Duration::from_secs(10));
             loop {
@@ -114,6 +123,9 @@ impl App {
         .await?;
         if let Some(bot_task) = bot_task {
             bot_task.stop().await;
+        }
+        if let Some(webhook) = webhook {
+            webhook.abort();
         }
         if let Some(worker) = worker {
             worker.stop().await;

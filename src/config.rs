@@ -29,6 +29,20 @@ impl fmt::Debug for Secret {
     }
 }
 
+/// How updates reach the bot.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TelegramMode {
+    /// One replica long-polls `getUpdates` (the others wait for its lease).
+    Polling,
+    /// Telegram posts updates to `POST /telegram/webhook` on any replica.
+    Webhook {
+        /// The public HTTPS URL Telegram posts to.
+        url: Url,
+        /// Sent back by Telegram in `X-Telegram-Bot-Api-Secret-Token`.
+        secret: Secret,
+    },
+}
+
 /// How log lines are written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -59,6 +73,8 @@ pub struct Config {
     /// `None` turns the bot off (development only): codes are then written to the log.
     pub telegram_bot_token: Option<Secret>,
     pub telegram_api_url: Url,
+    /// How Telegram's updates reach the bot.
+    pub telegram_mode: TelegramMode,
     /// How long one `getUpdates` long poll waits for news.
     pub telegram_poll_timeout: Duration,
     pub jwt_secret: Secret,
@@ -165,6 +181,9 @@ struct Raw {
     database_url: Option<String>,
     telegram_bot_token: Option<String>,
     telegram_api_url: Option<String>,
+    telegram_mode: Option<String>,
+    telegram_webhook_url: Option<String>,
+    telegram_webhook_secret: Option<String>,
     #[serde(default = "default_poll_timeout")]
     telegram_poll_timeout_seconds: u64,
     jwt_secret: Option<String>,
@@ -379,6 +398,50 @@ impl Raw {
             .parse::<Url>()
             .map_err(|e| invalid("TELEGRAM_API_URL", format!("is not a URL: {e}")))?;
 
+        let telegram_mode = match self.telegram_mode.as_deref().unwrap_or("polling") {
+            "polling" => TelegramMode::Polling,
+            "webhook" => {
+                let url = self
+                    .telegram_webhook_url
+                    .ok_or_else(|| {
+                        invalid(
+                            "TELEGRAM_WEBHOOK_URL",
+                            "is required with TELEGRAM_MODE=webhook",
+                        )
+                    })?
+                    .parse::<Url>()
+                    .map_err(|e| invalid("TELEGRAM_WEBHOOK_URL", format!("is not a URL: {e}")))?;
+                if url.scheme() != "https" {
+                    return Err(invalid("TELEGRAM_WEBHOOK_URL", "must be an https:// URL"));
+                }
+                let secret = self.telegram_webhook_secret.ok_or_else(|| {
+                    invalid(
+                        "TELEGRAM_WEBHOOK_SECRET",
+                        "is required with TELEGRAM_MODE=webhook",
+                    )
+                })?;
+                let allowed = secret
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+                if secret.is_empty() || secret.len() > 256 || !allowed {
+                    return Err(invalid(
+                        "TELEGRAM_WEBHOOK_SECRET",
+                        "must be 1 to 256 characters of A-Z a-z 0-9 _ -",
+                    ));
+                }
+                TelegramMode::Webhook {
+                    url,
+                    secret: Secret::new(secret),
+                }
+            }
+            other => {
+                return Err(invalid(
+                    "TELEGRAM_MODE",
+                    format!("must be polling or webhook, not {other:?}"),
+                ));
+            }
+        };
+
         let jwt_secret = match self.jwt_secret {
             Some(s) if s.len() >= 32 => Secret::new(s),
             Some(_) => return Err(invalid("JWT_SECRET", "must be at least 32 bytes")),
@@ -543,6 +606,7 @@ impl Raw {
             database_url,
             telegram_bot_token,
             telegram_api_url,
+            telegram_mode,
             telegram_poll_timeout: seconds(
                 "TELEGRAM_POLL_TIMEOUT_SECONDS",
                 self.telegram_poll_timeout_seconds,
@@ -717,6 +781,44 @@ mod tests {
                 .unwrap_err()
                 .to_string()
                 .contains("digits")
+        );
+    }
+
+    #[test]
+    fn webhook_mode_needs_an_https_url_and_a_proper_secret() {
+        let mut vars = base();
+        vars.push(("TELEGRAM_MODE", "webhook"));
+        assert!(
+            Config::from_vars(vars.clone())
+                .unwrap_err()
+                .to_string()
+                .contains("TELEGRAM_WEBHOOK_URL")
+        );
+        vars.push((
+            "TELEGRAM_WEBHOOK_URL",
+            "http://shop.example/telegram/webhook",
+        ));
+        vars.push(("TELEGRAM_WEBHOOK_SECRET", "s3cret_value-1"));
+        assert!(
+            Config::from_vars(vars.clone())
+                .unwrap_err()
+                .to_string()
+                .contains("https")
+        );
+        vars.push((
+            "TELEGRAM_WEBHOOK_URL",
+            "https://shop.example/telegram/webhook",
+        ));
+        assert!(matches!(
+            Config::from_vars(vars.clone()).unwrap().telegram_mode,
+            TelegramMode::Webhook { .. }
+        ));
+        vars.push(("TELEGRAM_WEBHOOK_SECRET", "no spaces allowed"));
+        assert!(
+            Config::from_vars(vars)
+                .unwrap_err()
+                .to_string()
+                .contains("TELEGRAM_WEBHOOK_SECRET")
         );
     }
 

@@ -7,7 +7,7 @@ use teloxide::{
     Bot,
     payloads::SendMessageSetters,
     prelude::Requester,
-    types::{ChatId, ParseMode},
+    types::{ChatId, Me, ParseMode},
 };
 use tokio::sync::OnceCell;
 
@@ -24,14 +24,14 @@ const DEV_BOT_USERNAME: &str = "otpgram_dev_bot";
 pub struct Courier {
     /// `None` in development without `TELEGRAM_BOT_TOKEN`.
     bot: Option<Bot>,
-    username: Arc<OnceCell<String>>,
+    me: Arc<OnceCell<Me>>,
 }
 
 impl Courier {
     pub fn new(bot: Option<Bot>) -> Self {
         Self {
             bot,
-            username: Arc::default(),
+            me: Arc::default(),
         }
     }
 
@@ -39,21 +39,29 @@ impl Courier {
         self.bot.as_ref()
     }
 
-    /// The bot's @username, asked of Telegram once.
-    pub async fn bot_username(&self) -> Result<String> {
+    /// The bot's own account, asked of Telegram once; `None` with the bot off.
+    pub async fn me(&self) -> Result<Option<Me>> {
         let Some(bot) = &self.bot else {
-            return Ok(DEV_BOT_USERNAME.to_string());
+            return Ok(None);
         };
-        self.username
+        self.me
             .get_or_try_init(|| async {
-                let me = bot.get_me().await.map_err(|e| Error::Unavailable {
+                bot.get_me().await.map_err(|e| Error::Unavailable {
                     dependency: "telegram",
                     source: e.into(),
-                })?;
-                Ok(me.username.clone().unwrap_or_default())
+                })
             })
             .await
             .cloned()
+            .map(Some)
+    }
+
+    /// The bot's @username.
+    pub async fn bot_username(&self) -> Result<String> {
+        Ok(match self.me().await? {
+            Some(me) => me.username.clone().unwrap_or_default(),
+            None => DEV_BOT_USERNAME.to_string(),
+        })
     }
 
     /// Whether Telegram answers (a `getMe`); always true with the bot off.

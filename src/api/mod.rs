@@ -9,6 +9,7 @@ mod notifications;
 mod otp;
 mod rate_limit;
 mod shops;
+mod webhook;
 
 use std::time::Duration;
 
@@ -45,6 +46,7 @@ pub fn router(state: AppState) -> Router {
         .merge(auth::router())
         .merge(shops::router())
         .merge(notifications::router())
+        .merge(webhook::router())
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

@@ -6,6 +6,7 @@
 //! `LEASE_TTL` + `RETRY_EVERY`.
 
 mod handlers;
+pub mod webhook;
 
 use std::time::Duration;
 

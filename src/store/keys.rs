@@ -61,6 +61,11 @@ impl Keys {
         format!("{}bot:poller", self.prefix)
     }
 
+    /// Marks a Telegram update as handled (webhook mode).
+    pub fn update_seen(&self, update_id: u32) -> String {
+        format!("{}tg:update:{update_id}", self.prefix)
+    }
+
     /// A session's refresh-token state.
     pub fn session(&self, session_id: &str) -> String {
         format!("{}{{s:{session_id}}}", self.prefix)

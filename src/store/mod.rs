@@ -271,6 +271,23 @@ impl Store {
         Ok(())
     }
 
+    /// True the first time a Telegram update id is seen (remembered for a day): Telegram may
+    /// deliver an update twice, and several replicas may receive it.
+    pub async fn first_sighting(&self, update_id: u32) -> Result<bool> {
+        let set: Option<String> = self
+            .pool
+            .next()
+            .set(
+                self.keys.update_seen(update_id),
+                "1",
+                Some(Expiration::EX(86_400)),
+                Some(fred::prelude::SetOptions::NX),
+                false,
+            )
+            .await?;
+        Ok(set.is_some())
+    }
+
     /// Starts a session whose first refresh token has id `token_id`.
     pub async fn start_session(
         &self,

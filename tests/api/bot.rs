@@ -252,3 +252,80 @@ async fn one_replica_polls_and_another_takes_over_when_it_dies() {
         killed.elapsed()
     );
 }
+
+#[tokio::test]
+async fn webhook_mode_registers_checks_the_secret_and_handles_each_update_once() {
+    use crate::telegram::text_update;
+    let app = crate::helpers::spawn_app_with(&[
+        ("TELEGRAM_MODE", "webhook"),
+        (
+            "TELEGRAM_WEBHOOK_URL",
+            "https://otp.shop.example/telegram/webhook",
+        ),
+        ("TELEGRAM_WEBHOOK_SECRET", "hook-secret_1"),
+    ])
+    .await;
+    let registered = eventually(10, "setWebhook", || async {
+        app.telegram.calls_of("setWebhook").pop()
+    })
+    .await;
+    assert_eq!(
+        registered["url"],
+        "https://otp.shop.example/telegram/webhook"
+    );
+    assert_eq!(registered["secret_token"], "hook-secret_1");
+
+    let post = |secret: Option<&'static str>, update: serde_json::Value| {
+        let mut request = app.http.post(app.url("/telegram/webhook")).json(&update);
+        if let Some(secret) = secret {
+            request = request.header("x-telegram-bot-api-secret-token", secret);
+        }
+        request.send()
+    };
+    let mut update = text_update(ANN, "/help");
+    update["update_id"] = serde_json::json!(500);
+    assert_eq!(
+        post(None, update.clone()).await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        post(Some("hook-secret_2"), update.clone())
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        post(Some("hook-secret_1"), update.clone())
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    // Telegram delivers it again: answered, not handled twice.
+    assert_eq!(
+        post(Some("hook-secret_1"), update).await.unwrap().status(),
+        StatusCode::OK
+    );
+
+    let mut next = text_update(ANN, "/status");
+    next["update_id"] = serde_json::json!(501);
+    assert_eq!(
+        post(Some("hook-secret_1"), next).await.unwrap().status(),
+        StatusCode::OK
+    );
+    app.telegram
+        .wait_for_message(ANN, "status", |t| t.contains("No phone is linked"))
+        .await;
+    let helps = app
+        .telegram
+        .messages_to(ANN)
+        .iter()
+        .filter(|m| m.text.contains("/unlink"))
+        .count();
+    assert_eq!(helps, 1, "the repeated update was handled once");
+    assert!(
+        app.telegram.calls_of("getUpdates").is_empty(),
+        "nothing polls in webhook mode"
+    );
+}

@@ -49,6 +49,8 @@ struct Inner {
     attempts: Mutex<Vec<(i64, Instant, u16, String)>>,
     /// After this many recorded messages, sendMessage calls hang unanswered (and unrecorded).
     stall_after: Mutex<Option<usize>>,
+    /// Every call: (lower-cased method, body).
+    calls: Mutex<Vec<(String, Value)>>,
     /// Updates below this id were confirmed by a poller (Telegram forgets them).
     confirmed: Mutex<i64>,
     /// getUpdates calls being answered right now, and the most seen at once.
@@ -134,6 +136,19 @@ impl FakeTelegram {
             message["entities"] = json!([{ "type": "bot_command", "offset": 0, "length": len }]);
         }
         self.push_update(json!({ "message": message }));
+    }
+
+    /// The bodies of every call of `method` (any case).
+    pub fn calls_of(&self, method: &str) -> Vec<Value> {
+        let method = method.to_ascii_lowercase();
+        self.inner
+            .calls
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(m, _)| *m == method)
+            .map(|(_, body)| body.clone())
+            .collect()
     }
 
     /// The most getUpdates calls in flight at once since the last reset.
@@ -275,6 +290,22 @@ fn now() -> i64 {
         .as_secs() as i64
 }
 
+/// An update (without its id) carrying a private message `text` from `user_id`.
+pub fn text_update(user_id: i64, text: &str) -> Value {
+    let mut message = private_message(user_id);
+    message["text"] = json!(text);
+    if text.starts_with('/') {
+        let len = text
+            .split_whitespace()
+            .next()
+            .unwrap_or(text)
+            .encode_utf16()
+            .count();
+        message["entities"] = json!([{ "type": "bot_command", "offset": 0, "length": len }]);
+    }
+    json!({ "message": message })
+}
+
 fn private_message(user_id: i64) -> Value {
     json!({
         "message_id": 1,
@@ -282,6 +313,33 @@ fn private_message(user_id: i64) -> Value {
         "chat": { "id": user_id, "type": "private", "first_name": "Ann" },
         "from": { "id": user_id, "is_bot": false, "first_name": "Ann", "username": format!("user{user_id}"), "language_code": "en" },
     })
+}
+
+/// The text fields of a multipart/form-data body (teloxide sends setWebhook that way), as a
+/// JSON object.
+fn multipart_fields(body: &[u8]) -> Value {
+    let text = String::from_utf8_lossy(body);
+    let Some(boundary) = text.lines().next().map(str::trim) else {
+        return Value::Null;
+    };
+    let mut fields = serde_json::Map::new();
+    for part in text.split(boundary) {
+        let Some((head, value)) = part.split_once("\r\n\r\n") else {
+            continue;
+        };
+        let Some(name) = head
+            .split("name=\"")
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+        else {
+            continue;
+        };
+        fields.insert(
+            name.to_string(),
+            json!(value.trim_end_matches("\r\n").trim_end_matches("--")),
+        );
+    }
+    Value::Object(fields)
 }
 
 fn ok(result: Value) -> Response {
@@ -295,7 +353,17 @@ async fn handle(
 ) -> Response {
     // teloxide writes `SendMessage`, the Bot API documents `sendMessage`: compare without case.
     let method = method.to_ascii_lowercase();
-    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let body: Value = serde_json::from_slice(&body).unwrap_or_else(|_| multipart_fields(&body));
+    inner
+        .calls
+        .lock()
+        .unwrap()
+        .push((method.clone(), body.clone()));
+    inner
+        .calls
+        .lock()
+        .unwrap()
+        .push((method.clone(), body.clone()));
     if std::env::var_os("TEST_LOG").is_some() {
         eprintln!(
             "fake telegram {:?}: {method} {body}",
