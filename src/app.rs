@@ -36,7 +36,7 @@ impl App {
         let store = Store::connect(&config)
             .await
             .context("connecting to Redis (REDIS_URL)")?;
-        let db = db::connect(&config.database_url)
+        let db = db::connect(&config.database_url, &config.database_pool)
             .await
             .context("opening the database (DATABASE_URL)")?;
         let bot = config

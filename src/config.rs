@@ -29,6 +29,18 @@ impl fmt::Debug for Secret {
     }
 }
 
+/// The SQL connection pool.
+#[derive(Clone, Debug)]
+pub struct DatabasePool {
+    /// Connections per process (default 16 for PostgreSQL, 8 for SQLite).
+    pub max_connections: u32,
+    pub connect_timeout: Duration,
+    /// How long a request waits for a free connection before `503 unavailable`.
+    pub acquire_timeout: Duration,
+    /// PostgreSQL only: statements running longer are cancelled.
+    pub statement_timeout: Option<Duration>,
+}
+
 /// How updates reach the bot.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TelegramMode {
@@ -70,6 +82,7 @@ pub struct Config {
     pub redis_url: String,
     pub redis_key_prefix: String,
     pub database_url: String,
+    pub database_pool: DatabasePool,
     /// `None` turns the bot off (development only): codes are then written to the log.
     pub telegram_bot_token: Option<Secret>,
     pub telegram_api_url: Url,
@@ -179,6 +192,12 @@ struct Raw {
     #[serde(default = "default_prefix")]
     redis_key_prefix: String,
     database_url: Option<String>,
+    database_max_connections: Option<u32>,
+    #[serde(default = "default_db_connect_timeout")]
+    database_connect_timeout_seconds: u64,
+    #[serde(default = "default_db_acquire_timeout")]
+    database_acquire_timeout_seconds: u64,
+    database_statement_timeout_seconds: Option<u64>,
     telegram_bot_token: Option<String>,
     telegram_api_url: Option<String>,
     telegram_mode: Option<String>,
@@ -239,6 +258,12 @@ struct Raw {
 
 fn default_prefix() -> String {
     "otpgram:".into()
+}
+fn default_db_connect_timeout() -> u64 {
+    5
+}
+fn default_db_acquire_timeout() -> u64 {
+    3
 }
 fn default_poll_timeout() -> u64 {
     10
@@ -594,6 +619,28 @@ impl Raw {
             )?),
         };
 
+        let database_pool = DatabasePool {
+            max_connections: match self.database_max_connections {
+                Some(0) => return Err(invalid("DATABASE_MAX_CONNECTIONS", "must be at least 1")),
+                Some(n) => n,
+                None if database_url.starts_with("sqlite") => 8,
+                None => 16,
+            },
+            connect_timeout: seconds(
+                "DATABASE_CONNECT_TIMEOUT_SECONDS",
+                self.database_connect_timeout_seconds,
+                1,
+            )?,
+            acquire_timeout: seconds(
+                "DATABASE_ACQUIRE_TIMEOUT_SECONDS",
+                self.database_acquire_timeout_seconds,
+                1,
+            )?,
+            statement_timeout: self
+                .database_statement_timeout_seconds
+                .map(Duration::from_secs),
+        };
+
         Ok(Config {
             bind_addr,
             app_env,
@@ -604,6 +651,7 @@ impl Raw {
             redis_url,
             redis_key_prefix: self.redis_key_prefix,
             database_url,
+            database_pool,
             telegram_bot_token,
             telegram_api_url,
             telegram_mode,

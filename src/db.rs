@@ -3,26 +3,28 @@
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
+
+use crate::config::DatabasePool;
 use sea_orm::{
     ConnectOptions, Database, DatabaseConnection,
     sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous},
 };
 
 /// Connects and runs pending migrations.
-pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
-    let db = connect_only(url).await?;
+pub async fn connect(url: &str, pool: &DatabasePool) -> anyhow::Result<DatabaseConnection> {
+    let db = connect_only(url, pool).await?;
     Migrator::up(&db, None).await?;
     Ok(db)
 }
 
-/// Connects without migrating (for `otpgram migrate`, which migrates itself).
-pub async fn connect_only(url: &str) -> anyhow::Result<DatabaseConnection> {
+/// Connects without migrating.
+pub async fn connect_only(url: &str, pool: &DatabasePool) -> anyhow::Result<DatabaseConnection> {
     let mut options = ConnectOptions::new(url.to_string());
     options
-        .max_connections(if url.starts_with("sqlite") { 8 } else { 16 })
+        .max_connections(pool.max_connections)
         .min_connections(1)
-        .connect_timeout(Duration::from_secs(5))
-        .acquire_timeout(Duration::from_secs(3))
+        .connect_timeout(pool.connect_timeout)
+        .acquire_timeout(pool.acquire_timeout)
         .sqlx_logging(false)
         // WAL lets readers run beside the one writer; the busy timeout queues writers instead of
         // failing them with "database is locked".
@@ -32,11 +34,14 @@ pub async fn connect_only(url: &str) -> anyhow::Result<DatabaseConnection> {
                 .busy_timeout(Duration::from_secs(5))
                 .foreign_keys(true)
         });
+    if let Some(timeout) = pool.statement_timeout {
+        options.statement_timeout(timeout);
+    }
     Ok(Database::connect(options).await?)
 }
 
-pub async fn migrate(url: &str) -> anyhow::Result<()> {
-    let db = connect_only(url).await?;
+pub async fn migrate(url: &str, pool: &DatabasePool) -> anyhow::Result<()> {
+    let db = connect_only(url, pool).await?;
     Migrator::up(&db, None).await?;
     Ok(())
 }

@@ -54,7 +54,7 @@ async fn main() -> anyhow::Result<ExitCode> {
             app.run_until(shutdown_signal()).await?;
         }
         Command::Migrate => {
-            db::migrate(&config.database_url).await?;
+            db::migrate(&config.database_url, &config.database_pool).await?;
             println!("migrations applied");
         }
         Command::Check => return check(config).await,

@@ -8,9 +8,9 @@ use entity::{
     shop_chat::{self, Entity as ShopChat},
 };
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QuerySelect, TransactionTrait,
-    sea_query::{Expr, ExprTrait},
+    ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
+    TransactionTrait,
+    sea_query::{Expr, ExprTrait, Query},
 };
 use uuid::Uuid;
 
@@ -189,6 +189,10 @@ pub async fn mark_inactive(
 }
 
 /// A group became a supergroup with a new id: move its subscriptions, and this delivery, there.
+///
+/// Only writes, each deciding with a subquery: on SQLite a transaction that reads first cannot
+/// always upgrade to a write when another connection wrote meanwhile (it fails at once, without
+/// waiting), so the first statement takes the write lock.
 pub async fn migrate_chat(
     db: &DatabaseConnection,
     notification: Uuid,
@@ -197,60 +201,48 @@ pub async fn migrate_chat(
 ) -> Result<()> {
     meters::delivery("migrated");
     let txn = db.begin().await?;
-    // A shop already subscribed under the new id keeps that row; the old one goes.
-    let already: Vec<Uuid> = ShopChat::find()
-        .filter(shop_chat::Column::ChatId.eq(new))
-        .select_only()
+    let subscribed_under_new = Query::select()
         .column(shop_chat::Column::ShopId)
-        .into_tuple()
-        .all(&txn)
-        .await?;
-    ShopChat::delete_many()
-        .filter(shop_chat::Column::ChatId.eq(old))
-        .filter(shop_chat::Column::ShopId.is_in(already))
-        .exec(&txn)
-        .await?;
+        .from(ShopChat)
+        .and_where(shop_chat::Column::ChatId.eq(new))
+        .to_owned();
     ShopChat::update_many()
         .col_expr(shop_chat::Column::ChatId, Expr::value(new))
         .col_expr(shop_chat::Column::ChatType, Expr::value("supergroup"))
         .filter(shop_chat::Column::ChatId.eq(old))
+        .filter(shop_chat::Column::ShopId.not_in_subquery(subscribed_under_new))
         .exec(&txn)
         .await?;
-    let exists = Delivery::find()
-        .filter(key(notification, new))
-        .one(&txn)
-        .await?
-        .is_some();
-    if exists {
-        settle_in(&txn, notification, old, "moved to the supergroup").await?;
-    } else {
-        Delivery::update_many()
-            .col_expr(Column::ChatId, Expr::value(new))
-            .col_expr(Column::Status, Expr::value(QUEUED))
-            .col_expr(Column::NextAttemptAt, Expr::value(Utc::now()))
-            .col_expr(
-                Column::LeaseUntil,
-                Expr::value(Option::<DateTime<Utc>>::None),
-            )
-            .filter(key(notification, old))
-            .exec(&txn)
-            .await?;
-    }
-    txn.commit().await?;
-    Ok(())
-}
-
-async fn settle_in(
-    txn: &impl ConnectionTrait,
-    notification: Uuid,
-    chat_id: i64,
-    note: &str,
-) -> Result<()> {
-    Delivery::delete_many()
-        .filter(key(notification, chat_id))
-        .exec(txn)
+    // Shops that were subscribed under both ids keep the new row.
+    ShopChat::delete_many()
+        .filter(shop_chat::Column::ChatId.eq(old))
+        .exec(&txn)
         .await?;
-    tracing::info!(%notification, chat_id, note, "delivery dropped");
+
+    let delivered_under_new = Query::select()
+        .expr(Expr::val(1))
+        .from(Delivery)
+        .and_where(Column::NotificationId.eq(notification))
+        .and_where(Column::ChatId.eq(new))
+        .to_owned();
+    Delivery::update_many()
+        .col_expr(Column::ChatId, Expr::value(new))
+        .col_expr(Column::Status, Expr::value(QUEUED))
+        .col_expr(Column::NextAttemptAt, Expr::value(Utc::now()))
+        .col_expr(
+            Column::LeaseUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .filter(key(notification, old))
+        .filter(Expr::exists(delivered_under_new).not())
+        .exec(&txn)
+        .await?;
+    // If the supergroup already had this delivery, the old one goes.
+    Delivery::delete_many()
+        .filter(key(notification, old))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
     Ok(())
 }
 

@@ -69,6 +69,15 @@ struct Worker {
     in_flight: Mutex<HashMap<Uuid, String>>,
 }
 
+/// What Telegram's answer means for a delivery.
+enum Verdict {
+    Sent(i64),
+    Retry(DateTime<Utc>, String),
+    Migrated(i64),
+    Inactive(String),
+    Failed(String),
+}
+
 enum Progress {
     Done,
     Again,
@@ -293,50 +302,60 @@ impl Worker {
             Err(_) => "error",
         };
         crate::meters::telegram_call("sendMessage", outcome);
-        let recorded = match sent {
-            Ok(message) => deliveries::mark_sent(db, id, chat, i64::from(message.id.0)).await,
+        let verdict = match sent {
+            Ok(message) => Verdict::Sent(i64::from(message.id.0)),
             Err(RequestError::RetryAfter(wait)) => {
                 let wait = wait.duration();
                 self.pacer.hold_chat(chat, wait).await;
                 let at = Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default();
-                deliveries::mark_retry(
-                    db,
-                    id,
-                    chat,
-                    at,
-                    format!("429: retry after {}s", wait.as_secs()),
-                )
-                .await
+                Verdict::Retry(at, format!("429: retry after {}s", wait.as_secs()))
             }
             Err(RequestError::MigrateToChatId(new)) => {
                 tracing::info!(old = chat, new = new.0, "group migrated to a supergroup");
-                deliveries::migrate_chat(db, id, chat, new.0).await
+                Verdict::Migrated(new.0)
             }
             Err(RequestError::Api(err)) if chat_is_gone(&err) => {
                 tracing::info!(chat, error = %err, "chat refuses the bot; marking it inactive");
-                deliveries::mark_inactive(db, id, chat, err.to_string()).await
+                Verdict::Inactive(err.to_string())
             }
             Err(err) if is_transient(&err) => {
                 let at = Utc::now() + backoff(attempt);
                 let deadline =
                     created + chrono::Duration::from_std(policy.max_retry).unwrap_or_default();
                 if at > deadline {
-                    deliveries::mark_failed(
-                        db,
-                        id,
-                        chat,
-                        format!("gave up after {attempt} attempts: {err}"),
-                    )
-                    .await
+                    Verdict::Failed(format!("gave up after {attempt} attempts: {err}"))
                 } else {
-                    deliveries::mark_retry(db, id, chat, at, err.to_string()).await
+                    Verdict::Retry(at, err.to_string())
                 }
             }
-            Err(err) => deliveries::mark_failed(db, id, chat, err.to_string()).await,
+            Err(err) => Verdict::Failed(err.to_string()),
         };
-        if let Err(err) = recorded {
-            // The lease runs out and the delivery is tried again: at-least-once in this corner.
-            tracing::error!(notification = %id, chat, error = %err, "could not record a delivery");
+        // Telegram has answered: writing it down must not fail for a passing reason, or the
+        // lease runs out and a sent message is sent again. A few tries, then give up (logged).
+        for attempt in 1..=5 {
+            let recorded = match &verdict {
+                Verdict::Sent(message_id) => deliveries::mark_sent(db, id, chat, *message_id).await,
+                Verdict::Retry(at, error) => {
+                    deliveries::mark_retry(db, id, chat, *at, error.clone()).await
+                }
+                Verdict::Migrated(new) => deliveries::migrate_chat(db, id, chat, *new).await,
+                Verdict::Inactive(error) => {
+                    deliveries::mark_inactive(db, id, chat, error.clone()).await
+                }
+                Verdict::Failed(error) => {
+                    deliveries::mark_failed(db, id, chat, error.clone()).await
+                }
+            };
+            match recorded {
+                Ok(()) => return,
+                Err(err) if attempt < 5 => {
+                    tracing::warn!(notification = %id, chat, error = %err, "recording a delivery failed; retrying");
+                    tokio::time::sleep(Duration::from_millis(100 * attempt)).await;
+                }
+                Err(err) => {
+                    tracing::error!(notification = %id, chat, error = %err, "could not record a delivery");
+                }
+            }
         }
     }
 
