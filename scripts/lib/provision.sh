@@ -129,7 +129,40 @@ ensure_test_postgres() {
   export OTPGRAM_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$port/postgres"
 }
 
+# Starts a throwaway three-master Redis Cluster and exports OTPGRAM_TEST_CLUSTER_URL.
+ensure_test_cluster() {
+  command -v redis-server >/dev/null 2>&1 || install_packages redis-server
+  command -v redis-cli >/dev/null 2>&1 || install_packages redis-tools
+  STARTED_CLUSTER_DIR=$(mktemp -d /tmp/otpgram-cluster.XXXXXX)
+  STARTED_CLUSTER_PORTS=()
+  local nodes=() port
+  for _ in 1 2 3; do
+    port=$(free_port)
+    mkdir -p "$STARTED_CLUSTER_DIR/$port"
+    redis-server --port "$port" --bind 127.0.0.1 --cluster-enabled yes \
+      --cluster-config-file "$STARTED_CLUSTER_DIR/$port/nodes.conf" --dir "$STARTED_CLUSTER_DIR/$port" \
+      --save "" --appendonly no --daemonize yes --logfile "$STARTED_CLUSTER_DIR/$port/redis.log"
+    STARTED_CLUSTER_PORTS+=("$port")
+    nodes+=("127.0.0.1:$port")
+  done
+  for port in "${STARTED_CLUSTER_PORTS[@]}"; do
+    for _ in $(seq 1 100); do redis_answers 127.0.0.1 "$port" && break; sleep 0.1; done
+  done
+  log "starting a three-master Redis Cluster on ${nodes[*]}"
+  redis-cli --cluster create "${nodes[@]}" --cluster-replicas 0 --cluster-yes \
+    >"$STARTED_CLUSTER_DIR/create.log" 2>&1 || { cat "$STARTED_CLUSTER_DIR/create.log"; return 1; }
+  for _ in $(seq 1 100); do
+    redis-cli -p "${STARTED_CLUSTER_PORTS[0]}" cluster info 2>/dev/null | grep -q 'cluster_state:ok' && break
+    sleep 0.1
+  done
+  export OTPGRAM_TEST_CLUSTER_URL="redis-cluster://${nodes[0]}?node=${nodes[1]}&node=${nodes[2]}"
+}
+
 stop_started_services() {
+  for port in ${STARTED_CLUSTER_PORTS[@]+"${STARTED_CLUSTER_PORTS[@]}"}; do
+    redis-cli -p "$port" shutdown nosave >/dev/null 2>&1 || true
+  done
+  if [ -n "${STARTED_CLUSTER_DIR:-}" ]; then rm -rf "$STARTED_CLUSTER_DIR"; fi
   if [ -n "${STARTED_PG_DIR:-}" ]; then
     local run=()
     [ "$(id -u)" = 0 ] && run=(runuser -u postgres --)

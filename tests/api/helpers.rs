@@ -300,33 +300,36 @@ impl TestApp {
         self.nth_code_for(user_id, 1).await
     }
 
-    /// Every key of this app with its value(s) as text.
+    /// Every key of this app with its value(s) as text (asking every primary of a cluster).
     pub async fn redis_dump(&self) -> Vec<(String, String)> {
-        let keys: Vec<String> = self
-            .redis
-            .custom(fred::cmd!("KEYS"), vec![format!("{}*", self.prefix)])
-            .await
-            .unwrap();
+        use fred::{
+            interfaces::ClientLike,
+            types::{ClusterHash, CustomCommand},
+        };
+        let pattern = format!("{}*", self.prefix);
+        let mut keys: Vec<String> = Vec::new();
+        if self.redis.is_clustered() {
+            for server in self.redis.active_connections() {
+                let found: Vec<String> = self
+                    .redis
+                    .with_cluster_node(&server)
+                    .custom(fred::cmd!("KEYS"), vec![pattern.clone()])
+                    .await
+                    .unwrap();
+                keys.extend(found);
+            }
+        } else {
+            keys = self.redis.custom(fred::cmd!("KEYS"), vec![pattern]).await.unwrap();
+        }
+        // Routed by the key, so a cluster sends each to the node that holds it.
+        let by_key = |name: &'static str| CustomCommand::new(name, ClusterHash::FirstKey, false);
         let mut out = Vec::new();
         for key in keys {
-            let kind: String = self
-                .redis
-                .custom(fred::cmd!("TYPE"), vec![key.clone()])
-                .await
-                .unwrap();
+            let kind: String = self.redis.custom(by_key("TYPE"), vec![key.clone()]).await.unwrap();
             let value = match kind.as_str() {
-                "string" => self
-                    .redis
-                    .get::<Option<String>, _>(&key)
-                    .await
-                    .unwrap()
-                    .unwrap_or_default(),
+                "string" => self.redis.get::<Option<String>, _>(&key).await.unwrap().unwrap_or_default(),
                 "hash" => {
-                    let all: Vec<String> = self
-                        .redis
-                        .custom(fred::cmd!("HGETALL"), vec![key.clone()])
-                        .await
-                        .unwrap();
+                    let all: Vec<String> = self.redis.custom(by_key("HGETALL"), vec![key.clone()]).await.unwrap();
                     all.join(" ")
                 }
                 other => format!("<{other}>"),
