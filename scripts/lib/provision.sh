@@ -24,12 +24,17 @@ install_packages() {
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "$@" >/dev/null
 }
 
-# A TCP port nobody listens on.
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# A TCP port nobody listens on, below Linux's ephemeral range (32768+), where outgoing
+# connections could already hold it. With an argument, port+10000 must be free too (a Redis
+# Cluster node's bus port), so the port is picked from 20000-22767.
 free_port() {
-  local port
-  for _ in $(seq 1 50); do
-    port=$(( (RANDOM % 30000) + 20000 ))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+  local port span=12768
+  [ -n "${1:-}" ] && span=2768
+  for _ in $(seq 1 100); do
+    port=$(( (RANDOM % span) + 20000 ))
+    if port_free "$port" && { [ -z "${1:-}" ] || port_free $((port + 10000)); }; then
       echo "$port"
       return 0
     fi
@@ -135,18 +140,22 @@ ensure_test_cluster() {
   command -v redis-cli >/dev/null 2>&1 || install_packages redis-tools
   STARTED_CLUSTER_DIR=$(mktemp -d /tmp/otpgram-cluster.XXXXXX)
   STARTED_CLUSTER_PORTS=()
-  local nodes=() port
+  local nodes=() port attempt
   for _ in 1 2 3; do
-    port=$(free_port)
-    mkdir -p "$STARTED_CLUSTER_DIR/$port"
-    redis-server --port "$port" --bind 127.0.0.1 --cluster-enabled yes \
-      --cluster-config-file "$STARTED_CLUSTER_DIR/$port/nodes.conf" --dir "$STARTED_CLUSTER_DIR/$port" \
-      --save "" --appendonly no --daemonize yes --logfile "$STARTED_CLUSTER_DIR/$port/redis.log"
+    for attempt in 1 2 3; do
+      port=$(free_port cluster)
+      mkdir -p "$STARTED_CLUSTER_DIR/$port"
+      redis-server --port "$port" --bind 127.0.0.1 --cluster-enabled yes \
+        --cluster-config-file "$STARTED_CLUSTER_DIR/$port/nodes.conf" --dir "$STARTED_CLUSTER_DIR/$port" \
+        --save "" --appendonly no --daemonize yes --logfile "$STARTED_CLUSTER_DIR/$port/redis.log"
+      for _ in $(seq 1 50); do redis_answers 127.0.0.1 "$port" && break; sleep 0.1; done
+      redis_answers 127.0.0.1 "$port" && break
+      log "cluster node on $port did not start (attempt $attempt):"
+      tail -n 5 "$STARTED_CLUSTER_DIR/$port/redis.log" >&2 || true
+      [ "$attempt" = 3 ] && return 1
+    done
     STARTED_CLUSTER_PORTS+=("$port")
     nodes+=("127.0.0.1:$port")
-  done
-  for port in "${STARTED_CLUSTER_PORTS[@]}"; do
-    for _ in $(seq 1 100); do redis_answers 127.0.0.1 "$port" && break; sleep 0.1; done
   done
   log "starting a three-master Redis Cluster on ${nodes[*]}"
   redis-cli --cluster create "${nodes[@]}" --cluster-replicas 0 --cluster-yes \
