@@ -22,6 +22,19 @@ pub fn escape_html(s: &str) -> String {
 }
 
 pub const SHARE_PHONE_BUTTON: &str = "📱 Share phone number";
+pub const GET_CODE_BUTTON: &str = "🔑 Get login code";
+
+pub fn code_offer(masked_phone: &str) -> String {
+    format!("Need to log in on the website? Press the button for a login code for {masked_phone}.")
+}
+
+pub fn link_first() -> String {
+    "Link your phone first: press “Share phone number” below.".into()
+}
+
+pub fn wait_for_code(seconds: u64) -> String {
+    format!("A code was sent a moment ago. You can ask for a new one in {seconds} s.")
+}
 
 pub fn welcome() -> String {
     "Welcome! This bot sends you login codes for the shop's website.\n\n\

@@ -5,13 +5,17 @@ use teloxide::{
     dispatching::{HandlerExt, UpdateFilterExt, UpdateHandler},
     dptree,
     prelude::*,
-    types::{ButtonRequest, KeyboardButton, KeyboardMarkup, KeyboardRemove, Message},
+    types::{
+        ButtonRequest, CallbackQuery, ChatId, InlineKeyboardButton, InlineKeyboardMarkup,
+        KeyboardButton, KeyboardMarkup, KeyboardRemove, Message,
+    },
     utils::command::BotCommands,
 };
 
 use crate::{
     binding,
     domain::{Phone, TelegramId},
+    otp,
     shops::{self, ChatInfo},
     state::AppState,
     texts,
@@ -32,20 +36,34 @@ pub enum Command {
     Link(String),
     /// stop receiving orders in this chat
     Unlink,
+    /// get a login code for the website
+    Code,
     /// show this help
     Help,
 }
 
 /// The handler tree, apart from the dispatcher so it can be read (and tested) on its own.
 pub fn schema() -> UpdateHandler<anyhow::Error> {
-    Update::filter_message()
+    let messages = Update::filter_message()
         .branch(
             dptree::entry()
                 .filter_command::<Command>()
                 .endpoint(on_command),
         )
         .branch(dptree::filter(|msg: Message| msg.contact().is_some()).endpoint(on_contact))
-        .branch(dptree::filter(|msg: Message| msg.chat.is_private()).endpoint(on_other_message))
+        .branch(dptree::filter(|msg: Message| msg.chat.is_private()).endpoint(on_other_message));
+    let buttons = Update::filter_callback_query().endpoint(on_button);
+    dptree::entry().branch(messages).branch(buttons)
+}
+
+/// The data of the inline "Get login code" button.
+const GET_CODE: &str = "login_code";
+
+fn get_code_keyboard() -> InlineKeyboardMarkup {
+    InlineKeyboardMarkup::new(vec![vec![InlineKeyboardButton::callback(
+        texts::GET_CODE_BUTTON,
+        GET_CODE,
+    )]])
 }
 
 fn share_phone_keyboard() -> KeyboardMarkup {
@@ -104,6 +122,26 @@ async fn on_command(bot: Bot, msg: Message, cmd: Command, state: AppState) -> Ha
             )
             .await?;
         }
+        Command::Code => {
+            if !msg.chat.is_private() {
+                return Ok(());
+            }
+            let Some(telegram_id) = sender_id(&msg) else {
+                return Ok(());
+            };
+            match linked_phone(&state, telegram_id).await {
+                Some(phone) => {
+                    bot.send_message(msg.chat.id, texts::code_offer(&phone.masked()))
+                        .reply_markup(get_code_keyboard())
+                        .await?;
+                }
+                None => {
+                    bot.send_message(msg.chat.id, texts::link_first())
+                        .reply_markup(share_phone_keyboard())
+                        .await?;
+                }
+            }
+        }
         Command::Status => {
             bot.send_message(msg.chat.id, status_text(&state, &msg).await)
                 .await?;
@@ -146,6 +184,47 @@ async fn status_text(state: &AppState, msg: &Message) -> String {
     } else {
         format!("{phone}\n\n{}", texts::status_shops(&shops))
     }
+}
+
+/// The phone linked to this Telegram account, as the database knows it.
+async fn linked_phone(state: &AppState, telegram_id: TelegramId) -> Option<Phone> {
+    match users::find_by_telegram_id(&state.db, telegram_id).await {
+        Ok(user) => user.and_then(|u| Phone::from_telegram(&u.phone).ok()),
+        Err(err) => {
+            tracing::warn!(error = %err, "linked phone lookup failed");
+            None
+        }
+    }
+}
+
+/// "Get login code": a code for the linked phone, through the same path (store, limits) as the
+/// site's request; it arrives as the usual code message.
+async fn on_button(bot: Bot, query: CallbackQuery, state: AppState) -> HandlerResult {
+    let _ = bot.answer_callback_query(query.id.clone()).await;
+    if query.data.as_deref() != Some(GET_CODE) {
+        return Ok(());
+    }
+    let telegram_id = query.from.id.0 as TelegramId;
+    let chat = ChatId(telegram_id);
+    let Some(phone) = linked_phone(&state, telegram_id).await else {
+        bot.send_message(chat, texts::link_first())
+            .reply_markup(share_phone_keyboard())
+            .await?;
+        return Ok(());
+    };
+    match otp::request_code(&state, &phone).await {
+        Ok(_) => {}
+        Err(crate::error::Error::RateLimited { retry_after }) => {
+            bot.send_message(chat, texts::wait_for_code(retry_after.as_secs().max(1)))
+                .await?;
+        }
+        Err(err) => {
+            tracing::warn!(error = %err, "bot-pull code request failed");
+            bot.send_message(chat, texts::temporarily_unavailable())
+                .await?;
+        }
+    }
+    Ok(())
 }
 
 fn names(shops: &[shops::ShopRecord]) -> Vec<String> {
@@ -236,16 +315,21 @@ async fn on_contact(bot: Bot, msg: Message, state: AppState) -> HandlerResult {
         username: from.username.clone(),
         language: from.language_code.clone(),
     };
-    let text = match binding::link_phone(&state, &phone, from.id.0 as TelegramId, profile).await {
-        Ok(_) => texts::linked(&phone.masked(), state.config.site_login_url.as_deref()),
+    match binding::link_phone(&state, &phone, from.id.0 as TelegramId, profile).await {
+        Ok(_) => {
+            // The share-phone keyboard was one-time; the answer carries the login-code button.
+            let linked = texts::linked(&phone.masked(), state.config.site_login_url.as_deref());
+            bot.send_message(msg.chat.id, linked)
+                .reply_markup(get_code_keyboard())
+                .await?;
+        }
         Err(err) => {
             tracing::error!(error = ?err, "linking failed");
-            texts::temporarily_unavailable()
+            bot.send_message(msg.chat.id, texts::temporarily_unavailable())
+                .reply_markup(KeyboardRemove::new())
+                .await?;
         }
-    };
-    bot.send_message(msg.chat.id, text)
-        .reply_markup(KeyboardRemove::new())
-        .await?;
+    }
     Ok(())
 }
 

@@ -26,7 +26,7 @@ pub fn register(bot: Bot, url: Url, secret: Secret) -> JoinHandle<()> {
             let answer = bot
                 .set_webhook(url.clone())
                 .secret_token(secret.expose())
-                .allowed_updates([AllowedUpdate::Message])
+                .allowed_updates([AllowedUpdate::Message, AllowedUpdate::CallbackQuery])
                 .await;
             match answer {
                 Ok(_) => {

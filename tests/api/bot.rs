@@ -329,3 +329,60 @@ async fn webhook_mode_registers_checks_the_secret_and_handles_each_update_once()
         "nothing polls in webhook mode"
     );
 }
+
+#[tokio::test]
+async fn the_bot_hands_out_a_login_code_on_request() {
+    let app = spawn_app().await;
+    app.link(ANN, "+998901234567").await;
+    // The link answer carries the button.
+    let linked = app
+        .telegram
+        .wait_for_message(ANN, "linked", |t| t.contains("is linked"))
+        .await;
+    let button = &linked.body["reply_markup"]["inline_keyboard"][0][0];
+    assert_eq!(button["callback_data"], "login_code", "{:#}", linked.body);
+
+    app.telegram.press_button(ANN, "login_code");
+    let code = app.nth_code_for(ANN, 1).await;
+    let message = app
+        .telegram
+        .messages_to(ANN)
+        .into_iter()
+        .find(|m| m.text.contains(&code))
+        .unwrap();
+    assert!(
+        message.text.contains("https://shop.example/login"),
+        "{}",
+        message.text
+    );
+    assert_eq!(
+        app.verify("+998901234567", &code).await.status(),
+        StatusCode::OK
+    );
+
+    // Same limits as the site: a second press within the cooldown waits.
+    app.telegram.press_button(ANN, "login_code");
+    app.telegram
+        .wait_for_message(ANN, "cooldown", |t| t.contains("You can ask for a new one"))
+        .await;
+    // The site's request for the same phone is limited too.
+    assert_eq!(
+        app.request_code("+998901234567").await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+
+    // /code offers the button again; an unlinked account is asked to link first.
+    app.telegram.send_text(ANN, "/code");
+    let offer = app
+        .telegram
+        .wait_for_message(ANN, "offer", |t| t.contains("Press the button"))
+        .await;
+    assert_eq!(
+        offer.body["reply_markup"]["inline_keyboard"][0][0]["callback_data"],
+        "login_code"
+    );
+    app.telegram.send_text(BOB, "/code");
+    app.telegram
+        .wait_for_message(BOB, "link first", |t| t.contains("Link your phone first"))
+        .await;
+}

@@ -319,17 +319,34 @@ impl TestApp {
                 keys.extend(found);
             }
         } else {
-            keys = self.redis.custom(fred::cmd!("KEYS"), vec![pattern]).await.unwrap();
+            keys = self
+                .redis
+                .custom(fred::cmd!("KEYS"), vec![pattern])
+                .await
+                .unwrap();
         }
         // Routed by the key, so a cluster sends each to the node that holds it.
         let by_key = |name: &'static str| CustomCommand::new(name, ClusterHash::FirstKey, false);
         let mut out = Vec::new();
         for key in keys {
-            let kind: String = self.redis.custom(by_key("TYPE"), vec![key.clone()]).await.unwrap();
+            let kind: String = self
+                .redis
+                .custom(by_key("TYPE"), vec![key.clone()])
+                .await
+                .unwrap();
             let value = match kind.as_str() {
-                "string" => self.redis.get::<Option<String>, _>(&key).await.unwrap().unwrap_or_default(),
+                "string" => self
+                    .redis
+                    .get::<Option<String>, _>(&key)
+                    .await
+                    .unwrap()
+                    .unwrap_or_default(),
                 "hash" => {
-                    let all: Vec<String> = self.redis.custom(by_key("HGETALL"), vec![key.clone()]).await.unwrap();
+                    let all: Vec<String> = self
+                        .redis
+                        .custom(by_key("HGETALL"), vec![key.clone()])
+                        .await
+                        .unwrap();
                     all.join(" ")
                 }
                 other => format!("<{other}>"),

@@ -121,6 +121,22 @@ impl FakeTelegram {
         self.push_update(json!({ "message": message }));
     }
 
+    /// `user_id` presses an inline button carrying `data` under one of the bot's messages.
+    pub fn press_button(&self, user_id: i64, data: &str) {
+        let mut message = private_message(user_id);
+        message["from"] = json!({ "id": BOT_ID, "is_bot": true, "first_name": "otpgram" });
+        message["text"] = json!("(a message with buttons)");
+        self.push_update(json!({
+            "callback_query": {
+                "id": format!("cb{user_id}"),
+                "from": { "id": user_id, "is_bot": false, "first_name": "Ann" },
+                "message": message,
+                "chat_instance": "1",
+                "data": data,
+            }
+        }));
+    }
+
     /// A message from `user_id` in the group `chat_id` (a negative id, as Telegram's are).
     pub fn send_group_text(&self, chat_id: i64, user_id: i64, text: &str) {
         let mut message = private_message(user_id);
