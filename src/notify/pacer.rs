@@ -45,6 +45,15 @@ impl Pacer {
         chats.entry(chat_id).or_default().clone()
     }
 
+    /// The spacing between two messages to one chat (groups have negative ids).
+    fn interval(&self, chat_id: i64) -> Duration {
+        if chat_id < 0 {
+            self.group_interval
+        } else {
+            self.private_interval
+        }
+    }
+
     /// Reserves the next global slot and waits for it.
     async fn global_slot(&self) {
         let slot = {
@@ -64,11 +73,7 @@ impl Pacer {
     pub async fn paced<T>(&self, chat_id: i64, send: impl Future<Output = T>) -> T {
         let chat = self.chat(chat_id);
         let mut last = chat.lock().await;
-        let interval = if chat_id < 0 {
-            self.group_interval
-        } else {
-            self.private_interval
-        };
+        let interval = self.interval(chat_id);
         if let Some(previous) = *last {
             sleep_until(previous + interval).await;
         }
@@ -81,11 +86,7 @@ impl Pacer {
     pub async fn hold_chat(&self, chat_id: i64, pause: Duration) {
         let chat = self.chat(chat_id);
         let mut last = chat.lock().await;
-        let interval = if chat_id < 0 {
-            self.group_interval
-        } else {
-            self.private_interval
-        };
+        let interval = self.interval(chat_id);
         let until = Instant::now() + pause;
         // The next send waits until `last + interval`: make that at least `until`.
         *last = Some(until.checked_sub(interval).unwrap_or(until));

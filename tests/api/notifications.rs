@@ -119,6 +119,17 @@ async fn shop_with_two_chats(base: &str, telegram: &FakeTelegram) -> String {
     id
 }
 
+/// The delivery of a notification to `chat`.
+fn delivery_to(notification: &Value, chat: i64) -> Value {
+    notification["deliveries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["chat_id"] == chat)
+        .unwrap_or_else(|| panic!("no delivery to {chat}: {notification}"))
+        .clone()
+}
+
 fn order_messages(telegram: &FakeTelegram, chat: i64) -> Vec<String> {
     telegram
         .messages_to(chat)
@@ -302,13 +313,7 @@ async fn telegram_429_is_waited_out_as_it_asks() {
         "{:?}",
         delivered - throttled
     );
-    let owner = done["deliveries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["chat_id"] == OWNER)
-        .unwrap()
-        .clone();
+    let owner = delivery_to(&done, OWNER);
     assert_eq!(owner["attempts"], 2);
     assert_eq!(order_messages(&app.telegram, OWNER).len(), 1);
 }
@@ -339,13 +344,7 @@ async fn server_errors_are_retried() {
     })
     .await;
     let done = app.wait_for_status(&id, "sent").await;
-    let group = done["deliveries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["chat_id"] == GROUP)
-        .unwrap()
-        .clone();
+    let group = delivery_to(&done, GROUP);
     assert_eq!(group["attempts"], 2);
     assert_eq!(order_messages(&app.telegram, GROUP).len(), 1);
 }
@@ -365,13 +364,7 @@ async fn a_delivery_that_keeps_failing_is_given_up_after_the_retry_window() {
     let done = app
         .wait_for_status(body["id"].as_str().unwrap(), "partial")
         .await;
-    let group = done["deliveries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["chat_id"] == GROUP)
-        .unwrap()
-        .clone();
+    let group = delivery_to(&done, GROUP);
     assert_eq!(group["status"], "failed");
     assert!(
         group["error"].as_str().unwrap().contains("gave up"),
@@ -398,13 +391,7 @@ async fn a_chat_that_blocked_the_bot_becomes_inactive() {
     let done = app
         .wait_for_status(body["id"].as_str().unwrap(), "partial")
         .await;
-    let owner = done["deliveries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["chat_id"] == OWNER)
-        .unwrap()
-        .clone();
+    let owner = delivery_to(&done, OWNER);
     assert_eq!(owner["status"], "inactive");
     assert!(owner["error"].as_str().unwrap().contains("blocked"));
 

@@ -96,18 +96,7 @@ impl FakeTelegram {
 
     /// A private-chat message from `user_id`.
     pub fn send_text(&self, user_id: i64, text: &str) {
-        let mut message = private_message(user_id);
-        message["text"] = json!(text);
-        if text.starts_with('/') {
-            let len = text
-                .split_whitespace()
-                .next()
-                .unwrap_or(text)
-                .encode_utf16()
-                .count();
-            message["entities"] = json!([{ "type": "bot_command", "offset": 0, "length": len }]);
-        }
-        self.push_update(json!({ "message": message }));
+        self.push_update(text_update(user_id, text));
     }
 
     /// `from_user` shares the contact of `contact_user` (their own when equal) with this phone.
@@ -141,16 +130,7 @@ impl FakeTelegram {
     pub fn send_group_text(&self, chat_id: i64, user_id: i64, text: &str) {
         let mut message = private_message(user_id);
         message["chat"] = json!({ "id": chat_id, "type": "group", "title": "Shop staff" });
-        message["text"] = json!(text);
-        if text.starts_with('/') {
-            let len = text
-                .split_whitespace()
-                .next()
-                .unwrap_or(text)
-                .encode_utf16()
-                .count();
-            message["entities"] = json!([{ "type": "bot_command", "offset": 0, "length": len }]);
-        }
+        with_text(&mut message, text);
         self.push_update(json!({ "message": message }));
     }
 
@@ -309,17 +289,17 @@ fn now() -> i64 {
 /// An update (without its id) carrying a private message `text` from `user_id`.
 pub fn text_update(user_id: i64, text: &str) -> Value {
     let mut message = private_message(user_id);
+    with_text(&mut message, text);
+    json!({ "message": message })
+}
+
+/// Sets a message's text, marking a leading /command as Telegram does.
+fn with_text(message: &mut Value, text: &str) {
     message["text"] = json!(text);
     if text.starts_with('/') {
-        let len = text
-            .split_whitespace()
-            .next()
-            .unwrap_or(text)
-            .encode_utf16()
-            .count();
-        message["entities"] = json!([{ "type": "bot_command", "offset": 0, "length": len }]);
+        let command = text.split_whitespace().next().unwrap_or(text);
+        message["entities"] = json!([{ "type": "bot_command", "offset": 0, "length": command.encode_utf16().count() }]);
     }
-    json!({ "message": message })
 }
 
 fn private_message(user_id: i64) -> Value {
