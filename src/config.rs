@@ -103,6 +103,11 @@ pub struct Config {
     pub default_country_code: Option<String>,
     pub cors_allowed_origins: Vec<String>,
     pub site_login_url: Option<String>,
+    /// The secret older integrations' bots send (`X-Bot-Secret`); their adapters are off without
+    /// it.
+    pub bot_secret: Option<Secret>,
+    /// How long codes of the `/register` + `/verify` adapter live.
+    pub legacy_verify_ttl: Duration,
     /// When set, `GET /metrics` needs `Authorization: Bearer <token>`.
     pub metrics_token: Option<Secret>,
     /// Keys the shop backend authenticates with (several, so a key can be rotated).
@@ -233,6 +238,9 @@ struct Raw {
     site_login_url: Option<String>,
     service_api_key: Option<String>,
     metrics_token: Option<String>,
+    bot_secret: Option<String>,
+    #[serde(default = "default_legacy_ttl")]
+    legacy_verify_ttl_seconds: u64,
     service_api_keys: Option<String>,
     #[serde(default = "yes")]
     cookie_secure: bool,
@@ -315,6 +323,9 @@ fn default_max_retry() -> u64 {
 }
 fn default_reclaim_idle() -> u64 {
     30
+}
+fn default_legacy_ttl() -> u64 {
+    60
 }
 fn default_send_lease() -> u64 {
     60
@@ -675,6 +686,17 @@ impl Raw {
                 .metrics_token
                 .filter(|t| !t.is_empty())
                 .map(Secret::new),
+            bot_secret: match self.bot_secret.filter(|t| !t.is_empty()) {
+                Some(s) if s.len() < 16 => {
+                    return Err(invalid("BOT_SECRET", "must be at least 16 characters"));
+                }
+                other => other.map(Secret::new),
+            },
+            legacy_verify_ttl: seconds(
+                "LEGACY_VERIFY_TTL_SECONDS",
+                self.legacy_verify_ttl_seconds,
+                1,
+            )?,
             cookie_secure: self.cookie_secure,
             notify,
             test_phones,

@@ -31,21 +31,33 @@ pub struct Login {
 /// phone gets the same answer; its request is remembered until it links.
 #[tracing::instrument(skip_all, fields(phone = %phone))]
 pub async fn request_code(state: &AppState, phone: &Phone) -> Result<CodeRequested> {
-    let policy = &state.config.otp;
+    request_code_living(state, phone, state.config.otp.ttl).await
+}
+
+/// As [`request_code`], with a code that lives `ttl` (an older integration expects 60 s).
+pub async fn request_code_living(
+    state: &AppState,
+    phone: &Phone,
+    ttl: Duration,
+) -> Result<CodeRequested> {
+    let policy = &crate::config::OtpPolicy {
+        ttl,
+        ..state.config.otp.clone()
+    };
     let review_code = state
         .config
         .test_phones
         .as_ref()
         .and_then(|t| t.code_for(phone));
     if let Some(fixed) = review_code {
-        return request_review_code(state, phone, fixed.expose()).await;
+        return request_review_code(state, phone, fixed.expose(), policy).await;
     }
     let code = crypto::random_code(policy.length);
     let hash = state.hasher.hash(phone, &code);
     match state.store.issue_code(phone, &hash, policy).await? {
         Issue::Issued(telegram_id) => {
             meters::code_issued("delivered");
-            dispatch(state, telegram_id, code);
+            dispatch(state, telegram_id, code, policy.ttl);
         }
         Issue::Pending => {
             // Redis may have lost the binding (restart, eviction): the database remembers it.
@@ -58,7 +70,7 @@ pub async fn request_code(state: &AppState, phone: &Phone) -> Result<CodeRequest
                     .store_code(phone, Some(telegram_id), &hash, policy.ttl, false)
                     .await?;
                 meters::code_issued("delivered");
-                dispatch(state, telegram_id, code);
+                dispatch(state, telegram_id, code, policy.ttl);
             } else {
                 meters::code_issued("pending");
                 tracing::info!("code requested for a phone that is not linked yet");
@@ -82,8 +94,8 @@ async fn request_review_code(
     state: &AppState,
     phone: &Phone,
     fixed: &str,
+    policy: &crate::config::OtpPolicy,
 ) -> Result<CodeRequested> {
-    let policy = &state.config.otp;
     let hash = state.hasher.hash(phone, fixed);
     match state.store.issue_code(phone, &hash, policy).await? {
         Issue::Limited { retry_after, limit } => return Err(limited(retry_after, limit)),
@@ -117,15 +129,14 @@ pub async fn deliver_pending(
         .store_code(phone, Some(telegram_id), &hash, policy.ttl, true)
         .await?;
     if stored {
-        dispatch(state, telegram_id, code);
+        dispatch(state, telegram_id, code, policy.ttl);
     }
     Ok(stored)
 }
 
 /// Sends the code in the background: the site's answer must not wait for (or reveal) Telegram.
-fn dispatch(state: &AppState, telegram_id: TelegramId, code: String) {
+fn dispatch(state: &AppState, telegram_id: TelegramId, code: String, ttl: Duration) {
     let courier = state.courier.clone();
-    let ttl = state.config.otp.ttl;
     let site = state.config.site_login_url.clone();
     tokio::spawn(async move {
         if let Err(err) = courier
@@ -137,10 +148,16 @@ fn dispatch(state: &AppState, telegram_id: TelegramId, code: String) {
     });
 }
 
-/// Checks `code` for `phone`; on success the code is gone, the user is verified and a session
-/// starts.
-#[tracing::instrument(skip_all, fields(phone = %phone))]
 pub async fn verify_code(state: &AppState, phone: &Phone, code: &str) -> Result<Login> {
+    let user = consume_code(state, phone, code).await?;
+    let tokens = session::start(state, user.id).await?;
+    Ok(Login { user, tokens })
+}
+
+/// Checks `code` for `phone` and consumes it; the user is then verified and logged in (no
+/// session: see [`verify_code`]).
+#[tracing::instrument(skip_all, fields(phone = %phone))]
+pub async fn consume_code(state: &AppState, phone: &Phone, code: &str) -> Result<UserRecord> {
     let policy = &state.config.otp;
     let well_formed =
         code.len() == policy.length as usize && code.bytes().all(|b| b.is_ascii_digit());
@@ -169,7 +186,6 @@ pub async fn verify_code(state: &AppState, phone: &Phone, code: &str) -> Result<
             users::create_logged_in(&state.db, phone, telegram_id).await?
         }
     };
-    let tokens = session::start(state, user.id).await?;
     tracing::info!(user_id = %user.id, "login verified");
-    Ok(Login { user, tokens })
+    Ok(user)
 }

@@ -80,8 +80,13 @@ pub async fn link(
             let moved_from = existing.telegram_id.filter(|&id| id != telegram_id);
             let mut user: ActiveModel = existing.into();
             user.telegram_id = Set(Some(telegram_id));
-            user.first_name = Set(profile.first_name);
-            user.username = Set(profile.username);
+            // A link without a profile (an integration's call) keeps the names it had.
+            if profile.first_name.is_some() {
+                user.first_name = Set(profile.first_name);
+            }
+            if profile.username.is_some() {
+                user.username = Set(profile.username);
+            }
             if profile.language.is_some() {
                 user.language = Set(profile.language);
             }

@@ -1,6 +1,7 @@
 //! The HTTP API. Each resource module owns its routes; every layer is applied here, in one
 //! visible place.
 
+mod adapters;
 mod auth;
 mod cookies;
 mod error;
@@ -47,6 +48,7 @@ pub fn router(state: AppState) -> Router {
         .merge(shops::router())
         .merge(notifications::router())
         .merge(webhook::router())
+        .merge(adapters::register_verify::router(&state))
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

@@ -1,6 +1,7 @@
 //! Integration tests: a real otpgram on a random port, real Redis, a real database (SQLite, or
 //! PostgreSQL when `OTPGRAM_TEST_POSTGRES_URL` is set) and a fake Telegram over real HTTP.
 
+mod adapters;
 mod bot;
 mod errors;
 mod helpers;

@@ -1,0 +1,124 @@
+//! Drop-in replacements for the shapes older integrations used: the same paths and JSON, as thin
+//! layers over the one core (same code store, limits, users and sessions).
+
+pub mod register_verify;
+
+use axum::{
+    extract::{FromRequest, FromRequestParts, Request, rejection::JsonRejection},
+    http::{HeaderValue, StatusCode, header, request::Parts},
+    response::{IntoResponse, Response},
+};
+use serde::de::DeserializeOwned;
+use serde_json::json;
+
+use crate::{crypto::constant_time_eq, error::Error, state::AppState};
+
+/// The error shape those integrations expect: `{"detail": "..."}`.
+pub struct Detail {
+    pub status: StatusCode,
+    pub detail: String,
+    pub retry_after: Option<u64>,
+}
+
+impl Detail {
+    pub fn new(status: StatusCode, detail: impl Into<String>) -> Self {
+        Self {
+            status,
+            detail: detail.into(),
+            retry_after: None,
+        }
+    }
+}
+
+impl IntoResponse for Detail {
+    fn into_response(self) -> Response {
+        let mut response =
+            (self.status, axum::Json(json!({ "detail": self.detail }))).into_response();
+        if let Some(secs) = self.retry_after
+            && let Ok(value) = HeaderValue::from_str(&secs.max(1).to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        response
+    }
+}
+
+/// Core errors every adapter maps the same way; `InvalidCode` and the like are mapped by each
+/// endpoint, which knows the wording its integration expects.
+impl From<Error> for Detail {
+    fn from(err: Error) -> Self {
+        match err {
+            Error::RateLimited { retry_after }
+            | Error::TooManyAttempts {
+                retry_after: Some(retry_after),
+            } => Detail {
+                status: StatusCode::TOO_MANY_REQUESTS,
+                detail: "Too many requests, try again later".into(),
+                retry_after: Some(retry_after.as_secs()),
+            },
+            Error::TooManyAttempts { retry_after: None } => Detail::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too many attempts, request a new code",
+            ),
+            Error::InvalidPhone => Detail::new(StatusCode::BAD_REQUEST, "Invalid phone number"),
+            Error::InvalidCode => Detail::new(StatusCode::BAD_REQUEST, "Invalid or expired code"),
+            Error::Unavailable { dependency, source } => {
+                tracing::warn!(dependency, error = %source, "dependency unavailable");
+                Detail::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "Service temporarily unavailable",
+                )
+            }
+            other => {
+                tracing::error!(error = ?other, "adapter request failed");
+                Detail::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal error")
+            }
+        }
+    }
+}
+
+/// A JSON body; a malformed one is `422 {"detail": ...}`.
+pub struct Body<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for Body<T> {
+    type Rejection = Detail;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(value)) => Ok(Body(value)),
+            Err(rejection) => Err(Detail::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                rejection_text(rejection),
+            )),
+        }
+    }
+}
+
+fn rejection_text(rejection: JsonRejection) -> String {
+    rejection.body_text()
+}
+
+/// The calling bot, proven by `X-Bot-Secret` (compared in constant time). Without `BOT_SECRET`
+/// configured these endpoints are off: every call is refused.
+pub struct BotSecret;
+
+impl FromRequestParts<AppState> for BotSecret {
+    type Rejection = Detail;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let presented = parts
+            .headers
+            .get("x-bot-secret")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        match &state.config.bot_secret {
+            Some(secret) if constant_time_eq(presented.as_bytes(), secret.expose().as_bytes()) => {
+                Ok(BotSecret)
+            }
+            _ => Err(Detail::new(StatusCode::FORBIDDEN, "Forbidden")),
+        }
+    }
+}

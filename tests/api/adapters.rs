@@ -1,0 +1,154 @@
+//! The older integration shapes, replayed as their integrations send them.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, spawn_app_with};
+
+const BOT_SECRET: &str = "legacy-bot-secret-0123";
+const TG: i64 = 9901;
+
+async fn legacy_app() -> TestApp {
+    spawn_app_with(&[("BOT_SECRET", BOT_SECRET)]).await
+}
+
+async fn register(app: &TestApp, secret: Option<&str>, body: Value) -> reqwest::Response {
+    let mut request = app.http.post(app.url("/register")).json(&body);
+    if let Some(secret) = secret {
+        request = request.header("X-Bot-Secret", secret);
+    }
+    request.send().await.unwrap()
+}
+
+async fn verify(app: &TestApp, telegram_id: i64, code: &str) -> reqwest::Response {
+    app.post_json(
+        "/verify",
+        json!({ "telegram_id": telegram_id, "verification_code": code }),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn register_then_verify_by_telegram_id() {
+    let app = legacy_app().await;
+    let body = json!({ "telegram_id": TG, "phone_number": "+998901234567" });
+
+    for secret in [None, Some("wrong-secret-0123456")] {
+        let refused = register(&app, secret, body.clone()).await;
+        assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+        assert!(refused.json::<Value>().await.unwrap()["detail"].is_string());
+    }
+
+    let sent = register(&app, Some(BOT_SECRET), body.clone()).await;
+    assert_eq!(sent.status(), StatusCode::OK);
+    assert_eq!(
+        sent.json::<Value>().await.unwrap(),
+        json!({ "message": "Verification code sent" })
+    );
+    let code = app.nth_code_for(TG, 1).await;
+    let message = app
+        .telegram
+        .messages_to(TG)
+        .into_iter()
+        .find(|m| m.text.contains(&code))
+        .unwrap();
+    assert!(
+        message.text.contains("1 minute"),
+        "this integration's codes live 60 s: {}",
+        message.text
+    );
+
+    let wrong = verify(&app, TG, if code == "000000" { "111111" } else { "000000" }).await;
+    assert_eq!(wrong.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        wrong.json::<Value>().await.unwrap(),
+        json!({ "detail": "Invalid or expired code" })
+    );
+
+    let ok = verify(&app, TG, &code).await;
+    assert_eq!(ok.status(), StatusCode::OK);
+    assert_eq!(
+        ok.json::<Value>().await.unwrap(),
+        json!({ "message": "User successfully verified" })
+    );
+
+    // Checked before the code.
+    let again = verify(&app, TG, &code).await;
+    assert_eq!(again.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        again.json::<Value>().await.unwrap(),
+        json!({ "detail": "User already verified" })
+    );
+
+    // The same core: the user is verified in the database like any other.
+    let user = app
+        .post_json(
+            "/api/v1/otp/verify",
+            json!({ "phone": "+998901234567", "code": code }),
+        )
+        .await;
+    assert_eq!(
+        user.status(),
+        StatusCode::BAD_REQUEST,
+        "the code was single use across shapes"
+    );
+}
+
+#[tokio::test]
+async fn register_refuses_a_telegram_id_bound_to_another_phone() {
+    let app = legacy_app().await;
+    let first = register(
+        &app,
+        Some(BOT_SECRET),
+        json!({ "telegram_id": TG, "phone_number": "+998901234567" }),
+    )
+    .await;
+    assert_eq!(first.status(), StatusCode::OK);
+    let other = register(
+        &app,
+        Some(BOT_SECRET),
+        json!({ "telegram_id": TG, "phone_number": "+998901234568" }),
+    )
+    .await;
+    assert_eq!(other.status(), StatusCode::BAD_REQUEST);
+    assert!(
+        other.json::<Value>().await.unwrap()["detail"]
+            .as_str()
+            .unwrap()
+            .contains("another phone")
+    );
+}
+
+#[tokio::test]
+async fn the_limits_hold_through_the_adapter() {
+    let app = legacy_app().await;
+    let body = json!({ "telegram_id": TG, "phone_number": "+998901234567" });
+    assert_eq!(
+        register(&app, Some(BOT_SECRET), body.clone())
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let limited = register(&app, Some(BOT_SECRET), body).await;
+    assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(limited.headers().get("retry-after").is_some());
+    // An unknown account gets the same answer as a wrong code.
+    let unknown = verify(&app, 4242, "123456").await;
+    assert_eq!(unknown.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        unknown.json::<Value>().await.unwrap(),
+        json!({ "detail": "Invalid or expired code" })
+    );
+}
+
+#[tokio::test]
+async fn without_a_bot_secret_the_adapter_is_off() {
+    let app = crate::helpers::spawn_app().await;
+    let refused = register(
+        &app,
+        Some(""),
+        json!({ "telegram_id": TG, "phone_number": "+998901234567" }),
+    )
+    .await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+}
