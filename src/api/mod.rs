@@ -49,6 +49,7 @@ pub fn router(state: AppState) -> Router {
         .merge(notifications::router())
         .merge(webhook::router())
         .merge(adapters::register_verify::router(&state))
+        .merge(adapters::chat_tokens::router())
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

@@ -152,3 +152,122 @@ async fn without_a_bot_secret_the_adapter_is_off() {
     .await;
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
 }
+
+async fn bot_post(app: &TestApp, path: &str, body: Value) -> reqwest::Response {
+    app.http
+        .post(app.url(path))
+        .header("X-Bot-Secret", BOT_SECRET)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn chat_id_token_endpoints_issue_real_sessions() {
+    let app = spawn_app_with(&[
+        ("BOT_SECRET", BOT_SECRET),
+        ("JWT_REFRESH_REUSE_GRACE_SECONDS", "0"),
+    ])
+    .await;
+    let registered = bot_post(
+        &app,
+        "/api/auth/telegram-register/",
+        json!({ "telegram_chat_id": TG, "phone_number": "+998901234567", "language": "ru" }),
+    )
+    .await;
+    assert_eq!(registered.status(), StatusCode::OK);
+    let body: Value = registered.json().await.unwrap();
+    assert_eq!(body["user"]["phone_number"], "+998901234567");
+    assert_eq!(body["user"]["language"], "ru");
+    assert_eq!(body["user"]["is_active"], true);
+    assert_eq!(body["user"]["id"].as_str().unwrap().len(), 36, "a UUID");
+    // The access token is an otpgram session like any other.
+    let me = app
+        .http
+        .get(app.url("/api/v1/me"))
+        .bearer_auth(body["access"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), StatusCode::OK);
+
+    let login = bot_post(
+        &app,
+        "/api/auth/telegram-login/",
+        json!({ "telegram_chat_id": TG }),
+    )
+    .await;
+    assert_eq!(login.status(), StatusCode::OK);
+    let login: Value = login.json().await.unwrap();
+    assert!(login["access"].is_string() && login["refresh"].is_string());
+    let mismatch = bot_post(
+        &app,
+        "/api/auth/telegram-login/",
+        json!({ "telegram_chat_id": TG, "phone_number": "+998901234568" }),
+    )
+    .await;
+    assert_eq!(mismatch.status(), StatusCode::NOT_FOUND);
+
+    let known: Value = bot_post(
+        &app,
+        "/api/auth/telegram-auth/",
+        json!({ "telegram_chat_id": TG }),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(known["authenticated"], true);
+    assert_eq!(known["user"]["phone_number"], "+998901234567");
+    let unknown: Value = bot_post(
+        &app,
+        "/api/auth/telegram-auth/",
+        json!({ "telegram_chat_id": 1 }),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(unknown, json!({ "authenticated": false }));
+
+    // Refresh needs no bot secret; it rotates, and a reused token is refused.
+    let first = login["refresh"].as_str().unwrap();
+    let rotated = app
+        .post_json("/api/token/refresh/", json!({ "refresh": first }))
+        .await;
+    assert_eq!(rotated.status(), StatusCode::OK);
+    let rotated: Value = rotated.json().await.unwrap();
+    assert!(rotated["access"].is_string());
+    assert_ne!(rotated["refresh"], login["refresh"]);
+    let reused = app
+        .post_json("/api/token/refresh/", json!({ "refresh": first }))
+        .await;
+    assert_eq!(reused.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        reused.json::<Value>().await.unwrap(),
+        json!({ "detail": "Given token not valid for any token type", "code": "token_not_valid" })
+    );
+    let garbage = app
+        .post_json("/api/token/refresh/", json!({ "refresh": "nope" }))
+        .await;
+    assert_eq!(garbage.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn chat_id_endpoints_need_the_bot_secret() {
+    let app = legacy_app().await;
+    for path in [
+        "/api/auth/telegram-register/",
+        "/api/auth/telegram-login/",
+        "/api/auth/telegram-auth/",
+    ] {
+        let response = app
+            .post_json(
+                path,
+                json!({ "telegram_chat_id": TG, "phone_number": "+998901234567" }),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{path}");
+    }
+}
