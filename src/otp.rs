@@ -115,6 +115,31 @@ async fn request_review_code(
     })
 }
 
+/// For an integration whose own bot delivers codes: issues a code for a phone linked to
+/// `telegram_id` under the same limits (older codes die) and returns it instead of sending it.
+/// Only reachable behind `BOT_SECRET`.
+pub async fn create_code_for_bot(
+    state: &AppState,
+    phone: &Phone,
+    telegram_id: TelegramId,
+) -> Result<(String, Duration)> {
+    let policy = &state.config.otp;
+    let code = crypto::random_code(policy.length);
+    let hash = state.hasher.hash(phone, &code);
+    match state.store.issue_code(phone, &hash, policy).await? {
+        Issue::Limited { retry_after, limit } => return Err(limited(retry_after, limit)),
+        Issue::Issued(_) => {}
+        Issue::Pending => {
+            state
+                .store
+                .store_code(phone, Some(telegram_id), &hash, policy.ttl, false)
+                .await?;
+        }
+    }
+    meters::code_issued("returned");
+    Ok((code, policy.ttl))
+}
+
 /// Called when a phone links: if the site asked for a code while it was unlinked, send one now.
 pub async fn deliver_pending(
     state: &AppState,

@@ -28,6 +28,17 @@ fn build(
 
 /// Sets both cookies for a new or rotated pair.
 pub fn with_tokens(jar: CookieJar, tokens: &TokenPair, secure: bool) -> CookieJar {
+    with_tokens_at(jar, tokens, secure, REFRESH_PATH)
+}
+
+/// As [`with_tokens`], with the refresh cookie scoped to `refresh_path` (older integrations use
+/// other paths).
+pub fn with_tokens_at(
+    jar: CookieJar,
+    tokens: &TokenPair,
+    secure: bool,
+    refresh_path: &'static str,
+) -> CookieJar {
     jar.add(build(
         ACCESS_COOKIE,
         tokens.access_token.clone(),
@@ -38,7 +49,7 @@ pub fn with_tokens(jar: CookieJar, tokens: &TokenPair, secure: bool) -> CookieJa
     .add(build(
         REFRESH_COOKIE,
         tokens.refresh_token.clone(),
-        REFRESH_PATH,
+        refresh_path,
         secure,
         Duration::seconds(tokens.refresh_ttl.as_secs() as i64),
     ))

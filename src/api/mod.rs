@@ -50,6 +50,7 @@ pub fn router(state: AppState) -> Router {
         .merge(webhook::router())
         .merge(adapters::register_verify::router(&state))
         .merge(adapters::chat_tokens::router())
+        .merge(adapters::bot_codes::router(&state))
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

@@ -271,3 +271,121 @@ async fn chat_id_endpoints_need_the_bot_secret() {
         assert_eq!(response.status(), StatusCode::FORBIDDEN, "{path}");
     }
 }
+
+#[tokio::test]
+async fn a_shops_own_bot_creates_codes_and_the_site_registers_with_them() {
+    let app = legacy_app().await;
+    let create = |secret: &'static str, phone: &'static str| {
+        app.post_json(
+            "/api/v1/auth/telegram/otp/create/",
+            json!({ "secret_key": secret, "telegram_id": TG, "phone_number": phone }),
+        )
+    };
+    let refused = create("wrong-secret-0123456", "+998901234567").await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        refused.json::<Value>().await.unwrap(),
+        json!({ "success": false, "error": "Unauthorized" })
+    );
+    let short = create(BOT_SECRET, "12345678").await;
+    assert_eq!(short.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(short.json::<Value>().await.unwrap()["success"], false);
+
+    let created = create(BOT_SECRET, "+998901234567").await;
+    assert_eq!(created.status(), StatusCode::OK);
+    let created: Value = created.json().await.unwrap();
+    assert_eq!(created["success"], true);
+    assert_eq!(created["remaining_seconds"], 600);
+    assert!(chrono::DateTime::parse_from_rfc3339(created["expires_at"].as_str().unwrap()).is_ok());
+    let code = created["code"].as_str().unwrap().to_string();
+    assert!(
+        app.telegram
+            .messages_to(TG)
+            .iter()
+            .all(|m| !m.text.contains(&code)),
+        "the calling bot delivers it"
+    );
+    // The cooldown applies here too.
+    let again = create(BOT_SECRET, "+998901234567").await;
+    assert_eq!(again.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(again.json::<Value>().await.unwrap()["success"], false);
+
+    let wrong = app
+        .post_json(
+            "/api/v1/auth/register/telegram/",
+            json!({ "phone": "+998901234567", "code": "000000" }),
+        )
+        .await;
+    assert_eq!(wrong.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(wrong.json::<Value>().await.unwrap()["success"], false);
+
+    let registered = app
+        .post_json(
+            "/api/v1/auth/register/telegram/",
+            json!({ "phone": "+998901234567", "code": code }),
+        )
+        .await;
+    assert_eq!(registered.status(), StatusCode::CREATED);
+    let cookies: Vec<String> = registered
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .collect();
+    let attributes = |name: &str| -> Vec<String> {
+        let cookie = cookies
+            .iter()
+            .find(|c| c.starts_with(&format!("{name}=")))
+            .expect(name);
+        cookie.split("; ").skip(1).map(str::to_string).collect()
+    };
+    assert!(
+        attributes("access_token").contains(&"Path=/".to_string()),
+        "{cookies:?}"
+    );
+    assert!(
+        attributes("refresh_token").contains(&"Path=/api/v1/auth/refresh/".to_string()),
+        "{cookies:?}"
+    );
+    assert!(
+        cookies
+            .iter()
+            .all(|c| c.contains("HttpOnly") && c.contains("SameSite=Lax"))
+    );
+    let body: Value = registered.json().await.unwrap();
+    assert_eq!(body["success"], true);
+    assert_eq!(body["data"]["user"]["phone"], "+998901234567");
+    assert_eq!(body["data"]["user"]["telegram_id"], TG);
+    let refresh = body["data"]["tokens"]["refresh"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // Single use.
+    let reused = app
+        .post_json(
+            "/api/v1/auth/register/telegram/",
+            json!({ "phone": "+998901234567", "code": code }),
+        )
+        .await;
+    assert_eq!(reused.status(), StatusCode::BAD_REQUEST);
+
+    let rotated = app
+        .post_json("/api/v1/auth/refresh/", json!({ "refresh": refresh }))
+        .await;
+    assert_eq!(rotated.status(), StatusCode::OK);
+    let rotated: Value = rotated.json().await.unwrap();
+    assert!(rotated["access"].is_string() && rotated["refresh"].is_string());
+    // From the cookie alone.
+    let by_cookie = app
+        .http
+        .post(app.url("/api/v1/auth/refresh/"))
+        .header(
+            "cookie",
+            format!("refresh_token={}", rotated["refresh"].as_str().unwrap()),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(by_cookie.status(), StatusCode::OK);
+}

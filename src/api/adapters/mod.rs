@@ -1,6 +1,7 @@
 //! Drop-in replacements for the shapes older integrations used: the same paths and JSON, as thin
 //! layers over the one core (same code store, limits, users and sessions).
 
+pub mod bot_codes;
 pub mod chat_tokens;
 pub mod register_verify;
 
