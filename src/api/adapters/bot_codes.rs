@@ -91,14 +91,14 @@ fn from_core(err: Error) -> Response {
     }
 }
 
-/// Parses a JSON body; a malformed one is `400 {"success":false}`.
-fn parse<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, Response> {
+/// Parses a JSON body; a malformed one is `400 {"success":false}` (boxed: a response is large).
+fn parse<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, Box<Response>> {
     serde_json::from_slice(body).map_err(|e| {
-        failure(
+        Box::new(failure(
             StatusCode::BAD_REQUEST,
             &format!("Invalid request: {e}"),
             None,
-        )
+        ))
     })
 }
 
@@ -124,7 +124,7 @@ async fn create_code(State(state): State<AppState>, body: Bytes) -> Response {
     }
     let body: CreateCode = match parse(&body) {
         Ok(body) => body,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     if body
         .phone_number
@@ -176,7 +176,7 @@ struct Register {
 async fn register(State(state): State<AppState>, jar: CookieJar, body: Bytes) -> Response {
     let body: Register = match parse(&body) {
         Ok(body) => body,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let Ok(phone) = Phone::parse(&body.phone, state.config.default_country_code.as_deref()) else {
         return from_core(Error::InvalidPhone);
@@ -215,7 +215,7 @@ async fn refresh(State(state): State<AppState>, jar: CookieJar, body: Bytes) -> 
     } else {
         match parse::<Refresh>(&body) {
             Ok(b) => b.refresh,
-            Err(response) => return response,
+            Err(response) => return *response,
         }
     };
     let Some(token) = from_body.or_else(|| {
