@@ -30,7 +30,7 @@ pub async fn link_phone(
     if let Some(old_account) = linked.moved_from {
         tracing::info!(old_account, "phone moved to another Telegram account");
         let courier = state.courier.clone();
-        let notice = texts::moved_away(&phone.masked());
+        let notice = texts::moved_away(state.config.default_language, &phone.masked());
         tokio::spawn(async move {
             if let Err(err) = courier.send_text(old_account, notice).await {
                 tracing::warn!(error = %err, "could not tell the previous account");

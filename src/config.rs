@@ -103,6 +103,8 @@ pub struct Config {
     pub default_country_code: Option<String>,
     pub cors_allowed_origins: Vec<String>,
     pub site_login_url: Option<String>,
+    /// The bot's language for users whose own is unknown or unsupported.
+    pub default_language: crate::texts::Lang,
     /// The secret older integrations' bots send (`X-Bot-Secret`); their adapters are off without
     /// it.
     pub bot_secret: Option<Secret>,
@@ -239,6 +241,7 @@ struct Raw {
     service_api_key: Option<String>,
     metrics_token: Option<String>,
     bot_secret: Option<String>,
+    default_language: Option<String>,
     #[serde(default = "default_legacy_ttl")]
     legacy_verify_ttl_seconds: u64,
     service_api_keys: Option<String>,
@@ -686,6 +689,13 @@ impl Raw {
                 .metrics_token
                 .filter(|t| !t.is_empty())
                 .map(Secret::new),
+            default_language: match self.default_language.as_deref() {
+                None | Some("") => crate::texts::Lang::Uz,
+                Some("uz") => crate::texts::Lang::Uz,
+                Some("ru") => crate::texts::Lang::Ru,
+                Some("en") => crate::texts::Lang::En,
+                Some(_) => return Err(invalid("DEFAULT_LANGUAGE", "must be uz, ru or en")),
+            },
             bot_secret: match self.bot_secret.filter(|t| !t.is_empty()) {
                 Some(s) if s.len() < 16 => {
                     return Err(invalid("BOT_SECRET", "must be at least 16 characters"));

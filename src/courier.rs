@@ -14,7 +14,8 @@ use tokio::sync::OnceCell;
 use crate::{
     domain::TelegramId,
     error::{Error, Result},
-    meters, texts,
+    meters,
+    texts::{self, Lang},
 };
 
 /// The bot's name in development without a token, where links cannot work anyway.
@@ -81,11 +82,15 @@ impl Courier {
         code: &str,
         ttl: Duration,
         site_login_url: Option<&str>,
+        lang: Lang,
     ) -> anyhow::Result<()> {
         match &self.bot {
             Some(bot) => {
                 let sent = bot
-                    .send_message(ChatId(to), texts::login_code(code, ttl, site_login_url))
+                    .send_message(
+                        ChatId(to),
+                        texts::login_code(lang, code, ttl, site_login_url),
+                    )
                     .parse_mode(ParseMode::Html)
                     .await;
                 meters::telegram_call("sendMessage", if sent.is_ok() { "ok" } else { "error" });

@@ -10,6 +10,7 @@ use crate::{
     session::{self, TokenPair},
     state::AppState,
     store::{Check, Issue},
+    texts::Lang,
     users::{self, UserRecord},
 };
 
@@ -162,10 +163,17 @@ pub async fn deliver_pending(
 /// Sends the code in the background: the site's answer must not wait for (or reveal) Telegram.
 fn dispatch(state: &AppState, telegram_id: TelegramId, code: String, ttl: Duration) {
     let courier = state.courier.clone();
+    let db = state.db.clone();
+    let fallback = state.config.default_language;
     let site = state.config.site_login_url.clone();
     tokio::spawn(async move {
+        // In the recipient's language (looked up here, off the request's path).
+        let lang = match users::find_by_telegram_id(&db, telegram_id).await {
+            Ok(Some(user)) => Lang::from_code(user.language.as_deref(), fallback),
+            _ => fallback,
+        };
         if let Err(err) = courier
-            .send_code(telegram_id, &code, ttl, site.as_deref())
+            .send_code(telegram_id, &code, ttl, site.as_deref(), lang)
             .await
         {
             tracing::warn!(telegram_id, error = %err, "could not deliver a login code");

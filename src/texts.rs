@@ -1,16 +1,85 @@
-//! Every text a Telegram user sees, in one place. (English only for now; the translations of
-//! issue 4 replace these functions' bodies, not their callers.)
+//! Every text a Telegram user reads, in Uzbek (Latin), Russian and English: one Fluent file per
+//! language in `locales/`, embedded at build time. A unit test fails when a key is missing in
+//! any language.
 
-use std::time::Duration;
+use std::{borrow::Cow, collections::HashMap, time::Duration};
 
-fn human_duration(d: Duration) -> String {
-    let secs = d.as_secs();
-    match secs {
-        s if s % 60 == 0 && s >= 60 => {
-            let m = s / 60;
-            format!("{m} minute{}", if m == 1 { "" } else { "s" })
+use fluent_templates::{
+    LanguageIdentifier, Loader, fluent_bundle::FluentValue, langid, static_loader,
+};
+use serde::Deserialize;
+
+static_loader! {
+    static LOCALES = {
+        locales: "./locales",
+        fallback_language: "en",
+        // No Unicode isolation marks around values: phones and links must stay as they are.
+        customise: |bundle| bundle.set_use_isolating(false),
+    };
+}
+
+/// A language the bot speaks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    Uz,
+    Ru,
+    #[default]
+    En,
+}
+
+impl Lang {
+    pub const ALL: [Lang; 3] = [Lang::Uz, Lang::Ru, Lang::En];
+
+    /// Telegram's `language_code` (`ru`, `uz`, `en-US`, …), else `fallback`.
+    pub fn from_code(code: Option<&str>, fallback: Lang) -> Lang {
+        match code.map(|c| c.split(['-', '_']).next().unwrap_or(c).to_ascii_lowercase()) {
+            Some(c) if c == "uz" => Lang::Uz,
+            Some(c) if c == "ru" => Lang::Ru,
+            Some(c) if c == "en" => Lang::En,
+            _ => fallback,
         }
-        s => format!("{s} second{}", if s == 1 { "" } else { "s" }),
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Uz => "uz",
+            Lang::Ru => "ru",
+            Lang::En => "en",
+        }
+    }
+
+    fn id(self) -> LanguageIdentifier {
+        match self {
+            Lang::Uz => langid!("uz"),
+            Lang::Ru => langid!("ru"),
+            Lang::En => langid!("en"),
+        }
+    }
+}
+
+fn t(lang: Lang, key: &str) -> String {
+    LOCALES.lookup(&lang.id(), key)
+}
+
+fn t_with(lang: Lang, key: &str, args: &[(&'static str, FluentValue<'static>)]) -> String {
+    let args: HashMap<Cow<'static, str>, FluentValue> = args
+        .iter()
+        .map(|(k, v)| (Cow::Borrowed(*k), v.clone()))
+        .collect();
+    LOCALES.lookup_with_args(&lang.id(), key, &args)
+}
+
+fn text(value: &str) -> FluentValue<'static> {
+    FluentValue::from(value.to_string())
+}
+
+fn human_duration(lang: Lang, d: Duration) -> String {
+    let secs = d.as_secs();
+    if secs >= 60 && secs.is_multiple_of(60) {
+        t_with(lang, "minutes", &[("n", FluentValue::from(secs / 60))])
+    } else {
+        t_with(lang, "seconds", &[("n", FluentValue::from(secs))])
     }
 }
 
@@ -21,84 +90,116 @@ pub fn escape_html(s: &str) -> String {
         .replace('>', "&gt;")
 }
 
-pub const SHARE_PHONE_BUTTON: &str = "📱 Share phone number";
-pub const GET_CODE_BUTTON: &str = "🔑 Get login code";
-
-pub fn code_offer(masked_phone: &str) -> String {
-    format!("Need to log in on the website? Press the button for a login code for {masked_phone}.")
+pub fn share_phone_button(lang: Lang) -> String {
+    t(lang, "share-phone-button")
 }
 
-pub fn link_first() -> String {
-    "Link your phone first: press “Share phone number” below.".into()
+pub fn get_code_button(lang: Lang) -> String {
+    t(lang, "get-code-button")
 }
 
-pub fn wait_for_code(seconds: u64) -> String {
-    format!("A code was sent a moment ago. You can ask for a new one in {seconds} s.")
+pub fn welcome(lang: Lang) -> String {
+    t(lang, "welcome")
 }
 
-pub fn welcome() -> String {
-    "Welcome! This bot sends you login codes for the shop's website.\n\n\
-     Press “Share phone number” below to link your phone to this Telegram account."
-        .into()
+pub fn help(lang: Lang, commands: &str) -> String {
+    format!("{}\n\n{commands}", t(lang, "help"))
 }
 
-pub fn help(commands: &str) -> String {
-    format!(
-        "Link your phone with the “Share phone number” button, then ask for a code on the \
-         shop's website: it arrives here.\n\n{commands}"
-    )
-}
-
-pub fn linked(masked_phone: &str, site_login_url: Option<&str>) -> String {
-    let mut text =
-        format!("✅ Your phone {masked_phone} is linked. Login codes will arrive in this chat.");
+pub fn linked(lang: Lang, masked_phone: &str, site_login_url: Option<&str>) -> String {
+    let mut out = t_with(lang, "linked", &[("phone", text(masked_phone))]);
     if let Some(url) = site_login_url {
-        text.push_str(&format!("\n\nLog in here: {url}"));
+        out.push_str("\n\n");
+        out.push_str(&t_with(lang, "log-in-here", &[("url", text(url))]));
     }
-    text
+    out
 }
 
-pub fn not_your_contact() -> String {
-    "That is someone else's contact. Only your own phone number can be linked: press \
-     “Share phone number” below."
-        .into()
+pub fn not_your_contact(lang: Lang) -> String {
+    t(lang, "not-your-contact")
 }
 
-pub fn typed_phone_refused() -> String {
-    "For your security a typed number can't be linked. Press “Share phone number” below so \
-     Telegram confirms it is yours."
-        .into()
+pub fn typed_phone_refused(lang: Lang) -> String {
+    t(lang, "typed-phone-refused")
 }
 
-pub fn invalid_contact_phone() -> String {
-    "That phone number doesn't look valid, so it can't be linked.".into()
+pub fn invalid_contact_phone(lang: Lang) -> String {
+    t(lang, "invalid-contact-phone")
 }
 
-pub fn moved_away(masked_phone: &str) -> String {
-    format!(
-        "Your phone {masked_phone} was linked to another Telegram account, so login codes for it \
-         no longer arrive here. If that wasn't you, share your phone again."
-    )
+pub fn moved_away(lang: Lang, masked_phone: &str) -> String {
+    t_with(lang, "moved-away", &[("phone", text(masked_phone))])
 }
 
-pub fn status_linked(masked_phone: &str, verified: bool) -> String {
-    format!(
-        "Linked phone: {masked_phone}\nVerified: {}",
+pub fn status_linked(lang: Lang, masked_phone: &str, verified: bool) -> String {
+    let verified = t(
+        lang,
         if verified {
-            "yes (you have logged in)"
+            "verified-yes"
         } else {
-            "not yet (log in once on the website)"
-        }
+            "verified-no"
+        },
+    );
+    format!(
+        "{}\n{verified}",
+        t_with(lang, "status-linked", &[("phone", text(masked_phone))])
     )
 }
 
-pub fn status_unlinked() -> String {
-    "No phone is linked to this account yet. Press “Share phone number” to link one.".into()
+pub fn status_unlinked(lang: Lang) -> String {
+    t(lang, "status-unlinked")
 }
 
-pub fn temporarily_unavailable() -> String {
-    "Something went wrong on our side. Please try again in a minute.".into()
+pub fn temporarily_unavailable(lang: Lang) -> String {
+    t(lang, "temporarily-unavailable")
 }
+
+pub fn code_offer(lang: Lang, masked_phone: &str) -> String {
+    t_with(lang, "code-offer", &[("phone", text(masked_phone))])
+}
+
+pub fn link_first(lang: Lang) -> String {
+    t(lang, "link-first")
+}
+
+pub fn wait_for_code(lang: Lang, seconds: u64) -> String {
+    t_with(
+        lang,
+        "wait-for-code",
+        &[("seconds", FluentValue::from(seconds))],
+    )
+}
+
+pub fn language_set(lang: Lang) -> String {
+    t(lang, "language-set")
+}
+
+pub fn language_usage(lang: Lang) -> String {
+    t(lang, "language-usage")
+}
+
+/// The login code message, in HTML parse mode.
+pub fn login_code(lang: Lang, code: &str, ttl: Duration, site_login_url: Option<&str>) -> String {
+    let mut out = t_with(
+        lang,
+        "login-code",
+        &[
+            ("code", text(&format!("<code>{code}</code>"))),
+            ("duration", text(&human_duration(lang, ttl))),
+        ],
+    );
+    if let Some(url) = site_login_url {
+        out.push_str("\n\n");
+        out.push_str(&t_with(
+            lang,
+            "enter-it-at",
+            &[("url", text(&escape_html(url)))],
+        ));
+    }
+    out
+}
+
+// Texts of the shop side (subscriptions), English only for now.
 
 pub fn shop_subscribed(shop_name: &str) -> String {
     format!("🛎 This chat now receives new orders of “{shop_name}”.")
@@ -137,39 +238,101 @@ pub fn status_shops(shop_names: &[String]) -> String {
     }
 }
 
-/// The login code message, in HTML parse mode.
-pub fn login_code(code: &str, ttl: Duration, site_login_url: Option<&str>) -> String {
-    let mut text = format!(
-        "🔐 Your login code: <code>{code}</code>\n\nIt is valid for {}. Never share it with \
-         anyone: we will never ask you for it.",
-        human_duration(ttl)
-    );
-    if let Some(url) = site_login_url {
-        text.push_str(&format!("\n\nEnter it at {}", escape_html(url)));
-    }
-    text
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn durations_read_naturally() {
-        assert_eq!(human_duration(Duration::from_secs(600)), "10 minutes");
-        assert_eq!(human_duration(Duration::from_secs(60)), "1 minute");
-        assert_eq!(human_duration(Duration::from_secs(90)), "90 seconds");
+    /// The message ids defined in one language's file.
+    fn keys(lang: Lang) -> std::collections::BTreeSet<String> {
+        let path = format!(
+            "{}/locales/{}/main.ftl",
+            env!("CARGO_MANIFEST_DIR"),
+            lang.code()
+        );
+        std::fs::read_to_string(path)
+            .unwrap()
+            .lines()
+            .filter(|l| {
+                !l.starts_with(' ')
+                    && !l.starts_with('#')
+                    && !l.starts_with('*')
+                    && !l.starts_with('}')
+            })
+            .filter_map(|l| l.split_once(" =").map(|(k, _)| k.trim().to_string()))
+            .collect()
     }
 
     #[test]
-    fn code_message_says_how_long_and_warns() {
-        let text = login_code(
-            "123456",
-            Duration::from_secs(600),
-            Some("https://shop.example/login"),
+    fn every_language_has_every_key() {
+        let english = keys(Lang::En);
+        assert!(english.len() > 20);
+        for lang in Lang::ALL {
+            assert_eq!(keys(lang), english, "{lang:?} differs from English");
+        }
+    }
+
+    #[test]
+    fn durations_read_naturally_in_each_language() {
+        assert_eq!(
+            human_duration(Lang::En, Duration::from_secs(600)),
+            "10 minutes"
         );
-        assert!(text.contains("<code>123456</code>"));
-        assert!(text.contains("10 minutes"));
-        assert!(text.contains("Never share it"));
+        assert_eq!(
+            human_duration(Lang::En, Duration::from_secs(60)),
+            "1 minute"
+        );
+        assert_eq!(
+            human_duration(Lang::En, Duration::from_secs(90)),
+            "90 seconds"
+        );
+        assert_eq!(
+            human_duration(Lang::Ru, Duration::from_secs(600)),
+            "10 минут"
+        );
+        assert_eq!(
+            human_duration(Lang::Ru, Duration::from_secs(120)),
+            "2 минуты"
+        );
+        assert_eq!(
+            human_duration(Lang::Uz, Duration::from_secs(600)),
+            "10 daqiqa"
+        );
+    }
+
+    #[test]
+    fn code_messages_say_how_long_and_warn_in_every_language() {
+        for (lang, warning) in [
+            (Lang::En, "Never share"),
+            (Lang::Ru, "Никому"),
+            (Lang::Uz, "hech kimga"),
+        ] {
+            let text = login_code(
+                lang,
+                "123456",
+                Duration::from_secs(600),
+                Some("https://shop.example/login"),
+            );
+            assert!(text.contains("<code>123456</code>"), "{text}");
+            assert!(text.contains(warning), "{text}");
+            assert!(text.contains("10"), "{text}");
+            assert!(text.contains("https://shop.example/login"), "{text}");
+        }
+    }
+
+    #[test]
+    fn telegram_language_codes_pick_the_language() {
+        assert_eq!(Lang::from_code(Some("ru"), Lang::En), Lang::Ru);
+        assert_eq!(Lang::from_code(Some("uz-Latn"), Lang::En), Lang::Uz);
+        assert_eq!(Lang::from_code(Some("de"), Lang::Uz), Lang::Uz);
+        assert_eq!(Lang::from_code(None, Lang::Ru), Lang::Ru);
+    }
+
+    #[test]
+    fn values_keep_their_exact_characters() {
+        let text = linked(Lang::En, "+99890*****67", None);
+        assert!(
+            text.contains("Your phone +99890*****67 is linked"),
+            "{text:?}"
+        );
     }
 }

@@ -122,6 +122,21 @@ pub async fn link(
     })
 }
 
+/// Remembers the language an account chose (`/language`); false when it has no row yet.
+pub async fn set_language(
+    db: &DatabaseConnection,
+    telegram_id: TelegramId,
+    language: &str,
+) -> Result<bool> {
+    let updated = User::update_many()
+        .col_expr(Column::Language, Expr::value(language))
+        .col_expr(Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(Column::TelegramId.eq(telegram_id))
+        .exec(db)
+        .await?;
+    Ok(updated.rows_affected > 0)
+}
+
 /// Inserts unverified users for phone ↔ account pairs; phones that already have a row are left
 /// as they are.
 pub async fn insert_linked(db: &DatabaseConnection, pairs: &[(Phone, TelegramId)]) -> Result<()> {

@@ -18,7 +18,7 @@ use crate::{
     otp,
     shops::{self, ChatInfo},
     state::AppState,
-    texts,
+    texts::{self, Lang},
     users::{self, Profile},
 };
 
@@ -38,6 +38,8 @@ pub enum Command {
     Unlink,
     /// get a login code for the website
     Code,
+    /// choose the bot's language: /language uz, ru or en
+    Language(String),
     /// show this help
     Help,
 }
@@ -59,19 +61,32 @@ pub fn schema() -> UpdateHandler<anyhow::Error> {
 /// The data of the inline "Get login code" button.
 const GET_CODE: &str = "login_code";
 
-fn get_code_keyboard() -> InlineKeyboardMarkup {
+fn get_code_keyboard(lang: Lang) -> InlineKeyboardMarkup {
     InlineKeyboardMarkup::new(vec![vec![InlineKeyboardButton::callback(
-        texts::GET_CODE_BUTTON,
+        texts::get_code_button(lang),
         GET_CODE,
     )]])
 }
 
-fn share_phone_keyboard() -> KeyboardMarkup {
+fn share_phone_keyboard(lang: Lang) -> KeyboardMarkup {
     KeyboardMarkup::new(vec![vec![
-        KeyboardButton::new(texts::SHARE_PHONE_BUTTON).request(ButtonRequest::Contact),
+        KeyboardButton::new(texts::share_phone_button(lang)).request(ButtonRequest::Contact),
     ]])
     .resize_keyboard()
     .one_time_keyboard()
+}
+
+/// The language the user chose (`/language`), else their Telegram one, else the default.
+async fn language_of(state: &AppState, user: Option<&teloxide::types::User>) -> Lang {
+    let fallback = state.config.default_language;
+    let Some(user) = user else {
+        return fallback;
+    };
+    let telegram = Lang::from_code(user.language_code.as_deref(), fallback);
+    match users::find_by_telegram_id(&state.db, user.id.0 as TelegramId).await {
+        Ok(Some(row)) => Lang::from_code(row.language.as_deref(), telegram),
+        _ => telegram,
+    }
 }
 
 fn sender_id(msg: &Message) -> Option<TelegramId> {
@@ -79,6 +94,7 @@ fn sender_id(msg: &Message) -> Option<TelegramId> {
 }
 
 async fn on_command(bot: Bot, msg: Message, cmd: Command, state: AppState) -> HandlerResult {
+    let lang = language_of(&state, msg.from.as_ref()).await;
     match cmd {
         Command::Start(payload) if payload.starts_with(shops::DEEP_LINK_PREFIX) => {
             if msg.chat.is_private() {
@@ -87,8 +103,8 @@ async fn on_command(bot: Bot, msg: Message, cmd: Command, state: AppState) -> Ha
         }
         Command::Start(_) => {
             if msg.chat.is_private() {
-                bot.send_message(msg.chat.id, texts::welcome())
-                    .reply_markup(share_phone_keyboard())
+                bot.send_message(msg.chat.id, texts::welcome(lang))
+                    .reply_markup(share_phone_keyboard(lang))
                     .await?;
             }
         }
@@ -110,7 +126,7 @@ async fn on_command(bot: Bot, msg: Message, cmd: Command, state: AppState) -> Ha
                 Ok(left) => texts::shops_unlinked(&names(&left)),
                 Err(err) => {
                     tracing::warn!(error = %err, "unlink failed");
-                    texts::temporarily_unavailable()
+                    texts::temporarily_unavailable(lang)
                 }
             };
             bot.send_message(msg.chat.id, text).await?;
@@ -118,7 +134,7 @@ async fn on_command(bot: Bot, msg: Message, cmd: Command, state: AppState) -> Ha
         Command::Help => {
             bot.send_message(
                 msg.chat.id,
-                texts::help(&Command::descriptions().to_string()),
+                texts::help(lang, &Command::descriptions().to_string()),
             )
             .await?;
         }
@@ -131,16 +147,31 @@ async fn on_command(bot: Bot, msg: Message, cmd: Command, state: AppState) -> Ha
             };
             match linked_phone(&state, telegram_id).await {
                 Some(phone) => {
-                    bot.send_message(msg.chat.id, texts::code_offer(&phone.masked()))
-                        .reply_markup(get_code_keyboard())
+                    bot.send_message(msg.chat.id, texts::code_offer(lang, &phone.masked()))
+                        .reply_markup(get_code_keyboard(lang))
                         .await?;
                 }
                 None => {
-                    bot.send_message(msg.chat.id, texts::link_first())
-                        .reply_markup(share_phone_keyboard())
+                    bot.send_message(msg.chat.id, texts::link_first(lang))
+                        .reply_markup(share_phone_keyboard(lang))
                         .await?;
                 }
             }
+        }
+        Command::Language(choice) => {
+            let choice = choice.trim().to_ascii_lowercase();
+            let Some(chosen) = Lang::ALL.into_iter().find(|l| l.code() == choice) else {
+                bot.send_message(msg.chat.id, texts::language_usage(lang))
+                    .await?;
+                return Ok(());
+            };
+            if let Some(telegram_id) = sender_id(&msg)
+                && let Err(err) = users::set_language(&state.db, telegram_id, chosen.code()).await
+            {
+                tracing::warn!(error = %err, "could not store the language");
+            }
+            bot.send_message(msg.chat.id, texts::language_set(chosen))
+                .await?;
         }
         Command::Status => {
             bot.send_message(msg.chat.id, status_text(&state, &msg).await)
@@ -153,30 +184,31 @@ async fn on_command(bot: Bot, msg: Message, cmd: Command, state: AppState) -> Ha
 /// In a private chat: the linked phone, plus the shops the chat hears about (if any). In a
 /// group: the shops.
 async fn status_text(state: &AppState, msg: &Message) -> String {
+    let lang = language_of(state, msg.from.as_ref()).await;
     let shops = match shops::shops_of_chat(&state.db, msg.chat.id.0).await {
         Ok(list) => names(&list),
         Err(err) => {
             tracing::warn!(error = %err, "status lookup failed");
-            return texts::temporarily_unavailable();
+            return texts::temporarily_unavailable(lang);
         }
     };
     if !msg.chat.is_private() {
         return texts::status_shops(&shops);
     }
     let Some(telegram_id) = sender_id(msg) else {
-        return texts::status_unlinked();
+        return texts::status_unlinked(lang);
     };
     let phone = match users::find_by_telegram_id(&state.db, telegram_id).await {
         Ok(Some(user)) => {
             let masked = Phone::from_telegram(&user.phone)
                 .map(|p| p.masked())
                 .unwrap_or_default();
-            texts::status_linked(&masked, user.is_verified)
+            texts::status_linked(lang, &masked, user.is_verified)
         }
-        Ok(None) => texts::status_unlinked(),
+        Ok(None) => texts::status_unlinked(lang),
         Err(err) => {
             tracing::warn!(error = %err, "status lookup failed");
-            return texts::temporarily_unavailable();
+            return texts::temporarily_unavailable(lang);
         }
     };
     if shops.is_empty() {
@@ -200,6 +232,7 @@ async fn linked_phone(state: &AppState, telegram_id: TelegramId) -> Option<Phone
 /// "Get login code": a code for the linked phone, through the same path (store, limits) as the
 /// site's request; it arrives as the usual code message.
 async fn on_button(bot: Bot, query: CallbackQuery, state: AppState) -> HandlerResult {
+    let lang = language_of(&state, Some(&query.from)).await;
     let _ = bot.answer_callback_query(query.id.clone()).await;
     if query.data.as_deref() != Some(GET_CODE) {
         return Ok(());
@@ -207,20 +240,23 @@ async fn on_button(bot: Bot, query: CallbackQuery, state: AppState) -> HandlerRe
     let telegram_id = query.from.id.0 as TelegramId;
     let chat = ChatId(telegram_id);
     let Some(phone) = linked_phone(&state, telegram_id).await else {
-        bot.send_message(chat, texts::link_first())
-            .reply_markup(share_phone_keyboard())
+        bot.send_message(chat, texts::link_first(lang))
+            .reply_markup(share_phone_keyboard(lang))
             .await?;
         return Ok(());
     };
     match otp::request_code(&state, &phone).await {
         Ok(_) => {}
         Err(crate::error::Error::RateLimited { retry_after }) => {
-            bot.send_message(chat, texts::wait_for_code(retry_after.as_secs().max(1)))
-                .await?;
+            bot.send_message(
+                chat,
+                texts::wait_for_code(lang, retry_after.as_secs().max(1)),
+            )
+            .await?;
         }
         Err(err) => {
             tracing::warn!(error = %err, "bot-pull code request failed");
-            bot.send_message(chat, texts::temporarily_unavailable())
+            bot.send_message(chat, texts::temporarily_unavailable(lang))
                 .await?;
         }
     }
@@ -272,7 +308,7 @@ async fn subscribe_chat(
         Ok(None) => texts::shop_link_invalid(),
         Err(err) => {
             tracing::warn!(error = %err, "subscription failed");
-            texts::temporarily_unavailable()
+            texts::temporarily_unavailable(state.config.default_language)
         }
     };
     bot.send_message(msg.chat.id, text).await?;
@@ -293,6 +329,7 @@ fn chat_type(chat: &teloxide::types::Chat) -> &'static str {
 
 /// A shared contact: accepted only when it is the sender's own.
 async fn on_contact(bot: Bot, msg: Message, state: AppState) -> HandlerResult {
+    let lang = language_of(&state, msg.from.as_ref()).await;
     if !msg.chat.is_private() {
         return Ok(());
     }
@@ -300,13 +337,13 @@ async fn on_contact(bot: Bot, msg: Message, state: AppState) -> HandlerResult {
         return Ok(());
     };
     if contact.user_id != Some(from.id) {
-        bot.send_message(msg.chat.id, texts::not_your_contact())
-            .reply_markup(share_phone_keyboard())
+        bot.send_message(msg.chat.id, texts::not_your_contact(lang))
+            .reply_markup(share_phone_keyboard(lang))
             .await?;
         return Ok(());
     }
     let Ok(phone) = Phone::from_telegram(&contact.phone_number) else {
-        bot.send_message(msg.chat.id, texts::invalid_contact_phone())
+        bot.send_message(msg.chat.id, texts::invalid_contact_phone(lang))
             .await?;
         return Ok(());
     };
@@ -318,14 +355,18 @@ async fn on_contact(bot: Bot, msg: Message, state: AppState) -> HandlerResult {
     match binding::link_phone(&state, &phone, from.id.0 as TelegramId, profile).await {
         Ok(_) => {
             // The share-phone keyboard was one-time; the answer carries the login-code button.
-            let linked = texts::linked(&phone.masked(), state.config.site_login_url.as_deref());
+            let linked = texts::linked(
+                lang,
+                &phone.masked(),
+                state.config.site_login_url.as_deref(),
+            );
             bot.send_message(msg.chat.id, linked)
-                .reply_markup(get_code_keyboard())
+                .reply_markup(get_code_keyboard(lang))
                 .await?;
         }
         Err(err) => {
             tracing::error!(error = ?err, "linking failed");
-            bot.send_message(msg.chat.id, texts::temporarily_unavailable())
+            bot.send_message(msg.chat.id, texts::temporarily_unavailable(lang))
                 .reply_markup(KeyboardRemove::new())
                 .await?;
         }
@@ -334,18 +375,19 @@ async fn on_contact(bot: Bot, msg: Message, state: AppState) -> HandlerResult {
 }
 
 /// Anything else in a private chat: a typed phone number is never trusted.
-async fn on_other_message(bot: Bot, msg: Message) -> HandlerResult {
+async fn on_other_message(bot: Bot, msg: Message, state: AppState) -> HandlerResult {
+    let lang = language_of(&state, msg.from.as_ref()).await;
     let looks_like_phone = msg
         .text()
         .map(|t| t.chars().filter(char::is_ascii_digit).count() >= 7)
         .unwrap_or(false);
     let text = if looks_like_phone {
-        texts::typed_phone_refused()
+        texts::typed_phone_refused(lang)
     } else {
-        texts::welcome()
+        texts::welcome(lang)
     };
     bot.send_message(msg.chat.id, text)
-        .reply_markup(share_phone_keyboard())
+        .reply_markup(share_phone_keyboard(lang))
         .await?;
     Ok(())
 }

@@ -386,3 +386,74 @@ async fn the_bot_hands_out_a_login_code_on_request() {
         .wait_for_message(BOB, "link first", |t| t.contains("Link your phone first"))
         .await;
 }
+
+#[tokio::test]
+async fn russian_and_uzbek_speakers_get_their_texts() {
+    let app = spawn_app().await;
+    const RU: i64 = 1201;
+    const UZ: i64 = 1202;
+    app.telegram.speak(RU, "ru");
+    app.telegram.speak(UZ, "uz");
+
+    app.telegram.send_text(RU, "/start");
+    let welcome = app
+        .telegram
+        .wait_for_message(RU, "welcome", |t| t.contains("Добро пожаловать"))
+        .await;
+    assert!(
+        welcome.body["reply_markup"]["keyboard"][0][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("Поделиться")
+    );
+    app.telegram.send_text(UZ, "/start");
+    app.telegram
+        .wait_for_message(UZ, "welcome", |t| t.contains("Xush kelibsiz"))
+        .await;
+
+    app.telegram.share_contact(RU, Some(RU), "998901234567");
+    app.telegram
+        .wait_for_message(RU, "linked", |t| t.contains("привязан"))
+        .await;
+    app.telegram.share_contact(UZ, Some(UZ), "998901234568");
+    app.telegram
+        .wait_for_message(UZ, "linked", |t| t.contains("bog‘landi"))
+        .await;
+
+    assert_eq!(
+        app.request_code("+998901234567").await.status(),
+        StatusCode::ACCEPTED
+    );
+    let ru_code = app
+        .telegram
+        .wait_for_message(RU, "code", |t| t.contains("<code>"))
+        .await;
+    assert!(
+        ru_code.text.contains("10 минут") && ru_code.text.contains("Никому"),
+        "{}",
+        ru_code.text
+    );
+    assert_eq!(
+        app.request_code("+998901234568").await.status(),
+        StatusCode::ACCEPTED
+    );
+    let uz_code = app
+        .telegram
+        .wait_for_message(UZ, "code", |t| t.contains("<code>"))
+        .await;
+    assert!(
+        uz_code.text.contains("10 daqiqa") && uz_code.text.contains("hech kimga"),
+        "{}",
+        uz_code.text
+    );
+
+    // /language switches, and sticks.
+    app.telegram.send_text(RU, "/language en");
+    app.telegram
+        .wait_for_message(RU, "switched", |t| t.contains("Language: English"))
+        .await;
+    app.telegram.send_text(RU, "/status");
+    app.telegram
+        .wait_for_message(RU, "english status", |t| t.contains("Linked phone:"))
+        .await;
+}

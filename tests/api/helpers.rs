@@ -91,6 +91,7 @@ impl TestEnv {
             ("SITE_LOGIN_URL", "https://shop.example/login"),
             ("COOKIE_SECURE", "true"),
             ("SERVICE_API_KEYS", SERVICE_KEY),
+            ("DEFAULT_LANGUAGE", "en"),
         ]
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))

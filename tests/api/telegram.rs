@@ -49,6 +49,8 @@ struct Inner {
     attempts: Mutex<Vec<(i64, Instant, u16, String)>>,
     /// After this many recorded messages, sendMessage calls hang unanswered (and unrecorded).
     stall_after: Mutex<Option<usize>>,
+    /// Users' Telegram language codes (others speak English).
+    languages: Mutex<std::collections::HashMap<i64, String>>,
     /// Every call: (lower-cased method, body).
     calls: Mutex<Vec<(String, Value)>>,
     /// Updates below this id were confirmed by a poller (Telegram forgets them).
@@ -94,9 +96,25 @@ impl FakeTelegram {
         self.inner.new_update.notify_waiters();
     }
 
+    /// From now on `user_id`'s Telegram is set to `language` (`ru`, `uz`, …).
+    pub fn speak(&self, user_id: i64, language: &str) {
+        self.inner
+            .languages
+            .lock()
+            .unwrap()
+            .insert(user_id, language.to_string());
+    }
+
+    fn localise(&self, mut update: Value, user_id: i64) -> Value {
+        if let Some(language) = self.inner.languages.lock().unwrap().get(&user_id) {
+            update["message"]["from"]["language_code"] = json!(language);
+        }
+        update
+    }
+
     /// A private-chat message from `user_id`.
     pub fn send_text(&self, user_id: i64, text: &str) {
-        self.push_update(text_update(user_id, text));
+        self.push_update(self.localise(text_update(user_id, text), user_id));
     }
 
     /// `from_user` shares the contact of `contact_user` (their own when equal) with this phone.
@@ -107,7 +125,7 @@ impl FakeTelegram {
             contact["user_id"] = json!(id);
         }
         message["contact"] = contact;
-        self.push_update(json!({ "message": message }));
+        self.push_update(self.localise(json!({ "message": message }), from_user));
     }
 
     /// `user_id` presses an inline button carrying `data` under one of the bot's messages.

@@ -1,0 +1,34 @@
+minutes = { $n ->
+    [one] { $n } minute
+   *[other] { $n } minutes
+}
+seconds = { $n ->
+    [one] { $n } second
+   *[other] { $n } seconds
+}
+share-phone-button = 📱 Share phone number
+get-code-button = 🔑 Get login code
+welcome = Welcome! This bot sends you login codes for the shop's website.
+
+    Press “Share phone number” below to link your phone to this Telegram account.
+help = Link your phone with the “Share phone number” button, then ask for a code on the shop's website: it arrives here.
+linked = ✅ Your phone { $phone } is linked. Login codes will arrive in this chat.
+log-in-here = Log in here: { $url }
+not-your-contact = That is someone else's contact. Only your own phone number can be linked: press “Share phone number” below.
+typed-phone-refused = For your security a typed number can't be linked. Press “Share phone number” below so Telegram confirms it is yours.
+invalid-contact-phone = That phone number doesn't look valid, so it can't be linked.
+moved-away = Your phone { $phone } was linked to another Telegram account, so login codes for it no longer arrive here. If that wasn't you, share your phone again.
+status-linked = Linked phone: { $phone }
+verified-yes = Verified: yes (you have logged in)
+verified-no = Verified: not yet (log in once on the website)
+status-unlinked = No phone is linked to this account yet. Press “Share phone number” to link one.
+temporarily-unavailable = Something went wrong on our side. Please try again in a minute.
+code-offer = Need to log in on the website? Press the button for a login code for { $phone }.
+link-first = Link your phone first: press “Share phone number” below.
+wait-for-code = A code was sent a moment ago. You can ask for a new one in { $seconds } s.
+login-code = 🔐 Your login code: { $code }
+
+    It is valid for { $duration }. Never share it with anyone: we will never ask you for it.
+enter-it-at = Enter it at { $url }
+language-set = Language: English.
+language-usage = Send /language en, /language ru or /language uz.

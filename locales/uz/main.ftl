@@ -1,0 +1,28 @@
+minutes = { $n } daqiqa
+seconds = { $n } soniya
+share-phone-button = 📱 Telefon raqamni yuborish
+get-code-button = 🔑 Kirish kodini olish
+welcome = Xush kelibsiz! Bu bot do‘kon saytiga kirish kodlarini yuboradi.
+
+    Telefoningizni ushbu Telegram akkauntiga bog‘lash uchun pastdagi “Telefon raqamni yuborish” tugmasini bosing.
+help = Telefoningizni “Telefon raqamni yuborish” tugmasi bilan bog‘lang, so‘ng do‘kon saytida kod so‘rang — u shu yerga keladi.
+linked = ✅ { $phone } telefoningiz bog‘landi. Kirish kodlari shu chatga keladi.
+log-in-here = Kirish: { $url }
+not-your-contact = Bu boshqa odamning kontakti. Faqat o‘z raqamingizni bog‘lash mumkin: pastdagi “Telefon raqamni yuborish” tugmasini bosing.
+typed-phone-refused = Xavfsizlik uchun yozilgan raqamni bog‘lab bo‘lmaydi. Telegram raqam sizniki ekanini tasdiqlashi uchun “Telefon raqamni yuborish” tugmasini bosing.
+invalid-contact-phone = Bu telefon raqami noto‘g‘ri ko‘rinadi, uni bog‘lab bo‘lmaydi.
+moved-away = { $phone } telefoningiz boshqa Telegram akkauntiga bog‘landi, uning kodlari endi bu yerga kelmaydi. Agar bu siz bo‘lmasangiz, raqamingizni qayta yuboring.
+status-linked = Bog‘langan telefon: { $phone }
+verified-yes = Tasdiqlangan: ha (saytga kirgansiz)
+verified-no = Tasdiqlangan: hali yo‘q (saytga bir marta kiring)
+status-unlinked = Bu akkauntga hali telefon bog‘lanmagan. “Telefon raqamni yuborish” tugmasini bosing.
+temporarily-unavailable = Bizda nimadir xato ketdi. Bir daqiqadan so‘ng qayta urinib ko‘ring.
+code-offer = Saytga kirish kerakmi? { $phone } uchun kirish kodini olish uchun tugmani bosing.
+link-first = Avval telefoningizni bog‘lang: pastdagi “Telefon raqamni yuborish” tugmasini bosing.
+wait-for-code = Kod hozirgina yuborildi. Yangisini { $seconds } soniyadan so‘ng so‘rashingiz mumkin.
+login-code = 🔐 Kirish kodingiz: { $code }
+
+    U { $duration } amal qiladi. Uni hech kimga aytmang: biz uni hech qachon so‘ramaymiz.
+enter-it-at = Uni bu yerga kiriting: { $url }
+language-set = Til: o‘zbekcha.
+language-usage = /language uz, /language ru yoki /language en yuboring.
