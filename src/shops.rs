@@ -30,6 +30,8 @@ pub struct ChatInfo {
     pub chat_type: &'static str,
     pub title: Option<String>,
     pub added_by: Option<i64>,
+    /// The language order messages to this chat are written in (the subscriber's).
+    pub language: &'static str,
 }
 
 fn hash_token(token: &str) -> String {
@@ -109,6 +111,7 @@ pub async fn subscribe(
         chat_type: Set(chat.chat_type.to_string()),
         title: Set(chat.title),
         added_by: Set(chat.added_by),
+        language: Set(Some(chat.language.to_string())),
         active: Set(true),
         created_at: Set(Utc::now()),
     };
@@ -118,6 +121,7 @@ pub async fn subscribe(
                 .update_columns([
                     shop_chat::Column::ChatType,
                     shop_chat::Column::Title,
+                    shop_chat::Column::Language,
                     shop_chat::Column::Active,
                 ])
                 .to_owned(),

@@ -102,8 +102,8 @@ pub fn welcome(lang: Lang) -> String {
     t(lang, "welcome")
 }
 
-pub fn help(lang: Lang, commands: &str) -> String {
-    format!("{}\n\n{commands}", t(lang, "help"))
+pub fn help(lang: Lang) -> String {
+    format!("{}\n\n{}", t(lang, "help"), t(lang, "commands"))
 }
 
 pub fn linked(lang: Lang, masked_phone: &str, site_login_url: Option<&str>) -> String {
@@ -199,42 +199,73 @@ pub fn login_code(lang: Lang, code: &str, ttl: Duration, site_login_url: Option<
     out
 }
 
-// Texts of the shop side (subscriptions), English only for now.
-
-pub fn shop_subscribed(shop_name: &str) -> String {
-    format!("🛎 This chat now receives new orders of “{shop_name}”.")
+pub fn shop_subscribed(lang: Lang, shop_name: &str) -> String {
+    t_with(lang, "shop-subscribed", &[("shop", text(shop_name))])
 }
 
-pub fn shop_link_invalid() -> String {
-    "That shop link is unknown or no longer valid. Ask the shop for a new link.".into()
+pub fn shop_link_invalid(lang: Lang) -> String {
+    t(lang, "shop-link-invalid")
 }
 
-pub fn link_usage() -> String {
-    "Send /link followed by the shop's token, e.g. /link shop_AbC123 (the token is the end of \
-     the shop's owner link)."
-        .into()
+pub fn link_usage(lang: Lang) -> String {
+    t(lang, "link-usage")
 }
 
-pub fn admins_only() -> String {
-    "Only an administrator of this group can do that.".into()
+pub fn admins_only(lang: Lang) -> String {
+    t(lang, "admins-only")
 }
 
-pub fn shops_unlinked(shop_names: &[String]) -> String {
+pub fn shops_unlinked(lang: Lang, shop_names: &[String]) -> String {
     if shop_names.is_empty() {
-        "This chat was not receiving orders from any shop.".into()
+        t(lang, "shops-unlinked-none")
     } else {
-        format!(
-            "This chat no longer receives orders of: {}.",
-            shop_names.join(", ")
+        t_with(
+            lang,
+            "shops-unlinked",
+            &[("shops", text(&shop_names.join(", ")))],
         )
     }
 }
 
-pub fn status_shops(shop_names: &[String]) -> String {
+pub fn status_shops(lang: Lang, shop_names: &[String]) -> String {
     if shop_names.is_empty() {
-        "This chat receives orders of no shop.".into()
+        t(lang, "status-shops-none")
     } else {
-        format!("This chat receives orders of: {}.", shop_names.join(", "))
+        t_with(
+            lang,
+            "status-shops",
+            &[("shops", text(&shop_names.join(", ")))],
+        )
+    }
+}
+
+/// The labels of an order message (HTML is added by `notify::message`).
+pub struct OrderLabels {
+    pub items: String,
+    pub open: String,
+    lang: Lang,
+}
+
+impl OrderLabels {
+    pub fn new(lang: Lang) -> Self {
+        Self {
+            items: t(lang, "order-items"),
+            open: t(lang, "order-open"),
+            lang,
+        }
+    }
+
+    /// "New order #…" with the (already escaped) order id.
+    pub fn title(&self, order_id: &str) -> String {
+        t_with(self.lang, "order-new", &[("order", text(order_id))])
+    }
+
+    pub fn more(&self, count: usize) -> String {
+        t_with(
+            self.lang,
+            "order-more",
+            &[("count", FluentValue::from(count))],
+        )
     }
 }
 

@@ -246,6 +246,8 @@ pub async fn run(binary: &Path, opts: Options) -> anyhow::Result<()> {
         ("REDIS_URL", format!("redis://127.0.0.1:{redis_port}")),
         ("DATABASE_URL", database_url.clone()),
         ("TELEGRAM_BOT_TOKEN", "1:bench".to_string()),
+        // The fake's users send no language; the bench reads English texts.
+        ("DEFAULT_LANGUAGE", "en".to_string()),
         ("TELEGRAM_API_URL", telegram.url.clone()),
         (
             "JWT_SECRET",

@@ -34,6 +34,8 @@ pub async fn run(binary: &Path, opts: Options) -> anyhow::Result<()> {
             format!("sqlite://{}?mode=rwc", dir.join("bench.sqlite").display()),
         ),
         ("TELEGRAM_BOT_TOKEN", "1:bench".to_string()),
+        // The fake's users send no language; the bench reads English texts.
+        ("DEFAULT_LANGUAGE", "en".to_string()),
         ("TELEGRAM_API_URL", telegram.url.clone()),
         (
             "JWT_SECRET",

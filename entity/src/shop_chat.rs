@@ -14,6 +14,8 @@ pub struct Model {
     pub title: Option<String>,
     /// The Telegram user who subscribed the chat.
     pub added_by: Option<i64>,
+    /// The language of its order messages (`uz`, `ru`, `en`); `None`: the default.
+    pub language: Option<String>,
     /// False once Telegram refused a message (bot blocked or removed).
     pub active: bool,
     pub created_at: DateTimeUtc,

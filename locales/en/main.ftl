@@ -32,3 +32,23 @@ login-code = 🔐 Your login code: { $code }
 enter-it-at = Enter it at { $url }
 language-set = Language: English.
 language-usage = Send /language en, /language ru or /language uz.
+commands = Commands:
+    /start — link your phone number
+    /code — get a login code for the website
+    /status — show which phone is linked and which shops this chat hears about
+    /language — choose the language: /language uz, ru or en
+    /link — receive a shop's new orders in this chat: /link <token>
+    /unlink — stop receiving orders in this chat
+    /help — show this help
+shop-subscribed = 🛎 This chat now receives new orders of “{ $shop }”.
+shop-link-invalid = That shop link is unknown or no longer valid. Ask the shop for a new link.
+link-usage = Send /link followed by the shop's token, e.g. /link shop_AbC123 (the token is the end of the shop's owner link).
+admins-only = Only an administrator of this group can do that.
+shops-unlinked-none = This chat was not receiving orders from any shop.
+shops-unlinked = This chat no longer receives orders of: { $shops }.
+status-shops-none = This chat receives orders of no shop.
+status-shops = This chat receives orders of: { $shops }.
+order-new = New order #{ $order }
+order-items = Items
+order-more = … and { $count } more
+order-open = Open order

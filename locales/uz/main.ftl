@@ -26,3 +26,23 @@ login-code = 🔐 Kirish kodingiz: { $code }
 enter-it-at = Uni bu yerga kiriting: { $url }
 language-set = Til: o‘zbekcha.
 language-usage = /language uz, /language ru yoki /language en yuboring.
+commands = Buyruqlar:
+    /start — telefon raqamini bog‘lash
+    /code — saytga kirish kodini olish
+    /status — qaysi telefon bog‘langan va bu chat qaysi do‘konlar buyurtmalarini oladi
+    /language — tilni tanlash: /language uz, ru yoki en
+    /link — do‘konning yangi buyurtmalarini shu chatda olish: /link <token>
+    /unlink — bu chatda buyurtmalarni olishni to‘xtatish
+    /help — shu yordam
+shop-subscribed = 🛎 Bu chat endi “{ $shop }” do‘konining yangi buyurtmalarini oladi.
+shop-link-invalid = Bu do‘kon havolasi noma’lum yoki endi amal qilmaydi. Do‘kondan yangi havola so‘rang.
+link-usage = /link va do‘kon tokenini yuboring, masalan /link shop_AbC123 (token — egasi havolasining oxiri).
+admins-only = Buni faqat guruh administratori qila oladi.
+shops-unlinked-none = Bu chat hech bir do‘konning buyurtmalarini olmayotgan edi.
+shops-unlinked = Bu chat endi quyidagilarning buyurtmalarini olmaydi: { $shops }.
+status-shops-none = Bu chat hech bir do‘konning buyurtmalarini olmaydi.
+status-shops = Bu chat quyidagilarning buyurtmalarini oladi: { $shops }.
+order-new = Yangi buyurtma #{ $order }
+order-items = Mahsulotlar
+order-more = … va yana { $count } ta
+order-open = Buyurtmani ochish

@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261121_000001_create_users;
 mod m20261121_000002_create_shops;
 mod m20261121_000003_create_notifications;
+mod m20261121_000004_shop_chat_language;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000001_create_users::Migration),
             Box::new(m20261121_000002_create_shops::Migration),
             Box::new(m20261121_000003_create_notifications::Migration),
+            Box::new(m20261121_000004_shop_chat_language::Migration),
         ]
     }
 }

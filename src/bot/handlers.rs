@@ -110,20 +110,23 @@ async fn on_command(bot: Bot, msg: Message, cmd: Command, state: AppState) -> Ha
         }
         Command::Link(token) => {
             if token.trim().is_empty() {
-                bot.send_message(msg.chat.id, texts::link_usage()).await?;
+                bot.send_message(msg.chat.id, texts::link_usage(lang))
+                    .await?;
             } else if is_chat_admin(&bot, &msg).await? {
                 subscribe_chat(&bot, &msg, &state, &token).await?;
             } else {
-                bot.send_message(msg.chat.id, texts::admins_only()).await?;
+                bot.send_message(msg.chat.id, texts::admins_only(lang))
+                    .await?;
             }
         }
         Command::Unlink => {
             if !is_chat_admin(&bot, &msg).await? {
-                bot.send_message(msg.chat.id, texts::admins_only()).await?;
+                bot.send_message(msg.chat.id, texts::admins_only(lang))
+                    .await?;
                 return Ok(());
             }
             let text = match shops::unsubscribe_everywhere(&state.db, msg.chat.id.0).await {
-                Ok(left) => texts::shops_unlinked(&names(&left)),
+                Ok(left) => texts::shops_unlinked(lang, &names(&left)),
                 Err(err) => {
                     tracing::warn!(error = %err, "unlink failed");
                     texts::temporarily_unavailable(lang)
@@ -132,11 +135,7 @@ async fn on_command(bot: Bot, msg: Message, cmd: Command, state: AppState) -> Ha
             bot.send_message(msg.chat.id, text).await?;
         }
         Command::Help => {
-            bot.send_message(
-                msg.chat.id,
-                texts::help(lang, &Command::descriptions().to_string()),
-            )
-            .await?;
+            bot.send_message(msg.chat.id, texts::help(lang)).await?;
         }
         Command::Code => {
             if !msg.chat.is_private() {
@@ -193,7 +192,7 @@ async fn status_text(state: &AppState, msg: &Message) -> String {
         }
     };
     if !msg.chat.is_private() {
-        return texts::status_shops(&shops);
+        return texts::status_shops(lang, &shops);
     }
     let Some(telegram_id) = sender_id(msg) else {
         return texts::status_unlinked(lang);
@@ -214,7 +213,7 @@ async fn status_text(state: &AppState, msg: &Message) -> String {
     if shops.is_empty() {
         phone
     } else {
-        format!("{phone}\n\n{}", texts::status_shops(&shops))
+        format!("{phone}\n\n{}", texts::status_shops(lang, &shops))
     }
 }
 
@@ -294,21 +293,23 @@ async fn subscribe_chat(
     state: &AppState,
     payload: &str,
 ) -> HandlerResult {
+    let lang = language_of(state, msg.from.as_ref()).await;
     let chat = ChatInfo {
         chat_id: msg.chat.id.0,
         chat_type: chat_type(&msg.chat),
         title: msg.chat.title().map(str::to_string),
         added_by: sender_id(msg),
+        language: lang.code(),
     };
     let text = match shops::subscribe(&state.db, shops::token_from_payload(payload), chat).await {
         Ok(Some(shop)) => {
             tracing::info!(shop_id = %shop.id, chat_id = msg.chat.id.0, "chat subscribed to a shop");
-            texts::shop_subscribed(&shop.name)
+            texts::shop_subscribed(lang, &shop.name)
         }
-        Ok(None) => texts::shop_link_invalid(),
+        Ok(None) => texts::shop_link_invalid(lang),
         Err(err) => {
             tracing::warn!(error = %err, "subscription failed");
-            texts::temporarily_unavailable(state.config.default_language)
+            texts::temporarily_unavailable(lang)
         }
     };
     bot.send_message(msg.chat.id, text).await?;

@@ -28,6 +28,8 @@ pub struct Job {
     pub notification: notification::Model,
     pub shop_name: String,
     pub deliveries: Vec<delivery::Model>,
+    /// Each subscribed chat's language (`uz`, `ru`, `en`), where known.
+    pub chat_languages: std::collections::HashMap<i64, String>,
 }
 
 pub async fn load(db: &DatabaseConnection, id: Uuid) -> Result<Option<Job>> {
@@ -43,10 +45,18 @@ pub async fn load(db: &DatabaseConnection, id: Uuid) -> Result<Option<Job>> {
         .filter(Column::NotificationId.eq(id))
         .all(db)
         .await?;
+    let chat_languages = ShopChat::find()
+        .filter(shop_chat::Column::ShopId.eq(notification.shop_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|chat| Some((chat.chat_id, chat.language?)))
+        .collect();
     Ok(Some(Job {
         notification,
         shop_name,
         deliveries,
+        chat_languages,
     }))
 }
 

@@ -2,7 +2,7 @@
 //! to fit Telegram's 4096-character limit.
 
 use super::order::Order;
-use crate::texts::escape_html;
+use crate::texts::{Lang, OrderLabels, escape_html};
 
 /// Telegram's limit on a message's text.
 const LIMIT: usize = 4096;
@@ -18,10 +18,11 @@ fn clip(s: &str, max: usize) -> String {
     }
 }
 
-pub fn render(shop_name: &str, order: &Order) -> String {
+pub fn render(shop_name: &str, order: &Order, lang: Lang) -> String {
+    let labels = OrderLabels::new(lang);
     let mut head = format!(
-        "🛒 <b>New order #{}</b> — {}\n💰 <b>{} {}</b>\n👤 {}",
-        clip(&order.order_id, 64),
+        "🛒 <b>{}</b> — {}\n💰 <b>{} {}</b>\n👤 {}",
+        labels.title(&clip(&order.order_id, 64)),
         clip(shop_name, 100),
         order.total.grouped(),
         clip(&order.currency, 8),
@@ -38,14 +39,15 @@ pub fn render(shop_name: &str, order: &Order) -> String {
     }
     if let Some(url) = &order.order_url {
         tail.push_str(&format!(
-            "\n\n<a href=\"{}\">Open order</a>",
-            escape_html(url).replace('"', "&quot;")
+            "\n\n<a href=\"{}\">{}</a>",
+            escape_html(url).replace('"', "&quot;"),
+            labels.open
         ));
     }
 
     let mut items = String::new();
     if !order.items.is_empty() {
-        items.push_str("\n\n<b>Items</b>");
+        items.push_str(&format!("\n\n<b>{}</b>", labels.items));
         // Room for the "… and N more" line.
         let budget = LIMIT - 40;
         for (shown, item) in order.items.iter().enumerate() {
@@ -57,7 +59,7 @@ pub fn render(shop_name: &str, order: &Order) -> String {
             );
             let used = head.chars().count() + items.chars().count() + tail.chars().count();
             if used + line.chars().count() > budget {
-                items.push_str(&format!("\n… and {} more", order.items.len() - shown));
+                items.push_str(&format!("\n{}", labels.more(order.items.len() - shown)));
                 break;
             }
             items.push_str(&line);
@@ -94,7 +96,7 @@ mod tests {
 
     #[test]
     fn user_strings_are_escaped_and_amounts_grouped() {
-        let text = render("Tea <House>", &order());
+        let text = render("Tea <House>", &order(), Lang::En);
         assert!(text.contains("&lt;b&gt;x&lt;/b&gt; &amp; co"), "{text}");
         assert!(text.contains("Tea &lt;House&gt;"));
         assert!(text.contains("1 250 000 UZS"));
@@ -108,6 +110,13 @@ mod tests {
     }
 
     #[test]
+    fn orders_are_written_in_the_chats_language() {
+        assert!(render("Choyxona", &order(), Lang::Ru).contains("Новый заказ #A-1001"));
+        assert!(render("Choyxona", &order(), Lang::Uz).contains("Yangi buyurtma #A-1001"));
+        assert!(render("Choyxona", &order(), Lang::Uz).contains("Buyurtmani ochish"));
+    }
+
+    #[test]
     fn long_orders_are_shortened_below_the_limit() {
         let mut big = order();
         big.items = (0..500)
@@ -118,7 +127,7 @@ mod tests {
             })
             .collect();
         big.comment = Some("c".repeat(2000));
-        let text = render("Tea House", &big);
+        let text = render("Tea House", &big, Lang::En);
         assert!(text.chars().count() <= LIMIT, "{}", text.chars().count());
         assert!(text.contains("more"), "says that items were left out");
         assert!(text.contains("Open order"), "keeps the link");

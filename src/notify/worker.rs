@@ -36,6 +36,7 @@ use crate::{
     error::Result,
     state::AppState,
     store::{Entry, Queue},
+    texts::Lang,
 };
 
 /// How often the sweep looks for work nobody picked up.
@@ -229,12 +230,21 @@ impl Worker {
         let Some(job) = deliveries::load(db, id).await? else {
             return Ok(Progress::Done);
         };
-        let text = match serde_json::from_str::<Order>(&job.notification.payload) {
-            Ok(order) => message::render(&job.shop_name, &order),
+        let order = match serde_json::from_str::<Order>(&job.notification.payload) {
+            Ok(order) => Some(order),
             Err(err) => {
                 tracing::error!(notification = %id, error = %err, "stored order does not parse");
-                String::new()
+                None
             }
+        };
+        // One text per language among the chats.
+        let fallback = self.state.config.default_language;
+        let text_for = |chat: i64| -> String {
+            let lang = Lang::from_code(job.chat_languages.get(&chat).map(String::as_str), fallback);
+            order
+                .as_ref()
+                .map(|order| message::render(&job.shop_name, order, lang))
+                .unwrap_or_default()
         };
         let now = Utc::now();
         let mut wake: Option<DateTime<Utc>> = None;
@@ -255,9 +265,14 @@ impl Worker {
             return Ok(wake.map_or(Progress::Done, Progress::WaitUntil));
         }
         let created = job.notification.created_at;
+        let texts: Vec<(i64, i32, String)> = due
+            .into_iter()
+            .map(|(chat, attempts)| (chat, attempts, text_for(chat)))
+            .collect();
         join_all(
-            due.into_iter()
-                .map(|(chat, attempts)| self.deliver(id, chat, attempts + 1, &text, created)),
+            texts
+                .iter()
+                .map(|(chat, attempts, text)| self.deliver(id, *chat, attempts + 1, text, created)),
         )
         .await;
         Ok(Progress::Again)

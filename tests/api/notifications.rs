@@ -622,3 +622,31 @@ async fn work_still_queued_after_redis_lost_its_data_is_sent_at_startup() {
     let _second = KillableApp::start(&env, FAST).await;
     assert_each_exactly_once(&env.telegram, 10).await;
 }
+
+#[tokio::test]
+async fn a_russian_speaking_owner_reads_orders_in_russian() {
+    let app = spawn_app_with(FAST).await;
+    const RU_OWNER: i64 = 7301;
+    let (shop, token) = app.create_shop("Choyxona").await;
+    app.telegram.speak(RU_OWNER, "ru");
+    app.telegram
+        .send_text(RU_OWNER, &format!("/start shop_{token}"));
+    app.telegram
+        .wait_for_message(RU_OWNER, "confirmation", |t| {
+            t.contains("получает новые заказы «Choyxona»")
+        })
+        .await;
+    let body: Value = submit(&app.address, &order(&shop, "R-77"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    app.wait_for_status(body["id"].as_str().unwrap(), "sent")
+        .await;
+    let message = app
+        .telegram
+        .wait_for_message(RU_OWNER, "the order", |t| t.contains("Новый заказ #R-77"))
+        .await;
+    assert!(message.text.contains("Открыть заказ"), "{}", message.text);
+    assert!(message.text.contains("Товары"), "{}", message.text);
+}
