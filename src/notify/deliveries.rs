@@ -14,7 +14,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::{error::Result, meters};
+use crate::error::Result;
 
 pub const QUEUED: &str = "queued";
 pub const SENDING: &str = "sending";
@@ -138,7 +138,6 @@ pub async fn mark_sent(
     chat_id: i64,
     message_id: i64,
 ) -> Result<()> {
-    meters::delivery("sent");
     settle(
         db,
         notification,
@@ -158,7 +157,6 @@ pub async fn mark_retry(
     at: DateTime<Utc>,
     error: String,
 ) -> Result<()> {
-    meters::delivery("retry");
     settle(
         db,
         notification,
@@ -177,7 +175,6 @@ pub async fn mark_failed(
     chat_id: i64,
     error: String,
 ) -> Result<()> {
-    meters::delivery("failed");
     settle(db, notification, chat_id, FAILED, Some(error), None, None).await
 }
 
@@ -188,7 +185,6 @@ pub async fn mark_inactive(
     chat_id: i64,
     error: String,
 ) -> Result<()> {
-    meters::delivery("inactive");
     settle(db, notification, chat_id, INACTIVE, Some(error), None, None).await?;
     ShopChat::update_many()
         .col_expr(shop_chat::Column::Active, Expr::value(false))
@@ -209,7 +205,6 @@ pub async fn migrate_chat(
     old: i64,
     new: i64,
 ) -> Result<()> {
-    meters::delivery("migrated");
     let txn = db.begin().await?;
     let subscribed_under_new = Query::select()
         .column(shop_chat::Column::ShopId)

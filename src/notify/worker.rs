@@ -79,6 +79,19 @@ enum Verdict {
     Failed(String),
 }
 
+impl Verdict {
+    /// The `outcome` label of `otpgram_deliveries_total`.
+    fn outcome(&self) -> &'static str {
+        match self {
+            Verdict::Sent(_) => "sent",
+            Verdict::Retry(..) => "retry",
+            Verdict::Migrated(_) => "migrated",
+            Verdict::Inactive(_) => "inactive",
+            Verdict::Failed(_) => "failed",
+        }
+    }
+}
+
 enum Progress {
     Done,
     Again,
@@ -237,14 +250,20 @@ impl Worker {
                 None
             }
         };
-        // One text per language among the chats.
+        // One text per language among the chats, rendered once each.
         let fallback = self.state.config.default_language;
-        let text_for = |chat: i64| -> String {
+        let mut rendered: HashMap<Lang, String> = HashMap::new();
+        let mut text_for = |chat: i64| -> String {
             let lang = Lang::from_code(job.chat_languages.get(&chat).map(String::as_str), fallback);
-            order
-                .as_ref()
-                .map(|order| message::render(&job.shop_name, order, lang))
-                .unwrap_or_default()
+            rendered
+                .entry(lang)
+                .or_insert_with(|| {
+                    order
+                        .as_ref()
+                        .map(|order| message::render(&job.shop_name, order, lang))
+                        .unwrap_or_default()
+                })
+                .clone()
         };
         let now = Utc::now();
         let mut wake: Option<DateTime<Utc>> = None;
@@ -362,7 +381,10 @@ impl Worker {
                 }
             };
             match recorded {
-                Ok(()) => return,
+                Ok(()) => {
+                    crate::meters::delivery(verdict.outcome());
+                    return;
+                }
                 Err(err) if attempt < 5 => {
                     tracing::warn!(notification = %id, chat, error = %err, "recording a delivery failed; retrying");
                     tokio::time::sleep(Duration::from_millis(100 * attempt)).await;

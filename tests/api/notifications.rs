@@ -177,6 +177,19 @@ async fn every_subscribed_chat_gets_the_order_with_user_text_escaped() {
         assert_eq!(d["attempts"], 1);
         assert!(d["sent_at"].is_string());
     }
+    let metrics = app
+        .http
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains(r#"otpgram_deliveries_total{outcome="sent"}"#),
+        "{metrics}"
+    );
 }
 
 #[tokio::test]
