@@ -76,16 +76,52 @@ fn share_phone_keyboard(lang: Lang) -> KeyboardMarkup {
     .one_time_keyboard()
 }
 
-/// The language the user chose (`/language`), else their Telegram one, else the default.
-async fn language_of(state: &AppState, user: Option<&teloxide::types::User>) -> Lang {
+/// Who sent an update, as the database knows them: read once per update.
+struct Sender {
+    /// The language they chose (`/language`), else their Telegram one, else the default.
+    lang: Lang,
+    /// Their user row, if they ever linked a phone.
+    account: Option<users::UserRecord>,
+    /// The lookup failed (the database is away): say so rather than "not linked".
+    unavailable: bool,
+}
+
+impl Sender {
+    /// The phone linked to this account.
+    fn phone(&self) -> Option<Phone> {
+        self.account
+            .as_ref()
+            .and_then(|u| Phone::from_telegram(&u.phone).ok())
+    }
+}
+
+async fn sender(state: &AppState, user: Option<&teloxide::types::User>) -> Sender {
     let fallback = state.config.default_language;
     let Some(user) = user else {
-        return fallback;
+        return Sender {
+            lang: fallback,
+            account: None,
+            unavailable: false,
+        };
     };
     let telegram = Lang::from_code(user.language_code.as_deref(), fallback);
     match users::find_by_telegram_id(&state.db, user.id.0 as TelegramId).await {
-        Ok(Some(row)) => Lang::from_code(row.language.as_deref(), telegram),
-        _ => telegram,
+        Ok(account) => Sender {
+            lang: Lang::from_code(
+                account.as_ref().and_then(|u| u.language.as_deref()),
+                telegram,
+            ),
+            account,
+            unavailable: false,
+        },
+        Err(err) => {
+            tracing::warn!(error = %err, "sender lookup failed");
+            Sender {
+                lang: telegram,
+                account: None,
+                unavailable: true,
+            }
+        }
     }
 }
 
@@ -94,11 +130,12 @@ fn sender_id(msg: &Message) -> Option<TelegramId> {
 }
 
 async fn on_command(bot: Bot, msg: Message, cmd: Command, state: AppState) -> HandlerResult {
-    let lang = language_of(&state, msg.from.as_ref()).await;
+    let sender = sender(&state, msg.from.as_ref()).await;
+    let lang = sender.lang;
     match cmd {
         Command::Start(payload) if payload.starts_with(shops::DEEP_LINK_PREFIX) => {
             if msg.chat.is_private() {
-                subscribe_chat(&bot, &msg, &state, &payload).await?;
+                subscribe_chat(&bot, &msg, &state, &payload, lang).await?;
             }
         }
         Command::Start(_) => {
@@ -113,7 +150,7 @@ async fn on_command(bot: Bot, msg: Message, cmd: Command, state: AppState) -> Ha
                 bot.send_message(msg.chat.id, texts::link_usage(lang))
                     .await?;
             } else if is_chat_admin(&bot, &msg).await? {
-                subscribe_chat(&bot, &msg, &state, &token).await?;
+                subscribe_chat(&bot, &msg, &state, &token, lang).await?;
             } else {
                 bot.send_message(msg.chat.id, texts::admins_only(lang))
                     .await?;
@@ -141,10 +178,7 @@ async fn on_command(bot: Bot, msg: Message, cmd: Command, state: AppState) -> Ha
             if !msg.chat.is_private() {
                 return Ok(());
             }
-            let Some(telegram_id) = sender_id(&msg) else {
-                return Ok(());
-            };
-            match linked_phone(&state, telegram_id).await {
+            match sender.phone() {
                 Some(phone) => {
                     bot.send_message(msg.chat.id, texts::code_offer(lang, &phone.masked()))
                         .reply_markup(get_code_keyboard(lang))
@@ -173,7 +207,7 @@ async fn on_command(bot: Bot, msg: Message, cmd: Command, state: AppState) -> Ha
                 .await?;
         }
         Command::Status => {
-            bot.send_message(msg.chat.id, status_text(&state, &msg).await)
+            bot.send_message(msg.chat.id, status_text(&state, &msg, &sender).await)
                 .await?;
         }
     }
@@ -182,8 +216,8 @@ async fn on_command(bot: Bot, msg: Message, cmd: Command, state: AppState) -> Ha
 
 /// In a private chat: the linked phone, plus the shops the chat hears about (if any). In a
 /// group: the shops.
-async fn status_text(state: &AppState, msg: &Message) -> String {
-    let lang = language_of(state, msg.from.as_ref()).await;
+async fn status_text(state: &AppState, msg: &Message, sender: &Sender) -> String {
+    let lang = sender.lang;
     let shops = match shops::shops_of_chat(&state.db, msg.chat.id.0).await {
         Ok(list) => names(&list),
         Err(err) => {
@@ -194,21 +228,12 @@ async fn status_text(state: &AppState, msg: &Message) -> String {
     if !msg.chat.is_private() {
         return texts::status_shops(lang, &shops);
     }
-    let Some(telegram_id) = sender_id(msg) else {
-        return texts::status_unlinked(lang);
-    };
-    let phone = match users::find_by_telegram_id(&state.db, telegram_id).await {
-        Ok(Some(user)) => {
-            let masked = Phone::from_telegram(&user.phone)
-                .map(|p| p.masked())
-                .unwrap_or_default();
-            texts::status_linked(lang, &masked, user.is_verified)
-        }
-        Ok(None) => texts::status_unlinked(lang),
-        Err(err) => {
-            tracing::warn!(error = %err, "status lookup failed");
-            return texts::temporarily_unavailable(lang);
-        }
+    if sender.unavailable {
+        return texts::temporarily_unavailable(lang);
+    }
+    let phone = match (&sender.account, sender.phone()) {
+        (Some(user), Some(phone)) => texts::status_linked(lang, &phone.masked(), user.is_verified),
+        _ => texts::status_unlinked(lang),
     };
     if shops.is_empty() {
         phone
@@ -217,28 +242,18 @@ async fn status_text(state: &AppState, msg: &Message) -> String {
     }
 }
 
-/// The phone linked to this Telegram account, as the database knows it.
-async fn linked_phone(state: &AppState, telegram_id: TelegramId) -> Option<Phone> {
-    match users::find_by_telegram_id(&state.db, telegram_id).await {
-        Ok(user) => user.and_then(|u| Phone::from_telegram(&u.phone).ok()),
-        Err(err) => {
-            tracing::warn!(error = %err, "linked phone lookup failed");
-            None
-        }
-    }
-}
-
 /// "Get login code": a code for the linked phone, through the same path (store, limits) as the
 /// site's request; it arrives as the usual code message.
 async fn on_button(bot: Bot, query: CallbackQuery, state: AppState) -> HandlerResult {
-    let lang = language_of(&state, Some(&query.from)).await;
+    let sender = sender(&state, Some(&query.from)).await;
+    let lang = sender.lang;
     let _ = bot.answer_callback_query(query.id.clone()).await;
     if query.data.as_deref() != Some(GET_CODE) {
         return Ok(());
     }
     let telegram_id = query.from.id.0 as TelegramId;
     let chat = ChatId(telegram_id);
-    let Some(phone) = linked_phone(&state, telegram_id).await else {
+    let Some(phone) = sender.phone() else {
         bot.send_message(chat, texts::link_first(lang))
             .reply_markup(share_phone_keyboard(lang))
             .await?;
@@ -292,8 +307,8 @@ async fn subscribe_chat(
     msg: &Message,
     state: &AppState,
     payload: &str,
+    lang: Lang,
 ) -> HandlerResult {
-    let lang = language_of(state, msg.from.as_ref()).await;
     let chat = ChatInfo {
         chat_id: msg.chat.id.0,
         chat_type: chat_type(&msg.chat),
@@ -330,7 +345,7 @@ fn chat_type(chat: &teloxide::types::Chat) -> &'static str {
 
 /// A shared contact: accepted only when it is the sender's own.
 async fn on_contact(bot: Bot, msg: Message, state: AppState) -> HandlerResult {
-    let lang = language_of(&state, msg.from.as_ref()).await;
+    let lang = sender(&state, msg.from.as_ref()).await.lang;
     if !msg.chat.is_private() {
         return Ok(());
     }
@@ -377,7 +392,7 @@ async fn on_contact(bot: Bot, msg: Message, state: AppState) -> HandlerResult {
 
 /// Anything else in a private chat: a typed phone number is never trusted.
 async fn on_other_message(bot: Bot, msg: Message, state: AppState) -> HandlerResult {
-    let lang = language_of(&state, msg.from.as_ref()).await;
+    let lang = sender(&state, msg.from.as_ref()).await.lang;
     let looks_like_phone = msg
         .text()
         .map(|t| t.chars().filter(char::is_ascii_digit).count() >= 7)
