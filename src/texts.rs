@@ -215,28 +215,21 @@ pub fn admins_only(lang: Lang) -> String {
     t(lang, "admins-only")
 }
 
-pub fn shops_unlinked(lang: Lang, shop_names: &[String]) -> String {
+/// A list of shops in one sentence, or the sentence for none.
+fn shop_list(lang: Lang, key: &str, none_key: &str, shop_names: &[String]) -> String {
     if shop_names.is_empty() {
-        t(lang, "shops-unlinked-none")
+        t(lang, none_key)
     } else {
-        t_with(
-            lang,
-            "shops-unlinked",
-            &[("shops", text(&shop_names.join(", ")))],
-        )
+        t_with(lang, key, &[("shops", text(&shop_names.join(", ")))])
     }
 }
 
+pub fn shops_unlinked(lang: Lang, shop_names: &[String]) -> String {
+    shop_list(lang, "shops-unlinked", "shops-unlinked-none", shop_names)
+}
+
 pub fn status_shops(lang: Lang, shop_names: &[String]) -> String {
-    if shop_names.is_empty() {
-        t(lang, "status-shops-none")
-    } else {
-        t_with(
-            lang,
-            "status-shops",
-            &[("shops", text(&shop_names.join(", ")))],
-        )
-    }
+    shop_list(lang, "status-shops", "status-shops-none", shop_names)
 }
 
 /// The labels of an order message (HTML is added by `notify::message`).
