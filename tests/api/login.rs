@@ -281,9 +281,25 @@ async fn a_telegram_failure_does_not_change_the_sites_answer() {
     app.link(ANN, PHONE).await;
     app.telegram.fail_next("sendMessage", 500, 1, None);
     assert_eq!(app.request_code(PHONE).await.status(), StatusCode::ACCEPTED);
+    // Sends run in the background: let the first one meet the failure before the next.
+    eventually(10, "the failed send", || async {
+        (!app.telegram.attempts_to(ANN, "<code>").is_empty()).then_some(())
+    })
+    .await;
     // The next code goes through; the failed one never arrived.
     assert_eq!(app.request_code(PHONE).await.status(), StatusCode::ACCEPTED);
     let code = app.nth_code_for(ANN, 1).await;
+    let statuses: Vec<u16> = app
+        .telegram
+        .attempts_to(ANN, "<code>")
+        .iter()
+        .map(|(_, s)| *s)
+        .collect();
+    assert_eq!(
+        statuses,
+        vec![500, 200],
+        "the first send met the injected 500"
+    );
     assert_eq!(app.verify(PHONE, &code).await.status(), StatusCode::OK);
 }
 

@@ -47,6 +47,14 @@ async fn submit(base: &str, body: &Value) -> reqwest::Response {
         .unwrap()
 }
 
+/// Submits an order that must be accepted as new (202); returns its notification id.
+async fn accepted(base: &str, body: &Value) -> String {
+    let response = submit(base, body).await;
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    let body: Value = response.json().await.unwrap();
+    body["id"].as_str().unwrap().to_string()
+}
+
 impl TestApp {
     async fn notification(&self, id: &str) -> Value {
         let response = self
@@ -209,13 +217,8 @@ async fn the_same_order_twice_is_one_notification() {
     assert_eq!(again["status"], "sent");
 
     // A different order afterwards arrives; the duplicate never did.
-    let next: Value = submit(&app.address, &order(&shop, "A-2"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    app.wait_for_status(next["id"].as_str().unwrap(), "sent")
-        .await;
+    let next_id = accepted(&app.address, &order(&shop, "A-2")).await;
+    app.wait_for_status(&next_id, "sent").await;
     for chat in [OWNER, GROUP] {
         let texts = order_messages(&app.telegram, chat);
         assert_eq!(
@@ -306,14 +309,8 @@ async fn telegram_429_is_waited_out_as_it_asks() {
     let shop = app.shop_with_two_chats().await;
     app.telegram
         .fail_chat(OWNER, 429, 1, Some(json!({ "retry_after": 2 })));
-    let body: Value = submit(&app.address, &order(&shop, "R-1"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let done = app
-        .wait_for_status(body["id"].as_str().unwrap(), "sent")
-        .await;
+    let id = accepted(&app.address, &order(&shop, "R-1")).await;
+    let done = app.wait_for_status(&id, "sent").await;
     let attempts = app.telegram.attempts_to(OWNER, "New order");
     let throttled = attempts.iter().find(|(_, s)| *s == 429).expect("a 429").0;
     let delivered = attempts
@@ -337,12 +334,7 @@ async fn server_errors_are_retried() {
     let shop = app.shop_with_two_chats().await;
     // One failure: teloxide itself waits 10 s after a 5xx before it reports it.
     app.telegram.fail_chat(GROUP, 502, 1, None);
-    let body: Value = submit(&app.address, &order(&shop, "S-1"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let id = body["id"].as_str().unwrap().to_string();
+    let id = accepted(&app.address, &order(&shop, "S-1")).await;
     // While it waits to retry, the notification says so.
     eventually(20, "the group delivery retrying", || async {
         let n = app.notification(&id).await;
@@ -369,14 +361,8 @@ async fn a_delivery_that_keeps_failing_is_given_up_after_the_retry_window() {
     let app = spawn_app_with(&config).await;
     let shop = app.shop_with_two_chats().await;
     app.telegram.garble_chat(GROUP, 100);
-    let body: Value = submit(&app.address, &order(&shop, "G-1"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let done = app
-        .wait_for_status(body["id"].as_str().unwrap(), "partial")
-        .await;
+    let id = accepted(&app.address, &order(&shop, "G-1")).await;
+    let done = app.wait_for_status(&id, "partial").await;
     let group = delivery_to(&done, GROUP);
     assert_eq!(group["status"], "failed");
     assert!(
@@ -396,14 +382,8 @@ async fn a_chat_that_blocked_the_bot_becomes_inactive() {
     let app = spawn_app_with(FAST).await;
     let shop = app.shop_with_two_chats().await;
     app.telegram.fail_chat(OWNER, 403, 1, None);
-    let body: Value = submit(&app.address, &order(&shop, "B-1"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let done = app
-        .wait_for_status(body["id"].as_str().unwrap(), "partial")
-        .await;
+    let id = accepted(&app.address, &order(&shop, "B-1")).await;
+    let done = app.wait_for_status(&id, "partial").await;
     let owner = delivery_to(&done, OWNER);
     assert_eq!(owner["status"], "inactive");
     assert!(owner["error"].as_str().unwrap().contains("blocked"));
@@ -426,14 +406,8 @@ async fn a_chat_that_blocked_the_bot_becomes_inactive() {
     assert_eq!(chat["active"], false);
 
     // The next order goes to the group only.
-    let next: Value = submit(&app.address, &order(&shop, "B-2"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let next = app
-        .wait_for_status(next["id"].as_str().unwrap(), "sent")
-        .await;
+    let next_id = accepted(&app.address, &order(&shop, "B-2")).await;
+    let next = app.wait_for_status(&next_id, "sent").await;
     assert_eq!(next["deliveries"].as_array().unwrap().len(), 1);
     assert_eq!(app.telegram.attempts_to(OWNER, "New order").len(), 1);
 }
@@ -448,19 +422,13 @@ async fn a_group_that_became_a_supergroup_is_followed() {
         1,
         Some(json!({ "migrate_to_chat_id": SUPERGROUP })),
     );
-    let body: Value = submit(&app.address, &order(&shop, "M-1"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let id = accepted(&app.address, &order(&shop, "M-1")).await;
     app.telegram
         .wait_for_message(SUPERGROUP, "the order in the supergroup", |t| {
             t.contains("#M-1")
         })
         .await;
-    let done = app
-        .wait_for_status(body["id"].as_str().unwrap(), "sent")
-        .await;
+    let done = app.wait_for_status(&id, "sent").await;
     let chats: Vec<i64> = done["deliveries"]
         .as_array()
         .unwrap()
@@ -649,13 +617,8 @@ async fn a_russian_speaking_owner_reads_orders_in_russian() {
             t.contains("получает новые заказы «Choyxona»")
         })
         .await;
-    let body: Value = submit(&app.address, &order(&shop, "R-77"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    app.wait_for_status(body["id"].as_str().unwrap(), "sent")
-        .await;
+    let id = accepted(&app.address, &order(&shop, "R-77")).await;
+    app.wait_for_status(&id, "sent").await;
     let message = app
         .telegram
         .wait_for_message(RU_OWNER, "the order", |t| t.contains("Новый заказ #R-77"))
