@@ -5,6 +5,7 @@ use crate::{
     error::Result,
     otp,
     state::AppState,
+    store::Binding,
     texts,
     users::{self, Linked, Profile},
 };
@@ -19,14 +20,12 @@ pub async fn link_phone(
     profile: Profile,
 ) -> Result<Linked> {
     let linked = users::link(&state.db, phone, telegram_id, profile).await?;
+    let binding = Binding::new(telegram_id, linked.user.language.as_deref());
     let previous = linked
         .previous_phone
         .as_deref()
         .and_then(|p| Phone::from_telegram(p).ok());
-    state
-        .store
-        .bind(phone, telegram_id, previous.as_ref())
-        .await?;
+    state.store.bind(phone, &binding, previous.as_ref()).await?;
     if let Some(old_account) = linked.moved_from {
         tracing::info!(old_account, "phone moved to another Telegram account");
         let courier = state.courier.clone();
@@ -37,7 +36,7 @@ pub async fn link_phone(
             }
         });
     }
-    if otp::deliver_pending(state, phone, telegram_id).await? {
+    if otp::deliver_pending(state, phone, &binding).await? {
         tracing::info!("delivered the code requested before linking");
     }
     Ok(linked)
@@ -49,9 +48,14 @@ pub async fn link_phone(
 pub async fn import(state: &AppState, pairs: &[(Phone, TelegramId)]) -> Result<()> {
     for chunk in pairs.chunks(1000) {
         users::insert_linked(&state.db, chunk).await?;
+        let bindings: Vec<Binding> = chunk
+            .iter()
+            .map(|(_, id)| Binding::new(*id, None))
+            .collect();
         let writes = chunk
             .iter()
-            .map(|(phone, telegram_id)| state.store.bind(phone, *telegram_id, None));
+            .zip(&bindings)
+            .map(|((phone, _), binding)| state.store.bind(phone, binding, None));
         for result in futures_util::future::join_all(writes).await {
             result?;
         }

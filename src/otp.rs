@@ -9,7 +9,7 @@ use crate::{
     meters,
     session::{self, TokenPair},
     state::AppState,
-    store::{Check, Issue},
+    store::{Binding, Check, Issue},
     texts::Lang,
     users::{self, UserRecord},
 };
@@ -56,22 +56,22 @@ pub async fn request_code_living(
     let code = crypto::random_code(policy.length);
     let hash = state.hasher.hash(phone, &code);
     match state.store.issue_code(phone, &hash, policy).await? {
-        Issue::Issued(telegram_id) => {
+        Issue::Issued(binding) => {
             meters::code_issued("delivered");
-            dispatch(state, telegram_id, code, policy.ttl);
+            dispatch(state, &binding, code, policy.ttl);
         }
         Issue::Pending => {
             // Redis may have lost the binding (restart, eviction): the database remembers it.
             let linked = users::find_by_phone(&state.db, phone)
                 .await?
-                .and_then(|user| user.telegram_id);
-            if let Some(telegram_id) = linked {
+                .and_then(|user| Some(Binding::new(user.telegram_id?, user.language.as_deref())));
+            if let Some(binding) = linked {
                 state
                     .store
-                    .store_code(phone, Some(telegram_id), &hash, policy.ttl, false)
+                    .store_code(phone, Some(&binding), &hash, policy.ttl, false)
                     .await?;
                 meters::code_issued("delivered");
-                dispatch(state, telegram_id, code, policy.ttl);
+                dispatch(state, &binding, code, policy.ttl);
             } else {
                 meters::code_issued("pending");
                 tracing::info!("code requested for a phone that is not linked yet");
@@ -133,7 +133,13 @@ pub async fn create_code_for_bot(
         Issue::Pending => {
             state
                 .store
-                .store_code(phone, Some(telegram_id), &hash, policy.ttl, false)
+                .store_code(
+                    phone,
+                    Some(&Binding::new(telegram_id, None)),
+                    &hash,
+                    policy.ttl,
+                    false,
+                )
                 .await?;
         }
     }
@@ -142,36 +148,28 @@ pub async fn create_code_for_bot(
 }
 
 /// Called when a phone links: if the site asked for a code while it was unlinked, send one now.
-pub async fn deliver_pending(
-    state: &AppState,
-    phone: &Phone,
-    telegram_id: TelegramId,
-) -> Result<bool> {
+pub async fn deliver_pending(state: &AppState, phone: &Phone, binding: &Binding) -> Result<bool> {
     let policy = &state.config.otp;
     let code = crypto::random_code(policy.length);
     let hash = state.hasher.hash(phone, &code);
     let stored = state
         .store
-        .store_code(phone, Some(telegram_id), &hash, policy.ttl, true)
+        .store_code(phone, Some(binding), &hash, policy.ttl, true)
         .await?;
     if stored {
-        dispatch(state, telegram_id, code, policy.ttl);
+        dispatch(state, binding, code, policy.ttl);
     }
     Ok(stored)
 }
 
-/// Sends the code in the background: the site's answer must not wait for (or reveal) Telegram.
-fn dispatch(state: &AppState, telegram_id: TelegramId, code: String, ttl: Duration) {
+/// Sends the code in the background, in the account's language: the site's answer must not
+/// wait for (or reveal) Telegram.
+fn dispatch(state: &AppState, binding: &Binding, code: String, ttl: Duration) {
     let courier = state.courier.clone();
-    let db = state.db.clone();
-    let fallback = state.config.default_language;
     let site = state.config.site_login_url.clone();
+    let telegram_id = binding.telegram_id;
+    let lang = Lang::from_code(binding.language.as_deref(), state.config.default_language);
     tokio::spawn(async move {
-        // In the recipient's language (looked up here, off the request's path).
-        let lang = match users::find_by_telegram_id(&db, telegram_id).await {
-            Ok(Some(user)) => Lang::from_code(user.language.as_deref(), fallback),
-            _ => fallback,
-        };
         if let Err(err) = courier
             .send_code(telegram_id, &code, ttl, site.as_deref(), lang)
             .await
@@ -215,7 +213,7 @@ pub async fn consume_code(state: &AppState, phone: &Phone, code: &str) -> Result
     let user = match users::record_login(&state.db, phone).await? {
         Some(user) => user,
         None => {
-            let telegram_id = state.store.binding(phone).await?;
+            let telegram_id = state.store.binding(phone).await?.map(|b| b.telegram_id);
             users::create_logged_in(&state.db, phone, telegram_id).await?
         }
     };

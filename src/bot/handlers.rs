@@ -18,6 +18,7 @@ use crate::{
     otp,
     shops::{self, ChatInfo},
     state::AppState,
+    store::Binding,
     texts::{self, Lang},
     users::{self, Profile},
 };
@@ -198,10 +199,17 @@ async fn on_command(bot: Bot, msg: Message, cmd: Command, state: AppState) -> Ha
                     .await?;
                 return Ok(());
             };
-            if let Some(telegram_id) = sender_id(&msg)
-                && let Err(err) = users::set_language(&state.db, telegram_id, chosen.code()).await
-            {
-                tracing::warn!(error = %err, "could not store the language");
+            if let Some(telegram_id) = sender_id(&msg) {
+                if let Err(err) = users::set_language(&state.db, telegram_id, chosen.code()).await {
+                    tracing::warn!(error = %err, "could not store the language");
+                }
+                // Codes are sent in the language kept beside the binding: refresh it.
+                if let Some(phone) = sender.phone() {
+                    let binding = Binding::new(telegram_id, Some(chosen.code()));
+                    if let Err(err) = state.store.bind(&phone, &binding, None).await {
+                        tracing::warn!(error = %err, "could not refresh the binding");
+                    }
+                }
             }
             bot.send_message(msg.chat.id, texts::language_set(chosen))
                 .await?;

@@ -21,7 +21,7 @@ impl Keys {
         format!("{}{{p:{}}}:{what}", self.prefix, phone.as_str())
     }
 
-    /// phone → telegram_id of the account it is linked to.
+    /// phone → `telegram_id[:language]` of the account it is linked to.
     pub fn binding(&self, phone: &Phone) -> String {
         self.phone_key(phone, "tg")
     }

@@ -45,11 +45,43 @@ struct Scripts {
     rotate_session: Script,
 }
 
+/// Where a phone's codes go: the linked account, and the language it reads (kept beside the
+/// binding so that sending a code needs no database query). Stored as `telegram_id[:lang]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Binding {
+    pub telegram_id: TelegramId,
+    pub language: Option<String>,
+}
+
+impl Binding {
+    pub fn new(telegram_id: TelegramId, language: Option<&str>) -> Self {
+        Self {
+            telegram_id,
+            language: language.map(str::to_string),
+        }
+    }
+
+    fn encode(&self) -> String {
+        match &self.language {
+            Some(lang) => format!("{}:{lang}", self.telegram_id),
+            None => self.telegram_id.to_string(),
+        }
+    }
+
+    fn decode(value: &str) -> Option<Self> {
+        let (id, lang) = match value.split_once(':') {
+            Some((id, lang)) => (id, Some(lang)),
+            None => (value, None),
+        };
+        Some(Self::new(id.parse().ok()?, lang))
+    }
+}
+
 /// What happened to a code request.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Issue {
-    /// A code was stored for a linked phone; send it to this account.
-    Issued(TelegramId),
+    /// A code was stored for a linked phone; send it there.
+    Issued(Binding),
     /// Redis knows no binding; the request is remembered until the phone links.
     Pending,
     /// A per-phone limit (`cooldown`, `hourly_cap` or `locked`): try again after this long.
@@ -164,10 +196,9 @@ impl Store {
             )
             .await?;
         match status.as_str() {
-            "ok" => value
-                .parse()
+            "ok" => Binding::decode(&value)
                 .map(Issue::Issued)
-                .map_err(|_| Error::Internal(anyhow::anyhow!("binding holds a non-numeric id"))),
+                .ok_or_else(|| Error::Internal(anyhow::anyhow!("unreadable binding"))),
             "pending" => Ok(Issue::Pending),
             limit => Ok(Issue::Limited {
                 retry_after: millis(value.parse().unwrap_or(1000)),
@@ -180,13 +211,12 @@ impl Store {
         }
     }
 
-    /// Stores a code for a phone linked to `telegram_id` (and warms the binding; `None` leaves
-    /// it alone). With `only_if_pending`, stores it only when a request was waiting for the phone
-    /// to link.
+    /// Stores a code for a phone (and warms its binding; `None` leaves it alone). With
+    /// `only_if_pending`, stores it only when a request was waiting for the phone to link.
     pub async fn store_code(
         &self,
         phone: &Phone,
-        telegram_id: Option<TelegramId>,
+        binding: Option<&Binding>,
         code_hash: &str,
         ttl: Duration,
         only_if_pending: bool,
@@ -201,7 +231,7 @@ impl Store {
                 vec![
                     code_hash.to_string(),
                     secs(ttl).to_string(),
-                    telegram_id.map(|id| id.to_string()).unwrap_or_default(),
+                    binding.map(Binding::encode).unwrap_or_default(),
                     secs(self.binding_ttl).to_string(),
                     if only_if_pending {
                         "if_pending"
@@ -243,23 +273,24 @@ impl Store {
         })
     }
 
-    /// The Telegram account a phone is linked to, as Redis knows it.
-    pub async fn binding(&self, phone: &Phone) -> Result<Option<TelegramId>> {
-        Ok(self.pool.next().get(self.keys.binding(phone)).await?)
+    /// Where a phone's codes go, as Redis knows it.
+    pub async fn binding(&self, phone: &Phone) -> Result<Option<Binding>> {
+        let value: Option<String> = self.pool.next().get(self.keys.binding(phone)).await?;
+        Ok(value.as_deref().and_then(Binding::decode))
     }
 
-    /// Links `phone` to `telegram_id` and unlinks the account's previous phone, if any.
+    /// Links `phone` as `binding` says and unlinks the account's previous phone, if any.
     pub async fn bind(
         &self,
         phone: &Phone,
-        telegram_id: TelegramId,
+        binding: &Binding,
         previous: Option<&Phone>,
     ) -> Result<()> {
         let client = self.pool.next();
         client
             .set::<(), _, _>(
                 self.keys.binding(phone),
-                telegram_id,
+                binding.encode(),
                 Some(Expiration::EX(secs(self.binding_ttl))),
                 None,
                 false,
@@ -359,5 +390,20 @@ impl Store {
             .del::<(), _>(self.keys.session(session_id))
             .await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Binding;
+
+    #[test]
+    fn bindings_carry_the_language_when_known() {
+        for binding in [Binding::new(42, Some("ru")), Binding::new(42, None)] {
+            assert_eq!(Binding::decode(&binding.encode()), Some(binding.clone()));
+        }
+        // Bindings written before languages were kept still read.
+        assert_eq!(Binding::decode("42"), Some(Binding::new(42, None)));
+        assert_eq!(Binding::decode("x"), None);
     }
 }

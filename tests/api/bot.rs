@@ -389,7 +389,7 @@ async fn the_bot_hands_out_a_login_code_on_request() {
 
 #[tokio::test]
 async fn russian_and_uzbek_speakers_get_their_texts() {
-    let app = spawn_app().await;
+    let app = crate::helpers::spawn_app_with(&[("OTP_RESEND_COOLDOWN_SECONDS", "0")]).await;
     const RU: i64 = 1201;
     const UZ: i64 = 1202;
     app.telegram.speak(RU, "ru");
@@ -455,5 +455,15 @@ async fn russian_and_uzbek_speakers_get_their_texts() {
     app.telegram.send_text(RU, "/status");
     app.telegram
         .wait_for_message(RU, "english status", |t| t.contains("Linked phone:"))
+        .await;
+    // Codes follow the switch too (the language is kept beside the binding in Redis).
+    assert_eq!(
+        app.request_code("+998901234567").await.status(),
+        StatusCode::ACCEPTED
+    );
+    app.telegram
+        .wait_for_message(RU, "an English code", |t| {
+            t.contains("<code>") && t.contains("Never share")
+        })
         .await;
 }
