@@ -33,12 +33,15 @@ impl Lang {
 
     /// Telegram's `language_code` (`ru`, `uz`, `en-US`, …), else `fallback`.
     pub fn from_code(code: Option<&str>, fallback: Lang) -> Lang {
-        match code.map(|c| c.split(['-', '_']).next().unwrap_or(c).to_ascii_lowercase()) {
-            Some(c) if c == "uz" => Lang::Uz,
-            Some(c) if c == "ru" => Lang::Ru,
-            Some(c) if c == "en" => Lang::En,
-            _ => fallback,
-        }
+        code.and_then(Lang::parse).unwrap_or(fallback)
+    }
+
+    /// A language code (`ru`, `uz`, `en-US`, …) the bot speaks, if it does.
+    pub fn parse(code: &str) -> Option<Lang> {
+        let primary = code.split(['-', '_']).next().unwrap_or(code);
+        Lang::ALL
+            .into_iter()
+            .find(|lang| primary.eq_ignore_ascii_case(lang.code()))
     }
 
     pub fn code(self) -> &'static str {

@@ -134,6 +134,19 @@ ensure_test_postgres() {
   export OTPGRAM_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$port/postgres"
 }
 
+# schemathesis (PyPI), pinned, in its own virtualenv in the cache; exports SCHEMATHESIS.
+SCHEMATHESIS_VERSION=4.32.5
+ensure_schemathesis() {
+  local venv="${XDG_CACHE_HOME:-$HOME/.cache}/otpgram/schemathesis-$SCHEMATHESIS_VERSION"
+  if [ ! -x "$venv/bin/schemathesis" ]; then
+    log "installing schemathesis $SCHEMATHESIS_VERSION from PyPI"
+    command -v python3 >/dev/null 2>&1 || install_packages python3
+    python3 -m venv "$venv" 2>/dev/null || { install_packages python3-venv; python3 -m venv "$venv"; }
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+  fi
+  export SCHEMATHESIS="$venv/bin/schemathesis"
+}
+
 # Starts a throwaway three-master Redis Cluster and exports OTPGRAM_TEST_CLUSTER_URL.
 ensure_test_cluster() {
   command -v redis-server >/dev/null 2>&1 || install_packages redis-server

@@ -1,20 +1,21 @@
 //! Sessions over HTTP: refresh, logout and the current user.
 
 use axum::{
-    Router,
     body::Bytes,
     extract::State,
     http::{HeaderMap, StatusCode},
     response::{IntoResponse, Response},
-    routing::{get, post},
 };
 use axum_extra::extract::CookieJar;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+use uuid::Uuid;
 
 use super::{
     cookies::{self, ACCESS_COOKIE, REFRESH_COOKIE},
-    error::{ApiError, parse_optional_json},
+    error::{ApiError, ErrorBody, parse_optional_json},
     extract::{AuthUser, bearer_or_cookie},
 };
 use crate::{
@@ -24,40 +25,75 @@ use crate::{
     users::{self, UserRecord},
 };
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/auth/refresh", post(refresh))
-        .route("/api/v1/auth/logout", post(logout))
-        .route("/api/v1/me", get(me))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(refresh))
+        .routes(routes!(logout))
+        .routes(routes!(me))
 }
 
 /// The public view of a user.
-pub fn user_view(user: &UserRecord) -> Value {
-    json!({
-        "id": user.id,
-        "phone": user.phone,
-        "telegram_id": user.telegram_id,
-        "is_verified": user.is_verified,
-        "created_at": user.created_at,
-    })
+#[derive(Serialize, ToSchema)]
+pub struct UserView {
+    id: Uuid,
+    /// E.164.
+    #[schema(example = "+998901234567")]
+    phone: String,
+    /// The linked Telegram account; none once the phone has moved to another account.
+    telegram_id: Option<i64>,
+    /// Whether the user has logged in with a code at least once.
+    is_verified: bool,
+    created_at: DateTime<Utc>,
 }
 
-/// The body that carries a token pair (and the user, after a login).
-pub fn session_body(tokens: &TokenPair, user: Option<&UserRecord>) -> Value {
-    let mut body = json!({
-        "access_token": tokens.access_token,
-        "refresh_token": tokens.refresh_token,
-        "token_type": "Bearer",
-        "expires_in": tokens.access_ttl.as_secs(),
-    });
-    if let Some(user) = user {
-        body["user"] = user_view(user);
+impl From<&UserRecord> for UserView {
+    fn from(user: &UserRecord) -> Self {
+        Self {
+            id: user.id,
+            phone: user.phone.clone(),
+            telegram_id: user.telegram_id,
+            is_verified: user.is_verified,
+            created_at: user.created_at,
+        }
     }
-    body
 }
 
-#[derive(Deserialize)]
-struct RefreshRequest {
+/// A token pair (and the user, after a login).
+#[derive(Serialize, ToSchema)]
+pub struct Session {
+    /// A short-lived JWT for `Authorization: Bearer`.
+    access_token: String,
+    /// Single use: each refresh returns a new one; presenting a used one ends the session.
+    refresh_token: String,
+    #[schema(example = "Bearer")]
+    token_type: &'static str,
+    /// Seconds the access token stays valid.
+    expires_in: u64,
+    /// Present after a login, absent after a refresh.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user: Option<UserView>,
+}
+
+impl Session {
+    pub fn new(tokens: &TokenPair, user: Option<&UserRecord>) -> Self {
+        Self {
+            access_token: tokens.access_token.clone(),
+            refresh_token: tokens.refresh_token.clone(),
+            token_type: "Bearer",
+            expires_in: tokens.access_ttl.as_secs(),
+            user: user.map(UserView::from),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Me {
+    user: UserView,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct RefreshRequest {
+    /// Without it, the `refresh_token` cookie is used.
     refresh_token: Option<String>,
 }
 
@@ -67,6 +103,22 @@ fn refresh_token(body: &Bytes, jar: &CookieJar) -> Result<Option<String>, ApiErr
     Ok(from_body.or_else(|| jar.get(REFRESH_COOKIE).map(|c| c.value().to_string())))
 }
 
+/// Refresh a session
+///
+/// Trades a refresh token (from the body, or else the `refresh_token` cookie) for a new pair.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/refresh",
+    tag = "sessions",
+    request_body = Option<RefreshRequest>,
+    responses(
+        (status = 200, description = "A new pair; the cookies are set again.", body = Session),
+        (status = 400, description = "`invalid_request`: the body is not JSON.", body = ErrorBody),
+        (status = 401, description = "`unauthorized`: no valid refresh token; `token_reused`: a used \
+            token came back, so the session is closed. The cookies are cleared.", body = ErrorBody),
+        (status = 422, description = "`invalid_request`: a field has the wrong type.", body = ErrorBody),
+    )
+)]
 async fn refresh(
     State(state): State<AppState>,
     jar: CookieJar,
@@ -77,7 +129,7 @@ async fn refresh(
     match session::refresh(&state, &token).await {
         Ok((_, tokens)) => {
             let jar = cookies::with_tokens(jar, &tokens, secure);
-            Ok((jar, axum::Json(session_body(&tokens, None))).into_response())
+            Ok((jar, axum::Json(Session::new(&tokens, None))).into_response())
         }
         // The session is dead either way: make the browser forget it too.
         Err(err @ (Error::TokenReused | Error::Unauthorized)) => {
@@ -87,6 +139,23 @@ async fn refresh(
     }
 }
 
+/// Log out
+///
+/// Closes the session of the access token (header or cookie) or, failing that, of the refresh
+/// token (body or cookie), and clears the cookies.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/logout",
+    tag = "sessions",
+    request_body = Option<RefreshRequest>,
+    security((), ("access_token" = []), ("access_cookie" = [])),
+    responses(
+        (status = 204, description = "The session is closed."),
+        (status = 400, description = "`invalid_request`: the body is not JSON.", body = ErrorBody),
+        (status = 401, description = "`unauthorized`: no valid token.", body = ErrorBody),
+        (status = 422, description = "`invalid_request`: a field has the wrong type.", body = ErrorBody),
+    )
+)]
 async fn logout(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -107,6 +176,18 @@ async fn logout(
     Ok((StatusCode::NO_CONTENT, jar).into_response())
 }
 
+/// The current user
+#[utoipa::path(
+    get,
+    path = "/api/v1/me",
+    tag = "sessions",
+    security(("access_token" = []), ("access_cookie" = [])),
+    responses(
+        (status = 200, description = "The session's user.", body = Me),
+        (status = 401, description = "`unauthorized`: no valid access token, or the session is closed.",
+            body = ErrorBody),
+    )
+)]
 async fn me(
     State(state): State<AppState>,
     AuthUser(claims): AuthUser,
@@ -114,5 +195,8 @@ async fn me(
     let user = users::find_by_id(&state.db, claims.sub)
         .await?
         .ok_or(Error::Unauthorized)?;
-    Ok(axum::Json(json!({ "user": user_view(&user) })).into_response())
+    Ok(axum::Json(Me {
+        user: UserView::from(&user),
+    })
+    .into_response())
 }

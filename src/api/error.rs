@@ -9,9 +9,21 @@ use axum::{
     http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::error::Error;
+
+/// Every error of the API: a stable code to branch on, and a sentence for people.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// What went wrong, as a stable snake_case code (`invalid_phone`, `rate_limited`, ...).
+    #[schema(example = "invalid_phone")]
+    pub error: &'static str,
+    /// What went wrong, for people; wording may change.
+    #[schema(example = "not a valid phone number")]
+    pub message: String,
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -84,8 +96,14 @@ impl IntoResponse for ApiError {
             }
             other => other.to_string(),
         };
-        let mut response =
-            (status, Json(json!({ "error": code, "message": message }))).into_response();
+        let mut response = (
+            status,
+            Json(ErrorBody {
+                error: code,
+                message,
+            }),
+        )
+            .into_response();
         if let Some(retry_after) = self.retry_after() {
             // Round up: "retry after 0 seconds" would invite an immediate retry that fails.
             let secs = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
@@ -116,14 +134,13 @@ pub fn parse_optional_json<T: serde::de::DeserializeOwned>(
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
     }
-    serde_json::from_slice(body)
-        .map(Some)
-        .map_err(|e| ApiError::InvalidRequest {
-            status: if e.is_data() {
-                StatusCode::UNPROCESSABLE_ENTITY
-            } else {
-                StatusCode::BAD_REQUEST
-            },
-            message: format!("invalid JSON body: {e}"),
-        })
+    // `null` is as good as no body.
+    serde_json::from_slice::<Option<T>>(body).map_err(|e| ApiError::InvalidRequest {
+        status: if e.is_data() {
+            StatusCode::UNPROCESSABLE_ENTITY
+        } else {
+            StatusCode::BAD_REQUEST
+        },
+        message: format!("invalid JSON body: {e}"),
+    })
 }

@@ -4,9 +4,11 @@
 mod adapters;
 mod auth;
 mod cookies;
+mod docs;
 mod error;
 mod extract;
 mod notifications;
+mod operations;
 mod otp;
 mod rate_limit;
 mod shops;
@@ -16,6 +18,7 @@ use std::time::Duration;
 
 use axum::{
     Router,
+    body::Bytes,
     extract::{DefaultBodyLimit, MatchedPath, Request, State},
     http::{HeaderValue, Method, header},
     middleware::{self, Next},
@@ -27,6 +30,7 @@ use tower_http::{
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
     trace::TraceLayer,
 };
+use utoipa_axum::router::OpenApiRouter;
 
 pub use error::ApiError;
 
@@ -38,19 +42,32 @@ const REQUEST_ID: axum::http::HeaderName = axum::http::HeaderName::from_static("
 /// Bodies are small JSON documents; anything bigger is refused before it is read.
 const BODY_LIMIT: usize = 16 * 1024;
 
-pub fn router(state: AppState) -> Router {
-    let mut router = Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
-        .merge(otp::router(&state))
+/// Every route, each with its description.
+fn routes(state: &AppState) -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(docs::base())
+        .merge(operations::router())
+        .merge(otp::router(state))
         .merge(auth::router())
         .merge(shops::router())
         .merge(notifications::router())
         .merge(webhook::router())
-        .merge(adapters::register_verify::router(&state))
+        .merge(adapters::register_verify::router(state))
         .merge(adapters::chat_tokens::router())
-        .merge(adapters::bot_codes::router(&state))
+        .merge(adapters::bot_codes::router(state))
+}
+
+pub fn router(state: AppState) -> Router {
+    let (router, doc) = routes(&state).split_for_parts();
+    let doc = operations::Document(Bytes::from(
+        docs::finish(doc)
+            .to_json()
+            .expect("the OpenAPI document serialises"),
+    ));
+    let mut router = router
+        .route(
+            "/openapi.json",
+            get(move || operations::openapi(doc.clone())),
+        )
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
@@ -118,51 +135,9 @@ async fn count_request(req: Request, next: Next) -> Response {
     response
 }
 
-/// Prometheus metrics; behind `METRICS_TOKEN` when one is set.
-async fn metrics(State(state): State<AppState>, headers: axum::http::HeaderMap) -> Response {
-    if let Some(token) = &state.config.metrics_token {
-        let presented = extract::bearer(&headers).unwrap_or_default();
-        if !crate::crypto::constant_time_eq(presented.as_bytes(), token.expose().as_bytes()) {
-            return ApiError::from(crate::error::Error::Unauthorized).into_response();
-        }
-    }
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        crate::meters::render(),
-    )
-        .into_response()
-}
-
 async fn enforce_timeout(State(limit): State<Duration>, req: Request, next: Next) -> Response {
     match tokio::time::timeout(limit, next.run(req)).await {
         Ok(response) => response,
         Err(_) => ApiError::Timeout.into_response(),
     }
-}
-
-async fn healthz() -> axum::Json<serde_json::Value> {
-    axum::Json(serde_json::json!({ "status": "ok" }))
-}
-
-/// 200 when Redis, the database and Telegram answer; 503 naming what does not.
-async fn readyz(State(state): State<AppState>) -> Response {
-    let checks = crate::health::check(&state).await;
-    let show = |problem: &Option<String>| match problem {
-        None => serde_json::json!("ok"),
-        Some(why) => serde_json::json!({ "error": why }),
-    };
-    let body = serde_json::json!({
-        "status": if checks.ok() { "ready" } else { "unavailable" },
-        "checks": {
-            "redis": show(&checks.redis),
-            "database": show(&checks.database),
-            "telegram": show(&checks.telegram),
-        },
-    });
-    let status = if checks.ok() {
-        axum::http::StatusCode::OK
-    } else {
-        axum::http::StatusCode::SERVICE_UNAVAILABLE
-    };
-    (status, axum::Json(body)).into_response()
 }

@@ -1,47 +1,64 @@
 //! `POST /api/v1/otp/request` and `POST /api/v1/otp/verify`: the site's side of a login.
 
 use axum::{
-    Router,
     extract::State,
     http::StatusCode,
     response::{IntoResponse, Response},
-    routing::post,
 };
 use axum_extra::extract::CookieJar;
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{
-    auth::session_body,
+    auth::Session,
     cookies,
-    error::ApiError,
+    error::{ApiError, ErrorBody},
     extract::{ClientIp, Json},
     rate_limit,
 };
 use crate::{domain::Phone, error::Error, otp, state::AppState};
 
-pub fn router(state: &AppState) -> Router<AppState> {
-    let routes = Router::new()
-        .route("/api/v1/otp/request", post(request_code))
-        .route("/api/v1/otp/verify", post(verify_code));
+pub fn router(state: &AppState) -> OpenApiRouter<AppState> {
+    let routes = OpenApiRouter::new()
+        .routes(routes!(request_code))
+        .routes(routes!(verify_code));
     rate_limit::per_ip(
         routes,
         state.config.rate_limit_per_ip_per_minute,
         ClientIp {
             trust_proxy_headers: state.config.trust_proxy_headers,
         },
+        rate_limit::refused,
     )
 }
 
-#[derive(Deserialize)]
-struct CodeRequest {
+#[derive(Deserialize, ToSchema)]
+pub struct CodeRequest {
+    /// International (`+998901234567`) or, with `DEFAULT_COUNTRY_CODE`, national format.
+    #[schema(example = "+998901234567")]
     phone: String,
 }
 
-#[derive(Deserialize)]
-struct VerifyRequest {
+#[derive(Deserialize, ToSchema)]
+pub struct VerifyRequest {
+    #[schema(example = "+998901234567")]
     phone: String,
+    /// The code the bot sent.
+    #[schema(example = "482913")]
     code: String,
+}
+
+/// The answer to a code request; the same whether or not the phone is linked to a Telegram
+/// account, so it tells nobody which phones are customers.
+#[derive(Serialize, ToSchema)]
+pub struct CodeSent {
+    #[schema(example = "sent")]
+    status: &'static str,
+    /// Seconds the code stays valid.
+    expires_in: u64,
+    /// Seconds before another code may be requested for this phone.
+    resend_after: u64,
 }
 
 fn parse_phone(state: &AppState, input: &str) -> Result<Phone, Error> {
@@ -49,6 +66,24 @@ fn parse_phone(state: &AppState, input: &str) -> Result<Phone, Error> {
         .map_err(|_| Error::InvalidPhone)
 }
 
+/// Send a login code
+///
+/// Creates a code and has the bot send it to the Telegram account linked to the phone.
+#[utoipa::path(
+    post,
+    path = "/api/v1/otp/request",
+    tag = "login",
+    request_body = CodeRequest,
+    responses(
+        (status = 202, description = "A code is on its way (if the phone is linked).", body = CodeSent),
+        (status = 400, description = "`invalid_phone`; `invalid_request`: not JSON.", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`", body = ErrorBody),
+        (status = 415, description = "`invalid_request`: the body is not `application/json`.", body = ErrorBody),
+        (status = 422, description = "`invalid_request`: a field is missing or has the wrong type.", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: too many codes for this phone or requests from this address.",
+            body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait."))),
+    )
+)]
 async fn request_code(
     State(state): State<AppState>,
     Json(body): Json<CodeRequest>,
@@ -57,15 +92,37 @@ async fn request_code(
     let sent = otp::request_code(&state, &phone).await?;
     Ok((
         StatusCode::ACCEPTED,
-        axum::Json(json!({
-            "status": "sent",
-            "expires_in": sent.expires_in.as_secs(),
-            "resend_after": sent.resend_after.as_secs(),
-        })),
+        axum::Json(CodeSent {
+            status: "sent",
+            expires_in: sent.expires_in.as_secs(),
+            resend_after: sent.resend_after.as_secs(),
+        }),
     )
         .into_response())
 }
 
+/// Log in with a code
+///
+/// Consumes the code (once), creates or updates the user and opens a session. The tokens come in
+/// the body and as httpOnly cookies (`access_token`, and `refresh_token` scoped to
+/// `/api/v1/auth`).
+#[utoipa::path(
+    post,
+    path = "/api/v1/otp/verify",
+    tag = "login",
+    request_body = VerifyRequest,
+    responses(
+        (status = 200, description = "Logged in.", body = Session,
+            headers(("Set-Cookie" = String, description = "The session's cookies."))),
+        (status = 400, description = "`invalid_code`: wrong, expired or used; `invalid_phone`; \
+            `invalid_request`: not JSON.", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`", body = ErrorBody),
+        (status = 415, description = "`invalid_request`: the body is not `application/json`.", body = ErrorBody),
+        (status = 422, description = "`invalid_request`: a field is missing or has the wrong type.", body = ErrorBody),
+        (status = 429, description = "`too_many_attempts`: too many wrong codes; `rate_limited`: too many \
+            requests from this address.", body = ErrorBody),
+    )
+)]
 async fn verify_code(
     State(state): State<AppState>,
     jar: CookieJar,
@@ -76,7 +133,7 @@ async fn verify_code(
     let jar = cookies::with_tokens(jar, &login.tokens, state.config.cookie_secure);
     Ok((
         jar,
-        axum::Json(session_body(&login.tokens, Some(&login.user))),
+        axum::Json(Session::new(&login.tokens, Some(&login.user))),
     )
         .into_response())
 }

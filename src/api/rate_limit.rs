@@ -1,16 +1,23 @@
-//! The per-IP limit on the code endpoints (tower_governor), answering in our error format.
+//! The per-IP limit on the code endpoints (tower_governor).
 
 use std::{sync::Arc, time::Duration};
 
-use axum::{Router, response::IntoResponse};
+use axum::response::{IntoResponse, Response};
 use tower_governor::{GovernorError, GovernorLayer, governor::GovernorConfigBuilder};
+use utoipa_axum::router::OpenApiRouter;
 
 use super::{error::ApiError, extract::ClientIp};
 use crate::state::AppState;
 
-/// Allows `per_minute` requests per client IP, as a burst that refills evenly over the minute.
+/// Allows `per_minute` requests per client IP, as a burst that refills evenly over the minute;
+/// a refused request is answered by `refused(retry_after)`, in the shape its clients expect.
 /// `0` leaves the routes unlimited.
-pub fn per_ip(routes: Router<AppState>, per_minute: u32, client_ip: ClientIp) -> Router<AppState> {
+pub fn per_ip(
+    routes: OpenApiRouter<AppState>,
+    per_minute: u32,
+    client_ip: ClientIp,
+    refused: fn(Duration) -> Response,
+) -> OpenApiRouter<AppState> {
     if per_minute == 0 {
         return routes;
     }
@@ -34,16 +41,20 @@ pub fn per_ip(routes: Router<AppState>, per_minute: u32, client_ip: ClientIp) ->
             limiter.retain_recent();
         }
     });
-    routes.layer(GovernorLayer::new(config).error_handler(|err| {
+    routes.layer(GovernorLayer::new(config).error_handler(move |err| {
         match err {
-            GovernorError::TooManyRequests { wait_time, .. } => ApiError::TooManyRequests {
-                retry_after: Duration::from_secs(wait_time.max(1)),
+            GovernorError::TooManyRequests { wait_time, .. } => {
+                refused(Duration::from_secs(wait_time.max(1)))
             }
-            .into_response(),
             _ => ApiError::Core(crate::error::Error::Internal(anyhow::anyhow!(
                 "could not tell the client's address"
             )))
             .into_response(),
         }
     }))
+}
+
+/// The `/api/v1` answer to a refused request: `429 rate_limited`.
+pub fn refused(retry_after: Duration) -> Response {
+    ApiError::TooManyRequests { retry_after }.into_response()
 }

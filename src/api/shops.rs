@@ -1,18 +1,18 @@
 //! The shop backend's API for shops and their subscribed chats (service key required).
 
 use axum::{
-    Router,
     extract::{Path, State},
     http::StatusCode,
     response::{IntoResponse, Response},
-    routing::{delete, get, post},
 };
-use serde::Deserialize;
-use serde_json::{Value, json};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use super::{
-    error::ApiError,
+    error::{ApiError, ErrorBody},
     extract::{Json, ServiceKey},
 };
 use crate::{
@@ -21,17 +21,51 @@ use crate::{
     state::AppState,
 };
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/shops", post(create_shop))
-        .route("/api/v1/shops/{id}", get(show_shop))
-        .route("/api/v1/shops/{id}/link/rotate", post(rotate_link))
-        .route("/api/v1/shops/{id}/chats/{chat_id}", delete(remove_chat))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_shop))
+        .routes(routes!(show_shop))
+        .routes(routes!(rotate_link))
+        .routes(routes!(remove_chat))
 }
 
-#[derive(Deserialize)]
-struct NewShop {
+#[derive(Deserialize, ToSchema)]
+pub struct NewShop {
+    /// 1 to 200 characters, without control characters.
+    #[schema(example = "Chorsu Market")]
     name: String,
+}
+
+/// A shop and the link its owners open to subscribe a chat. The link holds a secret that is
+/// shown only here: keep it, or rotate it to get a new one.
+#[derive(Serialize, ToSchema)]
+pub struct ShopLink {
+    id: Uuid,
+    name: String,
+    #[schema(example = "https://t.me/otpgram_bot?start=shop_AbC123")]
+    owner_link: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ShopView {
+    id: Uuid,
+    name: String,
+    created_at: DateTime<Utc>,
+    chats: Vec<ChatView>,
+}
+
+/// A Telegram chat told about the shop's orders.
+#[derive(Serialize, ToSchema)]
+pub struct ChatView {
+    chat_id: i64,
+    /// `private`, `group`, `supergroup` or `channel`.
+    #[serde(rename = "type")]
+    #[schema(example = "private")]
+    chat_type: String,
+    title: Option<String>,
+    /// False once the bot was removed from the chat or blocked.
+    active: bool,
+    since: DateTime<Utc>,
 }
 
 /// A path id that is not a UUID names no shop.
@@ -39,25 +73,41 @@ fn shop_id(raw: &str) -> Result<Uuid, Error> {
     raw.parse().map_err(|_| Error::ShopNotFound)
 }
 
-async fn with_link(state: &AppState, shop: &ShopRecord, token: &str) -> Result<Value, ApiError> {
+async fn with_link(state: &AppState, shop: &ShopRecord, token: &str) -> Result<ShopLink, ApiError> {
     let username = state.courier.bot_username().await?;
-    Ok(json!({
-        "id": shop.id,
-        "name": shop.name,
-        "owner_link": shops::owner_link(&username, token),
-    }))
+    Ok(ShopLink {
+        id: shop.id,
+        name: shop.name.clone(),
+        owner_link: shops::owner_link(&username, token),
+    })
 }
 
+/// Create a shop
+#[utoipa::path(
+    post,
+    path = "/api/v1/shops",
+    tag = "shops",
+    request_body = NewShop,
+    security(("service_key" = [])),
+    responses(
+        (status = 201, description = "Created; send `owner_link` to the shop's owners.", body = ShopLink),
+        (status = 400, description = "`invalid_request`: not JSON.", body = ErrorBody),
+        (status = 401, description = "`unauthorized`: no valid service key.", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`", body = ErrorBody),
+        (status = 415, description = "`invalid_request`: the body is not `application/json`.", body = ErrorBody),
+        (status = 422, description = "`invalid_request`: `name` is missing, empty or too long.", body = ErrorBody),
+    )
+)]
 async fn create_shop(
     _: ServiceKey,
     State(state): State<AppState>,
     Json(body): Json<NewShop>,
 ) -> Result<Response, ApiError> {
     let name = body.name.trim();
-    if name.is_empty() || name.chars().count() > 200 {
+    if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
         return Err(Error::Invalid {
             field: "name".into(),
-            message: "must be 1 to 200 characters".into(),
+            message: "must be 1 to 200 characters, without control characters".into(),
         }
         .into());
     }
@@ -69,6 +119,19 @@ async fn create_shop(
         .into_response())
 }
 
+/// Show a shop and its chats
+#[utoipa::path(
+    get,
+    path = "/api/v1/shops/{id}",
+    tag = "shops",
+    params(("id" = Uuid, Path, description = "The shop's id.")),
+    security(("service_key" = [])),
+    responses(
+        (status = 200, description = "The shop.", body = ShopView),
+        (status = 401, description = "`unauthorized`: no valid service key.", body = ErrorBody),
+        (status = 404, description = "`shop_not_found`", body = ErrorBody),
+    )
+)]
 async fn show_shop(
     _: ServiceKey,
     State(state): State<AppState>,
@@ -76,27 +139,40 @@ async fn show_shop(
 ) -> Result<Response, ApiError> {
     let shop = shops::find(&state.db, shop_id(&id)?).await?;
     let chats = shops::chats(&state.db, shop.id).await?;
-    let chats: Vec<Value> = chats
-        .iter()
-        .map(|c| {
-            json!({
-                "chat_id": c.chat_id,
-                "type": c.chat_type,
-                "title": c.title,
-                "active": c.active,
-                "since": c.created_at,
-            })
+    let chats = chats
+        .into_iter()
+        .map(|c| ChatView {
+            chat_id: c.chat_id,
+            chat_type: c.chat_type,
+            title: c.title,
+            active: c.active,
+            since: c.created_at,
         })
         .collect();
-    Ok(axum::Json(json!({
-        "id": shop.id,
-        "name": shop.name,
-        "created_at": shop.created_at,
-        "chats": chats,
-    }))
+    Ok(axum::Json(ShopView {
+        id: shop.id,
+        name: shop.name,
+        created_at: shop.created_at,
+        chats,
+    })
     .into_response())
 }
 
+/// Replace the owner link
+///
+/// The old link stops working; chats already subscribed stay.
+#[utoipa::path(
+    post,
+    path = "/api/v1/shops/{id}/link/rotate",
+    tag = "shops",
+    params(("id" = Uuid, Path, description = "The shop's id.")),
+    security(("service_key" = [])),
+    responses(
+        (status = 200, description = "The new link.", body = ShopLink),
+        (status = 401, description = "`unauthorized`: no valid service key.", body = ErrorBody),
+        (status = 404, description = "`shop_not_found`", body = ErrorBody),
+    )
+)]
 async fn rotate_link(
     _: ServiceKey,
     State(state): State<AppState>,
@@ -106,6 +182,23 @@ async fn rotate_link(
     Ok(axum::Json(with_link(&state, &shop, &token).await?).into_response())
 }
 
+/// Stop telling a chat about the shop's orders
+#[utoipa::path(
+    delete,
+    path = "/api/v1/shops/{id}/chats/{chat_id}",
+    tag = "shops",
+    params(
+        ("id" = Uuid, Path, description = "The shop's id."),
+        ("chat_id" = i64, Path, description = "The Telegram chat's id."),
+    ),
+    security(("service_key" = [])),
+    responses(
+        (status = 204, description = "The chat is unsubscribed."),
+        (status = 401, description = "`unauthorized`: no valid service key.", body = ErrorBody),
+        (status = 404, description = "`shop_not_found`; `chat_not_found`: the chat is not subscribed.",
+            body = ErrorBody),
+    )
+)]
 async fn remove_chat(
     _: ServiceKey,
     State(state): State<AppState>,

@@ -1,30 +1,54 @@
 //! `POST /telegram/webhook`: Telegram's updates in webhook mode.
 
 use axum::{
-    Router,
     body::Bytes,
     extract::{DefaultBodyLimit, State},
     http::{HeaderMap, StatusCode},
     response::{IntoResponse, Response},
-    routing::post,
 };
-use serde_json::json;
+use serde::Serialize;
 use teloxide::types::Update;
+use utoipa::ToSchema;
+use utoipa_axum::{
+    router::{OpenApiRouter, UtoipaMethodRouterExt},
+    routes,
+};
 
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use crate::{bot, config::TelegramMode, crypto::constant_time_eq, error::Error, state::AppState};
 
 const SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";
 
-pub fn router() -> Router<AppState> {
-    Router::new().route(
-        "/telegram/webhook",
-        post(receive_update).layer(DefaultBodyLimit::max(1024 * 1024)),
-    )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(receive_update).layer(DefaultBodyLimit::max(1024 * 1024)))
 }
 
+#[derive(Serialize, ToSchema)]
+pub struct Received {
+    ok: bool,
+    /// Present (true) when this `update_id` was received before and is ignored.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    duplicate: bool,
+}
+
+/// Telegram's updates (webhook mode)
+///
 /// Checks the secret, drops an update seen before, and answers at once; the update is handled
 /// in the background (Telegram waits for the answer before sending the next one).
+#[utoipa::path(
+    post,
+    path = "/telegram/webhook",
+    tag = "operations",
+    request_body(content = Object, description = "A Telegram `Update`."),
+    security(("telegram_secret" = [])),
+    responses(
+        (status = 200, description = "Received.", body = Received),
+        (status = 400, description = "`invalid_request`: not a Telegram update.", body = ErrorBody),
+        (status = 401, description = "`unauthorized`: the secret header is missing or wrong.", body = ErrorBody),
+        (status = 404, description = "`not_found`: the service runs in polling mode.", body = ErrorBody),
+        (status = 413, description = "Over 1 MiB."),
+    )
+)]
 async fn receive_update(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -48,8 +72,16 @@ async fn receive_update(
         message: format!("not a Telegram update: {e}"),
     })?;
     if !state.store.first_sighting(update.id.0).await? {
-        return Ok(axum::Json(json!({ "ok": true, "duplicate": true })).into_response());
+        let duplicate = Received {
+            ok: true,
+            duplicate: true,
+        };
+        return Ok(axum::Json(duplicate).into_response());
     }
     tokio::spawn(bot::webhook::handle(state, bot, update));
-    Ok(axum::Json(json!({ "ok": true })).into_response())
+    Ok(axum::Json(Received {
+        ok: true,
+        duplicate: false,
+    })
+    .into_response())
 }

@@ -3,6 +3,10 @@
 use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, de};
+use utoipa::{
+    PartialSchema, ToSchema,
+    openapi::{ObjectBuilder, OneOfBuilder, RefOr, Type, schema::Schema},
+};
 use uuid::Uuid;
 
 use crate::error::{Error, Result};
@@ -49,6 +53,42 @@ impl Amount {
     }
 }
 
+impl PartialSchema for Amount {
+    fn schema() -> RefOr<Schema> {
+        OneOfBuilder::new()
+            .description(Some(
+                "A non-negative amount: a decimal string (up to 18 + 8 digits) or a JSON number.",
+            ))
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .pattern(Some(r"^\s*[0-9]{1,18}(\.[0-9]{1,8})?\s*$"))
+                    .examples(["1250000.50"]),
+            )
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::Number)
+                    .minimum(Some(0)),
+            )
+            .into()
+    }
+}
+
+impl ToSchema for Amount {}
+
+/// Order ids may be strings or non-negative integers.
+fn order_id_schema() -> Schema {
+    OneOfBuilder::new()
+        .item(ObjectBuilder::new().schema_type(Type::String))
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(0)),
+        )
+        .examples(["A-1024"])
+        .into()
+}
+
 impl<'de> Deserialize<'de> for Amount {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct Visitor;
@@ -93,24 +133,27 @@ fn string_or_number<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String
     })
 }
 
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
 pub struct Customer {
     pub name: String,
     #[serde(default)]
     pub phone: Option<String>,
 }
 
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
 pub struct Item {
     pub name: String,
     pub quantity: Amount,
     pub price: Amount,
 }
 
-#[derive(Clone, Debug, Deserialize, Serialize)]
+/// An order as the shop backend reports it; `(shop_id, order_id)` identifies it, so a resent
+/// order is not announced twice.
+#[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
 pub struct Order {
     pub shop_id: Uuid,
     #[serde(deserialize_with = "string_or_number")]
+    #[schema(schema_with = order_id_schema)]
     pub order_id: String,
     pub total: Amount,
     pub currency: String,
@@ -131,10 +174,19 @@ fn invalid(field: &str, message: &str) -> Error {
     }
 }
 
+/// No NUL anywhere: PostgreSQL cannot store it, and no shop means one.
+fn no_nul(field: &str, value: &str) -> Result<()> {
+    if value.contains('\0') {
+        return Err(invalid(field, "must not contain NUL characters"));
+    }
+    Ok(())
+}
+
 fn text(field: &str, value: &str, max: usize) -> Result<()> {
     if value.trim().is_empty() {
         return Err(invalid(field, "must not be empty"));
     }
+    no_nul(field, value)?;
     if value.chars().count() > max {
         return Err(invalid(field, &format!("must be at most {max} characters")));
     }
@@ -157,10 +209,11 @@ impl Order {
         for (i, item) in self.items.iter().enumerate() {
             text(&format!("items[{i}].name"), &item.name, 300)?;
         }
-        if let Some(comment) = &self.comment
-            && comment.chars().count() > 2000
-        {
-            return Err(invalid("comment", "must be at most 2000 characters"));
+        if let Some(comment) = &self.comment {
+            if comment.chars().count() > 2000 {
+                return Err(invalid("comment", "must be at most 2000 characters"));
+            }
+            no_nul("comment", comment)?;
         }
         if let Some(url) = &self.order_url {
             let parsed = url::Url::parse(url).map_err(|_| invalid("order_url", "must be a URL"))?;

@@ -174,3 +174,42 @@ async fn cors_allows_configured_origins_with_credentials() {
         .unwrap();
     assert!(other.headers().get("access-control-allow-origin").is_none());
 }
+
+/// PostgreSQL cannot store a NUL character in text: such input is refused up front, naming the
+/// field, instead of failing in the database.
+#[tokio::test]
+async fn nul_characters_are_refused_with_the_field_named() {
+    let app = spawn_app().await;
+    let response = app
+        .service(reqwest::Method::POST, "/api/v1/shops")
+        .json(&serde_json::json!({ "name": "Bad\u{0}Shop" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_request");
+    assert!(body["message"].as_str().unwrap().contains("name"), "{body}");
+
+    let (shop_id, _) = app.create_shop("Nul Shop").await;
+    let order = serde_json::json!({
+        "shop_id": shop_id,
+        "order_id": "A-\u{0}1",
+        "total": 100,
+        "currency": "UZS",
+        "customer": { "name": "Ali" },
+        "address": "Tashkent",
+    });
+    let response = app
+        .service(reqwest::Method::POST, "/api/v1/notifications/orders")
+        .json(&order)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = response.json().await.unwrap();
+    assert!(
+        body["message"].as_str().unwrap().contains("order_id"),
+        "{body}"
+    );
+}

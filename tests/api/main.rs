@@ -9,6 +9,7 @@ mod limits;
 mod login;
 mod measure;
 mod notifications;
+mod openapi;
 mod ops;
 mod resilience;
 mod sessions;

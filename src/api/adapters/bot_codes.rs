@@ -10,19 +10,21 @@
 //! Errors: `{"success":false,"error":"..."}`.
 
 use axum::{
-    Json, Router,
+    Json,
     body::Bytes,
     extract::State,
     http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
-    routing::post,
 };
 use axum_extra::extract::CookieJar;
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use chrono::SubsecRound;
 
 use crate::{
-    api::{auth::user_view, cookies},
+    api::{auth::UserView, cookies},
     binding,
     crypto::constant_time_eq,
     domain::Phone,
@@ -34,23 +36,44 @@ use crate::{
 
 const REFRESH_PATH: &str = "/api/v1/auth/refresh/";
 
-pub fn router(state: &AppState) -> Router<AppState> {
-    let routes = Router::new()
-        .route("/api/v1/auth/telegram/otp/create/", post(create_code))
-        .route("/api/v1/auth/register/telegram/", post(register));
+pub fn router(state: &AppState) -> OpenApiRouter<AppState> {
+    let routes = OpenApiRouter::new()
+        .routes(routes!(create_code))
+        .routes(routes!(register));
     crate::api::rate_limit::per_ip(
         routes,
         state.config.rate_limit_per_ip_per_minute,
         crate::api::extract::ClientIp {
             trust_proxy_headers: state.config.trust_proxy_headers,
         },
+        |retry_after| {
+            failure(
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too many requests, try again later",
+                Some(retry_after.as_secs()),
+            )
+        },
     )
-    .route("/api/v1/auth/refresh/", post(refresh))
+    .routes(routes!(refresh))
+}
+
+/// This integration's error body.
+#[derive(Serialize, ToSchema)]
+#[schema(as = bot_codes::Failure)]
+pub struct Failure {
+    /// Always false.
+    success: bool,
+    #[schema(example = "Invalid or expired code")]
+    error: String,
 }
 
 /// `{"success":false,"error":...}` with a status (and `Retry-After` when limited).
 fn failure(status: StatusCode, error: &str, retry_after: Option<u64>) -> Response {
-    let mut response = (status, Json(json!({ "success": false, "error": error }))).into_response();
+    let body = Failure {
+        success: false,
+        error: error.to_string(),
+    };
+    let mut response = (status, Json(body)).into_response();
     if let Some(secs) = retry_after
         && let Ok(value) = HeaderValue::from_str(&secs.max(1).to_string())
     {
@@ -102,13 +125,99 @@ fn parse<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, Box<Response
     })
 }
 
-/// (`secret_key` is read and checked before the rest is parsed.)
-#[derive(Deserialize)]
-struct CreateCode {
+#[derive(Deserialize, ToSchema)]
+#[schema(as = bot_codes::CreateCode)]
+pub struct CreateCode {
+    /// `BOT_SECRET`. Read and checked before the rest of the body is looked at.
+    #[serde(rename = "secret_key")]
+    #[allow(dead_code)]
+    _secret_key: String,
     telegram_id: i64,
+    /// At least 9 digits.
+    #[schema(example = "+998901234567")]
     phone_number: String,
 }
 
+#[derive(Serialize, ToSchema)]
+#[schema(as = bot_codes::CodeCreated)]
+pub struct CodeCreated {
+    /// Always true.
+    success: bool,
+    /// The code, for the calling bot to deliver.
+    #[schema(example = "482913")]
+    code: String,
+    expires_at: chrono::DateTime<chrono::Utc>,
+    remaining_seconds: u64,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[schema(as = bot_codes::Register)]
+pub struct Register {
+    #[schema(example = "+998901234567")]
+    phone: String,
+    #[schema(example = "482913")]
+    code: String,
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(as = bot_codes::Registered)]
+pub struct Registered {
+    /// Always true.
+    success: bool,
+    #[schema(example = "User registered successfully")]
+    message: &'static str,
+    data: RegisteredData,
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(as = bot_codes::RegisteredData)]
+pub struct RegisteredData {
+    user: UserView,
+    tokens: Pair,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[schema(as = bot_codes::Refresh)]
+pub struct Refresh {
+    /// Without it, the `refresh_token` cookie is used.
+    #[serde(default)]
+    refresh: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(as = bot_codes::Pair)]
+pub struct Pair {
+    access: String,
+    refresh: String,
+}
+
+impl From<&session::TokenPair> for Pair {
+    fn from(pair: &session::TokenPair) -> Self {
+        Self {
+            access: pair.access_token.clone(),
+            refresh: pair.refresh_token.clone(),
+        }
+    }
+}
+
+/// Create a code for the calling bot to deliver (older integration)
+///
+/// Off unless `BOT_SECRET` is set. The bot vouches for the account ↔ phone pair.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/telegram/otp/create/",
+    tag = "legacy",
+    operation_id = "bot_codes_create_code",
+    request_body = CreateCode,
+    responses(
+        (status = 200, description = "The code.", body = CodeCreated),
+        (status = 400, description = "Not JSON of this shape, or an invalid phone number.", body = Failure),
+        (status = 403, description = "Wrong or missing `secret_key`.", body = Failure),
+        (status = 429, description = "Too many codes or requests.", body = Failure),
+        (status = 500, description = "A fault on our side.", body = Failure),
+        (status = 503, description = "A dependency is down.", body = Failure),
+    )
+)]
 async fn create_code(State(state): State<AppState>, body: Bytes) -> Response {
     // The secret is checked before anything else is looked at.
     let presented = serde_json::from_slice::<serde_json::Value>(&body)
@@ -155,24 +264,37 @@ async fn create_code(State(state): State<AppState>, body: Bytes) -> Response {
         Ok((code, ttl)) => {
             let expires_at =
                 chrono::Utc::now() + chrono::Duration::from_std(ttl).unwrap_or_default();
-            Json(json!({
-                "success": true,
-                "code": code,
-                "expires_at": expires_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                "remaining_seconds": ttl.as_secs(),
-            }))
+            Json(CodeCreated {
+                success: true,
+                code,
+                expires_at: expires_at.trunc_subsecs(0),
+                remaining_seconds: ttl.as_secs(),
+            })
             .into_response()
         }
         Err(err) => from_core(err),
     }
 }
 
-#[derive(Deserialize)]
-struct Register {
-    phone: String,
-    code: String,
-}
-
+/// Register (or log in) with a code from the bot (older integration)
+///
+/// The tokens come in the body and as httpOnly cookies (the refresh cookie scoped to
+/// `/api/v1/auth/refresh/`).
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/register/telegram/",
+    tag = "legacy",
+    operation_id = "bot_codes_register",
+    request_body = Register,
+    responses(
+        (status = 201, description = "Logged in.", body = Registered),
+        (status = 400, description = "Not JSON of this shape, an invalid phone, or an invalid or \
+            expired code.", body = Failure),
+        (status = 429, description = "Too many attempts or requests.", body = Failure),
+        (status = 500, description = "A fault on our side.", body = Failure),
+        (status = 503, description = "A dependency is down.", body = Failure),
+    )
+)]
 async fn register(State(state): State<AppState>, jar: CookieJar, body: Bytes) -> Response {
     let body: Register = match parse(&body) {
         Ok(body) => body,
@@ -189,32 +311,41 @@ async fn register(State(state): State<AppState>, jar: CookieJar, body: Bytes) ->
                 state.config.cookie_secure,
                 REFRESH_PATH,
             );
-            let body = json!({
-                "success": true,
-                "message": "User registered successfully",
-                "data": {
-                    "user": user_view(&login.user),
-                    "tokens": { "access": login.tokens.access_token, "refresh": login.tokens.refresh_token },
+            let body = Registered {
+                success: true,
+                message: "User registered successfully",
+                data: RegisteredData {
+                    user: UserView::from(&login.user),
+                    tokens: Pair::from(&login.tokens),
                 },
-            });
+            };
             (StatusCode::CREATED, jar, Json(body)).into_response()
         }
         Err(err) => from_core(err),
     }
 }
 
-#[derive(Deserialize)]
-struct Refresh {
-    #[serde(default)]
-    refresh: Option<String>,
-}
-
+/// Rotate a refresh token (older integration)
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/refresh/",
+    tag = "legacy",
+    operation_id = "bot_codes_refresh",
+    request_body = Option<Refresh>,
+    responses(
+        (status = 200, description = "A new pair; the cookies are set again.", body = Pair),
+        (status = 400, description = "Not JSON of this shape.", body = Failure),
+        (status = 401, description = "No valid refresh token, or a used one.", body = Failure),
+        (status = 500, description = "A fault on our side.", body = Failure),
+        (status = 503, description = "A dependency is down.", body = Failure),
+    )
+)]
 async fn refresh(State(state): State<AppState>, jar: CookieJar, body: Bytes) -> Response {
     let from_body = if body.iter().all(u8::is_ascii_whitespace) {
         None
     } else {
-        match parse::<Refresh>(&body) {
-            Ok(b) => b.refresh,
+        match parse::<Option<Refresh>>(&body) {
+            Ok(b) => b.and_then(|b| b.refresh),
             Err(response) => return *response,
         }
     };
@@ -227,11 +358,7 @@ async fn refresh(State(state): State<AppState>, jar: CookieJar, body: Bytes) -> 
     match session::refresh(&state, &token).await {
         Ok((_, pair)) => {
             let jar = cookies::with_tokens_at(jar, &pair, state.config.cookie_secure, REFRESH_PATH);
-            (
-                jar,
-                Json(json!({ "access": pair.access_token, "refresh": pair.refresh_token })),
-            )
-                .into_response()
+            (jar, Json(Pair::from(&pair))).into_response()
         }
         Err(err) => from_core(err),
     }

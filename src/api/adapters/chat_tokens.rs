@@ -8,75 +8,123 @@
 //! - `POST /api/token/refresh/` `{"refresh"}` → `{"access","refresh"}` (rotating, reuse-detected)
 
 use axum::{
-    Json, Router,
+    Json,
     extract::State,
     http::StatusCode,
     response::{IntoResponse, Response},
-    routing::post,
 };
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+use uuid::Uuid;
 
-use super::{Body, BotSecret, Detail};
+use super::{Body, BotSecret, Detail, DetailBody};
 use crate::{
     binding,
     domain::Phone,
     error::Error,
     session,
     state::AppState,
+    texts::Lang,
     users::{self, Profile, UserRecord},
 };
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/auth/telegram-register/", post(register))
-        .route("/api/auth/telegram-login/", post(login))
-        .route("/api/auth/telegram-auth/", post(authenticated))
-        .route("/api/token/refresh/", post(refresh))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(register))
+        .routes(routes!(login))
+        .routes(routes!(authenticated))
+        .routes(routes!(refresh))
 }
 
-#[derive(Deserialize)]
-struct Register {
+#[derive(Deserialize, ToSchema)]
+#[schema(as = chat_tokens::Register)]
+pub struct Register {
     telegram_chat_id: i64,
+    #[schema(example = "+998901234567")]
     phone_number: String,
+    /// `uz`, `ru` or `en` (others are ignored).
     #[serde(default)]
     language: Option<String>,
 }
 
-#[derive(Deserialize)]
-struct Login {
+#[derive(Deserialize, ToSchema)]
+#[schema(as = chat_tokens::Login)]
+pub struct Login {
     telegram_chat_id: i64,
+    /// When given, it must be the account's phone.
     #[serde(default)]
     phone_number: Option<String>,
 }
 
-#[derive(Deserialize)]
-struct ChatId {
+#[derive(Deserialize, ToSchema)]
+#[schema(as = chat_tokens::ChatId)]
+pub struct ChatId {
     telegram_chat_id: i64,
 }
 
-#[derive(Deserialize)]
-struct Refresh {
+#[derive(Deserialize, ToSchema)]
+#[schema(as = chat_tokens::Refresh)]
+pub struct Refresh {
     refresh: String,
 }
 
-fn user_view(user: &UserRecord) -> Value {
-    json!({
-        "id": user.id,
-        "phone_number": user.phone,
-        "language": user.language,
-        "is_active": user.telegram_id.is_some(),
-    })
+#[derive(Serialize, ToSchema)]
+#[schema(as = chat_tokens::User)]
+pub struct ChatUser {
+    id: Uuid,
+    #[schema(example = "+998901234567")]
+    phone_number: String,
+    language: Option<String>,
+    /// Whether a Telegram account is linked.
+    is_active: bool,
+}
+
+impl From<&UserRecord> for ChatUser {
+    fn from(user: &UserRecord) -> Self {
+        Self {
+            id: user.id,
+            phone_number: user.phone.clone(),
+            language: user.language.clone(),
+            is_active: user.telegram_id.is_some(),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(as = chat_tokens::Tokens)]
+pub struct Tokens {
+    access: String,
+    refresh: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user: Option<ChatUser>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(as = chat_tokens::Authenticated)]
+pub struct Authenticated {
+    authenticated: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user: Option<ChatUser>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(as = chat_tokens::TokenNotValid)]
+pub struct TokenNotValid {
+    #[schema(example = "Given token not valid for any token type")]
+    detail: &'static str,
+    #[schema(example = "token_not_valid")]
+    code: &'static str,
 }
 
 /// A new session for `user` in this integration's shape.
-async fn tokens_for(state: &AppState, user: &UserRecord) -> Result<Json<Value>, Detail> {
+async fn tokens_for(state: &AppState, user: &UserRecord) -> Result<Json<Tokens>, Detail> {
     let pair = session::start(state, user.id).await.map_err(Detail::from)?;
-    Ok(Json(json!({
-        "access": pair.access_token,
-        "refresh": pair.refresh_token,
-        "user": user_view(user),
-    })))
+    Ok(Json(Tokens {
+        access: pair.access_token,
+        refresh: pair.refresh_token,
+        user: Some(user.into()),
+    }))
 }
 
 fn parse_phone(state: &AppState, input: &str) -> Result<Phone, Detail> {
@@ -84,14 +132,38 @@ fn parse_phone(state: &AppState, input: &str) -> Result<Phone, Detail> {
         .map_err(|_| Error::InvalidPhone.into())
 }
 
+/// Register a chat's account and open a session (older integration)
+///
+/// The calling bot vouches for the chat ↔ phone pair.
+#[utoipa::path(
+    post,
+    path = "/api/auth/telegram-register/",
+    tag = "legacy",
+    operation_id = "chat_tokens_register",
+    request_body = Register,
+    security(("bot_secret" = [])),
+    responses(
+        (status = 200, description = "Registered; a new session.", body = Tokens),
+        (status = 400, description = "Invalid phone number.", body = DetailBody),
+        (status = 403, description = "No valid `X-Bot-Secret`.", body = DetailBody),
+        (status = 422, description = "The body is not JSON of this shape.", body = DetailBody),
+        (status = 500, description = "A fault on our side.", body = DetailBody),
+        (status = 503, description = "A dependency is down.", body = DetailBody),
+    )
+)]
 async fn register(
     _: BotSecret,
     State(state): State<AppState>,
     Body(body): Body<Register>,
-) -> Result<Json<Value>, Detail> {
+) -> Result<Json<Tokens>, Detail> {
     let phone = parse_phone(&state, &body.phone_number)?;
     let profile = Profile {
-        language: body.language.filter(|l| !l.trim().is_empty()),
+        // Only a language the bot speaks is kept.
+        language: body
+            .language
+            .as_deref()
+            .and_then(Lang::parse)
+            .map(|lang| lang.code().to_string()),
         ..Profile::default()
     };
     // The calling bot vouches for the chat ↔ phone pair (that is what the secret is for).
@@ -101,11 +173,29 @@ async fn register(
     tokens_for(&state, &linked.user).await
 }
 
+/// Open a session for a chat's account (older integration)
+#[utoipa::path(
+    post,
+    path = "/api/auth/telegram-login/",
+    tag = "legacy",
+    operation_id = "chat_tokens_login",
+    request_body = Login,
+    security(("bot_secret" = [])),
+    responses(
+        (status = 200, description = "A new session.", body = Tokens),
+        (status = 400, description = "Invalid phone number.", body = DetailBody),
+        (status = 403, description = "No valid `X-Bot-Secret`.", body = DetailBody),
+        (status = 404, description = "No such account, or another phone.", body = DetailBody),
+        (status = 422, description = "The body is not JSON of this shape.", body = DetailBody),
+        (status = 500, description = "A fault on our side.", body = DetailBody),
+        (status = 503, description = "A dependency is down.", body = DetailBody),
+    )
+)]
 async fn login(
     _: BotSecret,
     State(state): State<AppState>,
     Body(body): Body<Login>,
-) -> Result<Json<Value>, Detail> {
+) -> Result<Json<Tokens>, Detail> {
     let user = users::find_by_telegram_id(&state.db, body.telegram_chat_id)
         .await
         .map_err(Detail::from)?
@@ -119,35 +209,70 @@ async fn login(
     tokens_for(&state, &user).await
 }
 
+/// Whether a chat has an account (older integration)
+#[utoipa::path(
+    post,
+    path = "/api/auth/telegram-auth/",
+    tag = "legacy",
+    operation_id = "chat_tokens_authenticated",
+    request_body = ChatId,
+    security(("bot_secret" = [])),
+    responses(
+        (status = 200, description = "`authenticated`, with the user when there is one.", body = Authenticated),
+        (status = 403, description = "No valid `X-Bot-Secret`.", body = DetailBody),
+        (status = 422, description = "The body is not JSON of this shape.", body = DetailBody),
+        (status = 500, description = "A fault on our side.", body = DetailBody),
+        (status = 503, description = "A dependency is down.", body = DetailBody),
+    )
+)]
 async fn authenticated(
     _: BotSecret,
     State(state): State<AppState>,
     Body(body): Body<ChatId>,
-) -> Result<Json<Value>, Detail> {
+) -> Result<Json<Authenticated>, Detail> {
     let user = users::find_by_telegram_id(&state.db, body.telegram_chat_id)
         .await
         .map_err(Detail::from)?;
-    Ok(Json(match user {
-        Some(user) => json!({ "authenticated": true, "user": user_view(&user) }),
-        None => json!({ "authenticated": false }),
+    Ok(Json(Authenticated {
+        authenticated: user.is_some(),
+        user: user.as_ref().map(ChatUser::from),
     }))
 }
 
 /// The error those integrations' clients look for.
 fn token_not_valid() -> Response {
-    (
-        StatusCode::UNAUTHORIZED,
-        Json(json!({ "detail": "Given token not valid for any token type", "code": "token_not_valid" })),
-    )
-        .into_response()
+    let body = TokenNotValid {
+        detail: "Given token not valid for any token type",
+        code: "token_not_valid",
+    };
+    (StatusCode::UNAUTHORIZED, Json(body)).into_response()
 }
 
+/// Rotate a refresh token (older integration)
+///
+/// The refresh token is the credential; a used one closes the session.
+#[utoipa::path(
+    post,
+    path = "/api/token/refresh/",
+    tag = "legacy",
+    operation_id = "chat_tokens_refresh",
+    request_body = Refresh,
+    responses(
+        (status = 200, description = "A new pair (no `user`).", body = Tokens),
+        (status = 401, description = "Not a valid refresh token, or a used one.", body = TokenNotValid),
+        (status = 422, description = "The body is not JSON of this shape.", body = DetailBody),
+        (status = 500, description = "A fault on our side.", body = DetailBody),
+        (status = 503, description = "A dependency is down.", body = DetailBody),
+    )
+)]
 async fn refresh(State(state): State<AppState>, Body(body): Body<Refresh>) -> Response {
     match session::refresh(&state, &body.refresh).await {
-        Ok((_, pair)) => {
-            Json(json!({ "access": pair.access_token, "refresh": pair.refresh_token }))
-                .into_response()
-        }
+        Ok((_, pair)) => Json(Tokens {
+            access: pair.access_token,
+            refresh: pair.refresh_token,
+            user: None,
+        })
+        .into_response(),
         Err(Error::Unauthorized | Error::TokenReused) => token_not_valid(),
         Err(err) => Detail::from(err).into_response(),
     }

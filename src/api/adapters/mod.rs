@@ -10,8 +10,8 @@ use axum::{
     http::{HeaderValue, StatusCode, header, request::Parts},
     response::{IntoResponse, Response},
 };
-use serde::de::DeserializeOwned;
-use serde_json::json;
+use serde::{Serialize, de::DeserializeOwned};
+use utoipa::ToSchema;
 
 use crate::{crypto::constant_time_eq, error::Error, state::AppState};
 
@@ -32,10 +32,29 @@ impl Detail {
     }
 }
 
+/// The error body of the `{"detail": ...}` integrations.
+#[derive(Serialize, ToSchema)]
+pub struct DetailBody {
+    #[schema(example = "Invalid or expired code")]
+    detail: String,
+}
+
+/// A per-IP refusal in this shape.
+pub fn refused(retry_after: std::time::Duration) -> Response {
+    Detail {
+        status: StatusCode::TOO_MANY_REQUESTS,
+        detail: "Too many requests, try again later".into(),
+        retry_after: Some(retry_after.as_secs()),
+    }
+    .into_response()
+}
+
 impl IntoResponse for Detail {
     fn into_response(self) -> Response {
-        let mut response =
-            (self.status, axum::Json(json!({ "detail": self.detail }))).into_response();
+        let body = DetailBody {
+            detail: self.detail,
+        };
+        let mut response = (self.status, axum::Json(body)).into_response();
         if let Some(secs) = self.retry_after
             && let Ok(value) = HeaderValue::from_str(&secs.max(1).to_string())
         {

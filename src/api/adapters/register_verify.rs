@@ -8,11 +8,12 @@
 //!
 //! Codes live `LEGACY_VERIFY_TTL_SECONDS` (60 s by default, as that integration expects).
 
-use axum::{Json, Router, extract::State, http::StatusCode, routing::post};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use axum::{Json, extract::State, http::StatusCode};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{Body, BotSecret, Detail};
+use super::{Body, BotSecret, Detail, DetailBody};
 use crate::{
     binding,
     domain::Phone,
@@ -22,10 +23,10 @@ use crate::{
     users::{self, Profile},
 };
 
-pub fn router(state: &AppState) -> Router<AppState> {
-    let routes = Router::new()
-        .route("/register", post(register))
-        .route("/verify", post(verify));
+pub fn router(state: &AppState) -> OpenApiRouter<AppState> {
+    let routes = OpenApiRouter::new()
+        .routes(routes!(register))
+        .routes(routes!(verify));
     // Code endpoints: the same per-IP limit as /api/v1/otp/*.
     crate::api::rate_limit::per_ip(
         routes,
@@ -33,26 +34,59 @@ pub fn router(state: &AppState) -> Router<AppState> {
         crate::api::extract::ClientIp {
             trust_proxy_headers: state.config.trust_proxy_headers,
         },
+        super::refused,
     )
 }
 
-#[derive(Deserialize)]
-struct Register {
+#[derive(Deserialize, ToSchema)]
+#[schema(as = register_verify::Register)]
+pub struct Register {
     telegram_id: i64,
+    #[schema(example = "+998901234567")]
     phone_number: String,
 }
 
-#[derive(Deserialize)]
-struct Verify {
+#[derive(Deserialize, ToSchema)]
+#[schema(as = register_verify::Verify)]
+pub struct Verify {
     telegram_id: i64,
+    #[schema(example = "482913")]
     verification_code: String,
 }
 
+#[derive(Serialize, ToSchema)]
+#[schema(as = register_verify::Message)]
+pub struct Message {
+    #[schema(example = "Verification code sent")]
+    message: &'static str,
+}
+
+/// Register a Telegram account and send it a code (older integration)
+///
+/// The calling bot vouches for the account ↔ phone pair. The code lives
+/// `LEGACY_VERIFY_TTL_SECONDS` (60 s by default).
+#[utoipa::path(
+    post,
+    path = "/register",
+    tag = "legacy",
+    operation_id = "register_verify_register",
+    request_body = Register,
+    security(("bot_secret" = [])),
+    responses(
+        (status = 200, description = "A code is on its way.", body = Message),
+        (status = 400, description = "Invalid phone number, or the account has another phone.", body = DetailBody),
+        (status = 403, description = "No valid `X-Bot-Secret` (or `BOT_SECRET` is not set).", body = DetailBody),
+        (status = 422, description = "The body is not JSON of this shape.", body = DetailBody),
+        (status = 429, description = "Too many codes or requests.", body = DetailBody),
+        (status = 500, description = "A fault on our side.", body = DetailBody),
+        (status = 503, description = "A dependency is down.", body = DetailBody),
+    )
+)]
 async fn register(
     _: BotSecret,
     State(state): State<AppState>,
     Body(body): Body<Register>,
-) -> Result<Json<Value>, Detail> {
+) -> Result<Json<Message>, Detail> {
     let phone = Phone::parse(
         &body.phone_number,
         state.config.default_country_code.as_deref(),
@@ -74,13 +108,32 @@ async fn register(
     otp::request_code_living(&state, &phone, state.config.legacy_verify_ttl)
         .await
         .map_err(Detail::from)?;
-    Ok(Json(json!({ "message": "Verification code sent" })))
+    Ok(Json(Message {
+        message: "Verification code sent",
+    }))
 }
 
+/// Verify a registered account with its code (older integration)
+#[utoipa::path(
+    post,
+    path = "/verify",
+    tag = "legacy",
+    operation_id = "register_verify_verify",
+    request_body = Verify,
+    responses(
+        (status = 200, description = "Verified.", body = Message),
+        (status = 400, description = "Invalid or expired code (also for an unknown account), or the \
+            user is already verified.", body = DetailBody),
+        (status = 422, description = "The body is not JSON of this shape.", body = DetailBody),
+        (status = 429, description = "Too many attempts or requests.", body = DetailBody),
+        (status = 500, description = "A fault on our side.", body = DetailBody),
+        (status = 503, description = "A dependency is down.", body = DetailBody),
+    )
+)]
 async fn verify(
     State(state): State<AppState>,
     Body(body): Body<Verify>,
-) -> Result<Json<Value>, Detail> {
+) -> Result<Json<Message>, Detail> {
     let invalid = || Detail::new(StatusCode::BAD_REQUEST, "Invalid or expired code");
     // An unknown account looks like a wrong code: no enumeration.
     let user = users::find_by_telegram_id(&state.db, body.telegram_id)
@@ -95,7 +148,9 @@ async fn verify(
     }
     let phone = Phone::from_telegram(&user.phone).map_err(|_| invalid())?;
     match otp::consume_code(&state, &phone, body.verification_code.trim()).await {
-        Ok(_) => Ok(Json(json!({ "message": "User successfully verified" }))),
+        Ok(_) => Ok(Json(Message {
+            message: "User successfully verified",
+        })),
         Err(Error::InvalidCode) => Err(invalid()),
         Err(err) => Err(err.into()),
     }
