@@ -162,14 +162,15 @@ async fn logout(
     jar: CookieJar,
     body: Bytes,
 ) -> Result<Response, ApiError> {
+    // The body is checked even when the access token decides: a malformed one is an error.
+    let refresh = refresh_token(&body, &jar)?;
     let access = bearer_or_cookie(&headers, ACCESS_COOKIE)
         .and_then(|t| state.tokens.decode(&t, TokenKind::Access).ok());
     let claims = match access {
         Some(claims) => claims,
-        None => {
-            let token = refresh_token(&body, &jar)?.ok_or(Error::Unauthorized)?;
-            state.tokens.decode(&token, TokenKind::Refresh)?
-        }
+        None => state
+            .tokens
+            .decode(&refresh.ok_or(Error::Unauthorized)?, TokenKind::Refresh)?,
     };
     session::revoke(&state, &claims.sid).await?;
     let jar = cookies::cleared(jar, state.config.cookie_secure);

@@ -227,7 +227,9 @@ async fn every_operation_answers_as_documented() {
 }
 
 /// schemathesis fuzzes the running service with this document: no 5xx, and no answer the
-/// document does not allow. `scripts/test` installs schemathesis and runs this test.
+/// document does not allow. `scripts/test` installs schemathesis and runs this test. Each
+/// operation gets the credential its `security` names (a service key, a real session's access
+/// token, the bot secret), so the handlers behind authentication are fuzzed too.
 #[tokio::test]
 #[ignore = "needs schemathesis (SCHEMATHESIS=path); run by scripts/test"]
 async fn schemathesis_finds_nothing() {
@@ -238,17 +240,42 @@ async fn schemathesis_finds_nothing() {
         ("RATE_LIMIT_PER_IP_PER_MINUTE", "0"),
     ])
     .await;
-    let report = tempfile::tempdir().unwrap();
+    // Two sessions: one for every operation, and one for logout to close.
+    let phone = "+998901110022";
+    let code = app.linked_code(7001, phone).await;
+    let login: Value = app.verify(phone, &code).await.json().await.unwrap();
+    let access_token = login["access_token"].as_str().unwrap();
+    let tokens = otpgram::session::start(
+        &app.state,
+        login["user"]["id"].as_str().unwrap().parse().unwrap(),
+    )
+    .await
+    .unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("schemathesis.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[auth.openapi.service_key]\nbearer = \"{SERVICE_KEY}\"\n\
+             [auth.openapi.access_token]\nbearer = \"{access_token}\"\n\
+             [auth.openapi.bot_secret]\napi_key = \"{BOT_SECRET}\"\n\
+             [[operations]]\ninclude-path = \"/api/v1/auth/logout\"\n\
+             headers = {{ Authorization = \"Bearer {}\" }}\n",
+            tokens.access_token
+        ),
+    )
+    .unwrap();
     let mut command = std::process::Command::new(&schemathesis);
     command
+        .arg("--config-file")
+        .arg(&config)
         .arg("run")
         .arg(app.url("/openapi.json"))
         .args(["--checks", CHECKS])
-        .args(["--header", &format!("Authorization: Bearer {SERVICE_KEY}")])
-        .args(["--header", &format!("X-Bot-Secret: {BOT_SECRET}")])
         .args(["--max-examples", "40", "--seed", "1", "--no-color"])
         .arg("--report-dir")
-        .arg(report.path());
+        .arg(dir.path());
     let status = tokio::task::spawn_blocking(move || command.status())
         .await
         .unwrap()
