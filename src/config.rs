@@ -81,6 +81,8 @@ pub struct Config {
     pub log_format: LogFormat,
     pub redis_url: String,
     pub redis_key_prefix: String,
+    /// `REDIS_POOL_SIZE`: multiplexed connections to Redis (per cluster node).
+    pub redis_pool_size: usize,
     pub database_url: String,
     pub database_pool: DatabasePool,
     /// `None` turns the bot off (development only): codes are then written to the log.
@@ -198,6 +200,8 @@ struct Raw {
     redis_url: Option<String>,
     #[serde(default = "default_prefix")]
     redis_key_prefix: String,
+    #[serde(default = "default_redis_pool_size")]
+    redis_pool_size: usize,
     database_url: Option<String>,
     database_max_connections: Option<u32>,
     #[serde(default = "default_db_connect_timeout")]
@@ -265,6 +269,10 @@ struct Raw {
     test_phones_valid_until: Option<String>,
     #[serde(default = "default_request_timeout")]
     request_timeout_seconds: u64,
+}
+
+fn default_redis_pool_size() -> usize {
+    4
 }
 
 fn default_prefix() -> String {
@@ -664,6 +672,10 @@ impl Raw {
             }),
             redis_url,
             redis_key_prefix: self.redis_key_prefix,
+            redis_pool_size: match self.redis_pool_size {
+                0 | 65.. => return Err(invalid("REDIS_POOL_SIZE", "must be 1 to 64")),
+                n => n,
+            },
             database_url,
             database_pool,
             telegram_bot_token,

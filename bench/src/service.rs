@@ -99,6 +99,8 @@ pub async fn otpgram(binary: &Path, env: &[(String, String)]) -> anyhow::Result<
         .arg("serve")
         .env_clear()
         .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        // Tuning knobs to compare, passed through from the bench's own environment.
+        .envs(std::env::vars().filter(|(k, _)| k == "REDIS_POOL_SIZE"))
         .env("BIND_ADDR", format!("127.0.0.1:{port}"))
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())

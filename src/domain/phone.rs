@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use phonenumber::Mode;
+use rlibphonenumber::{PHONE_NUMBER_UTIL, PhoneNumberFormat};
 
 /// A phone number that libphonenumber accepts as valid, stored in E.164.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -58,11 +58,16 @@ impl Phone {
         if !(7..=15).contains(&digits.len()) {
             return Err(InvalidPhone);
         }
-        let number = phonenumber::parse(None, format!("+{digits}")).map_err(|_| InvalidPhone)?;
-        if !number.is_valid() {
+        let util = &*PHONE_NUMBER_UTIL;
+        let number = util
+            .parse(format!("+{digits}"), None)
+            .map_err(|_| InvalidPhone)?;
+        if !util.is_valid_number(&number) {
             return Err(InvalidPhone);
         }
-        Ok(Self(number.format().mode(Mode::E164).to_string()))
+        Ok(Self(
+            util.format(&number, PhoneNumberFormat::E164).into_owned(),
+        ))
     }
 
     /// The E.164 form, e.g. `+998901234567`.

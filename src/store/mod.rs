@@ -133,7 +133,7 @@ impl Store {
             })
             .with_performance_config(|p| p.default_command_timeout = COMMAND_TIMEOUT)
             .set_policy(ReconnectPolicy::new_exponential(0, 50, 2_000, 2))
-            .build_pool(4)?;
+            .build_pool(config.redis_pool_size)?;
         pool.init().await?;
         let store = Self {
             pool,

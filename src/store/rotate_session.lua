@@ -10,7 +10,8 @@ end
 local now = tonumber(ARGV[3])
 local field = 'r:' .. ARGV[1]
 local state = tonumber(redis.call('HGET', KEYS[1], field) or '-1')
-if state < 0 or (state > 0 and state < now) then
+-- A rotated-out token is honoured strictly before its grace ends (never, with no grace).
+if state < 0 or (state > 0 and state <= now) then
   redis.call('DEL', KEYS[1])
   return 'reused'
 end
@@ -21,7 +22,7 @@ end
 local all = redis.call('HGETALL', KEYS[1])
 for i = 1, #all, 2 do
   local f, v = all[i], tonumber(all[i + 1])
-  if string.sub(f, 1, 2) == 'r:' and v > 0 and v < now then
+  if string.sub(f, 1, 2) == 'r:' and v > 0 and v <= now then
     redis.call('HDEL', KEYS[1], f)
   end
 end
