@@ -2,6 +2,10 @@
 # Build: the whole workspace is copied, only the service is built; the cargo registry and the
 # target dir are BuildKit caches, so a rebuild after a code change recompiles only otpgram.
 FROM rust:1-slim-bookworm AS build
+# make: jemalloc (the service's allocator) is built from source.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends make \
+    && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
 RUN --mount=type=cache,target=/usr/local/cargo/registry \

@@ -645,7 +645,9 @@ impl Raw {
             max_connections: match self.database_max_connections {
                 Some(0) => return Err(invalid("DATABASE_MAX_CONNECTIONS", "must be at least 1")),
                 Some(n) => n,
-                None if database_url.starts_with("sqlite") => 8,
+                // SQLite runs one write at a time; each connection is a thread with its own
+                // page cache, so more of them cost memory and buy nothing.
+                None if database_url.starts_with("sqlite") => 4,
                 None => 16,
             },
             connect_timeout: seconds(

@@ -6,6 +6,14 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use otpgram::{App, Config, app::shutdown_signal, db, health, shops, telemetry};
 
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
+/// jemalloc's options, read before `main`: two arenas (the runtime has two workers per core
+/// pair, not dozens of threads) and freed pages handed back within a second.
+#[unsafe(export_name = "_rjem_malloc_conf")]
+pub static MALLOC_CONF: &[u8] = b"narenas:2,dirty_decay_ms:1000,muzzy_decay_ms:0\0";
+
 #[derive(Parser)]
 #[command(version, about = "One-time login codes delivered by Telegram")]
 struct Cli {

@@ -95,17 +95,20 @@ pub async fn redis() -> anyhow::Result<(Process, u16)> {
 /// Starts otpgram with `env` (plus BIND_ADDR) and waits until /healthz answers.
 pub async fn otpgram(binary: &Path, env: &[(String, String)]) -> anyhow::Result<(Process, String)> {
     let port = free_port()?;
-    let child = Command::new(binary)
-        .arg("serve")
-        .env_clear()
-        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        // Tuning knobs to compare, passed through from the bench's own environment.
-        .envs(std::env::vars().filter(|(k, _)| k == "REDIS_POOL_SIZE"))
-        .env("BIND_ADDR", format!("127.0.0.1:{port}"))
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .spawn()
-        .map_err(|e| anyhow::anyhow!("cannot start {}: {e}", binary.display()))?;
+    let child =
+        Command::new(binary)
+            .arg("serve")
+            .env_clear()
+            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            // Tuning knobs to compare, passed through from the bench's own environment.
+            .envs(std::env::vars().filter(|(k, _)| {
+                matches!(k.as_str(), "REDIS_POOL_SIZE" | "DATABASE_MAX_CONNECTIONS")
+            }))
+            .env("BIND_ADDR", format!("127.0.0.1:{port}"))
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .spawn()
+            .map_err(|e| anyhow::anyhow!("cannot start {}: {e}", binary.display()))?;
     let process = Process { child };
     wait_for_port(port, "otpgram").await?;
     Ok((process, format!("http://127.0.0.1:{port}")))
