@@ -3,10 +3,11 @@
 
 use std::{sync::Arc, time::Duration};
 
+use serde::Serialize;
 use teloxide::{
     Bot,
-    payloads::SendMessageSetters,
     prelude::Requester,
+    requests::{JsonRequest, Payload},
     types::{ChatId, Me, ParseMode},
 };
 use tokio::sync::OnceCell;
@@ -86,13 +87,12 @@ impl Courier {
     ) -> anyhow::Result<()> {
         match &self.bot {
             Some(bot) => {
-                let sent = bot
-                    .send_message(
-                        ChatId(to),
-                        texts::login_code(lang, code, ttl, site_login_url),
-                    )
-                    .parse_mode(ParseMode::Html)
-                    .await;
+                let message = CodeMessage {
+                    chat_id: to,
+                    text: texts::login_code(lang, code, ttl, site_login_url),
+                    parse_mode: ParseMode::Html,
+                };
+                let sent = JsonRequest::new(bot.clone(), message).await;
                 meters::telegram_call("sendMessage", if sent.is_ok() { "ok" } else { "error" });
                 sent?;
             }
@@ -118,4 +118,20 @@ impl Courier {
         }
         Ok(())
     }
+}
+
+/// `sendMessage` for a login code, the one message sent per code request. teloxide's own
+/// `SendMessage` parses Telegram's whole `Message` reply (a fifth of the request path's CPU);
+/// this payload only needs to know the message went out. Errors and `retry_after` are
+/// teloxide's as usual.
+#[derive(Serialize)]
+struct CodeMessage {
+    chat_id: TelegramId,
+    text: String,
+    parse_mode: ParseMode,
+}
+
+impl Payload for CodeMessage {
+    type Output = serde::de::IgnoredAny;
+    const NAME: &'static str = "SendMessage";
 }
