@@ -9,10 +9,18 @@ use otpgram::{App, Config, app::shutdown_signal, db, health, shops, telemetry};
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
-/// jemalloc's options, read before `main`: two arenas (the runtime has two workers per core
-/// pair, not dozens of threads) and freed pages handed back within a second.
+/// jemalloc's options, read before `main`: two arenas (the work runs on a few runtime threads;
+/// more arenas would only hold more memory) and freed pages handed back within a second.
 #[unsafe(export_name = "_rjem_malloc_conf")]
-pub static MALLOC_CONF: &[u8] = b"narenas:2,dirty_decay_ms:1000,muzzy_decay_ms:0\0";
+pub static MALLOC_CONF: MallocConf =
+    MallocConf(c"narenas:2,dirty_decay_ms:1000,muzzy_decay_ms:0".as_ptr());
+
+/// A C string pointer, as jemalloc reads `malloc_conf` (`const char *`).
+#[repr(transparent)]
+pub struct MallocConf(*const std::ffi::c_char);
+
+// SAFETY: the pointer is to a static, immutable C string.
+unsafe impl Sync for MallocConf {}
 
 #[derive(Parser)]
 #[command(version, about = "One-time login codes delivered by Telegram")]
