@@ -1,7 +1,6 @@
 //! Sessions over HTTP: refresh, logout and the current user.
 
 use axum::{
-    body::Bytes,
     extract::State,
     http::{HeaderMap, StatusCode},
     response::{IntoResponse, Response},
@@ -16,7 +15,7 @@ use uuid::Uuid;
 use super::{
     cookies::{self, ACCESS_COOKIE, REFRESH_COOKIE},
     error::{ApiError, ErrorBody, parse_optional_json},
-    extract::{AuthUser, bearer_or_cookie},
+    extract::{AuthUser, RawBody, bearer_or_cookie},
 };
 use crate::{
     error::Error,
@@ -98,7 +97,7 @@ pub struct RefreshRequest {
 }
 
 /// The refresh token from the body, else from the cookie.
-fn refresh_token(body: &Bytes, jar: &CookieJar) -> Result<Option<String>, ApiError> {
+fn refresh_token(body: &[u8], jar: &CookieJar) -> Result<Option<String>, ApiError> {
     let from_body = parse_optional_json::<RefreshRequest>(body)?.and_then(|b| b.refresh_token);
     Ok(from_body.or_else(|| jar.get(REFRESH_COOKIE).map(|c| c.value().to_string())))
 }
@@ -116,13 +115,14 @@ fn refresh_token(body: &Bytes, jar: &CookieJar) -> Result<Option<String>, ApiErr
         (status = 400, description = "`invalid_request`: the body is not JSON.", body = ErrorBody),
         (status = 401, description = "`unauthorized`: no valid refresh token; `token_reused`: a used \
             token came back, so the session is closed. The cookies are cleared.", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`", body = ErrorBody),
         (status = 422, description = "`invalid_request`: a field has the wrong type.", body = ErrorBody),
     )
 )]
 async fn refresh(
     State(state): State<AppState>,
     jar: CookieJar,
-    body: Bytes,
+    RawBody(body): RawBody,
 ) -> Result<Response, ApiError> {
     let token = refresh_token(&body, &jar)?.ok_or(Error::Unauthorized)?;
     let secure = state.config.cookie_secure;
@@ -153,6 +153,7 @@ async fn refresh(
         (status = 204, description = "The session is closed."),
         (status = 400, description = "`invalid_request`: the body is not JSON.", body = ErrorBody),
         (status = 401, description = "`unauthorized`: no valid token.", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`", body = ErrorBody),
         (status = 422, description = "`invalid_request`: a field has the wrong type.", body = ErrorBody),
     )
 )]
@@ -160,7 +161,7 @@ async fn logout(
     State(state): State<AppState>,
     headers: HeaderMap,
     jar: CookieJar,
-    body: Bytes,
+    RawBody(body): RawBody,
 ) -> Result<Response, ApiError> {
     // The body is checked even when the access token decides: a malformed one is an error.
     let refresh = refresh_token(&body, &jar)?;

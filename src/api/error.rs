@@ -32,7 +32,7 @@ pub enum ApiError {
     /// The body is not JSON of the expected shape; the message says what is wrong.
     #[error("{message}")]
     InvalidRequest { status: StatusCode, message: String },
-    #[error("the request body is larger than 16 KiB")]
+    #[error("the request body is larger than this endpoint accepts")]
     PayloadTooLarge,
     #[error("no such endpoint")]
     NotFound,

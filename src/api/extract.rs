@@ -3,8 +3,9 @@
 use std::net::{IpAddr, SocketAddr};
 
 use axum::{
+    body::Bytes,
     extract::{ConnectInfo, FromRequest, FromRequestParts},
-    http::{HeaderMap, Request, header, request::Parts},
+    http::{HeaderMap, Request, StatusCode, header, request::Parts},
 };
 use axum_extra::extract::CookieJar;
 use tower_governor::{GovernorError, key_extractor::KeyExtractor};
@@ -16,6 +17,27 @@ use crate::{crypto::constant_time_eq, error::Error, session, state::AppState};
 #[derive(FromRequest)]
 #[from_request(via(axum::Json), rejection(ApiError))]
 pub struct Json<T>(pub T);
+
+/// The body as bytes, for handlers that parse it themselves (an optional body, a secret read
+/// first); one over the size limit is `413 payload_too_large`, as with [`Json`].
+pub struct RawBody(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for RawBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
+        Bytes::from_request(req, state)
+            .await
+            .map(RawBody)
+            .map_err(|rejection| match rejection.status() {
+                StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
+                status => ApiError::InvalidRequest {
+                    status,
+                    message: rejection.body_text(),
+                },
+            })
+    }
+}
 
 /// The client's address: the TCP peer, or behind a trusted proxy the address that proxy saw
 /// (the right-most `X-Forwarded-For` entry, which a client cannot forge).

@@ -1,7 +1,6 @@
 //! `POST /telegram/webhook`: Telegram's updates in webhook mode.
 
 use axum::{
-    body::Bytes,
     extract::{DefaultBodyLimit, State},
     http::{HeaderMap, StatusCode},
     response::{IntoResponse, Response},
@@ -14,7 +13,10 @@ use utoipa_axum::{
     routes,
 };
 
-use super::error::{ApiError, ErrorBody};
+use super::{
+    error::{ApiError, ErrorBody},
+    extract::RawBody,
+};
 use crate::{bot, config::TelegramMode, crypto::constant_time_eq, error::Error, state::AppState};
 
 const SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";
@@ -46,13 +48,13 @@ pub struct Received {
         (status = 400, description = "`invalid_request`: not a Telegram update.", body = ErrorBody),
         (status = 401, description = "`unauthorized`: the secret header is missing or wrong.", body = ErrorBody),
         (status = 404, description = "`not_found`: the service runs in polling mode.", body = ErrorBody),
-        (status = 413, description = "Over 1 MiB."),
+        (status = 413, description = "`payload_too_large`: over 1 MiB.", body = ErrorBody),
     )
 )]
 async fn receive_update(
     State(state): State<AppState>,
     headers: HeaderMap,
-    body: Bytes,
+    RawBody(body): RawBody,
 ) -> Result<Response, ApiError> {
     let TelegramMode::Webhook { secret, .. } = &state.config.telegram_mode else {
         return Err(ApiError::NotFound);

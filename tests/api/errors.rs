@@ -100,6 +100,32 @@ async fn bodies_over_16_kib_are_refused() {
         .await
         .unwrap();
     assert_json_error(response, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").await;
+
+    // Every endpoint that takes a body answers an oversized one with JSON, in its own shape.
+    for path in [
+        "/api/v1/auth/refresh",
+        "/api/v1/auth/logout",
+        "/verify",
+        "/api/token/refresh/",
+        "/api/v1/auth/telegram/otp/create/",
+        "/api/v1/auth/register/telegram/",
+        "/api/v1/auth/refresh/",
+    ] {
+        let response = app
+            .http
+            .post(app.url(path))
+            .header("content-type", "application/json")
+            .body(format!("{{\"x\": \"{}\"}}", "1".repeat(17 * 1024)))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE, "{path}");
+        let body = response.text().await.unwrap();
+        assert!(
+            serde_json::from_str::<Value>(&body).is_ok_and(|v| v.is_object()),
+            "{path}: {body}"
+        );
+    }
 }
 
 #[tokio::test]

@@ -12,7 +12,7 @@
 use axum::{
     Json,
     body::Bytes,
-    extract::State,
+    extract::{FromRequest, Request, State},
     http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
@@ -111,6 +111,21 @@ fn from_core(err: Error) -> Response {
             tracing::error!(error = ?other, "adapter request failed");
             failure(StatusCode::INTERNAL_SERVER_ERROR, "Internal error", None)
         }
+    }
+}
+
+/// The body as bytes (parsed by each handler, after its checks); one over the size limit is
+/// `413` in this integration's shape.
+struct Raw(Bytes);
+
+impl FromRequest<AppState> for Raw {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Response> {
+        Bytes::from_request(req, state)
+            .await
+            .map(Raw)
+            .map_err(|rejection| failure(rejection.status(), &rejection.body_text(), None))
     }
 }
 
@@ -213,12 +228,13 @@ impl From<&session::TokenPair> for Pair {
         (status = 200, description = "The code.", body = CodeCreated),
         (status = 400, description = "Not JSON of this shape, or an invalid phone number.", body = Failure),
         (status = 403, description = "Wrong or missing `secret_key`.", body = Failure),
+        (status = 413, description = "The body is over 16 KiB.", body = Failure),
         (status = 429, description = "Too many codes or requests.", body = Failure),
         (status = 500, description = "A fault on our side.", body = Failure),
         (status = 503, description = "A dependency is down.", body = Failure),
     )
 )]
-async fn create_code(State(state): State<AppState>, body: Bytes) -> Response {
+async fn create_code(State(state): State<AppState>, Raw(body): Raw) -> Response {
     // The secret is checked before anything else is looked at.
     let presented = serde_json::from_slice::<serde_json::Value>(&body)
         .ok()
@@ -290,12 +306,13 @@ async fn create_code(State(state): State<AppState>, body: Bytes) -> Response {
         (status = 201, description = "Logged in.", body = Registered),
         (status = 400, description = "Not JSON of this shape, an invalid phone, or an invalid or \
             expired code.", body = Failure),
+        (status = 413, description = "The body is over 16 KiB.", body = Failure),
         (status = 429, description = "Too many attempts or requests.", body = Failure),
         (status = 500, description = "A fault on our side.", body = Failure),
         (status = 503, description = "A dependency is down.", body = Failure),
     )
 )]
-async fn register(State(state): State<AppState>, jar: CookieJar, body: Bytes) -> Response {
+async fn register(State(state): State<AppState>, jar: CookieJar, Raw(body): Raw) -> Response {
     let body: Register = match parse(&body) {
         Ok(body) => body,
         Err(response) => return *response,
@@ -336,11 +353,12 @@ async fn register(State(state): State<AppState>, jar: CookieJar, body: Bytes) ->
         (status = 200, description = "A new pair; the cookies are set again.", body = Pair),
         (status = 400, description = "Not JSON of this shape.", body = Failure),
         (status = 401, description = "No valid refresh token, or a used one.", body = Failure),
+        (status = 413, description = "The body is over 16 KiB.", body = Failure),
         (status = 500, description = "A fault on our side.", body = Failure),
         (status = 503, description = "A dependency is down.", body = Failure),
     )
 )]
-async fn refresh(State(state): State<AppState>, jar: CookieJar, body: Bytes) -> Response {
+async fn refresh(State(state): State<AppState>, jar: CookieJar, Raw(body): Raw) -> Response {
     let from_body = if body.iter().all(u8::is_ascii_whitespace) {
         None
     } else {

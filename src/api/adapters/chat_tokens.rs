@@ -146,6 +146,7 @@ fn parse_phone(state: &AppState, input: &str) -> Result<Phone, Detail> {
         (status = 200, description = "Registered; a new session.", body = Tokens),
         (status = 400, description = "Invalid phone number.", body = DetailBody),
         (status = 403, description = "No valid `X-Bot-Secret`.", body = DetailBody),
+        (status = 413, description = "The body is over 16 KiB.", body = DetailBody),
         (status = 422, description = "The body is not JSON of this shape.", body = DetailBody),
         (status = 500, description = "A fault on our side.", body = DetailBody),
         (status = 503, description = "A dependency is down.", body = DetailBody),
@@ -186,6 +187,7 @@ async fn register(
         (status = 400, description = "Invalid phone number.", body = DetailBody),
         (status = 403, description = "No valid `X-Bot-Secret`.", body = DetailBody),
         (status = 404, description = "No such account, or another phone.", body = DetailBody),
+        (status = 413, description = "The body is over 16 KiB.", body = DetailBody),
         (status = 422, description = "The body is not JSON of this shape.", body = DetailBody),
         (status = 500, description = "A fault on our side.", body = DetailBody),
         (status = 503, description = "A dependency is down.", body = DetailBody),
@@ -220,6 +222,7 @@ async fn login(
     responses(
         (status = 200, description = "`authenticated`, with the user when there is one.", body = Authenticated),
         (status = 403, description = "No valid `X-Bot-Secret`.", body = DetailBody),
+        (status = 413, description = "The body is over 16 KiB.", body = DetailBody),
         (status = 422, description = "The body is not JSON of this shape.", body = DetailBody),
         (status = 500, description = "A fault on our side.", body = DetailBody),
         (status = 503, description = "A dependency is down.", body = DetailBody),
@@ -260,6 +263,7 @@ fn token_not_valid() -> Response {
     responses(
         (status = 200, description = "A new pair (no `user`).", body = Tokens),
         (status = 401, description = "Not a valid refresh token, or a used one.", body = TokenNotValid),
+        (status = 413, description = "The body is over 16 KiB.", body = DetailBody),
         (status = 422, description = "The body is not JSON of this shape.", body = DetailBody),
         (status = 500, description = "A fault on our side.", body = DetailBody),
         (status = 503, description = "A dependency is down.", body = DetailBody),

@@ -98,7 +98,7 @@ impl From<Error> for Detail {
     }
 }
 
-/// A JSON body; a malformed one is `422 {"detail": ...}`.
+/// A JSON body; a malformed one is `422 {"detail": ...}`, an oversized one `413`.
 pub struct Body<T>(pub T);
 
 impl<T: DeserializeOwned> FromRequest<AppState> for Body<T> {
@@ -107,6 +107,9 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Body<T> {
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(value)) => Ok(Body(value)),
+            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(
+                Detail::new(StatusCode::PAYLOAD_TOO_LARGE, "Request body too large"),
+            ),
             Err(rejection) => Err(Detail::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 rejection_text(rejection),

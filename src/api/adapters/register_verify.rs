@@ -76,6 +76,7 @@ pub struct Message {
         (status = 200, description = "A code is on its way.", body = Message),
         (status = 400, description = "Invalid phone number, or the account has another phone.", body = DetailBody),
         (status = 403, description = "No valid `X-Bot-Secret` (or `BOT_SECRET` is not set).", body = DetailBody),
+        (status = 413, description = "The body is over 16 KiB.", body = DetailBody),
         (status = 422, description = "The body is not JSON of this shape.", body = DetailBody),
         (status = 429, description = "Too many codes or requests.", body = DetailBody),
         (status = 500, description = "A fault on our side.", body = DetailBody),
@@ -124,6 +125,7 @@ async fn register(
         (status = 200, description = "Verified.", body = Message),
         (status = 400, description = "Invalid or expired code (also for an unknown account), or the \
             user is already verified.", body = DetailBody),
+        (status = 413, description = "The body is over 16 KiB.", body = DetailBody),
         (status = 422, description = "The body is not JSON of this shape.", body = DetailBody),
         (status = 429, description = "Too many attempts or requests.", body = DetailBody),
         (status = 500, description = "A fault on our side.", body = DetailBody),
