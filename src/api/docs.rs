@@ -6,7 +6,7 @@
 use utoipa::{
     OpenApi,
     openapi::{
-        self, ContentBuilder, Ref, ResponseBuilder,
+        self, ContentBuilder, Ref, RefOr, ResponseBuilder, Schema,
         security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme},
     },
 };
@@ -84,27 +84,40 @@ pub fn finish(mut doc: openapi::OpenApi) -> openapi::OpenApi {
     }
 
     // Any operation can meet a fault of ours, a dependency that is down, or the request timeout.
-    let error = |description: &str| {
+    // They come in the operation's error shape: the one its 413 uses (the older integrations
+    // keep their own), else `ErrorBody`.
+    let error = |description: &str, schema: RefOr<Schema>| {
         ResponseBuilder::new()
             .description(description)
             .content(
                 "application/json",
-                ContentBuilder::new()
-                    .schema(Some(Ref::from_schema_name("ErrorBody")))
-                    .build(),
+                ContentBuilder::new().schema(Some(schema)).build(),
             )
             .build()
     };
     for item in doc.paths.paths.values_mut() {
         for operation in operations(item) {
             let responses = &mut operation.responses.responses;
-            responses
-                .entry("500".into())
-                .or_insert_with(|| error("`internal`: a fault on our side (logged).").into());
+            let schema =
+                match responses.get("413") {
+                    Some(RefOr::T(too_large)) => too_large
+                        .content
+                        .get("application/json")
+                        .and_then(|content| match content {
+                            RefOr::T(content) => content.schema.clone(),
+                            RefOr::Ref(_) => None,
+                        }),
+                    _ => None,
+                }
+                .unwrap_or_else(|| Ref::from_schema_name("ErrorBody").into());
+            responses.entry("500".into()).or_insert_with(|| {
+                error("`internal`: a fault on our side (logged).", schema.clone()).into()
+            });
             responses.entry("503".into()).or_insert_with(|| {
                 error(
                     "`unavailable`: Redis, the database or Telegram is down; `timeout`: the \
                      request took longer than `REQUEST_TIMEOUT_SECONDS`. Safe to retry.",
+                    schema,
                 )
                 .into()
             });

@@ -230,8 +230,6 @@ impl From<&session::TokenPair> for Pair {
         (status = 403, description = "Wrong or missing `secret_key`.", body = Failure),
         (status = 413, description = "The body is over 16 KiB.", body = Failure),
         (status = 429, description = "Too many codes or requests.", body = Failure),
-        (status = 500, description = "A fault on our side.", body = Failure),
-        (status = 503, description = "A dependency is down.", body = Failure),
     )
 )]
 async fn create_code(State(state): State<AppState>, Raw(body): Raw) -> Response {
@@ -308,8 +306,6 @@ async fn create_code(State(state): State<AppState>, Raw(body): Raw) -> Response 
             expired code.", body = Failure),
         (status = 413, description = "The body is over 16 KiB.", body = Failure),
         (status = 429, description = "Too many attempts or requests.", body = Failure),
-        (status = 500, description = "A fault on our side.", body = Failure),
-        (status = 503, description = "A dependency is down.", body = Failure),
     )
 )]
 async fn register(State(state): State<AppState>, jar: CookieJar, Raw(body): Raw) -> Response {
@@ -354,8 +350,6 @@ async fn register(State(state): State<AppState>, jar: CookieJar, Raw(body): Raw)
         (status = 400, description = "Not JSON of this shape.", body = Failure),
         (status = 401, description = "No valid refresh token, or a used one.", body = Failure),
         (status = 413, description = "The body is over 16 KiB.", body = Failure),
-        (status = 500, description = "A fault on our side.", body = Failure),
-        (status = 503, description = "A dependency is down.", body = Failure),
     )
 )]
 async fn refresh(State(state): State<AppState>, jar: CookieJar, Raw(body): Raw) -> Response {

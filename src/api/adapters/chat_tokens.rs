@@ -148,8 +148,6 @@ fn parse_phone(state: &AppState, input: &str) -> Result<Phone, Detail> {
         (status = 403, description = "No valid `X-Bot-Secret`.", body = DetailBody),
         (status = 413, description = "The body is over 16 KiB.", body = DetailBody),
         (status = 422, description = "The body is not JSON of this shape.", body = DetailBody),
-        (status = 500, description = "A fault on our side.", body = DetailBody),
-        (status = 503, description = "A dependency is down.", body = DetailBody),
     )
 )]
 async fn register(
@@ -189,8 +187,6 @@ async fn register(
         (status = 404, description = "No such account, or another phone.", body = DetailBody),
         (status = 413, description = "The body is over 16 KiB.", body = DetailBody),
         (status = 422, description = "The body is not JSON of this shape.", body = DetailBody),
-        (status = 500, description = "A fault on our side.", body = DetailBody),
-        (status = 503, description = "A dependency is down.", body = DetailBody),
     )
 )]
 async fn login(
@@ -224,8 +220,6 @@ async fn login(
         (status = 403, description = "No valid `X-Bot-Secret`.", body = DetailBody),
         (status = 413, description = "The body is over 16 KiB.", body = DetailBody),
         (status = 422, description = "The body is not JSON of this shape.", body = DetailBody),
-        (status = 500, description = "A fault on our side.", body = DetailBody),
-        (status = 503, description = "A dependency is down.", body = DetailBody),
     )
 )]
 async fn authenticated(
@@ -265,8 +259,6 @@ fn token_not_valid() -> Response {
         (status = 401, description = "Not a valid refresh token, or a used one.", body = TokenNotValid),
         (status = 413, description = "The body is over 16 KiB.", body = DetailBody),
         (status = 422, description = "The body is not JSON of this shape.", body = DetailBody),
-        (status = 500, description = "A fault on our side.", body = DetailBody),
-        (status = 503, description = "A dependency is down.", body = DetailBody),
     )
 )]
 async fn refresh(State(state): State<AppState>, Body(body): Body<Refresh>) -> Response {

@@ -79,8 +79,6 @@ pub struct Message {
         (status = 413, description = "The body is over 16 KiB.", body = DetailBody),
         (status = 422, description = "The body is not JSON of this shape.", body = DetailBody),
         (status = 429, description = "Too many codes or requests.", body = DetailBody),
-        (status = 500, description = "A fault on our side.", body = DetailBody),
-        (status = 503, description = "A dependency is down.", body = DetailBody),
     )
 )]
 async fn register(
@@ -128,8 +126,6 @@ async fn register(
         (status = 413, description = "The body is over 16 KiB.", body = DetailBody),
         (status = 422, description = "The body is not JSON of this shape.", body = DetailBody),
         (status = 429, description = "Too many attempts or requests.", body = DetailBody),
-        (status = 500, description = "A fault on our side.", body = DetailBody),
-        (status = 503, description = "A dependency is down.", body = DetailBody),
     )
 )]
 async fn verify(
