@@ -98,17 +98,7 @@ pub fn finish(mut doc: openapi::OpenApi) -> openapi::OpenApi {
     for item in doc.paths.paths.values_mut() {
         for operation in operations(item) {
             let responses = &mut operation.responses.responses;
-            let schema =
-                match responses.get("413") {
-                    Some(RefOr::T(too_large)) => too_large
-                        .content
-                        .get("application/json")
-                        .and_then(|content| match content {
-                            RefOr::T(content) => content.schema.clone(),
-                            RefOr::Ref(_) => None,
-                        }),
-                    _ => None,
-                }
+            let schema = json_schema(responses.get("413"))
                 .unwrap_or_else(|| Ref::from_schema_name("ErrorBody").into());
             responses.entry("500".into()).or_insert_with(|| {
                 error("`internal`: a fault on our side (logged).", schema.clone()).into()
@@ -124,6 +114,17 @@ pub fn finish(mut doc: openapi::OpenApi) -> openapi::OpenApi {
         }
     }
     doc
+}
+
+/// The JSON body schema of a response written out in the document (not a `$ref`).
+fn json_schema(response: Option<&RefOr<openapi::Response>>) -> Option<RefOr<Schema>> {
+    let RefOr::T(response) = response? else {
+        return None;
+    };
+    match response.content.get("application/json")? {
+        RefOr::T(content) => content.schema.clone(),
+        RefOr::Ref(_) => None,
+    }
 }
 
 fn bearer(description: &str) -> SecurityScheme {
