@@ -105,14 +105,19 @@ impl IntoResponse for ApiError {
         )
             .into_response();
         if let Some(retry_after) = self.retry_after() {
-            // Round up: "retry after 0 seconds" would invite an immediate retry that fails.
-            let secs = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
-            if let Ok(value) = HeaderValue::from_str(&secs.max(1).to_string()) {
-                response.headers_mut().insert(header::RETRY_AFTER, value);
-            }
+            set_retry_after(&mut response, retry_after);
         }
         response
     }
+}
+
+/// Sets `Retry-After` in whole seconds, rounded up: "retry after 0 seconds" (or 59 when 59.9
+/// are left) would invite a retry that fails. Every error shape of the API uses this.
+pub fn set_retry_after(response: &mut Response, after: Duration) {
+    let secs = after.as_secs() + u64::from(after.subsec_nanos() > 0);
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
 }
 
 impl From<JsonRejection> for ApiError {
@@ -127,6 +132,13 @@ impl From<JsonRejection> for ApiError {
     }
 }
 
+/// Whether a body is a JSON object or `null` by its first token. serde reads a struct from a
+/// JSON array too (`["…"]`), which the API does not accept.
+pub fn object_or_null(body: &[u8]) -> bool {
+    let body = body.trim_ascii();
+    body.starts_with(b"{") || body == b"null"
+}
+
 /// Parses an optional JSON body (absent or empty is `None`) with the same errors as [`super::Json`].
 pub fn parse_optional_json<T: serde::de::DeserializeOwned>(
     body: &[u8],
@@ -135,12 +147,20 @@ pub fn parse_optional_json<T: serde::de::DeserializeOwned>(
         return Ok(None);
     }
     // `null` is as good as no body.
-    serde_json::from_slice::<Option<T>>(body).map_err(|e| ApiError::InvalidRequest {
-        status: if e.is_data() {
-            StatusCode::UNPROCESSABLE_ENTITY
-        } else {
-            StatusCode::BAD_REQUEST
-        },
-        message: format!("invalid JSON body: {e}"),
-    })
+    let parsed =
+        serde_json::from_slice::<Option<T>>(body).map_err(|e| ApiError::InvalidRequest {
+            status: if e.is_data() {
+                StatusCode::UNPROCESSABLE_ENTITY
+            } else {
+                StatusCode::BAD_REQUEST
+            },
+            message: format!("invalid JSON body: {e}"),
+        })?;
+    if !object_or_null(body) {
+        return Err(ApiError::InvalidRequest {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            message: "invalid JSON body: expected an object".into(),
+        });
+    }
+    Ok(parsed)
 }

@@ -239,3 +239,26 @@ async fn nul_characters_are_refused_with_the_field_named() {
         "{body}"
     );
 }
+
+/// serde reads a struct from a JSON array as well; bodies that are not objects are refused.
+#[tokio::test]
+async fn array_bodies_are_refused() {
+    let app = spawn_app().await;
+    for (path, status) in [
+        ("/api/v1/auth/logout", StatusCode::UNPROCESSABLE_ENTITY),
+        ("/api/v1/auth/refresh", StatusCode::UNPROCESSABLE_ENTITY),
+        ("/api/v1/auth/refresh/", StatusCode::BAD_REQUEST),
+    ] {
+        let response = app
+            .http
+            .post(app.url(path))
+            .header("content-type", "application/json")
+            .body("[null]")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), status, "{path}");
+        let body: Value = response.json().await.unwrap();
+        assert!(body.is_object(), "{path}: {body}");
+    }
+}

@@ -13,7 +13,7 @@ use axum::{
     Json,
     body::Bytes,
     extract::{FromRequest, Request, State},
-    http::{HeaderValue, StatusCode, header},
+    http::StatusCode,
     response::{IntoResponse, Response},
 };
 use axum_extra::extract::CookieJar;
@@ -21,10 +21,16 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use std::time::Duration;
+
 use chrono::SubsecRound;
 
 use crate::{
-    api::{auth::UserView, cookies},
+    api::{
+        auth::UserView,
+        cookies,
+        error::{object_or_null, set_retry_after},
+    },
     binding,
     crypto::constant_time_eq,
     domain::Phone,
@@ -50,7 +56,7 @@ pub fn router(state: &AppState) -> OpenApiRouter<AppState> {
             failure(
                 StatusCode::TOO_MANY_REQUESTS,
                 "Too many requests, try again later",
-                Some(retry_after.as_secs()),
+                Some(retry_after),
             )
         },
     )
@@ -68,16 +74,14 @@ pub struct Failure {
 }
 
 /// `{"success":false,"error":...}` with a status (and `Retry-After` when limited).
-fn failure(status: StatusCode, error: &str, retry_after: Option<u64>) -> Response {
+fn failure(status: StatusCode, error: &str, retry_after: Option<Duration>) -> Response {
     let body = Failure {
         success: false,
         error: error.to_string(),
     };
     let mut response = (status, Json(body)).into_response();
-    if let Some(secs) = retry_after
-        && let Ok(value) = HeaderValue::from_str(&secs.max(1).to_string())
-    {
-        response.headers_mut().insert(header::RETRY_AFTER, value);
+    if let Some(after) = retry_after {
+        set_retry_after(&mut response, after);
     }
     response
 }
@@ -89,12 +93,12 @@ fn from_core(err: Error) -> Response {
         Error::RateLimited { retry_after } => failure(
             StatusCode::TOO_MANY_REQUESTS,
             "Too many requests, try again later",
-            Some(retry_after.as_secs()),
+            Some(retry_after),
         ),
         Error::TooManyAttempts { retry_after } => failure(
             StatusCode::TOO_MANY_REQUESTS,
             "Too many attempts, request a new code",
-            retry_after.map(|d| d.as_secs()),
+            retry_after,
         ),
         Error::Unauthorized | Error::TokenReused => {
             failure(StatusCode::UNAUTHORIZED, "Invalid or expired token", None)
@@ -131,6 +135,13 @@ impl FromRequest<AppState> for Raw {
 
 /// Parses a JSON body; a malformed one is `400 {"success":false}` (boxed: a response is large).
 fn parse<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, Box<Response>> {
+    if !object_or_null(body) {
+        return Err(Box::new(failure(
+            StatusCode::BAD_REQUEST,
+            "Invalid request: expected a JSON object",
+            None,
+        )));
+    }
     serde_json::from_slice(body).map_err(|e| {
         Box::new(failure(
             StatusCode::BAD_REQUEST,

@@ -7,19 +7,19 @@ pub mod register_verify;
 
 use axum::{
     extract::{FromRequest, FromRequestParts, Request, rejection::JsonRejection},
-    http::{HeaderValue, StatusCode, header, request::Parts},
+    http::{StatusCode, request::Parts},
     response::{IntoResponse, Response},
 };
 use serde::{Serialize, de::DeserializeOwned};
 use utoipa::ToSchema;
 
-use crate::{crypto::constant_time_eq, error::Error, state::AppState};
+use crate::{api::error::set_retry_after, crypto::constant_time_eq, error::Error, state::AppState};
 
 /// The error shape those integrations expect: `{"detail": "..."}`.
 pub struct Detail {
     pub status: StatusCode,
     pub detail: String,
-    pub retry_after: Option<u64>,
+    pub retry_after: Option<std::time::Duration>,
 }
 
 impl Detail {
@@ -44,7 +44,7 @@ pub fn refused(retry_after: std::time::Duration) -> Response {
     Detail {
         status: StatusCode::TOO_MANY_REQUESTS,
         detail: "Too many requests, try again later".into(),
-        retry_after: Some(retry_after.as_secs()),
+        retry_after: Some(retry_after),
     }
     .into_response()
 }
@@ -55,10 +55,8 @@ impl IntoResponse for Detail {
             detail: self.detail,
         };
         let mut response = (self.status, axum::Json(body)).into_response();
-        if let Some(secs) = self.retry_after
-            && let Ok(value) = HeaderValue::from_str(&secs.max(1).to_string())
-        {
-            response.headers_mut().insert(header::RETRY_AFTER, value);
+        if let Some(after) = self.retry_after {
+            set_retry_after(&mut response, after);
         }
         response
     }
@@ -75,7 +73,7 @@ impl From<Error> for Detail {
             } => Detail {
                 status: StatusCode::TOO_MANY_REQUESTS,
                 detail: "Too many requests, try again later".into(),
-                retry_after: Some(retry_after.as_secs()),
+                retry_after: Some(retry_after),
             },
             Error::TooManyAttempts { retry_after: None } => Detail::new(
                 StatusCode::TOO_MANY_REQUESTS,
