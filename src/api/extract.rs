@@ -8,15 +8,56 @@ use axum::{
     http::{HeaderMap, Request, StatusCode, header, request::Parts},
 };
 use axum_extra::extract::CookieJar;
+use serde::de::DeserializeOwned;
 use tower_governor::{GovernorError, key_extractor::KeyExtractor};
 
 use super::{cookies::ACCESS_COOKIE, error::ApiError};
 use crate::{crypto::constant_time_eq, error::Error, session, state::AppState};
 
-/// `axum::Json`, rejecting with our JSON error format.
-#[derive(FromRequest)]
-#[from_request(via(axum::Json), rejection(ApiError))]
+/// A JSON object body, as `axum::Json` reads it (`Content-Type: application/json`, then
+/// serde), rejecting with our JSON error format. Only an object: serde would read a struct from
+/// a JSON array too.
 pub struct Json<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
+        if !json_content_type(req.headers()) {
+            return Err(ApiError::InvalidRequest {
+                status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                message: "Expected request with `Content-Type: application/json`".into(),
+            });
+        }
+        let RawBody(body) = RawBody::from_request(req, state).await?;
+        let axum::Json(value) = axum::Json::<T>::from_bytes(&body)?;
+        if !body.trim_ascii_start().starts_with(b"{") {
+            return Err(ApiError::InvalidRequest {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                message: "invalid JSON body: expected an object".into(),
+            });
+        }
+        Ok(Json(value))
+    }
+}
+
+/// `application/json` or `application/<something>+json`, as axum accepts.
+fn json_content_type(headers: &HeaderMap) -> bool {
+    let Some(value) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
 
 /// The body as bytes, for handlers that parse it themselves (an optional body, a secret read
 /// first); one over the size limit is `413 payload_too_large`, as with [`Json`].

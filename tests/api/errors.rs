@@ -244,16 +244,41 @@ async fn nul_characters_are_refused_with_the_field_named() {
 #[tokio::test]
 async fn array_bodies_are_refused() {
     let app = spawn_app().await;
-    for (path, status) in [
-        ("/api/v1/auth/logout", StatusCode::UNPROCESSABLE_ENTITY),
-        ("/api/v1/auth/refresh", StatusCode::UNPROCESSABLE_ENTITY),
-        ("/api/v1/auth/refresh/", StatusCode::BAD_REQUEST),
+    // Shapes serde would otherwise read as the endpoint's struct.
+    let phone_and_code = r#"["+998901234567", "123456"]"#;
+    for (path, body, status) in [
+        (
+            "/api/v1/auth/logout",
+            "[null]",
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "/api/v1/auth/refresh",
+            "[null]",
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        ("/api/v1/auth/refresh/", "[null]", StatusCode::BAD_REQUEST),
+        (
+            "/api/v1/otp/request",
+            r#"["+998901234567"]"#,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "/api/v1/otp/verify",
+            phone_and_code,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "/verify",
+            r#"[1, "123456"]"#,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
     ] {
         let response = app
             .http
             .post(app.url(path))
             .header("content-type", "application/json")
-            .body("[null]")
+            .body(body)
             .send()
             .await
             .unwrap();

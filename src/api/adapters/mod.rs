@@ -6,14 +6,19 @@ pub mod chat_tokens;
 pub mod register_verify;
 
 use axum::{
-    extract::{FromRequest, FromRequestParts, Request, rejection::JsonRejection},
+    extract::{FromRequest, FromRequestParts, Request},
     http::{StatusCode, request::Parts},
     response::{IntoResponse, Response},
 };
 use serde::{Serialize, de::DeserializeOwned};
 use utoipa::ToSchema;
 
-use crate::{api::error::set_retry_after, crypto::constant_time_eq, error::Error, state::AppState};
+use crate::{
+    api::{ApiError, error::set_retry_after, extract::Json},
+    crypto::constant_time_eq,
+    error::Error,
+    state::AppState,
+};
 
 /// The error shape those integrations expect: `{"detail": "..."}`.
 pub struct Detail {
@@ -96,28 +101,25 @@ impl From<Error> for Detail {
     }
 }
 
-/// A JSON body; a malformed one is `422 {"detail": ...}`, an oversized one `413`.
+/// A JSON object body; a malformed one is `422 {"detail": ...}`, an oversized one `413`.
 pub struct Body<T>(pub T);
 
 impl<T: DeserializeOwned> FromRequest<AppState> for Body<T> {
     type Rejection = Detail;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(value)) => Ok(Body(value)),
-            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(
-                Detail::new(StatusCode::PAYLOAD_TOO_LARGE, "Request body too large"),
-            ),
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(value)) => Ok(Body(value)),
+            Err(ApiError::PayloadTooLarge) => Err(Detail::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "Request body too large",
+            )),
             Err(rejection) => Err(Detail::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                rejection_text(rejection),
+                rejection.to_string(),
             )),
         }
     }
-}
-
-fn rejection_text(rejection: JsonRejection) -> String {
-    rejection.body_text()
 }
 
 /// The calling bot, proven by `X-Bot-Secret` (compared in constant time). Without `BOT_SECRET`
