@@ -1,11 +1,46 @@
-//! A minimal keep-alive HTTP/1.1 client for load: one request at a time per connection, no
-//! allocation beyond the buffers, so the load generator takes as little of the machine's CPU
-//! from the service as redis-benchmark takes from Redis.
+//! Minimal keep-alive HTTP/1.1 for load: a client that sends one request at a time per
+//! connection, and the message reader the fake Telegram serves with. Little allocation beyond the
+//! buffers, so the load generator and the fake take as little of the machine's CPU from the
+//! service as redis-benchmark takes from Redis.
 
 use tokio::{
-    io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader},
+    io::{AsyncBufRead, AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader},
     net::TcpStream,
 };
+
+/// Reads one message (start line, headers, a `Content-Length` body) into `start` and `body`;
+/// false at the end of the stream.
+pub async fn read_message<R: AsyncBufRead + Unpin>(
+    stream: &mut R,
+    start: &mut String,
+    body: &mut Vec<u8>,
+) -> std::io::Result<bool> {
+    start.clear();
+    if stream.read_line(start).await? == 0 {
+        return Ok(false);
+    }
+    let mut length = 0usize;
+    let mut header = String::new();
+    loop {
+        header.clear();
+        if stream.read_line(&mut header).await? == 0 {
+            return Err(std::io::Error::other("connection closed in the headers"));
+        }
+        let header = header.trim_end();
+        if header.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = header.split_once(':')
+            && name.eq_ignore_ascii_case("content-length")
+        {
+            length = value.trim().parse().unwrap_or(0);
+        }
+    }
+    body.clear();
+    body.resize(length, 0);
+    stream.read_exact(body).await?;
+    Ok(true)
+}
 
 /// One request to send.
 pub struct Request {
@@ -94,32 +129,16 @@ impl Connection {
         self.out.extend_from_slice(body.as_bytes());
         stream.get_mut().write_all(&self.out).await?;
 
-        self.line.clear();
-        stream.read_line(&mut self.line).await?;
+        let mut body = Vec::new();
+        if !read_message(stream, &mut self.line, &mut body).await? {
+            return Err(std::io::Error::other("connection closed"));
+        }
         let status: u16 = self
             .line
             .split_whitespace()
             .nth(1)
             .and_then(|s| s.parse().ok())
             .ok_or_else(|| std::io::Error::other("no status line"))?;
-        let mut length = 0usize;
-        loop {
-            self.line.clear();
-            if stream.read_line(&mut self.line).await? == 0 {
-                return Err(std::io::Error::other("connection closed"));
-            }
-            let header = self.line.trim_end();
-            if header.is_empty() {
-                break;
-            }
-            if let Some((name, value)) = header.split_once(':')
-                && name.eq_ignore_ascii_case("content-length")
-            {
-                length = value.trim().parse().unwrap_or(0);
-            }
-        }
-        let mut body = vec![0; length];
-        stream.read_exact(&mut body).await?;
         Ok((status, body))
     }
 }

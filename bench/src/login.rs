@@ -135,6 +135,34 @@ where
     outcome
 }
 
+/// CPU time used so far by the three processes sharing the machine during a scenario.
+#[derive(Clone, Copy)]
+struct Cpu {
+    otpgram: Duration,
+    redis: Duration,
+    /// This process: the load generator and the fake Telegram.
+    bench: Duration,
+}
+
+impl Cpu {
+    fn now(otpgram: &service::Process, redis: &service::Process) -> Self {
+        let of = |pid| service::cpu_time(pid).unwrap_or_default();
+        Self {
+            otpgram: of(otpgram.pid()),
+            redis: of(redis.pid()),
+            bench: of(std::process::id()),
+        }
+    }
+
+    fn since(self, earlier: Self) -> Self {
+        Self {
+            otpgram: self.otpgram.saturating_sub(earlier.otpgram),
+            redis: self.redis.saturating_sub(earlier.redis),
+            bench: self.bench.saturating_sub(earlier.bench),
+        }
+    }
+}
+
 fn percentile(sorted: &[u32], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
@@ -225,7 +253,7 @@ fn redis_benchmark(port: u16, connections: usize, command: &[&str]) -> f64 {
 }
 
 pub async fn run(binary: &Path, opts: Options) -> anyhow::Result<()> {
-    let (_redis, redis_port) = service::redis().await?;
+    let (redis, redis_port) = service::redis().await?;
     let telegram = FakeTelegram::start().await?;
     let dir = std::env::temp_dir().join(format!("otpgram-bench-login-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
@@ -296,20 +324,28 @@ pub async fn run(binary: &Path, opts: Options) -> anyhow::Result<()> {
     let redis_ops = redis_set.min(redis_getdel);
 
     let mut rows = Vec::new();
-    let mut measure = |name: &'static str, outcome: Outcome, cpu: Duration, rt: (f64, String)| {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut measure = |name: &'static str, outcome: Outcome, cpu: Cpu, rt: (f64, String)| {
         let rps = outcome.requests as f64 / outcome.elapsed.as_secs_f64();
+        let per_request = |d: Duration| d.as_micros() as f64 / outcome.requests.max(1) as f64;
+        let all = per_request(cpu.otpgram + cpu.redis + cpu.bench);
         rows.push(format!(
-            "{name:<22} {rps:>9.0} {:>8.2} {:>8.2} {:>8.2} {:>7} {:>6} {:>7.2} {:>9.1} {:>6.2}\n{:<22} Redis commands per {CALIBRATION} requests: {}",
+            "{name:<22} {rps:>9.0} {:>8.2} {:>8.2} {:>8.2} {:>7} {:>6} {:>7.2} {:>9.1} {:>6.2}\n{:<22} Redis commands per {CALIBRATION} requests: {}\n{:<22} CPU µs/req: otpgram {:.1} + redis {:.1} + load generator and fake Telegram {:.1} = {all:.1} ({cores} cores fit {:.0} req/s)",
             percentile(&outcome.latencies_us, 0.5),
             percentile(&outcome.latencies_us, 0.99),
             percentile(&outcome.latencies_us, 0.999),
             outcome.errors,
             outcome.too_many,
             rt.0,
-            cpu.as_micros() as f64 / outcome.requests.max(1) as f64,
+            per_request(cpu.otpgram),
             rps / redis_ops.max(1.0),
             "",
             rt.1,
+            "",
+            per_request(cpu.otpgram),
+            per_request(cpu.redis),
+            per_request(cpu.bench),
+            cores as f64 * 1e6 / all.max(0.001),
         ));
     };
     let phones = opts.phones;
@@ -324,9 +360,9 @@ pub async fn run(binary: &Path, opts: Options) -> anyhow::Result<()> {
         ))
     };
     let rt = round_trips(redis_port, &addr, CALIBRATION, request).await?;
-    let cpu0 = otpgram.cpu_time().unwrap_or_default();
+    let cpu0 = Cpu::now(&otpgram, &redis);
     let out = drive(&addr, conns, secs, 0, request).await;
-    let cpu = otpgram.cpu_time().unwrap_or_default() - cpu0;
+    let cpu = Cpu::now(&otpgram, &redis).since(cpu0);
     measure("1 request code", out, cpu, rt);
 
     // The codes, as the customers got them.
@@ -357,9 +393,9 @@ pub async fn run(binary: &Path, opts: Options) -> anyhow::Result<()> {
         ))
     };
     let rt = round_trips(redis_port, &addr, CALIBRATION, guess.clone()).await?;
-    let cpu0 = otpgram.cpu_time().unwrap_or_default();
+    let cpu0 = Cpu::now(&otpgram, &redis);
     let out = drive(&addr, conns, secs, 0, guess).await;
-    let cpu = otpgram.cpu_time().unwrap_or_default() - cpu0;
+    let cpu = Cpu::now(&otpgram, &redis).since(cpu0);
     measure("2 verify (wrong code)", out, cpu, rt);
 
     // 3. Right codes: consume, user update, session, tokens (each code once).
@@ -379,14 +415,14 @@ pub async fn run(binary: &Path, opts: Options) -> anyhow::Result<()> {
         }
     };
     let rt = round_trips(redis_port, &addr, CALIBRATION, verify(spare)).await?;
-    let cpu0 = otpgram.cpu_time().unwrap_or_default();
+    let cpu0 = Cpu::now(&otpgram, &redis);
     let out = drive(&addr, conns, secs, 1000, verify(right)).await;
     let tokens: Vec<String> = out
         .bodies
         .iter()
         .filter_map(|b| b["access_token"].as_str().map(str::to_string))
         .collect();
-    let cpu = otpgram.cpu_time().unwrap_or_default() - cpu0;
+    let cpu = Cpu::now(&otpgram, &redis).since(cpu0);
     measure("3 verify (right code)", out, cpu, rt);
 
     // 4. The current user, with a valid token.
@@ -394,9 +430,9 @@ pub async fn run(binary: &Path, opts: Options) -> anyhow::Result<()> {
     anyhow::ensure!(!tokens.is_empty(), "scenario 3 produced no tokens");
     let me = move |i: usize| Some(Request::get("/api/v1/me", &tokens[i % tokens.len()]));
     let rt = round_trips(redis_port, &addr, CALIBRATION, me.clone()).await?;
-    let cpu0 = otpgram.cpu_time().unwrap_or_default();
+    let cpu0 = Cpu::now(&otpgram, &redis);
     let out = drive(&addr, conns, secs, 0, me).await;
-    let cpu = otpgram.cpu_time().unwrap_or_default() - cpu0;
+    let cpu = Cpu::now(&otpgram, &redis).since(cpu0);
     measure("4 GET /me", out, cpu, rt);
 
     println!();

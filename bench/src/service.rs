@@ -37,15 +37,19 @@ impl Process {
 
     /// User + system CPU time so far.
     pub fn cpu_time(&self) -> Option<Duration> {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid())).ok()?;
-        // Fields after the command name (which may hold spaces) start after ") ".
-        let rest = stat.rsplit_once(") ")?.1;
-        let fields: Vec<&str> = rest.split_whitespace().collect();
-        let ticks: u64 =
-            fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
-        // Linux reports in clock ticks, 100 per second on every common configuration.
-        Some(Duration::from_millis(ticks * 10))
+        cpu_time(self.pid())
     }
+}
+
+/// User + system CPU time a process has used so far (`std::process::id()` for this one).
+pub fn cpu_time(pid: u32) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name (which may hold spaces) start after ") ".
+    let rest = stat.rsplit_once(") ")?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    // Linux reports in clock ticks, 100 per second on every common configuration.
+    Some(Duration::from_millis(ticks * 10))
 }
 
 impl Drop for Process {

@@ -20,14 +20,12 @@ if not stored then
   count_failure()
   return {'invalid', 0}
 end
--- Constant-time comparison: every byte is looked at whatever the first difference.
-local given = ARGV[1]
-local diff = 0
-if #stored ~= #given then diff = 1 end
-for i = 1, math.min(#stored, #given) do
-  diff = bit.bor(diff, bit.bxor(string.byte(stored, i), string.byte(given, i)))
-end
-if diff == 0 then
+-- The stored and given values are keyed hashes (HMAC) of the code, and are compared through a
+-- second hash: how long '==' takes can then only tell how alike two SHA-1 digests of unknown
+-- values are, which says nothing about the code (the "double HMAC" comparison). A Lua loop over
+-- the bytes cost Redis as much as the rest of this script (redis-benchmark: 48k calls/s with
+-- the loop, 78k with this).
+if redis.sha1hex(stored) == redis.sha1hex(ARGV[1]) then
   redis.call('DEL', KEYS[1], KEYS[2])
   return {'ok', 0}
 end
