@@ -15,6 +15,7 @@ use uuid::Uuid;
 
 use crate::{
     crypto::random_token,
+    db,
     error::{Error, Result},
 };
 
@@ -66,8 +67,7 @@ pub async fn create(db: &DatabaseConnection, name: &str) -> Result<(ShopRecord, 
 }
 
 pub async fn find(db: &DatabaseConnection, id: Uuid) -> Result<ShopRecord> {
-    Shop::find_by_id(id)
-        .one(db)
+    db::unique(Shop::find_by_id(id), db)
         .await?
         .ok_or(Error::ShopNotFound)
 }
@@ -98,10 +98,11 @@ pub async fn subscribe(
     token: &str,
     chat: ChatInfo,
 ) -> Result<Option<ShopRecord>> {
-    let Some(shop) = Shop::find()
-        .filter(shop::Column::LinkTokenHash.eq(hash_token(token)))
-        .one(db)
-        .await?
+    let Some(shop) = db::unique(
+        Shop::find().filter(shop::Column::LinkTokenHash.eq(hash_token(token))),
+        db,
+    )
+    .await?
     else {
         return Ok(None);
     };

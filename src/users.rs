@@ -10,6 +10,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::{
+    db,
     domain::{Phone, TelegramId},
     error::Result,
 };
@@ -33,24 +34,18 @@ pub struct Linked {
 }
 
 pub async fn find_by_id(db: &DatabaseConnection, id: Uuid) -> Result<Option<Model>> {
-    Ok(User::find_by_id(id).one(db).await?)
+    Ok(db::unique(User::find_by_id(id), db).await?)
 }
 
 pub async fn find_by_phone(db: &impl ConnectionTrait, phone: &Phone) -> Result<Option<Model>> {
-    Ok(User::find()
-        .filter(Column::Phone.eq(phone.as_str()))
-        .one(db)
-        .await?)
+    Ok(db::unique(User::find().filter(Column::Phone.eq(phone.as_str())), db).await?)
 }
 
 pub async fn find_by_telegram_id(
     db: &impl ConnectionTrait,
     telegram_id: TelegramId,
 ) -> Result<Option<Model>> {
-    Ok(User::find()
-        .filter(Column::TelegramId.eq(telegram_id))
-        .one(db)
-        .await?)
+    Ok(db::unique(User::find().filter(Column::TelegramId.eq(telegram_id)), db).await?)
 }
 
 /// Links `phone` to `telegram_id`, creating the user if the phone is new. A phone has one account

@@ -14,7 +14,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::error::Result;
+use crate::{db, error::Result};
 
 pub const QUEUED: &str = "queued";
 pub const SENDING: &str = "sending";
@@ -33,11 +33,10 @@ pub struct Job {
 }
 
 pub async fn load(db: &DatabaseConnection, id: Uuid) -> Result<Option<Job>> {
-    let Some(notification) = Notification::find_by_id(id).one(db).await? else {
+    let Some(notification) = db::unique(Notification::find_by_id(id), db).await? else {
         return Ok(None);
     };
-    let shop_name = Shop::find_by_id(notification.shop_id)
-        .one(db)
+    let shop_name = db::unique(Shop::find_by_id(notification.shop_id), db)
         .await?
         .map(|s| s.name)
         .unwrap_or_default();

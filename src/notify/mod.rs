@@ -27,6 +27,7 @@ use uuid::Uuid;
 pub use order::Order;
 
 use crate::{
+    db,
     error::{Error, Result},
     shops,
     state::AppState,
@@ -75,12 +76,14 @@ pub async fn submit(state: &AppState, order: Order) -> Result<Submitted> {
     if inserted == 0 {
         // Submitted before (maybe a moment ago, by a concurrent request): same answer, no work.
         txn.rollback().await?;
-        let existing = Notification::find()
-            .filter(notification::Column::ShopId.eq(shop.id))
-            .filter(notification::Column::OrderId.eq(order.order_id.as_str()))
-            .one(&state.db)
-            .await?
-            .ok_or_else(|| Error::Internal(anyhow::anyhow!("duplicate notification vanished")))?;
+        let existing = db::unique(
+            Notification::find()
+                .filter(notification::Column::ShopId.eq(shop.id))
+                .filter(notification::Column::OrderId.eq(order.order_id.as_str())),
+            &state.db,
+        )
+        .await?
+        .ok_or_else(|| Error::Internal(anyhow::anyhow!("duplicate notification vanished")))?;
         let view = view(state, existing.id).await?;
         return Ok(Submitted {
             id: existing.id,

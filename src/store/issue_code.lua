@@ -3,16 +3,19 @@
 -- ARGV: code hash, code ttl (s), cooldown (s), max sends per hour, max failures per hour,
 --       binding ttl (s)
 -- Returns {'ok', telegram_id} | {'pending', 0} | {'cooldown'|'cap'|'locked', retry after (ms)}
-local failures = tonumber(redis.call('GET', KEYS[5]) or '0')
-if failures >= tonumber(ARGV[5]) then
+-- (Each redis.call costs Redis about as much as a command from a client: the limits are read
+-- with one MGET, and a TTL only asked for when it is the answer.)
+local seen = redis.call('MGET', KEYS[5], KEYS[3], KEYS[4])
+if tonumber(seen[1] or '0') >= tonumber(ARGV[5]) then
   return {'locked', redis.call('PTTL', KEYS[5])}
 end
-local cooldown = redis.call('PTTL', KEYS[3])
-if cooldown > 0 then
-  return {'cooldown', cooldown}
+if seen[2] then
+  local cooldown = redis.call('PTTL', KEYS[3])
+  if cooldown > 0 then
+    return {'cooldown', cooldown}
+  end
 end
-local sends = tonumber(redis.call('GET', KEYS[4]) or '0')
-if sends >= tonumber(ARGV[4]) then
+if tonumber(seen[3] or '0') >= tonumber(ARGV[4]) then
   return {'cap', redis.call('PTTL', KEYS[4])}
 end
 if tonumber(ARGV[3]) > 0 then
@@ -21,10 +24,10 @@ end
 if redis.call('INCR', KEYS[4]) == 1 then
   redis.call('EXPIRE', KEYS[4], 3600)
 end
-local telegram_id = redis.call('GET', KEYS[1])
+local telegram_id = redis.call('GETEX', KEYS[1], 'EX', ARGV[6])
 if telegram_id then
-  redis.call('EXPIRE', KEYS[1], ARGV[6])
-  redis.call('DEL', KEYS[2], KEYS[6])
+  redis.call('DEL', KEYS[6])
+  -- A new code and its attempt count replace the old ones (the hash has no other fields).
   redis.call('HSET', KEYS[2], 'h', ARGV[1], 'a', 0)
   redis.call('EXPIRE', KEYS[2], ARGV[2])
   return {'ok', telegram_id}
