@@ -140,6 +140,8 @@ where
 struct Cpu {
     otpgram: Duration,
     redis: Duration,
+    /// The PostgreSQL server's processes (zero with SQLite, which runs inside otpgram).
+    postgres: Duration,
     /// This process: the load generator and the fake Telegram.
     bench: Duration,
 }
@@ -150,6 +152,7 @@ impl Cpu {
         Self {
             otpgram: of(otpgram.pid()),
             redis: of(redis.pid()),
+            postgres: service::cpu_time_of_all("postgres"),
             bench: of(std::process::id()),
         }
     }
@@ -158,8 +161,13 @@ impl Cpu {
         Self {
             otpgram: self.otpgram.saturating_sub(earlier.otpgram),
             redis: self.redis.saturating_sub(earlier.redis),
+            postgres: self.postgres.saturating_sub(earlier.postgres),
             bench: self.bench.saturating_sub(earlier.bench),
         }
+    }
+
+    fn total(self) -> Duration {
+        self.otpgram + self.redis + self.postgres + self.bench
     }
 }
 
@@ -328,9 +336,14 @@ pub async fn run(binary: &Path, opts: Options) -> anyhow::Result<()> {
     let mut measure = |name: &'static str, outcome: Outcome, cpu: Cpu, rt: (f64, String)| {
         let rps = outcome.requests as f64 / outcome.elapsed.as_secs_f64();
         let per_request = |d: Duration| d.as_micros() as f64 / outcome.requests.max(1) as f64;
-        let all = per_request(cpu.otpgram + cpu.redis + cpu.bench);
+        let all = per_request(cpu.total());
+        let postgres = if cpu.postgres.is_zero() {
+            String::new()
+        } else {
+            format!(" + PostgreSQL {:.1}", per_request(cpu.postgres))
+        };
         rows.push(format!(
-            "{name:<22} {rps:>9.0} {:>8.2} {:>8.2} {:>8.2} {:>7} {:>6} {:>7.2} {:>9.1} {:>6.2}\n{:<22} Redis commands per {CALIBRATION} requests: {}\n{:<22} CPU µs/req: otpgram {:.1} + redis {:.1} + load generator and fake Telegram {:.1} = {all:.1} ({cores} cores fit {:.0} req/s)",
+            "{name:<22} {rps:>9.0} {:>8.2} {:>8.2} {:>8.2} {:>7} {:>6} {:>7.2} {:>9.1} {:>6.2}\n{:<22} Redis commands per {CALIBRATION} requests: {}; otpgram's peak RSS so far {:.1} MiB\n{:<22} CPU µs/req: otpgram {:.1} + redis {:.1}{postgres} + load generator and fake Telegram {:.1} = {all:.1} ({cores} cores fit {:.0} req/s)",
             percentile(&outcome.latencies_us, 0.5),
             percentile(&outcome.latencies_us, 0.99),
             percentile(&outcome.latencies_us, 0.999),
@@ -341,6 +354,7 @@ pub async fn run(binary: &Path, opts: Options) -> anyhow::Result<()> {
             rps / redis_ops.max(1.0),
             "",
             rt.1,
+            otpgram.peak_rss_kib().unwrap_or(0) as f64 / 1024.0,
             "",
             per_request(cpu.otpgram),
             per_request(cpu.redis),

@@ -52,6 +52,21 @@ pub fn cpu_time(pid: u32) -> Option<Duration> {
     Some(Duration::from_millis(ticks * 10))
 }
 
+/// CPU time used so far by every process whose command name is `name` (e.g. a PostgreSQL
+/// server and its backends).
+pub fn cpu_time_of_all(name: &str) -> Duration {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Duration::ZERO;
+    };
+    entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim() == name)
+        })
+        .filter_map(cpu_time)
+        .sum()
+}
+
 impl Drop for Process {
     fn drop(&mut self) {
         let _ = self.child.kill();
