@@ -303,7 +303,7 @@ impl Worker {
         let policy = &self.state.config.notify;
         let sent = self
             .pacer
-            .paced(chat, async {
+            .paced(chat, || async {
                 // Claimed only now, in the chat's turn: the lease covers the call to Telegram,
                 // not the wait for the turn.
                 match deliveries::claim(db, id, chat, policy.send_lease).await {
@@ -324,7 +324,10 @@ impl Worker {
                         .send_message(ChatId(chat), text)
                         .parse_mode(ParseMode::Html)
                         .link_preview_options(no_preview())
-                        .await,
+                        .await
+                        // Only the id is kept: a whole `Message` would make every waiting
+                        // delivery kilobytes larger.
+                        .map(|message| message.id.0),
                 )
             })
             .await;
@@ -337,7 +340,7 @@ impl Worker {
         };
         crate::meters::telegram_call("sendMessage", outcome);
         let verdict = match sent {
-            Ok(message) => Verdict::Sent(i64::from(message.id.0)),
+            Ok(message_id) => Verdict::Sent(i64::from(message_id)),
             Err(RequestError::RetryAfter(wait)) => {
                 let wait = wait.duration();
                 self.pacer.hold_chat(chat, wait).await;
@@ -364,8 +367,15 @@ impl Worker {
             }
             Err(err) => Verdict::Failed(err.to_string()),
         };
-        // Telegram has answered: writing it down must not fail for a passing reason, or the
-        // lease runs out and a sent message is sent again. A few tries, then give up (logged).
+        // On the heap, like the send: `record`'s database writes would otherwise make every
+        // delivery waiting in the pacer larger.
+        Box::pin(self.record(id, chat, verdict)).await;
+    }
+
+    /// Writes down what Telegram answered. It must not fail for a passing reason, or the lease
+    /// runs out and a sent message is sent again: a few tries, then give up (logged).
+    async fn record(&self, id: Uuid, chat: i64, verdict: Verdict) {
+        let db = &self.state.db;
         for attempt in 1..=5 {
             let recorded = match &verdict {
                 Verdict::Sent(message_id) => deliveries::mark_sent(db, id, chat, *message_id).await,
