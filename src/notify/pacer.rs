@@ -21,7 +21,7 @@ pub struct Pacer {
     next_global_slot: Mutex<Instant>,
     private_interval: Duration,
     group_interval: Duration,
-    /// Per chat: when its last message started.
+    /// Per chat: when its last message was sent.
     chats: Mutex<HashMap<i64, Arc<tokio::sync::Mutex<Option<Instant>>>>>,
 }
 
@@ -68,26 +68,14 @@ impl Pacer {
         sleep_until(slot).await;
     }
 
-    /// Runs `send()` when both the chat and the global limit allow it. The chat stays reserved
-    /// until it finishes, so a chat's messages go out one at a time and spaced.
-    ///
-    /// The send is made only in its turn, and on the heap: a burst of orders leaves thousands of
-    /// deliveries waiting here, and each waiting one then holds a few hundred bytes instead of a
-    /// whole Telegram request and database claim (~10 KiB each).
-    pub async fn paced<T, F: Future<Output = T>>(
-        &self,
-        chat_id: i64,
-        send: impl FnOnce() -> F,
-    ) -> T {
-        let chat = self.chat(chat_id);
-        let mut last = chat.lock().await;
-        let interval = self.interval(chat_id);
+    /// Waits for the chat's turn: `interval` after its previous message was sent. Nothing else
+    /// is sent to the chat while the turn is held; dropping it without sending gives it up.
+    pub async fn turn(&self, chat_id: i64) -> Turn<'_> {
+        let last = self.chat(chat_id).lock_owned().await;
         if let Some(previous) = *last {
-            sleep_until(previous + interval).await;
+            sleep_until(previous + self.interval(chat_id)).await;
         }
-        self.global_slot().await;
-        *last = Some(Instant::now());
-        Box::pin(send()).await
+        Turn { pacer: self, last }
     }
 
     /// Holds a chat back, e.g. after Telegram answered 429 with `retry_after`.
@@ -98,6 +86,27 @@ impl Pacer {
         let until = Instant::now() + pause;
         // The next send waits until `last + interval`: make that at least `until`.
         *last = Some(until.checked_sub(interval).unwrap_or(until));
+    }
+}
+
+/// A chat's turn (see [`Pacer::turn`]).
+pub struct Turn<'a> {
+    pacer: &'a Pacer,
+    last: tokio::sync::OwnedMutexGuard<Option<Instant>>,
+}
+
+impl Turn<'_> {
+    /// Waits for a global slot, then runs `send()` and ends the turn. The chat's spacing and the
+    /// global slot count from this moment, not from when the turn began: whatever the caller did
+    /// in its turn (a database claim, quick or slow) must not bunch the sends up.
+    ///
+    /// The send is made only now, and on the heap: a burst of orders leaves thousands of
+    /// deliveries waiting for their turns, and none of them should hold a Telegram request
+    /// meanwhile.
+    pub async fn send<T, F: Future<Output = T>>(mut self, send: impl FnOnce() -> F) -> T {
+        self.pacer.global_slot().await;
+        *self.last = Some(Instant::now());
+        Box::pin(send()).await
     }
 }
 
@@ -122,17 +131,37 @@ mod tests {
         let start = Instant::now();
         let mut times = Vec::new();
         for _ in 0..3 {
-            times.push(pacer.paced(7, || async { Instant::now() }).await);
+            times.push(pacer.turn(7).await.send(|| async { Instant::now() }).await);
         }
         assert!(times[1] - times[0] >= Duration::from_secs(1));
         assert!(times[2] - start >= Duration::from_secs(2));
     }
 
     #[tokio::test(start_paused = true)]
+    async fn spacing_counts_from_the_send_not_the_turn() {
+        let pacer = Pacer::new(&policy(1000, 1));
+        let turn = pacer.turn(7).await;
+        // A slow database claim in the chat's turn.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let first = turn.send(|| async { Instant::now() }).await;
+        let next = pacer.turn(7).await.send(|| async { Instant::now() }).await;
+        assert!(next - first >= Duration::from_secs(1), "{:?}", next - first);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_turn_given_up_does_not_delay_the_next() {
+        let pacer = Pacer::new(&policy(1000, 1));
+        let start = Instant::now();
+        drop(pacer.turn(7).await);
+        pacer.turn(7).await.send(|| async {}).await;
+        assert!(start.elapsed() < Duration::from_millis(10));
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn groups_get_three_seconds() {
         let pacer = Pacer::new(&policy(1000, 1));
-        let a = pacer.paced(-5, || async { Instant::now() }).await;
-        let b = pacer.paced(-5, || async { Instant::now() }).await;
+        let a = pacer.turn(-5).await.send(|| async { Instant::now() }).await;
+        let b = pacer.turn(-5).await.send(|| async { Instant::now() }).await;
         assert!(b - a >= Duration::from_secs(3));
     }
 
@@ -143,7 +172,13 @@ mod tests {
         let handles: Vec<_> = (0..20)
             .map(|chat| {
                 let pacer = pacer.clone();
-                tokio::spawn(async move { pacer.paced(chat, || async { Instant::now() }).await })
+                tokio::spawn(async move {
+                    pacer
+                        .turn(chat)
+                        .await
+                        .send(|| async { Instant::now() })
+                        .await
+                })
             })
             .collect();
         let mut last = start;

@@ -7,6 +7,12 @@
 //! it meanwhile. Never lost: an entry stays pending until settled, a dead worker's entries are
 //! reclaimed, and a sweep re-enqueues notifications the database still has work for (at startup,
 //! after Redis lost data, and when an enqueue failed).
+//!
+//! Small while waiting: a burst of orders leaves thousands of notifications waiting for their
+//! chats' turns, and a future takes the memory of its largest step all along. The large, short
+//! steps — database queries, Redis commands, the Telegram request — are therefore boxed, made
+//! only when they run: a waiting notification's task is 872 B and each waiting delivery 488 B
+//! (5.7 KiB and 9.8 KiB before; `scripts/bench notify` peak RSS 80.8 → 40.6 MiB).
 
 use std::{
     collections::HashMap,
@@ -199,7 +205,8 @@ impl Worker {
     }
 
     async fn ack(&self, entry: &str) {
-        if let Err(err) = self.queue.ack(entry).await {
+        // Boxed, as are the other large steps (see the module's doc): this one is 5 KiB.
+        if let Err(err) = Box::pin(self.queue.ack(entry)).await {
             tracing::warn!(error = %err, "could not acknowledge a queue entry");
         }
     }
@@ -231,7 +238,7 @@ impl Worker {
                 return;
             }
             tokio::time::sleep(left.min(step)).await;
-            if let Err(err) = self.queue.touch(entry).await {
+            if let Err(err) = Box::pin(self.queue.touch(entry)).await {
                 tracing::debug!(error = %err, "could not touch a queue entry");
             }
         }
@@ -240,7 +247,7 @@ impl Worker {
     /// Sends every due delivery of one notification once; says what to do next.
     async fn work_once(&self, id: Uuid) -> Result<Progress> {
         let db = &self.state.db;
-        let Some(job) = deliveries::load(db, id).await? else {
+        let Some(job) = Box::pin(deliveries::load(db, id)).await? else {
             return Ok(Progress::Done);
         };
         let order = match serde_json::from_str::<Order>(&job.notification.payload) {
@@ -301,37 +308,33 @@ impl Worker {
     async fn deliver(&self, id: Uuid, chat: i64, attempt: i32, text: &str, created: DateTime<Utc>) {
         let db = &self.state.db;
         let policy = &self.state.config.notify;
-        let sent = self
-            .pacer
-            .paced(chat, || async {
-                // Claimed only now, in the chat's turn: the lease covers the call to Telegram,
-                // not the wait for the turn.
-                match deliveries::claim(db, id, chat, policy.send_lease).await {
-                    Ok(true) => {}
-                    Ok(false) => return None,
-                    Err(err) => {
-                        tracing::warn!(error = %err, "could not claim a delivery");
-                        return None;
-                    }
-                }
-                if text.is_empty() {
-                    return Some(Err(RequestError::Api(ApiError::Unknown(
-                        "unreadable order".into(),
-                    ))));
-                }
-                Some(
-                    self.bot
-                        .send_message(ChatId(chat), text)
-                        .parse_mode(ParseMode::Html)
-                        .link_preview_options(no_preview())
-                        .await
-                        // Only the id is kept: a whole `Message` would make every waiting
-                        // delivery kilobytes larger.
-                        .map(|message| message.id.0),
-                )
+        let turn = self.pacer.turn(chat).await;
+        // Claimed only now, in the chat's turn: the lease covers the call to Telegram, not the
+        // wait for the turn.
+        match Box::pin(deliveries::claim(db, id, chat, policy.send_lease)).await {
+            Ok(true) => {}
+            Ok(false) => return,
+            Err(err) => {
+                tracing::warn!(error = %err, "could not claim a delivery");
+                return;
+            }
+        }
+        let sent = if text.is_empty() {
+            Err(RequestError::Api(ApiError::Unknown(
+                "unreadable order".into(),
+            )))
+        } else {
+            turn.send(|| async {
+                self.bot
+                    .send_message(ChatId(chat), text)
+                    .parse_mode(ParseMode::Html)
+                    .link_preview_options(no_preview())
+                    .await
+                    // Only the id is kept: a whole `Message` is kilobytes.
+                    .map(|message| message.id.0)
             })
-            .await;
-        let Some(sent) = sent else { return };
+            .await
+        };
         let outcome = match &sent {
             Ok(_) => "ok",
             Err(RequestError::RetryAfter(_)) => "throttled",
@@ -367,8 +370,6 @@ impl Worker {
             }
             Err(err) => Verdict::Failed(err.to_string()),
         };
-        // On the heap, like the send: `record`'s database writes would otherwise make every
-        // delivery waiting in the pacer larger.
         Box::pin(self.record(id, chat, verdict)).await;
     }
 
