@@ -135,24 +135,28 @@ where
     outcome
 }
 
-/// CPU time used so far by the three processes sharing the machine during a scenario.
+/// CPU time used so far by the processes sharing the machine during a scenario.
 #[derive(Clone, Copy)]
 struct Cpu {
     otpgram: Duration,
     redis: Duration,
-    /// The PostgreSQL server's processes (zero with SQLite, which runs inside otpgram).
+    /// The PostgreSQL server's processes (not counted with SQLite, which runs inside otpgram).
     postgres: Duration,
     /// This process: the load generator and the fake Telegram.
     bench: Duration,
 }
 
 impl Cpu {
-    fn now(otpgram: &service::Process, redis: &service::Process) -> Self {
+    fn now(otpgram: &service::Process, redis: &service::Process, postgres: bool) -> Self {
         let of = |pid| service::cpu_time(pid).unwrap_or_default();
         Self {
             otpgram: of(otpgram.pid()),
             redis: of(redis.pid()),
-            postgres: service::cpu_time_of_all("postgres"),
+            postgres: if postgres {
+                service::cpu_time_of_all("postgres")
+            } else {
+                Duration::ZERO
+            },
             bench: of(std::process::id()),
         }
     }
@@ -332,6 +336,7 @@ pub async fn run(binary: &Path, opts: Options) -> anyhow::Result<()> {
     let redis_ops = redis_set.min(redis_getdel);
 
     let mut rows = Vec::new();
+    let pg = opts.postgres.is_some();
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut measure = |name: &'static str, outcome: Outcome, cpu: Cpu, rt: (f64, String)| {
         let rps = outcome.requests as f64 / outcome.elapsed.as_secs_f64();
@@ -374,9 +379,9 @@ pub async fn run(binary: &Path, opts: Options) -> anyhow::Result<()> {
         ))
     };
     let rt = round_trips(redis_port, &addr, CALIBRATION, request).await?;
-    let cpu0 = Cpu::now(&otpgram, &redis);
+    let cpu0 = Cpu::now(&otpgram, &redis, pg);
     let out = drive(&addr, conns, secs, 0, request).await;
-    let cpu = Cpu::now(&otpgram, &redis).since(cpu0);
+    let cpu = Cpu::now(&otpgram, &redis, pg).since(cpu0);
     measure("1 request code", out, cpu, rt);
 
     // The codes, as the customers got them.
@@ -407,9 +412,9 @@ pub async fn run(binary: &Path, opts: Options) -> anyhow::Result<()> {
         ))
     };
     let rt = round_trips(redis_port, &addr, CALIBRATION, guess.clone()).await?;
-    let cpu0 = Cpu::now(&otpgram, &redis);
+    let cpu0 = Cpu::now(&otpgram, &redis, pg);
     let out = drive(&addr, conns, secs, 0, guess).await;
-    let cpu = Cpu::now(&otpgram, &redis).since(cpu0);
+    let cpu = Cpu::now(&otpgram, &redis, pg).since(cpu0);
     measure("2 verify (wrong code)", out, cpu, rt);
 
     // 3. Right codes: consume, user update, session, tokens (each code once).
@@ -429,14 +434,14 @@ pub async fn run(binary: &Path, opts: Options) -> anyhow::Result<()> {
         }
     };
     let rt = round_trips(redis_port, &addr, CALIBRATION, verify(spare)).await?;
-    let cpu0 = Cpu::now(&otpgram, &redis);
+    let cpu0 = Cpu::now(&otpgram, &redis, pg);
     let out = drive(&addr, conns, secs, 1000, verify(right)).await;
     let tokens: Vec<String> = out
         .bodies
         .iter()
         .filter_map(|b| b["access_token"].as_str().map(str::to_string))
         .collect();
-    let cpu = Cpu::now(&otpgram, &redis).since(cpu0);
+    let cpu = Cpu::now(&otpgram, &redis, pg).since(cpu0);
     measure("3 verify (right code)", out, cpu, rt);
 
     // 4. The current user, with a valid token.
@@ -444,9 +449,9 @@ pub async fn run(binary: &Path, opts: Options) -> anyhow::Result<()> {
     anyhow::ensure!(!tokens.is_empty(), "scenario 3 produced no tokens");
     let me = move |i: usize| Some(Request::get("/api/v1/me", &tokens[i % tokens.len()]));
     let rt = round_trips(redis_port, &addr, CALIBRATION, me.clone()).await?;
-    let cpu0 = Cpu::now(&otpgram, &redis);
+    let cpu0 = Cpu::now(&otpgram, &redis, pg);
     let out = drive(&addr, conns, secs, 0, me).await;
-    let cpu = Cpu::now(&otpgram, &redis).since(cpu0);
+    let cpu = Cpu::now(&otpgram, &redis, pg).since(cpu0);
     measure("4 GET /me", out, cpu, rt);
 
     println!();

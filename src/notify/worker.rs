@@ -320,6 +320,7 @@ impl Worker {
             }
         }
         let sent = if text.is_empty() {
+            drop(turn); // nothing to send: the chat's turn goes to the next message
             Err(RequestError::Api(ApiError::Unknown(
                 "unreadable order".into(),
             )))
