@@ -69,44 +69,47 @@ impl Pacer {
     }
 
     /// Waits for the chat's turn: `interval` after its previous message was sent. Nothing else
-    /// is sent to the chat while the turn is held; dropping it without sending gives it up.
+    /// is sent to the chat until the turn is dropped.
     pub async fn turn(&self, chat_id: i64) -> Turn<'_> {
         let last = self.chat(chat_id).lock_owned().await;
         if let Some(previous) = *last {
             sleep_until(previous + self.interval(chat_id)).await;
         }
-        Turn { pacer: self, last }
-    }
-
-    /// Holds a chat back, e.g. after Telegram answered 429 with `retry_after`.
-    pub async fn hold_chat(&self, chat_id: i64, pause: Duration) {
-        let chat = self.chat(chat_id);
-        let mut last = chat.lock().await;
-        let interval = self.interval(chat_id);
-        let until = Instant::now() + pause;
-        // The next send waits until `last + interval`: make that at least `until`.
-        *last = Some(until.checked_sub(interval).unwrap_or(until));
+        Turn {
+            pacer: self,
+            interval: self.interval(chat_id),
+            last,
+        }
     }
 }
 
 /// A chat's turn (see [`Pacer::turn`]).
 pub struct Turn<'a> {
     pacer: &'a Pacer,
+    interval: Duration,
     last: tokio::sync::OwnedMutexGuard<Option<Instant>>,
 }
 
 impl Turn<'_> {
-    /// Waits for a global slot, then runs `send()` and ends the turn. The chat's spacing and the
-    /// global slot count from this moment, not from when the turn began: whatever the caller did
-    /// in its turn (a database claim, quick or slow) must not bunch the sends up.
+    /// Waits for a global slot, then runs `send()`. The chat's spacing and the global slot count
+    /// from this moment, not from when the turn began: whatever the caller did in its turn (a
+    /// database claim, quick or slow) must not bunch the sends up.
     ///
     /// The send is made only now, and on the heap: a burst of orders leaves thousands of
     /// deliveries waiting for their turns, and none of them should hold a Telegram request
     /// meanwhile.
-    pub async fn send<T, F: Future<Output = T>>(mut self, send: impl FnOnce() -> F) -> T {
+    pub async fn send<T, F: Future<Output = T>>(&mut self, send: impl FnOnce() -> F) -> T {
         self.pacer.global_slot().await;
         *self.last = Some(Instant::now());
         Box::pin(send()).await
+    }
+
+    /// Holds the chat back for `pause` from now (Telegram answered 429 with `retry_after`). Done
+    /// in the turn, so no other message to the chat slips in before the pause begins.
+    pub fn hold(&mut self, pause: Duration) {
+        let until = Instant::now() + pause;
+        // The next turn begins at `last + interval`: make that at least `until`.
+        *self.last = Some(until.checked_sub(self.interval).unwrap_or(until));
     }
 }
 
@@ -140,12 +143,28 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn spacing_counts_from_the_send_not_the_turn() {
         let pacer = Pacer::new(&policy(1000, 1));
-        let turn = pacer.turn(7).await;
+        let mut turn = pacer.turn(7).await;
         // A slow database claim in the chat's turn.
         tokio::time::sleep(Duration::from_millis(500)).await;
         let first = turn.send(|| async { Instant::now() }).await;
+        drop(turn);
         let next = pacer.turn(7).await.send(|| async { Instant::now() }).await;
         assert!(next - first >= Duration::from_secs(1), "{:?}", next - first);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_held_chat_waits_out_the_pause() {
+        let pacer = Pacer::new(&policy(1000, 1));
+        let mut turn = pacer.turn(7).await;
+        let throttled = turn.send(|| async { Instant::now() }).await;
+        turn.hold(Duration::from_secs(30));
+        drop(turn);
+        let next = pacer.turn(7).await.send(|| async { Instant::now() }).await;
+        assert!(
+            next - throttled >= Duration::from_secs(30),
+            "{:?}",
+            next - throttled
+        );
     }
 
     #[tokio::test(start_paused = true)]

@@ -308,7 +308,7 @@ impl Worker {
     async fn deliver(&self, id: Uuid, chat: i64, attempt: i32, text: &str, created: DateTime<Utc>) {
         let db = &self.state.db;
         let policy = &self.state.config.notify;
-        let turn = self.pacer.turn(chat).await;
+        let mut turn = self.pacer.turn(chat).await;
         // Claimed only now, in the chat's turn: the lease covers the call to Telegram, not the
         // wait for the turn.
         match Box::pin(deliveries::claim(db, id, chat, policy.send_lease)).await {
@@ -320,22 +320,28 @@ impl Worker {
             }
         }
         let sent = if text.is_empty() {
-            drop(turn); // nothing to send: the chat's turn goes to the next message
             Err(RequestError::Api(ApiError::Unknown(
                 "unreadable order".into(),
             )))
         } else {
-            turn.send(|| async {
-                self.bot
-                    .send_message(ChatId(chat), text)
-                    .parse_mode(ParseMode::Html)
-                    .link_preview_options(no_preview())
-                    .await
-                    // Only the id is kept: a whole `Message` is kilobytes.
-                    .map(|message| message.id.0)
-            })
-            .await
+            let sent = turn
+                .send(|| async {
+                    self.bot
+                        .send_message(ChatId(chat), text)
+                        .parse_mode(ParseMode::Html)
+                        .link_preview_options(no_preview())
+                        .await
+                        // Only the id is kept: a whole `Message` is kilobytes.
+                        .map(|message| message.id.0)
+                })
+                .await;
+            if let Err(RequestError::RetryAfter(wait)) = &sent {
+                turn.hold(wait.duration());
+            }
+            sent
         };
+        // The chat's turn ends here, before the answer is written down.
+        drop(turn);
         let outcome = match &sent {
             Ok(_) => "ok",
             Err(RequestError::RetryAfter(_)) => "throttled",
@@ -347,7 +353,6 @@ impl Worker {
             Ok(message_id) => Verdict::Sent(i64::from(message_id)),
             Err(RequestError::RetryAfter(wait)) => {
                 let wait = wait.duration();
-                self.pacer.hold_chat(chat, wait).await;
                 let at = Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default();
                 Verdict::Retry(at, format!("429: retry after {}s", wait.as_secs()))
             }
