@@ -71,13 +71,14 @@ impl Pacer {
     /// Waits for the chat's turn: `interval` after its previous message was sent. Nothing else
     /// is sent to the chat until the turn is dropped.
     pub async fn turn(&self, chat_id: i64) -> Turn<'_> {
+        let interval = self.interval(chat_id);
         let last = self.chat(chat_id).lock_owned().await;
         if let Some(previous) = *last {
-            sleep_until(previous + self.interval(chat_id)).await;
+            sleep_until(previous + interval).await;
         }
         Turn {
             pacer: self,
-            interval: self.interval(chat_id),
+            interval,
             last,
         }
     }
