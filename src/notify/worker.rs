@@ -11,8 +11,8 @@
 //! Small while waiting: a burst of orders leaves thousands of notifications waiting for their
 //! chats' turns, and a future takes the memory of its largest step all along. The large, short
 //! steps — database queries, Redis commands, the Telegram request — are therefore boxed, made
-//! only when they run: a waiting notification's task is 872 B and each waiting delivery 488 B
-//! (5.7 KiB and 9.8 KiB before; `scripts/bench notify` peak RSS 80.8 → 40.6 MiB).
+//! only when they run: a waiting notification's task is ~900 B and each waiting delivery ~400 B
+//! (5.7 KiB and 9.8 KiB before; `scripts/bench notify` peak RSS 80.8 → 41 MiB).
 
 use std::{
     collections::HashMap,
