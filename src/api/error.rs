@@ -156,11 +156,19 @@ pub fn parse_optional_json<T: serde::de::DeserializeOwned>(
             },
             message: format!("invalid JSON body: {e}"),
         })?;
-    if !object_or_null(body) {
-        return Err(ApiError::InvalidRequest {
+    require_object(body)?;
+    Ok(parsed)
+}
+
+/// `422 invalid_request` unless the body is a JSON object (or `null`, for a `T` that takes it):
+/// see [`object_or_null`].
+pub fn require_object(body: &[u8]) -> Result<(), ApiError> {
+    if object_or_null(body) {
+        Ok(())
+    } else {
+        Err(ApiError::InvalidRequest {
             status: StatusCode::UNPROCESSABLE_ENTITY,
             message: "invalid JSON body: expected an object".into(),
-        });
+        })
     }
-    Ok(parsed)
 }

@@ -11,7 +11,10 @@ use axum_extra::extract::CookieJar;
 use serde::de::DeserializeOwned;
 use tower_governor::{GovernorError, key_extractor::KeyExtractor};
 
-use super::{cookies::ACCESS_COOKIE, error::ApiError};
+use super::{
+    cookies::ACCESS_COOKIE,
+    error::{ApiError, require_object},
+};
 use crate::{crypto::constant_time_eq, error::Error, session, state::AppState};
 
 /// A JSON object body, as `axum::Json` reads it (`Content-Type: application/json`, then
@@ -31,12 +34,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
         }
         let RawBody(body) = RawBody::from_request(req, state).await?;
         let axum::Json(value) = axum::Json::<T>::from_bytes(&body)?;
-        if !body.trim_ascii_start().starts_with(b"{") {
-            return Err(ApiError::InvalidRequest {
-                status: StatusCode::UNPROCESSABLE_ENTITY,
-                message: "invalid JSON body: expected an object".into(),
-            });
-        }
+        require_object(&body)?;
         Ok(Json(value))
     }
 }
