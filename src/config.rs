@@ -97,10 +97,14 @@ pub struct Config {
     pub jwt_refresh_ttl: Duration,
     /// How long a rotated-out refresh token is still accepted (two tabs refreshing at once).
     pub refresh_reuse_grace: Duration,
+    /// A session's absolute lifetime: refreshing never extends it past this.
+    pub session_max_age: Duration,
     pub otp: OtpPolicy,
     /// Requests per minute per client IP on `/api/v1/otp/*`; `0` turns the limit off.
     pub rate_limit_per_ip_per_minute: u32,
-    pub trust_proxy_headers: bool,
+    /// Proxies in front of the service that append to `X-Forwarded-For` (0: use the peer
+    /// address). The client is the entry this many hops from the right.
+    pub trusted_proxy_hops: u32,
     /// Digits only, e.g. `998`.
     pub default_country_code: Option<String>,
     pub cors_allowed_origins: Vec<String>,
@@ -223,6 +227,8 @@ struct Raw {
     jwt_refresh_ttl_seconds: u64,
     #[serde(default = "default_reuse_grace")]
     jwt_refresh_reuse_grace_seconds: u64,
+    #[serde(default = "default_session_max_age")]
+    session_max_age_seconds: u64,
     #[serde(default = "default_otp_ttl")]
     otp_ttl_seconds: u64,
     #[serde(default = "default_otp_length")]
@@ -239,6 +245,7 @@ struct Raw {
     rate_limit_per_ip_per_minute: u32,
     #[serde(default)]
     trust_proxy_headers: bool,
+    trusted_proxy_hops: Option<u32>,
     default_country_code: Option<String>,
     cors_allowed_origins: Option<String>,
     site_login_url: Option<String>,
@@ -295,6 +302,9 @@ fn default_refresh_ttl() -> u64 {
 }
 fn default_reuse_grace() -> u64 {
     10
+}
+fn default_session_max_age() -> u64 {
+    30 * 24 * 3600
 }
 fn default_otp_ttl() -> u64 {
     600
@@ -665,7 +675,7 @@ impl Raw {
                 .map(Duration::from_secs),
         };
 
-        Ok(Config {
+        let config = Config {
             bind_addr,
             app_env,
             log_format: self.log_format.unwrap_or(match app_env {
@@ -692,9 +702,13 @@ impl Raw {
             jwt_access_ttl: seconds("JWT_ACCESS_TTL_SECONDS", self.jwt_access_ttl_seconds, 30)?,
             jwt_refresh_ttl: seconds("JWT_REFRESH_TTL_SECONDS", self.jwt_refresh_ttl_seconds, 60)?,
             refresh_reuse_grace: Duration::from_secs(self.jwt_refresh_reuse_grace_seconds),
+            session_max_age: seconds("SESSION_MAX_AGE_SECONDS", self.session_max_age_seconds, 60)?,
             otp,
             rate_limit_per_ip_per_minute: self.rate_limit_per_ip_per_minute,
-            trust_proxy_headers: self.trust_proxy_headers,
+            // The older boolean means one proxy.
+            trusted_proxy_hops: self
+                .trusted_proxy_hops
+                .unwrap_or(u32::from(self.trust_proxy_headers)),
             default_country_code,
             cors_allowed_origins,
             site_login_url: self.site_login_url.filter(|s| !s.is_empty()),
@@ -726,7 +740,58 @@ impl Raw {
             test_phones,
             binding_ttl: seconds("BINDING_TTL_SECONDS", self.binding_ttl_seconds, 60)?,
             request_timeout: seconds("REQUEST_TIMEOUT_SECONDS", self.request_timeout_seconds, 1)?,
-        })
+        };
+        if config.redis_key_prefix.contains(['{', '}']) {
+            // A brace would change the keys' cluster hash tags, so scripts that touch one
+            // phone's keys together would fail on a cluster.
+            return Err(invalid("REDIS_KEY_PREFIX", "cannot contain { or }"));
+        }
+        if config.is_production() {
+            config.refuse_unsafe()?;
+        }
+        Ok(config)
+    }
+}
+
+/// The longest a review number's fixed code may stay armed in production.
+const REVIEW_NUMBERS_MAX_AHEAD: chrono::TimeDelta = chrono::TimeDelta::days(90);
+
+impl Config {
+    /// What production never runs with: each refusal names its variable.
+    fn refuse_unsafe(&self) -> Result<(), ConfigError> {
+        if !self.cookie_secure {
+            return Err(invalid(
+                "COOKIE_SECURE",
+                "cannot be false when APP_ENV=production (session cookies would travel in clear)",
+            ));
+        }
+        if self.rate_limit_per_ip_per_minute == 0 {
+            return Err(invalid(
+                "RATE_LIMIT_PER_IP_PER_MINUTE",
+                "cannot be 0 when APP_ENV=production",
+            ));
+        }
+        if self.otp.length < 6 {
+            return Err(invalid(
+                "OTP_LENGTH",
+                "must be at least 6 when APP_ENV=production",
+            ));
+        }
+        if let Some(review) = &self.test_phones
+            && review.valid_until > chrono::Utc::now() + REVIEW_NUMBERS_MAX_AHEAD
+        {
+            return Err(invalid(
+                "TEST_PHONES_VALID_UNTIL",
+                "cannot be more than 90 days ahead when APP_ENV=production",
+            ));
+        }
+        if self.metrics_token.is_none() {
+            return Err(invalid(
+                "METRICS_TOKEN",
+                "is required when APP_ENV=production (GET /metrics would be public)",
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -832,6 +897,89 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("JWT_SECRET"), "{err}");
+    }
+
+    fn production() -> Vec<(&'static str, String)> {
+        [
+            ("APP_ENV", "production"),
+            ("TELEGRAM_BOT_TOKEN", "1:x"),
+            ("JWT_SECRET", "0123456789abcdef0123456789abcdef"),
+            ("METRICS_TOKEN", "metrics-token-0123456789"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k, v.to_string()))
+        .collect()
+    }
+
+    #[test]
+    fn production_refuses_each_unsafe_setting_by_name() {
+        assert!(Config::from_vars(production()).is_ok());
+        let in_a_year = (chrono::Utc::now() + chrono::TimeDelta::days(365))
+            .format("%Y-%m-%d")
+            .to_string();
+        let in_a_month = (chrono::Utc::now() + chrono::TimeDelta::days(30))
+            .format("%Y-%m-%d")
+            .to_string();
+        for (var, value, named) in [
+            ("COOKIE_SECURE", "false", "COOKIE_SECURE"),
+            (
+                "RATE_LIMIT_PER_IP_PER_MINUTE",
+                "0",
+                "RATE_LIMIT_PER_IP_PER_MINUTE",
+            ),
+            ("OTP_LENGTH", "5", "OTP_LENGTH"),
+            ("REDIS_KEY_PREFIX", "shop{1}:", "REDIS_KEY_PREFIX"),
+            ("METRICS_TOKEN", "", "METRICS_TOKEN"),
+        ] {
+            let mut vars = production();
+            vars.retain(|(k, _)| *k != var);
+            vars.push((var, value.to_string()));
+            let err = Config::from_vars(vars).unwrap_err().to_string();
+            assert!(err.contains(named), "{var}={value}: {err}");
+        }
+        let mut review = production();
+        review.push(("TEST_PHONES", "+998900000001=123456".into()));
+        review.push(("TEST_PHONES_VALID_UNTIL", in_a_year));
+        let err = Config::from_vars(review.clone()).unwrap_err().to_string();
+        assert!(err.contains("TEST_PHONES_VALID_UNTIL"), "{err}");
+        review.pop();
+        review.push(("TEST_PHONES_VALID_UNTIL", in_a_month));
+        assert!(Config::from_vars(review).is_ok());
+        // Development allows what a laptop needs.
+        let c = Config::from_vars([
+            ("COOKIE_SECURE", "false"),
+            ("RATE_LIMIT_PER_IP_PER_MINUTE", "0"),
+            ("OTP_LENGTH", "4"),
+        ])
+        .unwrap();
+        assert!(!c.cookie_secure);
+    }
+
+    #[test]
+    fn the_older_proxy_switch_means_one_hop() {
+        let hops =
+            |vars: &[(&str, &str)]| Config::from_vars(vars.to_vec()).unwrap().trusted_proxy_hops;
+        assert_eq!(hops(&[]), 0);
+        assert_eq!(hops(&[("TRUST_PROXY_HEADERS", "true")]), 1);
+        assert_eq!(hops(&[("TRUSTED_PROXY_HOPS", "2")]), 2);
+        assert_eq!(
+            hops(&[("TRUST_PROXY_HEADERS", "true"), ("TRUSTED_PROXY_HOPS", "0")]),
+            0
+        );
+    }
+
+    #[test]
+    fn sessions_live_thirty_days_at_most_by_default() {
+        let c = Config::from_vars(base()).unwrap();
+        assert_eq!(c.session_max_age, Duration::from_secs(30 * 24 * 3600));
+        let mut short = base();
+        short.push(("SESSION_MAX_AGE_SECONDS", "59"));
+        assert!(
+            Config::from_vars(short)
+                .unwrap_err()
+                .to_string()
+                .contains("SESSION_MAX_AGE_SECONDS")
+        );
     }
 
     #[test]

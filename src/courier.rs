@@ -6,9 +6,10 @@ use std::{sync::Arc, time::Duration};
 use serde::Serialize;
 use teloxide::{
     Bot,
+    payloads::SendMessageSetters,
     prelude::Requester,
     requests::{JsonRequest, Payload},
-    types::{ChatId, Me, ParseMode},
+    types::{ChatId, InlineKeyboardButton, InlineKeyboardMarkup, Me, ParseMode},
 };
 use tokio::sync::OnceCell;
 
@@ -106,6 +107,27 @@ impl Courier {
         Ok(())
     }
 
+    /// Sends a plain-text notice with the "Get login code" button under it.
+    pub async fn send_with_code_button(
+        &self,
+        to: TelegramId,
+        text: String,
+        lang: Lang,
+    ) -> anyhow::Result<()> {
+        match &self.bot {
+            Some(bot) => {
+                let sent = bot
+                    .send_message(ChatId(to), text)
+                    .reply_markup(get_code_keyboard(lang))
+                    .await;
+                meters::telegram_call("sendMessage", if sent.is_ok() { "ok" } else { "error" });
+                sent?;
+            }
+            None => tracing::info!(telegram_id = to, "message (bot off): {text}"),
+        }
+        Ok(())
+    }
+
     /// Sends a plain-text notice.
     pub async fn send_text(&self, to: TelegramId, text: String) -> anyhow::Result<()> {
         match &self.bot {
@@ -118,6 +140,17 @@ impl Courier {
         }
         Ok(())
     }
+}
+
+/// The data of the inline "Get login code" button (handled by the bot).
+pub const GET_CODE: &str = "login_code";
+
+/// One inline button that asks the bot for a login code.
+pub fn get_code_keyboard(lang: Lang) -> InlineKeyboardMarkup {
+    InlineKeyboardMarkup::new(vec![vec![InlineKeyboardButton::callback(
+        texts::get_code_button(lang),
+        GET_CODE,
+    )]])
 }
 
 /// `sendMessage` for a login code, the one message sent per code request. teloxide's own

@@ -74,13 +74,34 @@ impl From<sea_orm::DbErr> for Error {
             }
             _ => false,
         };
+        let redacted = anyhow::anyhow!(redact(&err));
         if unreachable {
             Error::Unavailable {
                 dependency: "database",
-                source: err.into(),
+                source: redacted,
             }
         } else {
-            Error::Internal(err.into())
+            Error::Internal(redacted)
         }
+    }
+}
+
+/// A database error as it may be logged: a server's error is told by its code and constraint
+/// only, since its message and detail can quote a row ("Key (phone)=(+998…) already exists").
+fn redact(err: &sea_orm::DbErr) -> String {
+    use sea_orm::{DbErr, RuntimeErr};
+    match err {
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
+            match e.as_database_error() {
+                Some(db) => format!(
+                    "database error {} (constraint: {})",
+                    db.code().as_deref().unwrap_or("unknown"),
+                    db.constraint().unwrap_or("none")
+                ),
+                None => format!("database driver error: {e}"),
+            }
+        }
+        DbErr::Exec(_) | DbErr::Query(_) => "database error".to_string(),
+        other => other.to_string(),
     }
 }

@@ -3,6 +3,7 @@
 //! Two front doors (the HTTP [`api`] and the Telegram [`bot`]) over one core ([`otp`],
 //! [`binding`], [`session`]) and two stores ([`store`] for Redis, [`users`] for SQL).
 
+pub mod addresses;
 pub mod api;
 pub mod app;
 pub mod binding;

@@ -51,8 +51,10 @@ pub fn http_request(route: String, method: &str, status: u16, elapsed: Duration)
     histogram!("otpgram_http_request_duration_seconds", &labels).record(elapsed.as_secs_f64());
 }
 
-/// A code was stored for a linked phone (`delivered`), or a request waits for the phone to
-/// link (`pending`), or a review number armed its fixed code (`review`).
+/// A code was issued: asked for on the site (`site`; linked phones and unlinked ones alike, so
+/// the metric tells nobody which phones are customers), by its owner in Telegram (`telegram`),
+/// for an older integration's bot (`returned`), or a review number armed its fixed code
+/// (`review`).
 pub fn code_issued(kind: &'static str) {
     counter!("otpgram_codes_issued_total", "kind" => kind).increment(1);
 }

@@ -9,7 +9,7 @@ use crate::{
     meters,
     session::{self, TokenPair},
     state::AppState,
-    store::{Binding, Check, Issue},
+    store::{Binding, Check, Issue, StoreMode},
     texts::Lang,
     users::{self, UserRecord},
 };
@@ -55,30 +55,73 @@ pub async fn request_code_living(
     }
     let code = crypto::random_code(policy.length);
     let hash = state.hasher.hash(phone, &code);
+    // Linked or not, the answer is made by the same script and nothing else: whatever differs
+    // (sending the code, asking the database) happens after the answer, in the background.
     match state.store.issue_code(phone, &hash, policy).await? {
-        Issue::Issued(binding) => {
-            meters::code_issued("delivered");
-            dispatch(state, &binding, code, policy.ttl);
-        }
-        Issue::Pending => {
-            // Redis may have lost the binding (restart, eviction): the database remembers it.
-            let linked = users::find_by_phone(&state.db, phone)
-                .await?
-                .and_then(|user| Some(Binding::new(user.telegram_id?, user.language.as_deref())));
-            if let Some(binding) = linked {
-                state
-                    .store
-                    .store_code(phone, Some(&binding), &hash, policy.ttl, false)
-                    .await?;
-                meters::code_issued("delivered");
-                dispatch(state, &binding, code, policy.ttl);
-            } else {
-                meters::code_issued("pending");
-                tracing::info!("code requested for a phone that is not linked yet");
-            }
-        }
+        Issue::Issued(binding) => dispatch(state, &binding, code, policy.ttl),
+        Issue::Pending => warm_from_database(state, phone, code, policy.ttl),
         Issue::Limited { retry_after, limit } => return Err(limited(retry_after, limit)),
     }
+    meters::code_issued("site");
+    Ok(CodeRequested {
+        expires_in: policy.ttl,
+        resend_after: policy.resend_cooldown,
+    })
+}
+
+/// Redis knew no binding for a phone that asked for a code. It may have lost it (restart,
+/// eviction) while the database remembers it: then the binding is warmed again and the code
+/// goes out. Otherwise the request waits for the phone to link.
+fn warm_from_database(state: &AppState, phone: &Phone, code: String, ttl: Duration) {
+    let state = state.clone();
+    let phone = phone.clone();
+    tokio::spawn(async move {
+        let linked = match users::find_by_phone(&state.db, &phone).await {
+            Ok(user) => user
+                .and_then(|user| Some(Binding::new(user.telegram_id?, user.language.as_deref()))),
+            Err(err) => {
+                tracing::warn!(phone = %phone, error = %err, "could not look up an unlinked phone");
+                return;
+            }
+        };
+        let Some(binding) = linked else {
+            tracing::info!(phone = %phone, "code requested for a phone that is not linked yet");
+            return;
+        };
+        match state
+            .store
+            .store_code(&phone, Some(&binding), "", ttl, StoreMode::Warm)
+            .await
+        {
+            Ok(true) => dispatch(&state, &binding, code, ttl),
+            // A newer request or a link got there first and sends its own code.
+            Ok(false) => {}
+            Err(err) => tracing::warn!(phone = %phone, error = %err, "could not warm a binding"),
+        }
+    });
+}
+
+/// A code the phone's owner asked for in Telegram (the bot's button): issued under the owner's
+/// own cooldown and hourly cap, never refused because of the site-side lock, and sent to
+/// `binding` (the asking account).
+#[tracing::instrument(skip_all, fields(phone = %phone))]
+pub async fn request_code_in_telegram(
+    state: &AppState,
+    phone: &Phone,
+    binding: &Binding,
+) -> Result<CodeRequested> {
+    let policy = &state.config.otp;
+    let code = crypto::random_code(policy.length);
+    let hash = state.hasher.hash(phone, &code);
+    match state
+        .store
+        .issue_telegram_code(phone, binding, &hash, policy)
+        .await?
+    {
+        Issue::Limited { retry_after, limit } => return Err(limited(retry_after, limit)),
+        Issue::Issued(_) | Issue::Pending => dispatch(state, binding, code, policy.ttl),
+    }
+    meters::code_issued("telegram");
     Ok(CodeRequested {
         expires_in: policy.ttl,
         resend_after: policy.resend_cooldown,
@@ -104,7 +147,7 @@ async fn request_review_code(
         Issue::Issued(_) | Issue::Pending => {
             state
                 .store
-                .store_code(phone, None, &hash, policy.ttl, false)
+                .store_code(phone, None, &hash, policy.ttl, StoreMode::Always)
                 .await?;
             meters::code_issued("review");
         }
@@ -138,7 +181,7 @@ pub async fn create_code_for_bot(
                     Some(&Binding::new(telegram_id, None)),
                     &hash,
                     policy.ttl,
-                    false,
+                    StoreMode::Always,
                 )
                 .await?;
         }
@@ -154,7 +197,13 @@ pub async fn deliver_pending(state: &AppState, phone: &Phone, binding: &Binding)
     let hash = state.hasher.hash(phone, &code);
     let stored = state
         .store
-        .store_code(phone, Some(binding), &hash, policy.ttl, true)
+        .store_code(
+            phone,
+            Some(binding),
+            &hash,
+            policy.ttl,
+            StoreMode::IfPending,
+        )
         .await?;
     if stored {
         dispatch(state, binding, code, policy.ttl);
@@ -199,8 +248,11 @@ pub async fn consume_code(state: &AppState, phone: &Phone, code: &str) -> Result
     let hash = state.hasher.hash(phone, code);
     match state.store.verify_code(phone, &hash, policy).await? {
         Check::Valid => meters::code_verified(),
-        Check::Invalid => {
+        Check::Invalid { locked_now } => {
             meters::code_rejected("invalid");
+            if locked_now {
+                tell_owner_of_lock(state, phone);
+            }
             return Err(Error::InvalidCode);
         }
         Check::TooManyAttempts(retry_after) => {
@@ -219,4 +271,34 @@ pub async fn consume_code(state: &AppState, phone: &Phone, code: &str) -> Result
     };
     tracing::info!(user_id = %user.id, "login verified");
     Ok(user)
+}
+
+/// Wrong guesses on the site have just locked `phone`'s codes: its owner (if it has one) hears
+/// of it once per lock, in their language, with the button that still gets them in. In the
+/// background, so that the answer to the guess looks like every other wrong guess.
+fn tell_owner_of_lock(state: &AppState, phone: &Phone) {
+    let state = state.clone();
+    let phone = phone.clone();
+    tokio::spawn(async move {
+        let owner = match users::find_by_phone(&state.db, &phone).await {
+            Ok(user) => user.and_then(|u| Some((u.telegram_id?, u.language))),
+            Err(err) => {
+                tracing::warn!(phone = %phone, error = %err, "could not look up a locked phone");
+                return;
+            }
+        };
+        let Some((telegram_id, language)) = owner else {
+            return;
+        };
+        tracing::info!(phone = %phone, "phone locked by wrong guesses; telling its owner");
+        let lang = Lang::from_code(language.as_deref(), state.config.default_language);
+        let notice = crate::texts::phone_locked(lang, &phone.masked());
+        if let Err(err) = state
+            .courier
+            .send_with_code_button(telegram_id, notice, lang)
+            .await
+        {
+            tracing::warn!(error = %err, "could not tell the owner of a locked phone");
+        }
+    });
 }

@@ -134,6 +134,11 @@ pub fn moved_away(lang: Lang, masked_phone: &str) -> String {
     t_with(lang, "moved-away", &[("phone", text(masked_phone))])
 }
 
+/// Told to a phone's owner once when site-side guessing locks the phone's codes.
+pub fn phone_locked(lang: Lang, masked_phone: &str) -> String {
+    t_with(lang, "phone-locked", &[("phone", text(masked_phone))])
+}
+
 pub fn status_linked(lang: Lang, masked_phone: &str, verified: bool) -> String {
     let verified = t(
         lang,

@@ -18,6 +18,7 @@ not-your-contact = That is someone else's contact. Only your own phone number ca
 typed-phone-refused = For your security a typed number can't be linked. Press “Share phone number” below so Telegram confirms it is yours.
 invalid-contact-phone = That phone number doesn't look valid, so it can't be linked.
 moved-away = Your phone { $phone } was linked to another Telegram account, so login codes for it no longer arrive here. If that wasn't you, share your phone again.
+phone-locked = ⚠️ Someone is trying login codes for your phone { $phone } on the website, so codes asked for there are blocked for a while. If that was you, press “Get login code” below: a code from this chat always works.
 status-linked = Linked phone: { $phone }
 verified-yes = Verified: yes (you have logged in)
 verified-no = Verified: not yet (log in once on the website)

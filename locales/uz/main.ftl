@@ -12,6 +12,7 @@ not-your-contact = Bu boshqa odamning kontakti. Faqat o‘z raqamingizni bog‘l
 typed-phone-refused = Xavfsizlik uchun yozilgan raqamni bog‘lab bo‘lmaydi. Telegram raqam sizniki ekanini tasdiqlashi uchun “Telefon raqamni yuborish” tugmasini bosing.
 invalid-contact-phone = Bu telefon raqami noto‘g‘ri ko‘rinadi, uni bog‘lab bo‘lmaydi.
 moved-away = { $phone } telefoningiz boshqa Telegram akkauntiga bog‘landi, uning kodlari endi bu yerga kelmaydi. Agar bu siz bo‘lmasangiz, raqamingizni qayta yuboring.
+phone-locked = ⚠️ Kimdir saytda { $phone } raqamingiz uchun kirish kodlarini taxmin qilmoqda, shuning uchun u yerda so‘ralgan kodlar vaqtincha bloklandi. Agar bu siz bo‘lsangiz, quyidagi “Kirish kodini olish” tugmasini bosing: bu chatdan olingan kod har doim ishlaydi.
 status-linked = Bog‘langan telefon: { $phone }
 verified-yes = Tasdiqlangan: ha (saytga kirgansiz)
 verified-no = Tasdiqlangan: hali yo‘q (saytga bir marta kiring)

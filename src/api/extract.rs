@@ -9,7 +9,6 @@ use axum::{
 };
 use axum_extra::extract::CookieJar;
 use serde::de::DeserializeOwned;
-use tower_governor::{GovernorError, key_extractor::KeyExtractor};
 
 use super::{
     cookies::ACCESS_COOKIE,
@@ -78,42 +77,43 @@ impl<S: Send + Sync> FromRequest<S> for RawBody {
     }
 }
 
-/// The client's address: the TCP peer, or behind a trusted proxy the address that proxy saw
-/// (the right-most `X-Forwarded-For` entry, which a client cannot forge).
+/// The client's address. With no trusted proxy, the TCP peer. Behind `hops` trusted proxies,
+/// each appending the address it saw to `X-Forwarded-For`, the entry `hops` places from the
+/// right: the first one a client could not have written. If that entry is missing or is not an
+/// address, the peer address is used, never an entry further left (which the client wrote).
 #[derive(Clone, Copy, Debug)]
 pub struct ClientIp {
-    pub trust_proxy_headers: bool,
+    pub trusted_hops: u32,
 }
 
 impl ClientIp {
-    pub fn of<T>(&self, req: &Request<T>) -> Option<IpAddr> {
-        if self.trust_proxy_headers
-            && let Some(ip) = forwarded_for(req.headers())
-        {
-            return Some(ip);
+    pub fn new(config: &crate::config::Config) -> Self {
+        Self {
+            trusted_hops: config.trusted_proxy_hops,
         }
-        req.extensions()
+    }
+
+    pub fn of<T>(&self, req: &Request<T>) -> Option<IpAddr> {
+        let peer = req
+            .extensions()
             .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(addr)| addr.ip())
+            .map(|ConnectInfo(addr)| addr.ip());
+        if self.trusted_hops == 0 {
+            return peer;
+        }
+        forwarded_for(req.headers(), self.trusted_hops).or(peer)
     }
 }
 
-fn forwarded_for(headers: &HeaderMap) -> Option<IpAddr> {
-    headers
-        .get_all("x-forwarded-for")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .filter_map(|s| s.trim().parse::<IpAddr>().ok())
-        .next_back()
-}
-
-impl KeyExtractor for ClientIp {
-    type Key = IpAddr;
-
-    fn extract<T>(&self, req: &Request<T>) -> Result<Self::Key, GovernorError> {
-        self.of(req).ok_or(GovernorError::UnableToExtractKey)
+/// The `X-Forwarded-For` entry `hops` places from the right (1: the last), if it is an address.
+fn forwarded_for(headers: &HeaderMap, hops: u32) -> Option<IpAddr> {
+    let mut entries = Vec::new();
+    for value in headers.get_all("x-forwarded-for") {
+        // A header that is not text cannot be read as a list: nothing in it is trusted.
+        entries.extend(value.to_str().ok()?.split(','));
     }
+    let index = entries.len().checked_sub(usize::try_from(hops).ok()?)?;
+    entries[index].trim().parse().ok()
 }
 
 /// The token of an `Authorization: Bearer …` header.
@@ -184,10 +184,31 @@ impl FromRequestParts<AppState> for ServiceKey {
 mod tests {
     use super::*;
 
-    #[test]
-    fn the_proxy_appended_address_wins() {
+    fn headers(values: &[&str]) -> HeaderMap {
         let mut headers = HeaderMap::new();
-        headers.insert("x-forwarded-for", "1.2.3.4, 10.0.0.7".parse().unwrap());
-        assert_eq!(forwarded_for(&headers), Some("10.0.0.7".parse().unwrap()));
+        for v in values {
+            headers.append("x-forwarded-for", v.parse().unwrap());
+        }
+        headers
+    }
+
+    #[test]
+    fn the_entry_the_trusted_proxies_appended_wins() {
+        let h = headers(&["1.2.3.4, 10.0.0.7"]);
+        assert_eq!(forwarded_for(&h, 1), Some("10.0.0.7".parse().unwrap()));
+        assert_eq!(forwarded_for(&h, 2), Some("1.2.3.4".parse().unwrap()));
+        // Entries across several headers read as one list.
+        let h = headers(&["6.6.6.6", "203.0.113.9, 10.0.0.1"]);
+        assert_eq!(forwarded_for(&h, 2), Some("203.0.113.9".parse().unwrap()));
+    }
+
+    #[test]
+    fn a_missing_or_malformed_entry_is_never_replaced_by_one_further_left() {
+        // Two proxies are trusted but only one entry is there: the client could have written it.
+        assert_eq!(forwarded_for(&headers(&["1.2.3.4"]), 2), None);
+        // The entry at the trusted position is not an address: nothing to its left counts.
+        assert_eq!(forwarded_for(&headers(&["1.2.3.4, junk"]), 1), None);
+        assert_eq!(forwarded_for(&headers(&["1.2.3.4, "]), 1), None);
+        assert_eq!(forwarded_for(&HeaderMap::new(), 1), None);
     }
 }

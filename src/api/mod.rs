@@ -52,7 +52,7 @@ fn routes(state: &AppState) -> OpenApiRouter<AppState> {
         .merge(notifications::router())
         .merge(webhook::router())
         .merge(adapters::register_verify::router(state))
-        .merge(adapters::chat_tokens::router())
+        .merge(adapters::chat_tokens::router(state))
         .merge(adapters::bot_codes::router(state))
 }
 

@@ -14,7 +14,7 @@ use super::{
     auth::Session,
     cookies,
     error::{ApiError, ErrorBody},
-    extract::{ClientIp, Json},
+    extract::Json,
     rate_limit,
 };
 use crate::{domain::Phone, error::Error, otp, state::AppState};
@@ -23,14 +23,7 @@ pub fn router(state: &AppState) -> OpenApiRouter<AppState> {
     let routes = OpenApiRouter::new()
         .routes(routes!(request_code))
         .routes(routes!(verify_code));
-    rate_limit::per_ip(
-        routes,
-        state.config.rate_limit_per_ip_per_minute,
-        ClientIp {
-            trust_proxy_headers: state.config.trust_proxy_headers,
-        },
-        rate_limit::refused,
-    )
+    rate_limit::per_ip(routes, state, rate_limit::refused)
 }
 
 #[derive(Deserialize, ToSchema)]

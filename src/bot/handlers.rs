@@ -6,14 +6,15 @@ use teloxide::{
     dptree,
     prelude::*,
     types::{
-        ButtonRequest, CallbackQuery, ChatId, InlineKeyboardButton, InlineKeyboardMarkup,
-        KeyboardButton, KeyboardMarkup, KeyboardRemove, Message,
+        ButtonRequest, CallbackQuery, ChatId, KeyboardButton, KeyboardMarkup, KeyboardRemove,
+        Message,
     },
     utils::command::BotCommands,
 };
 
 use crate::{
     binding,
+    courier::{GET_CODE, get_code_keyboard},
     domain::{Phone, TelegramId},
     otp,
     shops::{self, ChatInfo},
@@ -57,16 +58,6 @@ pub fn schema() -> UpdateHandler<anyhow::Error> {
         .branch(dptree::filter(|msg: Message| msg.chat.is_private()).endpoint(on_other_message));
     let buttons = Update::filter_callback_query().endpoint(on_button);
     dptree::entry().branch(messages).branch(buttons)
-}
-
-/// The data of the inline "Get login code" button.
-const GET_CODE: &str = "login_code";
-
-fn get_code_keyboard(lang: Lang) -> InlineKeyboardMarkup {
-    InlineKeyboardMarkup::new(vec![vec![InlineKeyboardButton::callback(
-        texts::get_code_button(lang),
-        GET_CODE,
-    )]])
 }
 
 fn share_phone_keyboard(lang: Lang) -> KeyboardMarkup {
@@ -267,7 +258,9 @@ async fn on_button(bot: Bot, query: CallbackQuery, state: AppState) -> HandlerRe
             .await?;
         return Ok(());
     };
-    match otp::request_code(&state, &phone).await {
+    let language = sender.account.as_ref().and_then(|u| u.language.as_deref());
+    let binding = Binding::new(telegram_id, language);
+    match otp::request_code_in_telegram(&state, &phone, &binding).await {
         Ok(_) => {}
         Err(crate::error::Error::RateLimited { retry_after }) => {
             bot.send_message(

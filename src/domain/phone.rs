@@ -4,8 +4,9 @@ use std::fmt;
 
 use rlibphonenumber::{PHONE_NUMBER_UTIL, PhoneNumberFormat};
 
-/// A phone number that libphonenumber accepts as valid, stored in E.164.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+/// A phone number that libphonenumber accepts as valid, stored in E.164. `Debug` and `Display`
+/// both print it masked, so that no log line can hold a full number.
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Phone(String);
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -90,6 +91,12 @@ impl Phone {
     }
 }
 
+impl fmt::Debug for Phone {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Phone({})", self.masked())
+    }
+}
+
 impl fmt::Display for Phone {
     /// Displays masked, so that a phone formatted into a log line never leaks.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -100,6 +107,14 @@ impl fmt::Display for Phone {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn neither_debug_nor_display_prints_the_whole_number() {
+        let phone = Phone::parse("+998901234567", None).unwrap();
+        assert_eq!(format!("{phone:?}"), "Phone(+99890*****67)");
+        assert_eq!(format!("{phone}"), "+99890*****67");
+        assert!(!format!("{:?}", Some(&phone)).contains("901234567"));
+    }
 
     const UZ: Option<&str> = Some("998");
 

@@ -1,4 +1,4 @@
--- Issue a login code for one phone in one round trip.
+-- Issue a login code asked for from the site, for one phone, in one round trip.
 -- KEYS: binding, code, cooldown, sends, failures, pending
 -- ARGV: code hash, code ttl (s), cooldown (s), max sends per hour, max failures per hour,
 --       binding ttl (s)
@@ -24,12 +24,15 @@ end
 if redis.call('INCR', KEYS[4]) == 1 then
   redis.call('EXPIRE', KEYS[4], 3600)
 end
+-- Linked or not, the phone gets the same code record: a new code and its attempt count replace
+-- the old ones ('o' = 's': asked for from the site). An unlinked phone's code is never sent, so
+-- it cannot match, yet it counts and burns guesses exactly as a linked phone's does: the
+-- answers to verifies cannot tell the two apart.
+redis.call('HSET', KEYS[2], 'h', ARGV[1], 'a', 0, 'o', 's')
+redis.call('EXPIRE', KEYS[2], ARGV[2])
 local telegram_id = redis.call('GETEX', KEYS[1], 'EX', ARGV[6])
 if telegram_id then
   redis.call('DEL', KEYS[6])
-  -- A new code and its attempt count replace the old ones (the hash has no other fields).
-  redis.call('HSET', KEYS[2], 'h', ARGV[1], 'a', 0)
-  redis.call('EXPIRE', KEYS[2], ARGV[2])
   return {'ok', telegram_id}
 end
 -- Not linked (as far as Redis knows): remember the request, deliver a code when it links.

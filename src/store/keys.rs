@@ -26,7 +26,8 @@ impl Keys {
         self.phone_key(phone, "tg")
     }
 
-    /// The current code: hash `h` (keyed hash, or `burned`) and wrong guesses `a`.
+    /// The current code: hash `h` (keyed hash, or `burned`), wrong guesses `a`, and where it was
+    /// asked for, `o` (`s`: the site, `t`: the owner, in Telegram).
     pub fn code(&self, phone: &Phone) -> String {
         self.phone_key(phone, "otp")
     }
@@ -41,6 +42,17 @@ impl Keys {
         self.phone_key(phone, "sends")
     }
 
+    /// Present while the owner may not ask the bot for another code yet (apart from the site's
+    /// cooldown, so that site-side traffic never holds the owner back).
+    pub fn telegram_cooldown(&self, phone: &Phone) -> String {
+        self.phone_key(phone, "tg_cooldown")
+    }
+
+    /// Codes the owner asked the bot for this hour.
+    pub fn telegram_sends(&self, phone: &Phone) -> String {
+        self.phone_key(phone, "tg_sends")
+    }
+
     /// Wrong guesses this hour, across codes.
     pub fn failures(&self, phone: &Phone) -> String {
         self.phone_key(phone, "fails")
@@ -49,6 +61,12 @@ impl Keys {
     /// A code was requested before the phone was linked; delivered when it links.
     pub fn pending(&self, phone: &Phone) -> String {
         self.phone_key(phone, "pending")
+    }
+
+    /// An address's per-minute allowance on the code endpoints (`addr` is an IPv4 address or
+    /// an IPv6 /64 network).
+    pub fn address_limit(&self, addr: &str) -> String {
+        format!("{}ip:{addr}", self.prefix)
     }
 
     /// The notification work queue (a stream with a consumer group).
@@ -85,6 +103,8 @@ mod tests {
             keys.code(&phone),
             keys.cooldown(&phone),
             keys.sends(&phone),
+            keys.telegram_cooldown(&phone),
+            keys.telegram_sends(&phone),
             keys.failures(&phone),
             keys.pending(&phone),
         ] {

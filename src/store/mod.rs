@@ -39,6 +39,8 @@ pub struct Store {
 
 struct Scripts {
     issue_code: Script,
+    issue_telegram_code: Script,
+    admit_address: Script,
     store_code: Script,
     verify_code: Script,
     start_session: Script,
@@ -95,9 +97,34 @@ pub enum Issue {
 #[derive(Debug, PartialEq, Eq)]
 pub enum Check {
     Valid,
-    Invalid,
+    /// Wrong, or no live code. `locked_now`: this guess used up the phone's hourly failures, so
+    /// the site's codes are locked from now on (its owner should hear of it, once).
+    Invalid {
+        locked_now: bool,
+    },
     /// Burned by wrong guesses, or the phone is locked after too many failures.
     TooManyAttempts(Duration),
+}
+
+/// How [`Store::store_code`] treats a code request that waited for the phone to link.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StoreMode {
+    /// Store the code in any case.
+    Always,
+    /// Store it only if a request was waiting (and consume the request).
+    IfPending,
+    /// Store nothing: warm the binding and consume a waiting request (true if there was one).
+    Warm,
+}
+
+impl StoreMode {
+    fn as_arg(self) -> &'static str {
+        match self {
+            StoreMode::Always => "always",
+            StoreMode::IfPending => "if_pending",
+            StoreMode::Warm => "warm",
+        }
+    }
 }
 
 /// The result of presenting a refresh token.
@@ -141,6 +168,8 @@ impl Store {
             binding_ttl: config.binding_ttl,
             scripts: std::sync::Arc::new(Scripts {
                 issue_code: Script::from_lua(include_str!("issue_code.lua")),
+                issue_telegram_code: Script::from_lua(include_str!("issue_telegram_code.lua")),
+                admit_address: Script::from_lua(include_str!("admit_address.lua")),
                 store_code: Script::from_lua(include_str!("store_code.lua")),
                 verify_code: Script::from_lua(include_str!("verify_code.lua")),
                 start_session: Script::from_lua(include_str!("start_session.lua")),
@@ -211,15 +240,86 @@ impl Store {
         }
     }
 
-    /// Stores a code for a phone (and warms its binding; `None` leaves it alone). With
-    /// `only_if_pending`, stores it only when a request was waiting for the phone to link.
+    /// Counts a request from `addr` against its allowance of `per_minute` (a burst of that many,
+    /// refilling evenly over the minute): `None` when admitted, else how long to wait.
+    pub async fn admit_address(&self, addr: &str, per_minute: u32) -> Result<Option<Duration>> {
+        let interval_ms = (60_000 / u64::from(per_minute.max(1))).max(1);
+        let wait_ms: i64 = self
+            .scripts
+            .admit_address
+            .evalsha_with_reload(
+                self.pool.next(),
+                vec![self.keys.address_limit(addr)],
+                vec![interval_ms.to_string(), per_minute.to_string()],
+            )
+            .await?;
+        Ok((wait_ms > 0).then(|| millis(wait_ms)))
+    }
+
+    /// Records or replaces a code that the phone's owner asked for in Telegram, under the
+    /// owner's own cooldown and hourly cap (never the site-side lock); warms the binding.
+    pub async fn issue_telegram_code(
+        &self,
+        phone: &Phone,
+        binding: &Binding,
+        code_hash: &str,
+        policy: &OtpPolicy,
+    ) -> Result<Issue> {
+        let k = &self.keys;
+        let (status, value): (String, i64) = self
+            .scripts
+            .issue_telegram_code
+            .evalsha_with_reload(
+                self.pool.next(),
+                vec![
+                    k.binding(phone),
+                    k.code(phone),
+                    k.telegram_cooldown(phone),
+                    k.telegram_sends(phone),
+                ],
+                vec![
+                    code_hash.to_string(),
+                    secs(policy.ttl).to_string(),
+                    secs(policy.resend_cooldown).to_string(),
+                    policy.max_sends_per_hour.to_string(),
+                    binding.encode(),
+                    secs(self.binding_ttl).to_string(),
+                ],
+            )
+            .await?;
+        Ok(match status.as_str() {
+            "ok" => Issue::Issued(binding.clone()),
+            limit => Issue::Limited {
+                retry_after: millis(value),
+                limit: if limit == "cap" {
+                    "hourly_cap"
+                } else {
+                    "cooldown"
+                },
+            },
+        })
+    }
+
+    /// Forgets a phone's live code and any request waiting for it to link (the phone changed
+    /// hands: a code meant for the previous owner must not log anyone in).
+    pub async fn forget_codes(&self, phone: &Phone) -> Result<()> {
+        let k = &self.keys;
+        self.pool
+            .next()
+            .del::<(), _>(vec![k.code(phone), k.pending(phone)])
+            .await?;
+        Ok(())
+    }
+
+    /// Stores a code for a phone (and warms its binding; `None` leaves it alone), as `mode`
+    /// says.
     pub async fn store_code(
         &self,
         phone: &Phone,
         binding: Option<&Binding>,
         code_hash: &str,
         ttl: Duration,
-        only_if_pending: bool,
+        mode: StoreMode,
     ) -> Result<bool> {
         let k = &self.keys;
         let stored: i64 = self
@@ -233,12 +333,7 @@ impl Store {
                     secs(ttl).to_string(),
                     binding.map(Binding::encode).unwrap_or_default(),
                     secs(self.binding_ttl).to_string(),
-                    if only_if_pending {
-                        "if_pending"
-                    } else {
-                        "always"
-                    }
-                    .to_string(),
+                    mode.as_arg().to_string(),
                 ],
             )
             .await?;
@@ -253,7 +348,7 @@ impl Store {
         policy: &OtpPolicy,
     ) -> Result<Check> {
         let k = &self.keys;
-        let (status, value): (String, i64) = self
+        let (status, value, locked_now): (String, i64, i64) = self
             .scripts
             .verify_code
             .evalsha_with_reload(
@@ -268,7 +363,9 @@ impl Store {
             .await?;
         Ok(match status.as_str() {
             "ok" => Check::Valid,
-            "invalid" => Check::Invalid,
+            "invalid" => Check::Invalid {
+                locked_now: locked_now == 1,
+            },
             _ => Check::TooManyAttempts(millis(value)),
         })
     }

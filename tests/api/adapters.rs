@@ -142,7 +142,7 @@ async fn the_limits_hold_through_the_adapter() {
 }
 
 #[tokio::test]
-async fn without_a_bot_secret_the_adapter_is_off() {
+async fn without_a_bot_secret_the_adapter_is_not_there() {
     let app = crate::helpers::spawn_app().await;
     let refused = register(
         &app,
@@ -150,7 +150,17 @@ async fn without_a_bot_secret_the_adapter_is_off() {
         json!({ "telegram_id": TG, "phone_number": "+998901234567" }),
     )
     .await;
-    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert_eq!(refused.status(), StatusCode::NOT_FOUND);
+    // `/verify` takes no secret: without a bot to register accounts it would only answer
+    // guesses, so it is not mounted either.
+    let guess = app
+        .post_json(
+            "/verify",
+            json!({ "telegram_id": TG, "verification_code": "123456" }),
+        )
+        .await;
+    assert_eq!(guess.status(), StatusCode::NOT_FOUND);
+    assert_eq!(guess.json::<Value>().await.unwrap()["error"], "not_found");
 }
 
 async fn bot_post(app: &TestApp, path: &str, body: Value) -> reqwest::Response {

@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::helpers::spawn_app;
+use crate::helpers::{spawn_app, spawn_app_with};
 
 async fn assert_json_error(response: reqwest::Response, status: StatusCode, code: &str) {
     assert_eq!(response.status(), status);
@@ -89,7 +89,7 @@ async fn a_missing_field_is_named() {
 
 #[tokio::test]
 async fn bodies_over_16_kib_are_refused() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(&[("BOT_SECRET", "test-bot-secret-0123456789")]).await;
     let big = format!("{{\"phone\": \"{}\"}}", "1".repeat(17 * 1024));
     let response = app
         .http
@@ -170,8 +170,7 @@ async fn health_answers() {
 
 #[tokio::test]
 async fn cors_allows_configured_origins_with_credentials() {
-    let app =
-        crate::helpers::spawn_app_with(&[("CORS_ALLOWED_ORIGINS", "https://shop.example")]).await;
+    let app = spawn_app_with(&[("CORS_ALLOWED_ORIGINS", "https://shop.example")]).await;
     let preflight = app
         .http
         .request(reqwest::Method::OPTIONS, app.url("/api/v1/otp/request"))
@@ -243,7 +242,7 @@ async fn nul_characters_are_refused_with_the_field_named() {
 /// serde reads a struct from a JSON array as well; bodies that are not objects are refused.
 #[tokio::test]
 async fn array_bodies_are_refused() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(&[("BOT_SECRET", "test-bot-secret-0123456789")]).await;
     // Shapes serde would otherwise read as the endpoint's struct.
     let phone_and_code = r#"["+998901234567", "123456"]"#;
     for (path, body, status) in [

@@ -2,6 +2,7 @@
 //! PostgreSQL when `OTPGRAM_TEST_POSTGRES_URL` is set) and a fake Telegram over real HTTP.
 
 mod adapters;
+mod attacks;
 mod bot;
 mod errors;
 mod helpers;

@@ -107,7 +107,7 @@ fn matches(doc: &Value, schema: &Value, body: &Value) -> bool {
 
 #[tokio::test]
 async fn the_document_lists_every_route_and_resolves() {
-    let app = spawn_app_with(&[]).await;
+    let app = spawn_app_with(&[("BOT_SECRET", BOT_SECRET)]).await;
     let doc = document(&app).await;
     assert_eq!(doc["openapi"], "3.1.0");
     assert_eq!(doc["info"]["title"], "otpgram");

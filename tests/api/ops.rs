@@ -178,7 +178,7 @@ async fn metrics_count_requests_codes_and_telegram_calls() {
     for expected in [
         r#"otpgram_http_requests_total{route="/api/v1/otp/verify",method="POST",status="200"}"#,
         r#"otpgram_http_request_duration_seconds_bucket{route="/api/v1/otp/verify""#,
-        r#"otpgram_codes_issued_total{kind="delivered"}"#,
+        r#"otpgram_codes_issued_total{kind="site"}"#,
         "otpgram_codes_verified_total",
         r#"otpgram_codes_rejected_total{reason="invalid"}"#,
         r#"otpgram_rate_limited_total{limit="cooldown"}"#,

@@ -46,20 +46,13 @@ pub fn router(state: &AppState) -> OpenApiRouter<AppState> {
     let routes = OpenApiRouter::new()
         .routes(routes!(create_code))
         .routes(routes!(register));
-    crate::api::rate_limit::per_ip(
-        routes,
-        state.config.rate_limit_per_ip_per_minute,
-        crate::api::extract::ClientIp {
-            trust_proxy_headers: state.config.trust_proxy_headers,
-        },
-        |retry_after| {
-            failure(
-                StatusCode::TOO_MANY_REQUESTS,
-                "Too many requests, try again later",
-                Some(retry_after),
-            )
-        },
-    )
+    crate::api::rate_limit::per_ip(routes, state, |retry_after| {
+        failure(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many requests, try again later",
+            Some(retry_after),
+        )
+    })
     .routes(routes!(refresh))
 }
 

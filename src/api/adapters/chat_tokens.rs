@@ -29,12 +29,14 @@ use crate::{
     users::{self, Profile, UserRecord},
 };
 
-pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
+/// The calls made with the bot's secret go through the per-address limit, as every code
+/// endpoint does; the refresh (the token is the credential) does not.
+pub fn router(state: &AppState) -> OpenApiRouter<AppState> {
+    let with_secret = OpenApiRouter::new()
         .routes(routes!(register))
         .routes(routes!(login))
-        .routes(routes!(authenticated))
-        .routes(routes!(refresh))
+        .routes(routes!(authenticated));
+    crate::api::rate_limit::per_ip(with_secret, state, super::refused).routes(routes!(refresh))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -6,7 +6,8 @@
 //! - `POST /verify` `{"telegram_id","verification_code"}` →
 //!   `200 {"message":"User successfully verified"}`
 //!
-//! Codes live `LEGACY_VERIFY_TTL_SECONDS` (60 s by default, as that integration expects).
+//! Codes live `LEGACY_VERIFY_TTL_SECONDS` (60 s by default, as that integration expects). Both
+//! routes exist only while `BOT_SECRET` is set.
 
 use axum::{Json, extract::State, http::StatusCode};
 use serde::{Deserialize, Serialize};
@@ -23,19 +24,17 @@ use crate::{
     users::{self, Profile},
 };
 
+/// Mounted only with `BOT_SECRET` set: `/verify` takes no secret, and without a bot to
+/// register accounts it would only answer guesses.
 pub fn router(state: &AppState) -> OpenApiRouter<AppState> {
+    if state.config.bot_secret.is_none() {
+        return OpenApiRouter::new();
+    }
     let routes = OpenApiRouter::new()
         .routes(routes!(register))
         .routes(routes!(verify));
     // Code endpoints: the same per-IP limit as /api/v1/otp/*.
-    crate::api::rate_limit::per_ip(
-        routes,
-        state.config.rate_limit_per_ip_per_minute,
-        crate::api::extract::ClientIp {
-            trust_proxy_headers: state.config.trust_proxy_headers,
-        },
-        super::refused,
-    )
+    crate::api::rate_limit::per_ip(routes, state, super::refused)
 }
 
 #[derive(Deserialize, ToSchema)]
