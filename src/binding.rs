@@ -3,31 +3,69 @@
 use crate::{
     domain::{Phone, TelegramId},
     error::Result,
-    otp,
+    otp, session,
     state::AppState,
     store::Binding,
     texts,
-    users::{self, Linked, Profile},
+    users::{self, Linked, Profile, Takeover},
 };
 
-/// Links `phone` to `telegram_id` in the database (the truth) and in Redis (the hot copy), tells
-/// an account that lost the phone, and delivers a code the site asked for while it was unlinked.
-#[tracing::instrument(skip_all, fields(phone = %phone, telegram_id))]
+/// Links `phone` to `telegram_id` after Telegram proved the contact is the sender's own: a phone
+/// another account had moves here. See [`link_vouched`] for links someone else vouches for.
 pub async fn link_phone(
     state: &AppState,
     phone: &Phone,
     telegram_id: TelegramId,
     profile: Profile,
 ) -> Result<Linked> {
-    let linked = users::link(&state.db, phone, telegram_id, profile).await?;
+    link(state, phone, telegram_id, profile, Takeover::Allowed).await
+}
+
+/// Links a pair an older integration's bot vouches for (with `BOT_SECRET`): a free phone, or
+/// one already linked to this account. A phone linked to another account stays there:
+/// `Error::PhoneTaken`, and nothing changes.
+pub async fn link_vouched(
+    state: &AppState,
+    phone: &Phone,
+    telegram_id: TelegramId,
+    profile: Profile,
+) -> Result<Linked> {
+    link(state, phone, telegram_id, profile, Takeover::Refused).await
+}
+
+/// Links `phone` to `telegram_id` in the database (the truth) and in Redis (the hot copy). A
+/// phone that changes hands (it moved here, or this account's previous phone is now unlinked)
+/// loses its live code and every session of the user who held it; an account that lost the
+/// phone is told. Then a code the site asked for while the phone was unlinked is delivered.
+#[tracing::instrument(skip_all, fields(phone = %phone, telegram_id))]
+async fn link(
+    state: &AppState,
+    phone: &Phone,
+    telegram_id: TelegramId,
+    profile: Profile,
+    takeover: Takeover,
+) -> Result<Linked> {
+    let linked = users::link(&state.db, phone, telegram_id, profile, takeover).await?;
     let binding = Binding::new(telegram_id, linked.user.language.as_deref());
     let previous = linked
         .previous_phone
-        .as_deref()
-        .and_then(|p| Phone::from_telegram(p).ok());
-    state.store.bind(phone, &binding, previous.as_ref()).await?;
+        .as_ref()
+        .and_then(|(p, user_id)| Some((Phone::from_telegram(p).ok()?, *user_id)));
+    state
+        .store
+        .bind(phone, &binding, previous.as_ref().map(|(p, _)| p))
+        .await?;
+    if let Some((previous_phone, previous_user)) = &previous {
+        tracing::info!(phone = %previous_phone, "the account's previous phone is unlinked");
+        state.store.forget_codes(previous_phone).await?;
+        session::revoke_all(state, *previous_user).await?;
+    }
     if let Some(old_account) = linked.moved_from {
         tracing::info!(old_account, "phone moved to another Telegram account");
+        // A code sent to the previous account must not log anyone in, and whoever held the
+        // phone is logged out everywhere.
+        state.store.forget_codes(phone).await?;
+        session::revoke_all(state, linked.user.id).await?;
         let courier = state.courier.clone();
         let notice = texts::moved_away(state.config.default_language, &phone.masked());
         tokio::spawn(async move {

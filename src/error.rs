@@ -18,6 +18,9 @@ pub enum Error {
     /// The code was burned by wrong guesses, or the phone's verification is locked.
     #[error("too many wrong codes; request a new code")]
     TooManyAttempts { retry_after: Option<Duration> },
+    /// An integration vouched for a phone that is linked to another Telegram account.
+    #[error("that phone number is linked to another Telegram account")]
+    PhoneTaken,
     #[error("authentication required")]
     Unauthorized,
     /// A rotated-out refresh token came back: the whole session was revoked.

@@ -1,7 +1,9 @@
 //! Sessions: a pair of HS256 JWTs (short-lived access, long-lived refresh) over a session record
-//! in Redis. Refresh tokens rotate; a rotated-out token presented again after a short grace
-//! period revokes the whole session. Access tokens are checked against the session record, so
-//! logout and revocation take effect at once.
+//! in Redis. Refresh tokens rotate; a rotated-out token presented again within a short grace
+//! period gets the successor it already has, and after it revokes the whole session. A session
+//! ends `SESSION_MAX_AGE_SECONDS` after it began, however often it is refreshed. Access tokens
+//! are checked against the session record, so logout and revocation take effect at once; all of
+//! a user's sessions end together when their phone changes hands.
 
 use std::time::Duration;
 
@@ -14,7 +16,7 @@ use crate::{
     crypto::random_token,
     error::{Error, Result},
     state::AppState,
-    store::Rotation,
+    store::{Rotation, SessionPolicy},
 };
 
 const ISSUER: &str = "otpgram";
@@ -58,7 +60,7 @@ pub struct Tokens {
     decoding: DecodingKey,
     validation: Validation,
     access_ttl: Duration,
-    refresh_ttl: Duration,
+    policy: SessionPolicy,
 }
 
 impl Tokens {
@@ -74,21 +76,28 @@ impl Tokens {
             decoding: DecodingKey::from_secret(secret),
             validation,
             access_ttl: config.jwt_access_ttl,
-            refresh_ttl: config.jwt_refresh_ttl,
+            policy: SessionPolicy {
+                refresh_ttl: config.jwt_refresh_ttl,
+                reuse_grace: config.refresh_reuse_grace,
+                max_age: config.session_max_age,
+            },
         }
     }
 
+    /// Signs a token that expires after its kind's lifetime, or when the session ends
+    /// (`ends_at`, Unix seconds), whichever comes first.
     fn sign(
         &self,
         user_id: Uuid,
         session_id: &str,
         token_id: &str,
         typ: TokenKind,
+        ends_at: i64,
     ) -> Result<String> {
         let now = chrono::Utc::now().timestamp();
         let ttl = match typ {
             TokenKind::Access => self.access_ttl,
-            TokenKind::Refresh => self.refresh_ttl,
+            TokenKind::Refresh => self.policy.refresh_ttl,
         };
         let claims = Claims {
             sub: user_id,
@@ -96,7 +105,7 @@ impl Tokens {
             jti: token_id.to_string(),
             typ,
             iat: now,
-            exp: now + ttl.as_secs() as i64,
+            exp: (now + ttl.as_secs() as i64).min(ends_at),
             iss: ISSUER.into(),
             aud: AUDIENCE.into(),
         };
@@ -104,12 +113,33 @@ impl Tokens {
             .map_err(|e| Error::Internal(e.into()))
     }
 
-    fn pair(&self, user_id: Uuid, session_id: &str, refresh_id: &str) -> Result<TokenPair> {
+    fn pair(
+        &self,
+        user_id: Uuid,
+        session_id: &str,
+        refresh_id: &str,
+        ends_at: i64,
+    ) -> Result<TokenPair> {
+        let left = Duration::from_secs(
+            u64::try_from(ends_at - chrono::Utc::now().timestamp()).unwrap_or(0),
+        );
         Ok(TokenPair {
-            access_token: self.sign(user_id, session_id, &random_token(16), TokenKind::Access)?,
-            refresh_token: self.sign(user_id, session_id, refresh_id, TokenKind::Refresh)?,
-            access_ttl: self.access_ttl,
-            refresh_ttl: self.refresh_ttl,
+            access_token: self.sign(
+                user_id,
+                session_id,
+                &random_token(16),
+                TokenKind::Access,
+                ends_at,
+            )?,
+            refresh_token: self.sign(
+                user_id,
+                session_id,
+                refresh_id,
+                TokenKind::Refresh,
+                ends_at,
+            )?,
+            access_ttl: self.access_ttl.min(left),
+            refresh_ttl: self.policy.refresh_ttl.min(left),
         })
     }
 
@@ -130,14 +160,19 @@ impl Tokens {
 pub async fn start(state: &AppState, user_id: Uuid) -> Result<TokenPair> {
     let session_id = random_token(22);
     let refresh_id = random_token(22);
-    let pair = state.tokens.pair(user_id, &session_id, &refresh_id)?;
+    let policy = &state.tokens.policy;
+    let ends_at = chrono::Utc::now().timestamp() + policy.max_age.as_secs() as i64;
+    let pair = state
+        .tokens
+        .pair(user_id, &session_id, &refresh_id, ends_at)?;
     state
         .store
         .start_session(
-            &session_id,
             &user_id.to_string(),
+            &session_id,
             &refresh_id,
-            pair.refresh_ttl,
+            policy.refresh_ttl,
+            policy.max_age,
         )
         .await?;
     Ok(pair)
@@ -147,20 +182,23 @@ pub async fn start(state: &AppState, user_id: Uuid) -> Result<TokenPair> {
 #[tracing::instrument(skip_all)]
 pub async fn refresh(state: &AppState, refresh_token: &str) -> Result<(Uuid, TokenPair)> {
     let claims = state.tokens.decode(refresh_token, TokenKind::Refresh)?;
-    let next_id = random_token(22);
-    let pair = state.tokens.pair(claims.sub, &claims.sid, &next_id)?;
     match state
         .store
         .rotate_session(
+            &claims.sub.to_string(),
             &claims.sid,
             &claims.jti,
-            &next_id,
-            state.config.refresh_reuse_grace,
-            pair.refresh_ttl,
+            &random_token(22),
+            &state.tokens.policy,
         )
         .await?
     {
-        Rotation::Rotated => Ok((claims.sub, pair)),
+        Rotation::Rotated { token_id, ends_at } => {
+            let pair = state
+                .tokens
+                .pair(claims.sub, &claims.sid, &token_id, ends_at)?;
+            Ok((claims.sub, pair))
+        }
         Rotation::Reused => {
             tracing::warn!(user_id = %claims.sub, "refresh token reused; session revoked");
             Err(Error::TokenReused)
@@ -172,13 +210,25 @@ pub async fn refresh(state: &AppState, refresh_token: &str) -> Result<(Uuid, Tok
 /// Checks an access token and that its session is still open.
 pub async fn authenticate(state: &AppState, access_token: &str) -> Result<Claims> {
     let claims = state.tokens.decode(access_token, TokenKind::Access)?;
-    if !state.store.session_exists(&claims.sid).await? {
+    if !state
+        .store
+        .session_exists(&claims.sub.to_string(), &claims.sid)
+        .await?
+    {
         return Err(Error::Unauthorized);
     }
     Ok(claims)
 }
 
 /// Ends a session: both of its tokens stop working at once.
-pub async fn revoke(state: &AppState, session_id: &str) -> Result<()> {
-    state.store.end_session(session_id).await
+pub async fn revoke(state: &AppState, claims: &Claims) -> Result<()> {
+    state
+        .store
+        .end_session(&claims.sub.to_string(), &claims.sid)
+        .await
+}
+
+/// Ends every session of a user at once (their phone changed hands).
+pub async fn revoke_all(state: &AppState, user_id: Uuid) -> Result<()> {
+    state.store.end_user_sessions(&user_id.to_string()).await
 }

@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::{
     db,
     domain::{Phone, TelegramId},
-    error::Result,
+    error::{Error, Result},
 };
 
 /// The Telegram profile that came with a shared contact.
@@ -29,8 +29,18 @@ pub struct Linked {
     pub user: Model,
     /// Another Telegram account that had this phone until now.
     pub moved_from: Option<TelegramId>,
-    /// The phone this Telegram account had before, now unlinked.
-    pub previous_phone: Option<String>,
+    /// The phone this Telegram account had before, now unlinked, and that phone's user.
+    pub previous_phone: Option<(String, Uuid)>,
+}
+
+/// Whether a link may take a phone from the Telegram account that has it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Takeover {
+    /// Telegram itself proved the phone is the sender's (a shared own contact): it moves.
+    Allowed,
+    /// Someone else vouches for the pair (an older integration's bot): a phone linked to
+    /// another account stays there, and the link fails with `Error::PhoneTaken`.
+    Refused,
 }
 
 pub async fn find_by_id(db: &DatabaseConnection, id: Uuid) -> Result<Option<Model>> {
@@ -55,15 +65,23 @@ pub async fn link(
     phone: &Phone,
     telegram_id: TelegramId,
     profile: Profile,
+    takeover: Takeover,
 ) -> Result<Linked> {
     let now = Utc::now();
     let txn = db.begin().await?;
     let by_phone = find_by_phone(&txn, phone).await?;
+    let taken = by_phone
+        .as_ref()
+        .and_then(|u| u.telegram_id)
+        .is_some_and(|owner| owner != telegram_id);
+    if taken && takeover == Takeover::Refused {
+        return Err(Error::PhoneTaken);
+    }
     let by_account = find_by_telegram_id(&txn, telegram_id).await?;
 
     let mut previous_phone = None;
     if let Some(other) = by_account.filter(|u| Some(u.id) != by_phone.as_ref().map(|p| p.id)) {
-        previous_phone = Some(other.phone.clone());
+        previous_phone = Some((other.phone.clone(), other.id));
         let mut other: ActiveModel = other.into();
         other.telegram_id = Set(None);
         other.updated_at = Set(now);

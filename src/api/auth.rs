@@ -16,6 +16,7 @@ use super::{
     cookies::{self, ACCESS_COOKIE, REFRESH_COOKIE},
     error::{ApiError, ErrorBody, parse_optional_json},
     extract::{AuthUser, RawBody, bearer_or_cookie},
+    same_origin,
 };
 use crate::{
     error::Error,
@@ -24,11 +25,12 @@ use crate::{
     users::{self, UserRecord},
 };
 
-pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
+pub fn router(state: &AppState) -> OpenApiRouter<AppState> {
+    // Refresh and logout act on the session in the cookies.
+    let cookie_posts = OpenApiRouter::new()
         .routes(routes!(refresh))
-        .routes(routes!(logout))
-        .routes(routes!(me))
+        .routes(routes!(logout));
+    same_origin::guard(cookie_posts, state, same_origin::refused).routes(routes!(me))
 }
 
 /// The public view of a user.
@@ -115,7 +117,9 @@ fn refresh_token(body: &[u8], jar: &CookieJar) -> Result<Option<String>, ApiErro
         (status = 400, description = "`invalid_request`: the body is not JSON.", body = ErrorBody),
         (status = 401, description = "`unauthorized`: no valid refresh token; `token_reused`: a used \
             token came back, so the session is closed. The cookies are cleared.", body = ErrorBody),
+        (status = 403, description = "`forbidden_origin`: a browser posted from another site.", body = ErrorBody),
         (status = 413, description = "`payload_too_large`", body = ErrorBody),
+        (status = 415, description = "`invalid_request`: a body that is not `application/json`.", body = ErrorBody),
         (status = 422, description = "`invalid_request`: a field has the wrong type.", body = ErrorBody),
     )
 )]
@@ -153,7 +157,9 @@ async fn refresh(
         (status = 204, description = "The session is closed."),
         (status = 400, description = "`invalid_request`: the body is not JSON.", body = ErrorBody),
         (status = 401, description = "`unauthorized`: no valid token.", body = ErrorBody),
+        (status = 403, description = "`forbidden_origin`: a browser posted from another site.", body = ErrorBody),
         (status = 413, description = "`payload_too_large`", body = ErrorBody),
+        (status = 415, description = "`invalid_request`: a body that is not `application/json`.", body = ErrorBody),
         (status = 422, description = "`invalid_request`: a field has the wrong type.", body = ErrorBody),
     )
 )]
@@ -173,7 +179,7 @@ async fn logout(
             .tokens
             .decode(&refresh.ok_or(Error::Unauthorized)?, TokenKind::Refresh)?,
     };
-    session::revoke(&state, &claims.sid).await?;
+    session::revoke(&state, &claims).await?;
     let jar = cookies::cleared(jar, state.config.cookie_secure);
     Ok((StatusCode::NO_CONTENT, jar).into_response())
 }

@@ -42,6 +42,9 @@ pub enum ApiError {
     Timeout,
     #[error("too many requests from this address, slow down")]
     TooManyRequests { retry_after: Duration },
+    /// A browser posted from a site that is neither this service nor a configured origin.
+    #[error("requests from this origin are not allowed")]
+    ForbiddenOrigin,
 }
 
 impl ApiError {
@@ -54,6 +57,7 @@ impl ApiError {
                 Error::TooManyAttempts { .. } => {
                     (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts")
                 }
+                Error::PhoneTaken => (StatusCode::CONFLICT, "phone_taken"),
                 Error::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
                 Error::TokenReused => (StatusCode::UNAUTHORIZED, "token_reused"),
                 Error::ShopNotFound => (StatusCode::NOT_FOUND, "shop_not_found"),
@@ -69,6 +73,7 @@ impl ApiError {
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             ApiError::Timeout => (StatusCode::SERVICE_UNAVAILABLE, "timeout"),
             ApiError::TooManyRequests { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            ApiError::ForbiddenOrigin => (StatusCode::FORBIDDEN, "forbidden_origin"),
         }
     }
 

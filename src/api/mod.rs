@@ -11,6 +11,7 @@ mod notifications;
 mod operations;
 mod otp;
 mod rate_limit;
+pub(crate) mod same_origin;
 mod shops;
 mod webhook;
 
@@ -47,7 +48,7 @@ fn routes(state: &AppState) -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(docs::base())
         .merge(operations::router())
         .merge(otp::router(state))
-        .merge(auth::router())
+        .merge(auth::router(state))
         .merge(shops::router())
         .merge(notifications::router())
         .merge(webhook::router())

@@ -15,14 +15,20 @@ use super::{
     cookies,
     error::{ApiError, ErrorBody},
     extract::Json,
-    rate_limit,
+    rate_limit, same_origin,
 };
 use crate::{domain::Phone, error::Error, otp, state::AppState};
 
 pub fn router(state: &AppState) -> OpenApiRouter<AppState> {
+    // The verify sets the session's cookies.
+    let verify = same_origin::guard(
+        OpenApiRouter::new().routes(routes!(verify_code)),
+        state,
+        same_origin::refused,
+    );
     let routes = OpenApiRouter::new()
         .routes(routes!(request_code))
-        .routes(routes!(verify_code));
+        .merge(verify);
     rate_limit::per_ip(routes, state, rate_limit::refused)
 }
 
@@ -109,6 +115,7 @@ async fn request_code(
             headers(("Set-Cookie" = String, description = "The session's cookies."))),
         (status = 400, description = "`invalid_code`: wrong, expired or used; `invalid_phone`; \
             `invalid_request`: not JSON.", body = ErrorBody),
+        (status = 403, description = "`forbidden_origin`: a browser posted from another site.", body = ErrorBody),
         (status = 413, description = "`payload_too_large`", body = ErrorBody),
         (status = 415, description = "`invalid_request`: the body is not `application/json`.", body = ErrorBody),
         (status = 422, description = "`invalid_request`: a field is missing or has the wrong type.", body = ErrorBody),

@@ -1,7 +1,7 @@
 //! The Redis key schema, in one place.
 //!
 //! All keys of one phone share the hash tag `{p:<phone>}`, so they live in one cluster slot and a
-//! script may touch them together; a session's keys share `{s:<id>}`.
+//! script may touch them together; a user's sessions share `{u:<user id>}`.
 
 use crate::domain::Phone;
 
@@ -84,9 +84,15 @@ impl Keys {
         format!("{}tg:update:{update_id}", self.prefix)
     }
 
-    /// A session's refresh-token state.
-    pub fn session(&self, session_id: &str) -> String {
-        format!("{}{{s:{session_id}}}", self.prefix)
+    /// A session's refresh-token state. A user's sessions share the hash tag `{u:<user id>}`,
+    /// so that one call can end them all.
+    pub fn session(&self, user_id: &str, session_id: &str) -> String {
+        format!("{}{{u:{user_id}}}:s:{session_id}", self.prefix)
+    }
+
+    /// The keys of a user's sessions (a set).
+    pub fn user_sessions(&self, user_id: &str) -> String {
+        format!("{}{{u:{user_id}}}:sessions", self.prefix)
     }
 }
 
@@ -110,6 +116,7 @@ mod tests {
         ] {
             assert!(key.starts_with("t:{p:+998901234567}:"), "{key}");
         }
-        assert_eq!(keys.session("abc"), "t:{s:abc}");
+        assert_eq!(keys.session("u1", "abc"), "t:{u:u1}:s:abc");
+        assert_eq!(keys.user_sessions("u1"), "t:{u:u1}:sessions");
     }
 }

@@ -254,3 +254,170 @@ async fn a_code_asked_for_while_redis_forgot_the_binding_still_arrives() {
     .await;
     assert_eq!(app.verify(PHONE, &code).await.status(), StatusCode::OK);
 }
+
+const BOT_SECRET: &str = "test-bot-secret-0123456789";
+const BOB: i64 = 4002;
+
+/// A code from the older shape's `otp/create`, for the shop's own bot to deliver.
+async fn bot_made_code(app: &TestApp, telegram_id: i64, phone: &str) -> reqwest::Response {
+    app.post_json(
+        "/api/v1/auth/telegram/otp/create/",
+        serde_json::json!({ "secret_key": BOT_SECRET, "telegram_id": telegram_id, "phone_number": phone }),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_cross_site_form_post_cannot_log_a_visitor_into_an_attackers_account() {
+    let app = spawn_app_with(&[("BOT_SECRET", BOT_SECRET)]).await;
+    // The attacker's own account and a fresh code for it.
+    let created: Value = bot_made_code(&app, ANN, PHONE).await.json().await.unwrap();
+    let code = created["code"].as_str().unwrap();
+    let body = serde_json::json!({ "phone": PHONE, "code": code }).to_string();
+    // A form on the attacker's site posts it as text/plain: no CORS preflight is needed.
+    let forged = app
+        .http
+        .post(app.url("/api/v1/auth/register/telegram/"))
+        .header("content-type", "text/plain")
+        .header("origin", "https://attacker.example")
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert!(forged.headers().get("set-cookie").is_none());
+    assert_eq!(forged.json::<Value>().await.unwrap()["success"], false);
+    // The same post as JSON but from the attacker's origin.
+    let foreign = app
+        .http
+        .post(app.url("/api/v1/auth/register/telegram/"))
+        .header("content-type", "application/json")
+        .header("origin", "https://attacker.example")
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(foreign.status(), StatusCode::FORBIDDEN);
+    assert!(foreign.headers().get("set-cookie").is_none());
+    // Nothing was consumed: the code still works for a request the service accepts.
+    let own = app
+        .http
+        .post(app.url("/api/v1/auth/register/telegram/"))
+        .header("content-type", "application/json")
+        .header("origin", app.address.clone())
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(own.status(), StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn session_endpoints_refuse_other_sites_and_form_bodies() {
+    let app = spawn_app_with(&[("CORS_ALLOWED_ORIGINS", "https://shop.example")]).await;
+    let code = app.linked_code(ANN, PHONE).await;
+    let verify = |origin: &'static str| {
+        app.http
+            .post(app.url("/api/v1/otp/verify"))
+            .header("origin", origin)
+            .json(&serde_json::json!({ "phone": PHONE, "code": code }))
+            .send()
+    };
+    let foreign = verify("https://attacker.example").await.unwrap();
+    assert_eq!(foreign.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        foreign.json::<Value>().await.unwrap()["error"],
+        "forbidden_origin"
+    );
+    // The listed shop's pages may log their visitors in; the code was not used up.
+    let session: Value = {
+        let ok = verify("https://shop.example").await.unwrap();
+        assert_eq!(ok.status(), StatusCode::OK);
+        ok.json().await.unwrap()
+    };
+    let refresh_token = session["refresh_token"].as_str().unwrap();
+    let cookie = format!("refresh_token={refresh_token}");
+
+    for path in ["/api/v1/auth/refresh", "/api/v1/auth/logout"] {
+        let form = app
+            .http
+            .post(app.url(path))
+            .header("cookie", &cookie)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("refresh_token=x")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(form.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE, "{path}");
+        let foreign = app
+            .http
+            .post(app.url(path))
+            .header("cookie", &cookie)
+            .header("origin", "https://attacker.example")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(foreign.status(), StatusCode::FORBIDDEN, "{path}");
+    }
+    // A POST without a body, from the service's own pages, still refreshes with the cookie.
+    let own = app
+        .http
+        .post(app.url("/api/v1/auth/refresh"))
+        .header("cookie", &cookie)
+        .header("origin", app.address.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(own.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn the_older_shapes_never_take_a_phone_linked_to_another_account() {
+    use entity::user;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let app = spawn_app_with(&[("BOT_SECRET", BOT_SECRET)]).await;
+    app.link(ANN, PHONE).await;
+
+    let create = bot_made_code(&app, BOB, PHONE).await;
+    assert_eq!(create.status(), StatusCode::CONFLICT);
+    let body: Value = create.json().await.unwrap();
+    assert_eq!(body["success"], false);
+    assert!(body.get("code").is_none());
+    for (path, body) in [
+        (
+            "/api/auth/telegram-register/",
+            serde_json::json!({ "telegram_chat_id": BOB, "phone_number": PHONE }),
+        ),
+        (
+            "/register",
+            serde_json::json!({ "telegram_id": BOB, "phone_number": PHONE }),
+        ),
+    ] {
+        let response = app
+            .http
+            .post(app.url(path))
+            .header("x-bot-secret", BOT_SECRET)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::CONFLICT, "{path}");
+        let body: Value = response.json().await.unwrap();
+        assert!(body["detail"].is_string(), "{path}: {body}");
+        assert!(body.get("access").is_none(), "{path}: {body}");
+    }
+    // The phone stays where it was, and its owner's codes still go to the owner.
+    let row = user::Entity::find()
+        .filter(user::Column::Phone.eq(PHONE))
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.telegram_id, Some(ANN));
+    assert!(app.telegram.messages_to(BOB).is_empty());
+    // The same account may still be vouched for.
+    assert_eq!(
+        bot_made_code(&app, ANN, PHONE).await.status(),
+        StatusCode::OK
+    );
+}

@@ -207,3 +207,126 @@ async fn tokens_are_not_interchangeable_or_forgeable() {
         "unauthorized"
     );
 }
+
+/// The claims of a token this app signed.
+fn claims(token: &str) -> Value {
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
+    validation.set_audience(&["otpgram"]);
+    jsonwebtoken::decode::<Value>(
+        token,
+        &jsonwebtoken::DecodingKey::from_secret(crate::helpers::JWT_SECRET.as_bytes()),
+        &validation,
+    )
+    .unwrap()
+    .claims
+}
+
+fn jti(session: &Value) -> String {
+    claims(session["refresh_token"].as_str().unwrap())["jti"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test]
+async fn a_token_presented_twice_within_the_grace_gets_one_successor_not_a_fork() {
+    let app = spawn_app().await;
+    let session = login(&app).await;
+    let token = session["refresh_token"].as_str().unwrap();
+    let a: Value = refresh(&app, token).await.json().await.unwrap();
+    let b: Value = refresh(&app, token).await.json().await.unwrap();
+    // Both tabs hold the one successor: the session has a single live refresh token.
+    assert_eq!(jti(&a), jti(&b));
+    let next: Value = refresh(&app, a["refresh_token"].as_str().unwrap())
+        .await
+        .json()
+        .await
+        .unwrap();
+    let late = refresh(&app, b["refresh_token"].as_str().unwrap()).await;
+    assert_eq!(late.status(), StatusCode::OK);
+    assert_eq!(jti(&late.json().await.unwrap()), jti(&next));
+}
+
+#[tokio::test]
+async fn a_session_never_outlives_its_maximum_age() {
+    use fred::prelude::HashesInterface;
+    let app = spawn_app_with(&[("SESSION_MAX_AGE_SECONDS", "60")]).await;
+    let session = login(&app).await;
+    // Neither token outlives the session, whatever its own lifetime.
+    for token in ["access_token", "refresh_token"] {
+        let c = claims(session[token].as_str().unwrap());
+        let lifetime = c["exp"].as_i64().unwrap() - c["iat"].as_i64().unwrap();
+        assert!(lifetime <= 60, "{token}: {lifetime} s");
+    }
+    let refreshed = refresh(&app, session["refresh_token"].as_str().unwrap()).await;
+    assert_eq!(refreshed.status(), StatusCode::OK);
+    let refreshed: Value = refreshed.json().await.unwrap();
+
+    // The session began 61 s ago (as if it had: its start is what Redis remembers).
+    let c = claims(refreshed["refresh_token"].as_str().unwrap());
+    let key = format!(
+        "{}{{u:{}}}:s:{}",
+        app.prefix,
+        c["sub"].as_str().unwrap(),
+        c["sid"].as_str().unwrap()
+    );
+    let began = chrono::Utc::now().timestamp_millis() - 61_000;
+    let _: () = app.redis.hset(&key, ("c", began)).await.unwrap();
+    let late = refresh(&app, refreshed["refresh_token"].as_str().unwrap()).await;
+    assert_eq!(late.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        me(&app, refreshed["access_token"].as_str().unwrap()).await,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn when_a_phone_moves_to_another_account_the_old_owner_is_logged_out_everywhere() {
+    const BOB: i64 = 4002;
+    let app = spawn_app_with(&[("OTP_RESEND_COOLDOWN_SECONDS", "0")]).await;
+    let first = login(&app).await;
+    let second: Value = app
+        .verify(PHONE, &{
+            app.request_code(PHONE).await;
+            app.nth_code_for(ANN, 2).await
+        })
+        .await
+        .json()
+        .await
+        .unwrap();
+    // A code the old owner holds, not used yet.
+    assert_eq!(app.request_code(PHONE).await.status(), StatusCode::ACCEPTED);
+    let held = app.nth_code_for(ANN, 3).await;
+
+    // The phone number now belongs to Bob's Telegram account.
+    app.link(BOB, PHONE).await;
+    for session in [&first, &second] {
+        assert_eq!(
+            me(&app, session["access_token"].as_str().unwrap()).await,
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(
+            refresh(&app, session["refresh_token"].as_str().unwrap())
+                .await
+                .status(),
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    let stale = app.verify(PHONE, &held).await;
+    assert_eq!(stale.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        stale.json::<Value>().await.unwrap()["error"],
+        "invalid_code"
+    );
+}
+
+#[tokio::test]
+async fn an_account_that_links_another_phone_logs_the_old_phone_out() {
+    let app = spawn_app().await;
+    let session = login(&app).await;
+    app.link(ANN, "+998901234599").await;
+    assert_eq!(
+        me(&app, session["access_token"].as_str().unwrap()).await,
+        StatusCode::UNAUTHORIZED
+    );
+}

@@ -30,6 +30,7 @@ use crate::{
         auth::UserView,
         cookies,
         error::{object_or_null, set_retry_after},
+        same_origin,
     },
     binding,
     crypto::constant_time_eq,
@@ -43,9 +44,21 @@ use crate::{
 const REFRESH_PATH: &str = "/api/v1/auth/refresh/";
 
 pub fn router(state: &AppState) -> OpenApiRouter<AppState> {
+    // Register sets the session's cookies, refresh reads them.
+    let refused = |status, message: &'static str| failure(status, message, None);
+    let registering = same_origin::guard(
+        OpenApiRouter::new().routes(routes!(register)),
+        state,
+        refused,
+    );
+    let refreshing = same_origin::guard(
+        OpenApiRouter::new().routes(routes!(refresh)),
+        state,
+        refused,
+    );
     let routes = OpenApiRouter::new()
         .routes(routes!(create_code))
-        .routes(routes!(register));
+        .merge(registering);
     crate::api::rate_limit::per_ip(routes, state, |retry_after| {
         failure(
             StatusCode::TOO_MANY_REQUESTS,
@@ -53,7 +66,7 @@ pub fn router(state: &AppState) -> OpenApiRouter<AppState> {
             Some(retry_after),
         )
     })
-    .routes(routes!(refresh))
+    .merge(refreshing)
 }
 
 /// This integration's error body.
@@ -83,6 +96,11 @@ fn from_core(err: Error) -> Response {
     match err {
         Error::InvalidPhone => failure(StatusCode::BAD_REQUEST, "Invalid phone number", None),
         Error::InvalidCode => failure(StatusCode::BAD_REQUEST, "Invalid or expired code", None),
+        Error::PhoneTaken => failure(
+            StatusCode::CONFLICT,
+            "This phone number is linked to another Telegram account",
+            None,
+        ),
         Error::RateLimited { retry_after } => failure(
             StatusCode::TOO_MANY_REQUESTS,
             "Too many requests, try again later",
@@ -232,6 +250,7 @@ impl From<&session::TokenPair> for Pair {
         (status = 200, description = "The code.", body = CodeCreated),
         (status = 400, description = "Not JSON of this shape, or an invalid phone number.", body = Failure),
         (status = 403, description = "Wrong or missing `secret_key`.", body = Failure),
+        (status = 409, description = "The phone is linked to another Telegram account: no code.", body = Failure),
         (status = 413, description = "The body is over 16 KiB.", body = Failure),
         (status = 429, description = "Too many codes or requests.", body = Failure),
     )
@@ -246,6 +265,7 @@ async fn create_code(State(state): State<AppState>, Raw(body): Raw) -> Response 
         state.config.bot_secret.as_ref().is_some_and(|secret| {
             constant_time_eq(presented.as_bytes(), secret.expose().as_bytes())
         });
+    super::log_secret_call("/api/v1/auth/telegram/otp/create/", authorised);
     if !authorised {
         return failure(StatusCode::FORBIDDEN, "Unauthorized", None);
     }
@@ -272,9 +292,10 @@ async fn create_code(State(state): State<AppState>, Raw(body): Raw) -> Response 
     ) else {
         return from_core(Error::InvalidPhone);
     };
-    // The calling bot vouches for the account ↔ phone pair.
+    // The calling bot vouches for the account ↔ phone pair; a phone linked to another account
+    // is not taken.
     if let Err(err) =
-        binding::link_phone(&state, &phone, body.telegram_id, Profile::default()).await
+        binding::link_vouched(&state, &phone, body.telegram_id, Profile::default()).await
     {
         return from_core(err);
     }
@@ -308,7 +329,9 @@ async fn create_code(State(state): State<AppState>, Raw(body): Raw) -> Response 
         (status = 201, description = "Logged in.", body = Registered),
         (status = 400, description = "Not JSON of this shape, an invalid phone, or an invalid or \
             expired code.", body = Failure),
+        (status = 403, description = "Posted by a browser from another site.", body = Failure),
         (status = 413, description = "The body is over 16 KiB.", body = Failure),
+        (status = 415, description = "A body that is not `application/json`.", body = Failure),
         (status = 429, description = "Too many attempts or requests.", body = Failure),
     )
 )]
@@ -353,7 +376,9 @@ async fn register(State(state): State<AppState>, jar: CookieJar, Raw(body): Raw)
         (status = 200, description = "A new pair; the cookies are set again.", body = Pair),
         (status = 400, description = "Not JSON of this shape.", body = Failure),
         (status = 401, description = "No valid refresh token, or a used one.", body = Failure),
+        (status = 403, description = "Posted by a browser from another site.", body = Failure),
         (status = 413, description = "The body is over 16 KiB.", body = Failure),
+        (status = 415, description = "A body that is not `application/json`.", body = Failure),
     )
 )]
 async fn refresh(State(state): State<AppState>, jar: CookieJar, Raw(body): Raw) -> Response {

@@ -148,8 +148,11 @@ fn parse_phone(state: &AppState, input: &str) -> Result<Phone, Detail> {
         (status = 200, description = "Registered; a new session.", body = Tokens),
         (status = 400, description = "Invalid phone number.", body = DetailBody),
         (status = 403, description = "No valid `X-Bot-Secret`.", body = DetailBody),
+        (status = 409, description = "The phone is linked to another Telegram account: no session.", body = DetailBody),
         (status = 413, description = "The body is over 16 KiB.", body = DetailBody),
         (status = 422, description = "The body is not JSON of this shape.", body = DetailBody),
+        (status = 429, description = "Too many requests from this address.", body = DetailBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait."))),
     )
 )]
 async fn register(
@@ -168,7 +171,8 @@ async fn register(
         ..Profile::default()
     };
     // The calling bot vouches for the chat ↔ phone pair (that is what the secret is for).
-    let linked = binding::link_phone(&state, &phone, body.telegram_chat_id, profile)
+    // A phone linked to another account is not taken.
+    let linked = binding::link_vouched(&state, &phone, body.telegram_chat_id, profile)
         .await
         .map_err(Detail::from)?;
     tokens_for(&state, &linked.user).await
@@ -189,6 +193,8 @@ async fn register(
         (status = 404, description = "No such account, or another phone.", body = DetailBody),
         (status = 413, description = "The body is over 16 KiB.", body = DetailBody),
         (status = 422, description = "The body is not JSON of this shape.", body = DetailBody),
+        (status = 429, description = "Too many requests from this address.", body = DetailBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait."))),
     )
 )]
 async fn login(
@@ -222,6 +228,8 @@ async fn login(
         (status = 403, description = "No valid `X-Bot-Secret`.", body = DetailBody),
         (status = 413, description = "The body is over 16 KiB.", body = DetailBody),
         (status = 422, description = "The body is not JSON of this shape.", body = DetailBody),
+        (status = 429, description = "Too many requests from this address.", body = DetailBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait."))),
     )
 )]
 async fn authenticated(

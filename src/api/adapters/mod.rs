@@ -86,6 +86,10 @@ impl From<Error> for Detail {
             ),
             Error::InvalidPhone => Detail::new(StatusCode::BAD_REQUEST, "Invalid phone number"),
             Error::InvalidCode => Detail::new(StatusCode::BAD_REQUEST, "Invalid or expired code"),
+            Error::PhoneTaken => Detail::new(
+                StatusCode::CONFLICT,
+                "This phone number is linked to another Telegram account",
+            ),
             Error::Unavailable { dependency, source } => {
                 tracing::warn!(dependency, error = %source, "dependency unavailable");
                 Detail::new(
@@ -140,9 +144,26 @@ impl FromRequestParts<AppState> for BotSecret {
             .unwrap_or_default();
         match &state.config.bot_secret {
             Some(secret) if constant_time_eq(presented.as_bytes(), secret.expose().as_bytes()) => {
+                log_secret_call(parts.uri.path(), true);
                 Ok(BotSecret)
             }
-            _ => Err(Detail::new(StatusCode::FORBIDDEN, "Forbidden")),
+            _ => {
+                log_secret_call(parts.uri.path(), false);
+                Err(Detail::new(StatusCode::FORBIDDEN, "Forbidden"))
+            }
         }
+    }
+}
+
+/// Every call that presents the bot's secret is logged (never the secret itself, nor a code or
+/// a full phone): such a call can link phones and open sessions.
+pub fn log_secret_call(path: &str, accepted: bool) {
+    if accepted {
+        tracing::info!(path, "older integration: call with the bot secret");
+    } else {
+        tracing::warn!(
+            path,
+            "older integration: call with a wrong or missing bot secret"
+        );
     }
 }

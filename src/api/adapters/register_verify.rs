@@ -74,7 +74,8 @@ pub struct Message {
     responses(
         (status = 200, description = "A code is on its way.", body = Message),
         (status = 400, description = "Invalid phone number, or the account has another phone.", body = DetailBody),
-        (status = 403, description = "No valid `X-Bot-Secret` (or `BOT_SECRET` is not set).", body = DetailBody),
+        (status = 403, description = "No valid `X-Bot-Secret`.", body = DetailBody),
+        (status = 409, description = "The phone is linked to another Telegram account: no code.", body = DetailBody),
         (status = 413, description = "The body is over 16 KiB.", body = DetailBody),
         (status = 422, description = "The body is not JSON of this shape.", body = DetailBody),
         (status = 429, description = "Too many codes or requests.", body = DetailBody),
@@ -100,7 +101,7 @@ async fn register(
             "This Telegram account is already registered with another phone number",
         ));
     }
-    binding::link_phone(&state, &phone, body.telegram_id, Profile::default())
+    binding::link_vouched(&state, &phone, body.telegram_id, Profile::default())
         .await
         .map_err(Detail::from)?;
     otp::request_code_living(&state, &phone, state.config.legacy_verify_ttl)

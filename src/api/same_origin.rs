@@ -1,0 +1,141 @@
+//! The guard on every POST that sets or reads session cookies: another site must not be able to
+//! post to them from a visitor's browser (a "login CSRF" would log the visitor into an
+//! attacker's account; a refresh or logout would act on the visitor's session).
+//!
+//! - A body is accepted only as `Content-Type: application/json`. A browser sends that type
+//!   cross-site only after a CORS preflight, which other sites fail; the form types (`text/plain`,
+//!   `application/x-www-form-urlencoded`, `multipart/form-data`) need none. A POST without a body
+//!   stays allowed (a refresh with the cookie alone).
+//! - When the browser says where the request comes from (`Origin`), it must be this service
+//!   itself or one of `CORS_ALLOWED_ORIGINS`.
+//!
+//! Both are checked before the endpoint runs, so a refused request consumes nothing.
+
+use axum::{
+    extract::{Request, State},
+    http::{HeaderMap, StatusCode, header},
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
+};
+use utoipa_axum::router::OpenApiRouter;
+
+use super::{ApiError, extract::json_content_type};
+use crate::state::AppState;
+
+/// How an endpoint family answers a refused request, in its own error shape.
+pub type Refusal = fn(StatusCode, &'static str) -> Response;
+
+pub const NOT_JSON: &str = "Expected a body with `Content-Type: application/json`";
+pub const FOREIGN_ORIGIN: &str = "Requests from this origin are not allowed";
+
+/// Puts `routes` behind the guard; `refused` answers in their shape.
+pub fn guard(
+    routes: OpenApiRouter<AppState>,
+    state: &AppState,
+    refused: Refusal,
+) -> OpenApiRouter<AppState> {
+    let guard = Guard {
+        allowed: state.config.cors_allowed_origins.clone().into(),
+        refused,
+    };
+    routes.layer(middleware::from_fn_with_state(guard, check))
+}
+
+#[derive(Clone)]
+struct Guard {
+    /// `CORS_ALLOWED_ORIGINS`, as validated by the configuration (no trailing slash).
+    allowed: std::sync::Arc<[String]>,
+    refused: Refusal,
+}
+
+async fn check(State(guard): State<Guard>, req: Request, next: Next) -> Response {
+    let headers = req.headers();
+    if has_body(headers) && !json_content_type(headers) {
+        return (guard.refused)(StatusCode::UNSUPPORTED_MEDIA_TYPE, NOT_JSON);
+    }
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        let own = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+        let allowed = origin
+            .to_str()
+            .is_ok_and(|origin| origin_allowed(origin, own, &guard.allowed));
+        if !allowed {
+            tracing::info!("refused a cookie endpoint request from a foreign origin");
+            return (guard.refused)(StatusCode::FORBIDDEN, FOREIGN_ORIGIN);
+        }
+    }
+    next.run(req).await
+}
+
+/// The `/api/v1` answers: `415 invalid_request`, `403 forbidden_origin`.
+pub fn refused(status: StatusCode, message: &'static str) -> Response {
+    let error = if status == StatusCode::FORBIDDEN {
+        ApiError::ForbiddenOrigin
+    } else {
+        ApiError::InvalidRequest {
+            status,
+            message: message.to_string(),
+        }
+    };
+    error.into_response()
+}
+
+/// Whether the request carries a body: a non-zero `Content-Length`, or a chunked one.
+fn has_body(headers: &HeaderMap) -> bool {
+    if headers.contains_key(header::TRANSFER_ENCODING) {
+        return true;
+    }
+    headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim() != "0")
+}
+
+/// `origin` is this service (its host and port are the request's `Host`) or a listed origin.
+/// `null` (a sandboxed frame, a `file:` page) is no origin anyone listed.
+fn origin_allowed(origin: &str, own_host: Option<&str>, allowed: &[String]) -> bool {
+    let origin = origin.trim().trim_end_matches('/');
+    if allowed.iter().any(|a| a.eq_ignore_ascii_case(origin)) {
+        return true;
+    }
+    let authority = origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"));
+    matches!((authority, own_host), (Some(a), Some(h)) if a.eq_ignore_ascii_case(h.trim()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn own_and_listed_origins_pass_and_others_do_not() {
+        let listed = ["https://shop.example".to_string()];
+        let own = Some("otp.shop.example");
+        assert!(origin_allowed("https://otp.shop.example", own, &listed));
+        assert!(origin_allowed("https://shop.example", own, &listed));
+        assert!(origin_allowed("https://SHOP.example/", own, &listed));
+        assert!(!origin_allowed("https://evil.example", own, &listed));
+        assert!(!origin_allowed(
+            "https://shop.example.evil.example",
+            own,
+            &listed
+        ));
+        assert!(!origin_allowed(
+            "https://otp.shop.example:8443",
+            own,
+            &listed
+        ));
+        assert!(!origin_allowed("null", own, &listed));
+        assert!(!origin_allowed("https://otp.shop.example", None, &[]));
+    }
+
+    #[test]
+    fn an_empty_post_has_no_body() {
+        let mut headers = HeaderMap::new();
+        assert!(!has_body(&headers));
+        headers.insert(header::CONTENT_LENGTH, "0".parse().unwrap());
+        assert!(!has_body(&headers));
+        headers.insert(header::CONTENT_LENGTH, "12".parse().unwrap());
+        assert!(has_body(&headers));
+    }
+}
