@@ -34,6 +34,8 @@ pub struct Options {
     pub seconds: u64,
     /// A PostgreSQL server URL (…/postgres); a fresh database is made on it. SQLite otherwise.
     pub postgres: Option<String>,
+    /// `RATE_LIMIT_PER_IP_PER_MINUTE` (0: off).
+    pub ip_limit: u64,
 }
 
 /// The worker's own polling, not part of any request.
@@ -294,7 +296,7 @@ pub async fn run(binary: &Path, opts: Options) -> anyhow::Result<()> {
             "bench-secret-bench-secret-bench-secret".to_string(),
         ),
         ("DEFAULT_COUNTRY_CODE", "998".to_string()),
-        ("RATE_LIMIT_PER_IP_PER_MINUTE", "0".to_string()),
+        ("RATE_LIMIT_PER_IP_PER_MINUTE", opts.ip_limit.to_string()),
         ("OTP_RESEND_COOLDOWN_SECONDS", "0".to_string()),
         ("OTP_MAX_SENDS_PER_HOUR", big.to_string()),
         ("OTP_MAX_ATTEMPTS", big.to_string()),
@@ -371,7 +373,7 @@ pub async fn run(binary: &Path, opts: Options) -> anyhow::Result<()> {
     let secs = opts.seconds;
 
     // 1. Ask for codes over distinct phones.
-    println!("1/4 POST /api/v1/otp/request for {secs} s…");
+    println!("1/5 POST /api/v1/otp/request for {secs} s…");
     let request = move |i: usize| {
         Some(Request::post(
             "/api/v1/otp/request",
@@ -401,7 +403,7 @@ pub async fn run(binary: &Path, opts: Options) -> anyhow::Result<()> {
         .collect();
 
     // 2. Wrong codes: the pure Redis path.
-    println!("2/4 POST /api/v1/otp/verify with wrong codes for {secs} s…");
+    println!("2/5 POST /api/v1/otp/verify with wrong codes for {secs} s…");
     let wrong = Arc::new(with_code.clone());
     let guess = move |i: usize| {
         let (phone, code) = &wrong[i % wrong.len().max(1)];
@@ -419,7 +421,7 @@ pub async fn run(binary: &Path, opts: Options) -> anyhow::Result<()> {
 
     // 3. Right codes: consume, user update, session, tokens (each code once).
     println!(
-        "3/4 POST /api/v1/otp/verify with right codes for {secs} s ({} codes)…",
+        "3/5 POST /api/v1/otp/verify with right codes for {secs} s ({} codes)…",
         with_code.len()
     );
     let mut right = with_code.clone();
@@ -445,7 +447,7 @@ pub async fn run(binary: &Path, opts: Options) -> anyhow::Result<()> {
     measure("3 verify (right code)", out, cpu, rt);
 
     // 4. The current user, with a valid token.
-    println!("4/4 GET /api/v1/me for {secs} s…");
+    println!("4/5 GET /api/v1/me for {secs} s…");
     anyhow::ensure!(!tokens.is_empty(), "scenario 3 produced no tokens");
     let me = move |i: usize| Some(Request::get("/api/v1/me", &tokens[i % tokens.len()]));
     let rt = round_trips(redis_port, &addr, CALIBRATION, me.clone()).await?;
@@ -453,6 +455,21 @@ pub async fn run(binary: &Path, opts: Options) -> anyhow::Result<()> {
     let out = drive(&addr, conns, secs, 0, me).await;
     let cpu = Cpu::now(&otpgram, &redis, pg).since(cpu0);
     measure("4 GET /me", out, cpu, rt);
+
+    // 5. Ask for codes for phones nobody linked: the answer must cost what a linked phone's
+    // does (no database on the way), or its timing would tell customers apart.
+    println!("5/5 POST /api/v1/otp/request for unlinked phones for {secs} s…");
+    let unlinked = move |i: usize| {
+        Some(Request::post(
+            "/api/v1/otp/request",
+            json!({ "phone": phone(phones + i) }).to_string(),
+        ))
+    };
+    let rt = round_trips(redis_port, &addr, CALIBRATION, unlinked).await?;
+    let cpu0 = Cpu::now(&otpgram, &redis, pg);
+    let out = drive(&addr, conns, secs, 0, unlinked).await;
+    let cpu = Cpu::now(&otpgram, &redis, pg).since(cpu0);
+    measure("5 request (unlinked)", out, cpu, rt);
 
     println!();
     println!(

@@ -33,6 +33,10 @@ enum Scenario {
         /// A PostgreSQL server URL ending in /postgres; a fresh database is made on it.
         #[arg(long)]
         postgres: Option<String>,
+        /// RATE_LIMIT_PER_IP_PER_MINUTE; 0 (the default) turns the per-address limit off. Any
+        /// value the load cannot reach measures what the limit itself costs.
+        #[arg(long, default_value_t = 0)]
+        ip_limit: u64,
     },
     /// Order notifications: delivery time against Telegram's limits, duplicates, losses.
     Notify {
@@ -59,6 +63,7 @@ async fn main() -> anyhow::Result<()> {
             connections,
             seconds,
             postgres,
+            ip_limit,
         } => {
             login::run(
                 &cli.otpgram,
@@ -67,6 +72,7 @@ async fn main() -> anyhow::Result<()> {
                     connections,
                     seconds,
                     postgres,
+                    ip_limit,
                 },
             )
             .await
