@@ -204,3 +204,65 @@ async fn metrics_can_require_a_token() {
         .unwrap();
     assert_eq!(scraper.status(), StatusCode::OK);
 }
+
+/// Runs `otpgram serve` with these variables only, in an empty folder (no `.env`), and returns
+/// its exit status and what it wrote, or fails if it is still running after 20 s.
+fn serve_with(vars: &[(&str, &str)]) -> (std::process::ExitStatus, String) {
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_otpgram"))
+        .arg("serve")
+        .current_dir(dir.path())
+        .env_clear()
+        .envs(vars.iter().copied())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            let output = child.wait_with_output().unwrap();
+            let text = String::from_utf8_lossy(&output.stderr).to_string()
+                + &String::from_utf8_lossy(&output.stdout);
+            return (status, text);
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("otpgram started with {vars:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn production_refuses_to_start_with_an_unsafe_setting_and_names_it() {
+    let safe = [
+        ("APP_ENV", "production"),
+        ("TELEGRAM_BOT_TOKEN", "1:test"),
+        ("JWT_SECRET", "test-secret-test-secret-test-secret-0123"),
+        ("METRICS_TOKEN", "test-metrics-token-0123"),
+        ("BIND_ADDR", "127.0.0.1:0"),
+        // Nothing answers here: a start that got past the configuration fails on Redis.
+        ("REDIS_URL", "redis://127.0.0.1:1"),
+    ];
+    for (var, value) in [
+        ("COOKIE_SECURE", "false"),
+        ("RATE_LIMIT_PER_IP_PER_MINUTE", "0"),
+        ("OTP_LENGTH", "5"),
+        ("REDIS_KEY_PREFIX", "{shop}:"),
+        ("METRICS_TOKEN", ""),
+    ] {
+        let mut vars: Vec<(&str, &str)> = safe.iter().copied().filter(|(k, _)| *k != var).collect();
+        vars.push((var, value));
+        let (status, output) = serve_with(&vars);
+        assert!(!status.success(), "{var}={value}");
+        assert!(output.contains(var), "{var}={value}: {output}");
+    }
+    let mut review = safe.to_vec();
+    review.push(("TEST_PHONES", "+998900000001=123456"));
+    review.push(("TEST_PHONES_VALID_UNTIL", "2099-12-31"));
+    let (status, output) = serve_with(&review);
+    assert!(!status.success());
+    assert!(output.contains("TEST_PHONES_VALID_UNTIL"), "{output}");
+}
