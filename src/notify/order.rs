@@ -210,8 +210,10 @@ impl Order {
             text(&format!("items[{i}].name"), &item.name, 300)?;
         }
         if let Some(comment) = &self.comment {
-            if comment.chars().count() > 2000 {
-                return Err(invalid("comment", "must be at most 2000 characters"));
+            // A message shows at most 4096 characters: the comment is shortened to fit, never
+            // refused for what a customer typed at checkout.
+            if comment.chars().count() > 4096 {
+                return Err(invalid("comment", "must be at most 4096 characters"));
             }
             no_nul("comment", comment)?;
         }

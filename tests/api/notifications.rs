@@ -626,3 +626,67 @@ async fn a_russian_speaking_owner_reads_orders_in_russian() {
     assert!(message.text.contains("Открыть заказ"), "{}", message.text);
     assert!(message.text.contains("Товары"), "{}", message.text);
 }
+
+#[tokio::test]
+async fn an_order_of_emoji_is_delivered_shortened_not_failed() {
+    let app = spawn_app_with(FAST).await;
+    let shop = app.shop_with_two_chats().await;
+    let mut body = order(&shop, "emoji-1");
+    // 3,000 emoji are 3,000 characters but 6,000 UTF-16 code units: Telegram counts the latter.
+    let emoji = "🍵".repeat(3000);
+    body["comment"] = json!(emoji);
+    body["address"] = json!("🍵".repeat(1000));
+    body["items"] = json!(
+        (0..50)
+            .map(|_| json!({ "name": "🍵".repeat(200), "quantity": 1, "price": 1000 }))
+            .collect::<Vec<_>>()
+    );
+    let id = accepted(&app.address, &body).await;
+    app.wait_for_status(&id, "sent").await;
+    let message = app
+        .telegram
+        .messages_to(OWNER)
+        .into_iter()
+        .find(|m| m.text.contains("emoji-1"))
+        .unwrap();
+    assert!(message.text.contains('…'), "shortened");
+    assert!(message.text.contains("Open order"));
+}
+
+#[tokio::test]
+async fn customer_fields_cannot_forge_lines_of_an_order_message() {
+    let app = spawn_app_with(FAST).await;
+    let shop = app.shop_with_two_chats().await;
+    let mut body = order(&shop, "forged-1");
+    body["customer"]["name"] = json!("Ann\n💰 <b>0 UZS</b> (paid)");
+    body["address"] = json!("Street 1\r\n📍 Pick-up point\u{2028}");
+    body["comment"] = json!("Ring twice\n\nleave at the door");
+    let id = accepted(&app.address, &body).await;
+    app.wait_for_status(&id, "sent").await;
+    let text = app
+        .telegram
+        .messages_to(OWNER)
+        .into_iter()
+        .find(|m| m.text.contains("forged-1"))
+        .unwrap()
+        .text;
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines.iter().filter(|l| l.starts_with("💰")).count(),
+        1,
+        "{text}"
+    );
+    assert_eq!(
+        lines.iter().filter(|l| l.starts_with("📍")).count(),
+        1,
+        "{text}"
+    );
+    assert!(
+        text.contains("👤 Ann 💰 &lt;b&gt;0 UZS&lt;/b&gt; (paid)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("💬 Ring twice\n     leave at the door"),
+        "{text}"
+    );
+}
