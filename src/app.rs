@@ -16,6 +16,7 @@ use crate::{
     courier::Courier,
     crypto::CodeHasher,
     db, notify,
+    pacer::Pacer,
     session::Tokens,
     state::{AppState, Shared},
     store::Store,
@@ -49,7 +50,8 @@ impl App {
                  this log. Never run like this in production."
             );
         }
-        let courier = Courier::new(bot.clone());
+        let pacer = Arc::new(Pacer::new(&config.notify));
+        let courier = Courier::new(bot.clone(), pacer.clone());
         if let Some(review) = &config.test_phones {
             if chrono::Utc::now() < review.valid_until {
                 tracing::warn!(
@@ -69,6 +71,7 @@ impl App {
             store,
             db,
             courier,
+            pacer,
         });
         Ok(Self {
             listener,

@@ -3,12 +3,14 @@
 
 use std::{sync::Arc, time::Duration};
 
+use tokio::time::Instant;
+
 use serde::Serialize;
 use teloxide::{
-    Bot,
+    Bot, RequestError,
     payloads::SendMessageSetters,
     prelude::Requester,
-    requests::{JsonRequest, Payload},
+    requests::{JsonRequest, Payload, Request},
     types::{ChatId, InlineKeyboardButton, InlineKeyboardMarkup, Me, ParseMode},
 };
 use tokio::sync::OnceCell;
@@ -17,6 +19,8 @@ use crate::{
     domain::TelegramId,
     error::{Error, Result},
     meters,
+    outcome::is_transient,
+    pacer::Pacer,
     texts::{self, Lang},
 };
 
@@ -27,13 +31,35 @@ const DEV_BOT_USERNAME: &str = "otpgram_dev_bot";
 pub struct Courier {
     /// `None` in development without `TELEGRAM_BOT_TOKEN`.
     bot: Option<Bot>,
+    /// The process's pacer: codes go out in its priority lane.
+    pacer: Arc<Pacer>,
     me: Arc<OnceCell<Me>>,
 }
 
+/// Why a login code's message did not arrive.
+#[derive(Debug)]
+pub enum Undelivered {
+    /// Telegram kept throttling or failing until the code died.
+    Expired,
+    /// Telegram refused it for good (the user blocked the bot, the chat is gone, …).
+    Refused(String),
+}
+
+/// The first pause after a 5xx, a timeout or a network error; it doubles up to [`MAX_BACKOFF`].
+const FIRST_BACKOFF: Duration = Duration::from_millis(500);
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+
+/// How long one try at sending a code may take. Telegram answers in well under a second; after
+/// a 5xx teloxide waits 10 s before it reports the error, far too long for a customer at the
+/// door. A try cut short may still have arrived, and then the customer gets the same code
+/// twice: harmless, unlike a code that never comes.
+const CODE_TRY_TIMEOUT: Duration = Duration::from_millis(2500);
+
 impl Courier {
-    pub fn new(bot: Option<Bot>) -> Self {
+    pub fn new(bot: Option<Bot>, pacer: Arc<Pacer>) -> Self {
         Self {
             bot,
+            pacer,
             me: Arc::default(),
         }
     }
@@ -77,34 +103,77 @@ impl Courier {
         Ok(())
     }
 
-    /// Sends a login code to a linked account.
-    pub async fn send_code(
+    /// Sends a login code to a linked account, and keeps at it while the code lives (until
+    /// `expires`): after a 429 it waits as long as Telegram asks, after a 5xx, a timeout or a
+    /// network error it backs off (0.5 s, doubling up to 5 s). Every try takes a slot in the
+    /// pacer's priority lane, ahead of order notifications.
+    pub async fn deliver_code(
         &self,
         to: TelegramId,
         code: &str,
         ttl: Duration,
         site_login_url: Option<&str>,
         lang: Lang,
-    ) -> anyhow::Result<()> {
-        match &self.bot {
-            Some(bot) => {
-                let message = CodeMessage {
-                    chat_id: to,
-                    text: texts::login_code(lang, code, ttl, site_login_url),
-                    parse_mode: ParseMode::Html,
-                };
-                let sent = JsonRequest::new(bot.clone(), message).await;
-                meters::telegram_call("sendMessage", if sent.is_ok() { "ok" } else { "error" });
-                sent?;
+        expires: Instant,
+    ) -> Result<(), Undelivered> {
+        let Some(bot) = &self.bot else {
+            tracing::warn!(
+                telegram_id = to,
+                "DEVELOPMENT ONLY (no TELEGRAM_BOT_TOKEN): login code is {code}"
+            );
+            return Ok(());
+        };
+        let text = texts::login_code(lang, code, ttl, site_login_url);
+        let mut backoff = FIRST_BACKOFF;
+        loop {
+            self.pacer.priority_slot().await;
+            let message = CodeMessage {
+                chat_id: to,
+                text: text.clone(),
+                parse_mode: ParseMode::Html,
+            };
+            let sent = tokio::time::timeout(
+                CODE_TRY_TIMEOUT,
+                JsonRequest::new(bot.clone(), message).send(),
+            )
+            .await;
+            let pause = match sent {
+                Err(_elapsed) => {
+                    meters::telegram_call("sendMessage", "timeout");
+                    let pause = backoff;
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                    pause
+                }
+                Ok(sent) => match sent {
+                    Ok(_) => {
+                        meters::telegram_call("sendMessage", "ok");
+                        meters::code_message("delivered");
+                        return Ok(());
+                    }
+                    Err(RequestError::RetryAfter(wait)) => {
+                        meters::telegram_call("sendMessage", "throttled");
+                        wait.duration()
+                    }
+                    Err(err) if is_transient(&err) => {
+                        meters::telegram_call("sendMessage", "error");
+                        let pause = backoff;
+                        backoff = (backoff * 2).min(MAX_BACKOFF);
+                        pause
+                    }
+                    Err(err) => {
+                        meters::telegram_call("sendMessage", "refused");
+                        meters::code_message("given_up");
+                        return Err(Undelivered::Refused(err.to_string()));
+                    }
+                },
+            };
+            if Instant::now() + pause >= expires {
+                meters::code_message("given_up");
+                return Err(Undelivered::Expired);
             }
-            None => {
-                tracing::warn!(
-                    telegram_id = to,
-                    "DEVELOPMENT ONLY (no TELEGRAM_BOT_TOKEN): login code is {code}"
-                );
-            }
+            meters::code_message("retried");
+            tokio::time::sleep(pause).await;
         }
-        Ok(())
     }
 
     /// Sends a plain-text notice with the "Get login code" button under it.

@@ -18,6 +18,8 @@ pub mod health;
 pub mod meters;
 pub mod notify;
 pub mod otp;
+pub mod outcome;
+pub mod pacer;
 pub mod session;
 pub mod shops;
 pub mod state;

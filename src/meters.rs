@@ -59,6 +59,12 @@ pub fn code_issued(kind: &'static str) {
     counter!("otpgram_codes_issued_total", "kind" => kind).increment(1);
 }
 
+/// What became of a login code's message: `delivered`, `retried` (a try failed and another
+/// follows) or `given_up` (refused for good, or the code died first).
+pub fn code_message(outcome: &'static str) {
+    counter!("otpgram_code_messages_total", "outcome" => outcome).increment(1);
+}
+
 pub fn code_verified() {
     counter!("otpgram_codes_verified_total").increment(1);
 }

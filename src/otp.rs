@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use crate::{
+    courier::Undelivered,
     crypto,
     domain::{Phone, TelegramId},
     error::{Error, Result},
@@ -58,7 +59,7 @@ pub async fn request_code_living(
     // Linked or not, the answer is made by the same script and nothing else: whatever differs
     // (sending the code, asking the database) happens after the answer, in the background.
     match state.store.issue_code(phone, &hash, policy).await? {
-        Issue::Issued(binding) => dispatch(state, &binding, code, policy.ttl),
+        Issue::Issued(binding) => dispatch(state, phone, &binding, code, policy.ttl),
         Issue::Pending => warm_from_database(state, phone, code, policy.ttl),
         Issue::Limited { retry_after, limit } => return Err(limited(retry_after, limit)),
     }
@@ -93,7 +94,7 @@ fn warm_from_database(state: &AppState, phone: &Phone, code: String, ttl: Durati
             .store_code(&phone, Some(&binding), "", ttl, StoreMode::Warm)
             .await
         {
-            Ok(true) => dispatch(&state, &binding, code, ttl),
+            Ok(true) => dispatch(&state, &phone, &binding, code, ttl),
             // A newer request or a link got there first and sends its own code.
             Ok(false) => {}
             Err(err) => tracing::warn!(phone = %phone, error = %err, "could not warm a binding"),
@@ -119,7 +120,7 @@ pub async fn request_code_in_telegram(
         .await?
     {
         Issue::Limited { retry_after, limit } => return Err(limited(retry_after, limit)),
-        Issue::Issued(_) | Issue::Pending => dispatch(state, binding, code, policy.ttl),
+        Issue::Issued(_) | Issue::Pending => dispatch(state, phone, binding, code, policy.ttl),
     }
     meters::code_issued("telegram");
     Ok(CodeRequested {
@@ -206,24 +207,35 @@ pub async fn deliver_pending(state: &AppState, phone: &Phone, binding: &Binding)
         )
         .await?;
     if stored {
-        dispatch(state, binding, code, policy.ttl);
+        dispatch(state, phone, binding, code, policy.ttl);
     }
     Ok(stored)
 }
 
 /// Sends the code in the background, in the account's language: the site's answer must not
-/// wait for (or reveal) Telegram.
-fn dispatch(state: &AppState, binding: &Binding, code: String, ttl: Duration) {
+/// wait for (or reveal) Telegram. The message is tried again while the code lives.
+fn dispatch(state: &AppState, phone: &Phone, binding: &Binding, code: String, ttl: Duration) {
     let courier = state.courier.clone();
     let site = state.config.site_login_url.clone();
     let telegram_id = binding.telegram_id;
     let lang = Lang::from_code(binding.language.as_deref(), state.config.default_language);
+    let phone = phone.clone();
+    let expires = tokio::time::Instant::now() + ttl;
     tokio::spawn(async move {
-        if let Err(err) = courier
-            .send_code(telegram_id, &code, ttl, site.as_deref(), lang)
+        match courier
+            .deliver_code(telegram_id, &code, ttl, site.as_deref(), lang, expires)
             .await
         {
-            tracing::warn!(telegram_id, error = %err, "could not deliver a login code");
+            Ok(()) => {}
+            Err(Undelivered::Expired) => tracing::warn!(
+                phone = %phone,
+                "a login code could not be delivered before it expired"
+            ),
+            Err(Undelivered::Refused(reason)) => tracing::warn!(
+                phone = %phone,
+                reason,
+                "Telegram refused a login code's message"
+            ),
         }
     });
 }

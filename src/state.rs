@@ -5,7 +5,10 @@ use std::{ops::Deref, sync::Arc};
 
 use sea_orm::DatabaseConnection;
 
-use crate::{config::Config, courier::Courier, crypto::CodeHasher, session::Tokens, store::Store};
+use crate::{
+    config::Config, courier::Courier, crypto::CodeHasher, pacer::Pacer, session::Tokens,
+    store::Store,
+};
 
 #[derive(Clone)]
 pub struct AppState(Arc<Shared>);
@@ -15,6 +18,8 @@ pub struct Shared {
     pub store: Store,
     pub db: DatabaseConnection,
     pub courier: Courier,
+    /// Keeps every message the process sends within Telegram's limits.
+    pub pacer: Arc<Pacer>,
     pub tokens: Tokens,
     pub hasher: CodeHasher,
 }

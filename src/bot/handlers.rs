@@ -7,7 +7,7 @@ use teloxide::{
     prelude::*,
     types::{
         ButtonRequest, CallbackQuery, ChatId, KeyboardButton, KeyboardMarkup, KeyboardRemove,
-        Message,
+        Message, UpdateKind,
     },
     utils::command::BotCommands,
 };
@@ -57,7 +57,21 @@ pub fn schema() -> UpdateHandler<anyhow::Error> {
         .branch(dptree::filter(|msg: Message| msg.contact().is_some()).endpoint(on_contact))
         .branch(dptree::filter(|msg: Message| msg.chat.is_private()).endpoint(on_other_message));
     let buttons = Update::filter_callback_query().endpoint(on_button);
-    dptree::entry().branch(messages).branch(buttons)
+    dptree::entry()
+        .filter_async(answer_in_turn)
+        .branch(messages)
+        .branch(buttons)
+}
+
+/// Every update is answered within the bot's sending budget, at most about once a second per
+/// chat: a button pressed again and again gets one answer a second, the other presses are
+/// dropped (see [`crate::pacer::Pacer::answer_slot`]).
+async fn answer_in_turn(update: Update, state: AppState) -> bool {
+    let Some(chat) = update.chat().map(|c| c.id.0) else {
+        return true;
+    };
+    let droppable = matches!(update.kind, UpdateKind::CallbackQuery(_));
+    state.pacer.answer_slot(chat, droppable).await
 }
 
 fn share_phone_keyboard(lang: Lang) -> KeyboardMarkup {

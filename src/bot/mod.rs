@@ -109,11 +109,22 @@ async fn lead(bot: Bot, state: AppState, mut stopped: watch::Receiver<bool>) {
     }
 }
 
+/// A chat's messages are handled one after another, in order (a contact after `/start`); button
+/// presses are handled as they come, so that presses hammered while an answer waits are
+/// dropped at once instead of queueing behind it.
+fn one_chat_at_a_time(update: &teloxide::types::Update) -> Option<i64> {
+    match update.kind {
+        teloxide::types::UpdateKind::CallbackQuery(_) => None,
+        _ => update.chat().map(|chat| chat.id.0),
+    }
+}
+
 /// Starts long polling; retries while Telegram does not answer `getMe`.
 fn poll(bot: Bot, state: AppState) -> (ShutdownToken, JoinHandle<()>) {
     let poll_timeout = state.config.telegram_poll_timeout;
     let mut dispatcher = Dispatcher::builder(bot.clone(), schema())
         .dependencies(dptree::deps![state])
+        .distribution_function(one_chat_at_a_time)
         .default_handler(|_| async {})
         .error_handler(LoggingErrorHandler::with_custom_text("bot handler failed"))
         .build();

@@ -9,7 +9,6 @@
 pub mod deliveries;
 pub mod message;
 pub mod order;
-mod pacer;
 pub mod worker;
 
 use chrono::Utc;

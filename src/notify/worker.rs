@@ -35,11 +35,12 @@ use super::{
     deliveries::{self, FAILED, INACTIVE, QUEUED, RETRYING, SENDING, SENT},
     message,
     order::Order,
-    pacer::Pacer,
 };
 use crate::{
     crypto::random_token,
     error::Result,
+    outcome::{chat_is_gone, is_transient},
+    pacer::Pacer,
     state::AppState,
     store::{Entry, Queue},
     texts::Lang,
@@ -70,7 +71,8 @@ pub fn start(state: AppState, bot: Bot) -> WorkerTask {
 struct Worker {
     state: AppState,
     bot: Bot,
-    pacer: Pacer,
+    /// The process's pacer, shared with login codes and the bot's answers.
+    pacer: Arc<Pacer>,
     queue: Queue,
     /// Notifications this process works on, with the queue entry it holds for each.
     in_flight: Mutex<HashMap<Uuid, String>>,
@@ -119,7 +121,7 @@ async fn run(state: AppState, bot: Bot, mut stopped: watch::Receiver<bool>) {
         }
     };
     let worker = Arc::new(Worker {
-        pacer: Pacer::new(&state.config.notify),
+        pacer: state.pacer.clone(),
         state,
         bot,
         queue,
@@ -457,32 +459,6 @@ fn no_preview() -> LinkPreviewOptions {
     }
 }
 
-/// Telegram will not take messages for this chat any more.
-fn chat_is_gone(err: &ApiError) -> bool {
-    match err {
-        ApiError::BotBlocked
-        | ApiError::BotKicked
-        | ApiError::BotKickedFromSupergroup
-        | ApiError::BotKickedFromChannel
-        | ApiError::UserDeactivated
-        | ApiError::CantInitiateConversation
-        | ApiError::ChatNotFound
-        | ApiError::GroupDeactivated => true,
-        ApiError::Unknown(text) => text.starts_with("Forbidden"),
-        _ => false,
-    }
-}
-
-/// Worth trying again: network trouble, a garbled answer, or an error Telegram does not name
-/// (its 5xx answers).
-fn is_transient(err: &RequestError) -> bool {
-    match err {
-        RequestError::Network(_) | RequestError::Io(_) | RequestError::InvalidJson { .. } => true,
-        RequestError::Api(ApiError::Unknown(text)) => !text.starts_with("Bad Request"),
-        _ => false,
-    }
-}
-
 /// 1 s, 2 s, 4 s … up to 5 minutes, with ±20 % jitter so retries of many chats spread out.
 fn backoff(attempt: i32) -> chrono::Duration {
     let base = 2f64.powi(attempt.clamp(1, 20) - 1).min(300.0);
@@ -499,16 +475,5 @@ mod tests {
         assert!(backoff(1) <= chrono::Duration::milliseconds(1200));
         assert!(backoff(4) >= chrono::Duration::milliseconds(6400));
         assert!(backoff(30) <= chrono::Duration::seconds(360));
-    }
-
-    #[test]
-    fn blocked_and_kicked_chats_are_gone() {
-        assert!(chat_is_gone(&ApiError::BotBlocked));
-        assert!(chat_is_gone(&ApiError::Unknown(
-            "Forbidden: whatever".into()
-        )));
-        assert!(!chat_is_gone(&ApiError::Unknown(
-            "Internal Server Error".into()
-        )));
     }
 }

@@ -4,6 +4,7 @@
 mod adapters;
 mod attacks;
 mod bot;
+mod delivery;
 mod errors;
 mod helpers;
 mod limits;

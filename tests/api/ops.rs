@@ -62,7 +62,7 @@ async fn every_response_carries_a_request_id() {
 
 /// Collects what the subscriber writes.
 #[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
+pub struct Capture(pub Arc<Mutex<Vec<u8>>>);
 
 impl Write for Capture {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {

@@ -1,9 +1,16 @@
-//! Keeps sends within Telegram's limits: a global rate across all chats, and a minimum spacing
-//! between two messages to the same chat (tighter for groups).
+//! Keeps the bot's sends within Telegram's limits: a global rate across all chats, shared by
+//! every message the process sends, and a minimum spacing between two order messages to the same
+//! chat (tighter for groups).
+//!
+//! Two lanes share the global rate. Order notifications wait in line (a fair queue: the first to
+//! ask is the first served, and only the head of the line sleeps on the clock). Login codes and
+//! the bot's answers take the priority lane: the next free slot, ahead of every notification
+//! still waiting, so a burst of orders delays a code by one slot at most (1/30 s at Telegram's
+//! 30 messages/s) and never the other way round. The global rate still holds: a slot the
+//! priority lane takes is one the line waits longer for.
 //!
 //! Hand-written rather than governor: sends must also be *serialised* per chat (the next message
-//! of a chat starts only after the previous one was sent), and the global limit is a queue of
-//! reserved slots, so many waiting senders are served in order without polling.
+//! of a chat starts only after the previous one was sent), and priority must jump the line.
 
 use std::{
     collections::HashMap,
@@ -18,11 +25,26 @@ use crate::config::NotifyPolicy;
 
 pub struct Pacer {
     global_interval: Duration,
+    /// The earliest moment the next message may go out, in either lane.
     next_global_slot: Mutex<Instant>,
+    /// Notifications waiting for a global slot, in order; only the one holding it sleeps.
+    line: tokio::sync::Mutex<()>,
     private_interval: Duration,
     group_interval: Duration,
     /// Per chat: when its last message was sent.
     chats: Mutex<HashMap<i64, Arc<tokio::sync::Mutex<Option<Instant>>>>>,
+    /// Per chat: the bot's answers (see [`Pacer::answer_slot`]).
+    answers: Mutex<HashMap<i64, Answers>>,
+}
+
+/// The spacing of the bot's answers to one chat.
+const ANSWER_INTERVAL: Duration = Duration::from_secs(1);
+
+/// When the bot may next answer a chat, and whether an answer already waits for that moment.
+#[derive(Default)]
+struct Answers {
+    next: Option<Instant>,
+    waiting: bool,
 }
 
 impl Pacer {
@@ -30,9 +52,11 @@ impl Pacer {
         Self {
             global_interval: Duration::from_secs(1) / policy.global_per_second,
             next_global_slot: Mutex::new(Instant::now()),
+            line: tokio::sync::Mutex::new(()),
             private_interval: Duration::from_secs(1) / policy.chat_per_second,
             group_interval: Duration::from_secs(60) / policy.group_per_minute,
             chats: Mutex::default(),
+            answers: Mutex::default(),
         }
     }
 
@@ -54,13 +78,68 @@ impl Pacer {
         }
     }
 
-    /// Reserves the next global slot and waits for it.
+    fn next_global_slot(&self) -> std::sync::MutexGuard<'_, Instant> {
+        self.next_global_slot
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Waits in line for a global slot (order notifications). The head of the line sleeps
+    /// until the next free slot and takes it, unless the priority lane took it meanwhile: then
+    /// it sleeps again.
     async fn global_slot(&self) {
+        let _in_line = self.line.lock().await;
+        loop {
+            let now = Instant::now();
+            let free_at = {
+                let mut next = self.next_global_slot();
+                if *next <= now {
+                    *next = now + self.global_interval;
+                    return;
+                }
+                *next
+            };
+            sleep_until(free_at).await;
+        }
+    }
+
+    /// Waits until the bot may answer `chat` (one answer a second per chat), then takes a
+    /// priority slot. A user cannot spend the bot's budget: while one answer to the chat already
+    /// waits for its second, a `droppable` update (a button press) is dropped, and false is
+    /// returned; other updates wait their turn.
+    pub async fn answer_slot(&self, chat: i64, droppable: bool) -> bool {
+        let (at, waits) = {
+            let mut answers = self.answers.lock().unwrap_or_else(|e| e.into_inner());
+            let now = Instant::now();
+            if answers.len() > 10_000 {
+                answers.retain(|_, a| a.waiting || a.next.is_some_and(|n| n > now));
+            }
+            let chat = answers.entry(chat).or_default();
+            let at = chat.next.map_or(now, |next| next.max(now));
+            let waits = at > now;
+            if waits && droppable && chat.waiting {
+                return false;
+            }
+            chat.waiting |= waits;
+            chat.next = Some(at + ANSWER_INTERVAL);
+            (at, waits)
+        };
+        if waits {
+            sleep_until(at).await;
+            let mut answers = self.answers.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(chat) = answers.get_mut(&chat) {
+                chat.waiting = false;
+            }
+        }
+        self.priority_slot().await;
+        true
+    }
+
+    /// Takes the next free global slot ahead of the notifications in line, and waits for it
+    /// (login codes and the bot's answers).
+    pub async fn priority_slot(&self) {
         let slot = {
-            let mut next = self
-                .next_global_slot
-                .lock()
-                .unwrap_or_else(|e| e.into_inner());
+            let mut next = self.next_global_slot();
             let slot = (*next).max(Instant::now());
             *next = slot + self.global_interval;
             slot
@@ -183,6 +262,64 @@ mod tests {
         let a = pacer.turn(-5).await.send(|| async { Instant::now() }).await;
         let b = pacer.turn(-5).await.send(|| async { Instant::now() }).await;
         assert!(b - a >= Duration::from_secs(3));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_priority_lane_goes_ahead_of_the_line_within_the_rate() {
+        let pacer = Arc::new(Pacer::new(&policy(10, 1)));
+        let start = Instant::now();
+        let orders: Vec<_> = (0..20)
+            .map(|chat| {
+                let pacer = pacer.clone();
+                tokio::spawn(async move {
+                    pacer
+                        .turn(chat)
+                        .await
+                        .send(|| async { Instant::now() })
+                        .await
+                })
+            })
+            .collect();
+        // Half a second into the burst, a code.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        pacer.priority_slot().await;
+        let code = Instant::now();
+        assert!(
+            code - start <= Duration::from_millis(600),
+            "{:?}",
+            code - start
+        );
+        let mut sends = vec![code];
+        for order in orders {
+            sends.push(order.await.unwrap());
+        }
+        sends.sort();
+        // 21 sends at 10/s: no two closer than the interval.
+        for pair in sends.windows(2) {
+            assert!(pair[1] - pair[0] >= Duration::from_millis(99), "{pair:?}");
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_hammered_chat_gets_one_answer_a_second_and_the_rest_are_dropped() {
+        let pacer = Arc::new(Pacer::new(&policy(1000, 1)));
+        let start = Instant::now();
+        let presses: Vec<_> = (0..10)
+            .map(|_| {
+                let pacer = pacer.clone();
+                tokio::spawn(async move { pacer.answer_slot(7, true).await.then(Instant::now) })
+            })
+            .collect();
+        let mut answered = Vec::new();
+        for press in presses {
+            answered.extend(press.await.unwrap());
+        }
+        assert_eq!(answered.len(), 2, "{answered:?}");
+        assert!(answered[1] - answered[0] >= Duration::from_secs(1));
+        // Another chat is not held back, and messages wait rather than vanish.
+        assert!(pacer.answer_slot(8, true).await);
+        assert!(pacer.answer_slot(7, false).await);
+        assert!(start.elapsed() >= Duration::from_secs(2));
     }
 
     #[tokio::test(start_paused = true)]
