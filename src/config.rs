@@ -126,6 +126,8 @@ pub struct Config {
     pub test_phones: Option<TestPhones>,
     /// How long a phone ↔ Telegram binding stays hot in Redis after its last use.
     pub binding_ttl: Duration,
+    /// How long a shop's owner link works if nobody uses it.
+    pub shop_link_ttl: Duration,
     pub request_timeout: Duration,
 }
 
@@ -272,6 +274,8 @@ struct Raw {
     notify_send_lease_seconds: u64,
     #[serde(default = "default_binding_ttl")]
     binding_ttl_seconds: u64,
+    #[serde(default = "default_shop_link_ttl")]
+    shop_link_ttl_seconds: u64,
     test_phones: Option<String>,
     test_phones_valid_until: Option<String>,
     #[serde(default = "default_request_timeout")]
@@ -353,6 +357,9 @@ fn default_send_lease() -> u64 {
 }
 fn default_binding_ttl() -> u64 {
     30 * 24 * 3600
+}
+fn default_shop_link_ttl() -> u64 {
+    7 * 24 * 3600
 }
 fn default_request_timeout() -> u64 {
     10
@@ -739,6 +746,7 @@ impl Raw {
             notify,
             test_phones,
             binding_ttl: seconds("BINDING_TTL_SECONDS", self.binding_ttl_seconds, 60)?,
+            shop_link_ttl: seconds("SHOP_LINK_TTL_SECONDS", self.shop_link_ttl_seconds, 60)?,
             request_timeout: seconds("REQUEST_TIMEOUT_SECONDS", self.request_timeout_seconds, 1)?,
         };
         if config.redis_key_prefix.contains(['{', '}']) {

@@ -185,6 +185,7 @@ impl Courier {
     ) -> anyhow::Result<()> {
         match &self.bot {
             Some(bot) => {
+                self.pacer.priority_slot().await;
                 let sent = bot
                     .send_message(ChatId(to), text)
                     .reply_markup(get_code_keyboard(lang))
@@ -197,10 +198,11 @@ impl Courier {
         Ok(())
     }
 
-    /// Sends a plain-text notice.
+    /// Sends a plain-text notice (in the pacer's priority lane, as every notice).
     pub async fn send_text(&self, to: TelegramId, text: String) -> anyhow::Result<()> {
         match &self.bot {
             Some(bot) => {
+                self.pacer.priority_slot().await;
                 let sent = bot.send_message(ChatId(to), text).await;
                 meters::telegram_call("sendMessage", if sent.is_ok() { "ok" } else { "error" });
                 sent?;

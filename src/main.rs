@@ -79,10 +79,15 @@ async fn main() -> anyhow::Result<ExitCode> {
         } => {
             let app = App::build(with_free_port(config)).await?;
             let state = app.state();
-            let (shop, token) = shops::create(&state.db, name.trim()).await?;
+            let (shop, link) =
+                shops::create(&state.db, name.trim(), state.config.shop_link_ttl).await?;
             let username = state.courier.bot_username().await?;
             println!("shop {} ({})", shop.name, shop.id);
-            println!("owner link: {}", shops::owner_link(&username, &token));
+            println!(
+                "owner link (subscribes one chat, until {}): {}",
+                link.expires_at,
+                shops::owner_link(&username, &link.token)
+            );
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -1,14 +1,19 @@
-//! Shops and the chats that hear about their orders. A shop's owner link carries a random token;
-//! only its SHA-256 is stored, so a database leak does not hand out subscriptions.
+//! Shops and the chats that hear about their orders. An owner link carries a random token (only
+//! its SHA-256 is stored, so a database leak hands out no subscriptions); it subscribes one chat,
+//! then stops working, and expires after `SHOP_LINK_TTL_SECONDS`. A shop may have several.
 
-use chrono::Utc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
 use entity::{
     shop::{self, Entity as Shop},
     shop_chat::{self, Entity as ShopChat},
+    shop_link::{self, Entity as ShopLink},
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
-    sea_query::OnConflict,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, Set, TransactionTrait,
+    sea_query::{Expr, OnConflict},
 };
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -50,20 +55,53 @@ pub fn owner_link(bot_username: &str, token: &str) -> String {
     format!("https://t.me/{bot_username}?start={DEEP_LINK_PREFIX}{token}")
 }
 
-/// Creates a shop; returns it with its owner-link token (shown once, never stored).
-pub async fn create(db: &DatabaseConnection, name: &str) -> Result<(ShopRecord, String)> {
+/// A new owner link's token (shown once, never stored) and when it stops working.
+#[derive(Debug)]
+pub struct NewLink {
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Stores a new link for `shop_id`.
+async fn insert_link(db: &impl ConnectionTrait, shop_id: Uuid, ttl: Duration) -> Result<NewLink> {
     let token = random_token(32);
     let now = Utc::now();
-    let shop = shop::ActiveModel {
-        id: Set(Uuid::new_v4()),
-        name: Set(name.to_string()),
-        link_token_hash: Set(hash_token(&token)),
+    let expires_at = now + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::days(7));
+    shop_link::ActiveModel {
+        token_hash: Set(hash_token(&token)),
+        shop_id: Set(shop_id),
         created_at: Set(now),
-        link_rotated_at: Set(now),
+        expires_at: Set(expires_at),
+        used_at: Set(None),
+        used_by_chat: Set(None),
     }
     .insert(db)
     .await?;
-    Ok((shop, token))
+    Ok(NewLink { token, expires_at })
+}
+
+/// Creates a shop with its first owner link.
+pub async fn create(
+    db: &DatabaseConnection,
+    name: &str,
+    link_ttl: Duration,
+) -> Result<(ShopRecord, NewLink)> {
+    let now = Utc::now();
+    let txn = db.begin().await?;
+    let id = Uuid::new_v4();
+    let shop = shop::ActiveModel {
+        id: Set(id),
+        name: Set(name.to_string()),
+        // Unique and never read (see the entity): a random value's hash.
+        link_token_hash: Set(hash_token(&random_token(32))),
+        created_at: Set(now),
+        link_rotated_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    let link = insert_link(&txn, id, link_ttl).await?;
+    txn.commit().await?;
+    Ok((shop, link))
 }
 
 pub async fn find(db: &DatabaseConnection, id: Uuid) -> Result<ShopRecord> {
@@ -81,30 +119,88 @@ pub async fn chats(db: &DatabaseConnection, shop_id: Uuid) -> Result<Vec<ShopCha
         .await?)
 }
 
-/// Replaces the shop's owner-link token: the old link stops working at once.
-pub async fn rotate_link(db: &DatabaseConnection, id: Uuid) -> Result<(ShopRecord, String)> {
+/// Another owner link for the shop; the others keep working.
+pub async fn mint_link(
+    db: &DatabaseConnection,
+    id: Uuid,
+    ttl: Duration,
+) -> Result<(ShopRecord, NewLink)> {
     let shop = find(db, id).await?;
-    let token = random_token(32);
-    let mut active: shop::ActiveModel = shop.into();
-    active.link_token_hash = Set(hash_token(&token));
-    active.link_rotated_at = Set(Utc::now());
-    Ok((active.update(db).await?, token))
+    let link = insert_link(db, shop.id, ttl).await?;
+    Ok((shop, link))
 }
 
-/// Subscribes a chat to the shop whose current token this is; `None` for an unknown or rotated
-/// token. Subscribing again re-activates the chat and refreshes its title.
+/// Every unused owner link of the shop stops working; a new one is returned.
+pub async fn rotate_link(
+    db: &DatabaseConnection,
+    id: Uuid,
+    ttl: Duration,
+) -> Result<(ShopRecord, NewLink)> {
+    let shop = find(db, id).await?;
+    let txn = db.begin().await?;
+    ShopLink::delete_many()
+        .filter(shop_link::Column::ShopId.eq(shop.id))
+        .filter(shop_link::Column::UsedAt.is_null())
+        .exec(&txn)
+        .await?;
+    let link = insert_link(&txn, shop.id, ttl).await?;
+    let mut active: shop::ActiveModel = shop.into();
+    active.link_rotated_at = Set(Utc::now());
+    let shop = active.update(&txn).await?;
+    txn.commit().await?;
+    Ok((shop, link))
+}
+
+/// A chat subscribed through an owner link.
+#[derive(Debug)]
+pub struct Subscription {
+    pub shop: ShopRecord,
+    /// The shop's other active chats, when this chat is new to the shop (they are told).
+    pub others: Vec<ShopChatRecord>,
+}
+
+/// Subscribes a chat with an owner link: a live link (unused, not expired) is used up by it.
+/// The chat that used a link may use it again (a second tap re-activates its subscription);
+/// `None` for any other chat, and for unknown, rotated or expired links.
+///
+/// The link is used up first, in one conditional `UPDATE`, so that of two chats racing for it
+/// exactly one wins without a read-then-write transaction (on SQLite two of those deadlock).
 pub async fn subscribe(
     db: &DatabaseConnection,
     token: &str,
     chat: ChatInfo,
-) -> Result<Option<ShopRecord>> {
-    let Some(shop) = db::unique(
-        Shop::find().filter(shop::Column::LinkTokenHash.eq(hash_token(token))),
-        db,
-    )
-    .await?
-    else {
+) -> Result<Option<Subscription>> {
+    let now = Utc::now();
+    let hash = hash_token(token);
+    let used_up = ShopLink::update_many()
+        .col_expr(shop_link::Column::UsedAt, Expr::value(now))
+        .col_expr(shop_link::Column::UsedByChat, Expr::value(chat.chat_id))
+        .filter(shop_link::Column::TokenHash.eq(hash.clone()))
+        .filter(shop_link::Column::UsedAt.is_null())
+        .filter(shop_link::Column::ExpiresAt.gt(now))
+        .exec(db)
+        .await?
+        .rows_affected
+        == 1;
+    let Some(link) = db::unique(ShopLink::find_by_id(hash), db).await? else {
         return Ok(None);
+    };
+    if !used_up && link.used_by_chat != Some(chat.chat_id) {
+        return Ok(None);
+    }
+    let Some(shop) = db::unique(Shop::find_by_id(link.shop_id), db).await? else {
+        return Ok(None);
+    };
+    let chats = ShopChat::find()
+        .filter(shop_chat::Column::ShopId.eq(shop.id))
+        .filter(shop_chat::Column::Active.eq(true))
+        .order_by_asc(shop_chat::Column::CreatedAt)
+        .all(db)
+        .await?;
+    let others = if chats.iter().any(|c| c.chat_id == chat.chat_id) {
+        Vec::new()
+    } else {
+        chats
     };
     let row = shop_chat::ActiveModel {
         shop_id: Set(shop.id),
@@ -114,7 +210,7 @@ pub async fn subscribe(
         added_by: Set(chat.added_by),
         language: Set(Some(chat.language.to_string())),
         active: Set(true),
-        created_at: Set(Utc::now()),
+        created_at: Set(now),
     };
     ShopChat::insert(row)
         .on_conflict(
@@ -129,7 +225,7 @@ pub async fn subscribe(
         )
         .exec_without_returning(db)
         .await?;
-    Ok(Some(shop))
+    Ok(Some(Subscription { shop, others }))
 }
 
 /// Removes one chat from one shop; false when it was not subscribed.

@@ -211,6 +211,27 @@ pub fn shop_subscribed(lang: Lang, shop_name: &str) -> String {
     t_with(lang, "shop-subscribed", &[("shop", text(shop_name))])
 }
 
+/// Told to a shop's chats when another chat subscribes.
+pub fn shop_chat_added(lang: Lang, shop_name: &str, chat: &str, who: &str) -> String {
+    t_with(
+        lang,
+        "shop-chat-added",
+        &[
+            ("shop", text(shop_name)),
+            ("chat", text(chat)),
+            ("who", text(who)),
+        ],
+    )
+}
+
+pub fn group_named(lang: Lang, title: &str) -> String {
+    t_with(lang, "group-named", &[("title", text(title))])
+}
+
+pub fn private_chat(lang: Lang) -> String {
+    t(lang, "private-chat")
+}
+
 pub fn shop_link_invalid(lang: Lang) -> String {
     t(lang, "shop-link-invalid")
 }

@@ -69,19 +69,31 @@ pub async fn run(binary: &Path, opts: Options) -> anyhow::Result<()> {
             .await?
             .json()
             .await?;
-        let token = shop["owner_link"]
-            .as_str()
-            .unwrap_or_default()
-            .rsplit_once("start=")
-            .map(|(_, t)| t.to_string());
-        let token = token.ok_or_else(|| anyhow::anyhow!("no owner link: {shop}"))?;
+        let id = shop["id"].as_str().unwrap_or_default().to_string();
+        // A link subscribes one chat: the first comes with the shop, the others are minted.
+        let mut link = shop;
         for c in 0..opts.chats_per_shop {
+            if c > 0 {
+                link = http
+                    .post(format!("{base}/api/v1/shops/{id}/links"))
+                    .bearer_auth(SERVICE_KEY)
+                    .send()
+                    .await?
+                    .json()
+                    .await?;
+            }
+            let token = link["owner_link"]
+                .as_str()
+                .unwrap_or_default()
+                .rsplit_once("start=")
+                .map(|(_, t)| t.to_string());
+            let token = token.ok_or_else(|| anyhow::anyhow!("no owner link: {link}"))?;
             telegram.message_from(
                 chat_id(i, c, opts.chats_per_shop),
                 &format!("/start {token}"),
             );
         }
-        shop_ids.push(shop["id"].as_str().unwrap_or_default().to_string());
+        shop_ids.push(id);
     }
     let chats = opts.shops * opts.chats_per_shop;
     wait_until(Duration::from_secs(120), "every chat subscribed", || {

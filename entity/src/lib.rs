@@ -4,6 +4,7 @@ pub mod delivery;
 pub mod notification;
 pub mod shop;
 pub mod shop_chat;
+pub mod shop_link;
 pub mod user;
 
 pub mod prelude {
@@ -11,5 +12,6 @@ pub mod prelude {
     pub use super::notification::Entity as Notification;
     pub use super::shop::Entity as Shop;
     pub use super::shop_chat::Entity as ShopChat;
+    pub use super::shop_link::Entity as ShopLink;
     pub use super::user::Entity as User;
 }

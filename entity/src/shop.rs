@@ -8,7 +8,8 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub name: String,
-    /// SHA-256 (hex) of the owner-link token; rotating the link replaces it.
+    /// The hash of the shop's first owner link. Not read: links live in `shop_links` (the
+    /// column stays because SQLite cannot drop a unique column in place).
     #[sea_orm(unique)]
     pub link_token_hash: String,
     pub created_at: DateTimeUtc,

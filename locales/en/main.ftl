@@ -42,7 +42,10 @@ commands = Commands:
     /unlink — stop receiving orders in this chat
     /help — show this help
 shop-subscribed = 🛎 This chat now receives new orders of “{ $shop }”.
-shop-link-invalid = That shop link is unknown or no longer valid. Ask the shop for a new link.
+shop-chat-added = 🔔 Another chat now receives the orders of “{ $shop }”: { $chat }, added by { $who }. If you did not expect this, ask the shop to remove it.
+group-named = the group “{ $title }”
+private-chat = a private chat
+shop-link-invalid = That shop link is unknown, used up or no longer valid. Ask the shop for a new link.
 link-usage = Send /link followed by the shop's token, e.g. /link shop_AbC123 (the token is the end of the shop's owner link).
 admins-only = Only an administrator of this group can do that.
 shops-unlinked-none = This chat was not receiving orders from any shop.

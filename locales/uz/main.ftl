@@ -36,6 +36,9 @@ commands = Buyruqlar:
     /unlink — bu chatda buyurtmalarni olishni to‘xtatish
     /help — shu yordam
 shop-subscribed = 🛎 Bu chat endi “{ $shop }” do‘konining yangi buyurtmalarini oladi.
+shop-chat-added = 🔔 “{ $shop }” buyurtmalarini endi yana bir chat oladi: { $chat }, qo‘shgan: { $who }. Agar buni kutmagan bo‘lsangiz, do‘kondan uni olib tashlashni so‘rang.
+group-named = “{ $title }” guruhi
+private-chat = shaxsiy chat
 shop-link-invalid = Bu do‘kon havolasi noma’lum yoki endi amal qilmaydi. Do‘kondan yangi havola so‘rang.
 link-usage = /link va do‘kon tokenini yuboring, masalan /link shop_AbC123 (token — egasi havolasining oxiri).
 admins-only = Buni faqat guruh administratori qila oladi.

@@ -7,6 +7,7 @@ mod m20261121_000001_create_users;
 mod m20261121_000002_create_shops;
 mod m20261121_000003_create_notifications;
 mod m20261121_000004_shop_chat_language;
+mod m20261129_000005_shop_links;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000002_create_shops::Migration),
             Box::new(m20261121_000003_create_notifications::Migration),
             Box::new(m20261121_000004_shop_chat_language::Migration),
+            Box::new(m20261129_000005_shop_links::Migration),
         ]
     }
 }

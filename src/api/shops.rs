@@ -17,7 +17,7 @@ use super::{
 };
 use crate::{
     error::Error,
-    shops::{self, ShopRecord},
+    shops::{self, NewLink, ShopRecord},
     state::AppState,
 };
 
@@ -25,6 +25,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_shop))
         .routes(routes!(show_shop))
+        .routes(routes!(mint_link))
         .routes(routes!(rotate_link))
         .routes(routes!(remove_chat))
 }
@@ -36,14 +37,15 @@ pub struct NewShop {
     name: String,
 }
 
-/// A shop and the link its owners open to subscribe a chat. The link holds a secret that is
-/// shown only here: keep it, or rotate it to get a new one.
+/// A shop and a link its owners open to subscribe a chat. The link holds a secret that is
+/// shown only here; it subscribes one chat, then stops working, and expires at `expires_at`.
 #[derive(Serialize, ToSchema)]
 pub struct ShopLink {
     id: Uuid,
     name: String,
     #[schema(example = "https://t.me/otpgram_bot?start=shop_AbC123")]
     owner_link: String,
+    expires_at: DateTime<Utc>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -73,12 +75,17 @@ fn shop_id(raw: &str) -> Result<Uuid, Error> {
     raw.parse().map_err(|_| Error::ShopNotFound)
 }
 
-async fn with_link(state: &AppState, shop: &ShopRecord, token: &str) -> Result<ShopLink, ApiError> {
+async fn with_link(
+    state: &AppState,
+    shop: &ShopRecord,
+    link: &NewLink,
+) -> Result<ShopLink, ApiError> {
     let username = state.courier.bot_username().await?;
     Ok(ShopLink {
         id: shop.id,
         name: shop.name.clone(),
-        owner_link: shops::owner_link(&username, token),
+        owner_link: shops::owner_link(&username, &link.token),
+        expires_at: link.expires_at,
     })
 }
 
@@ -111,10 +118,10 @@ async fn create_shop(
         }
         .into());
     }
-    let (shop, token) = shops::create(&state.db, name).await?;
+    let (shop, link) = shops::create(&state.db, name, state.config.shop_link_ttl).await?;
     Ok((
         StatusCode::CREATED,
-        axum::Json(with_link(&state, &shop, &token).await?),
+        axum::Json(with_link(&state, &shop, &link).await?),
     )
         .into_response())
 }
@@ -158,9 +165,39 @@ async fn show_shop(
     .into_response())
 }
 
-/// Replace the owner link
+/// Another owner link
 ///
-/// The old link stops working; chats already subscribed stay.
+/// Each link subscribes one chat; links minted before keep working.
+#[utoipa::path(
+    post,
+    path = "/api/v1/shops/{id}/links",
+    tag = "shops",
+    params(("id" = Uuid, Path, description = "The shop's id.")),
+    security(("service_key" = [])),
+    responses(
+        (status = 201, description = "A new link.", body = ShopLink),
+        (status = 401, description = "`unauthorized`: no valid service key.", body = ErrorBody),
+        (status = 404, description = "`shop_not_found`", body = ErrorBody),
+    )
+)]
+async fn mint_link(
+    _: ServiceKey,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let (shop, link) =
+        shops::mint_link(&state.db, shop_id(&id)?, state.config.shop_link_ttl).await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(with_link(&state, &shop, &link).await?),
+    )
+        .into_response())
+}
+
+/// Replace the owner links
+///
+/// Every unused link of the shop stops working and a new one is returned; chats already
+/// subscribed stay.
 #[utoipa::path(
     post,
     path = "/api/v1/shops/{id}/link/rotate",
@@ -178,8 +215,9 @@ async fn rotate_link(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let (shop, token) = shops::rotate_link(&state.db, shop_id(&id)?).await?;
-    Ok(axum::Json(with_link(&state, &shop, &token).await?).into_response())
+    let (shop, link) =
+        shops::rotate_link(&state.db, shop_id(&id)?, state.config.shop_link_ttl).await?;
+    Ok(axum::Json(with_link(&state, &shop, &link).await?).into_response())
 }
 
 /// Stop telling a chat about the shop's orders

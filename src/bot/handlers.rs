@@ -152,6 +152,13 @@ async fn on_command(bot: Bot, msg: Message, cmd: Command, state: AppState) -> Ha
             }
         }
         Command::Link(token) => {
+            if !msg.chat.is_private() && !token.trim().is_empty() {
+                // The token is a secret: it should not stay in the group for all to read. A bot
+                // that may not delete messages leaves it (and the link is used up anyway).
+                if let Err(err) = bot.delete_message(msg.chat.id, msg.id).await {
+                    tracing::info!(error = %err, "could not delete a /link message");
+                }
+            }
             if token.trim().is_empty() {
                 bot.send_message(msg.chat.id, texts::link_usage(lang))
                     .await?;
@@ -332,8 +339,10 @@ async fn subscribe_chat(
         language: lang.code(),
     };
     let text = match shops::subscribe(&state.db, shops::token_from_payload(payload), chat).await {
-        Ok(Some(shop)) => {
+        Ok(Some(subscription)) => {
+            let shop = &subscription.shop;
             tracing::info!(shop_id = %shop.id, chat_id = msg.chat.id.0, "chat subscribed to a shop");
+            tell_other_chats(state, msg, &subscription);
             texts::shop_subscribed(lang, &shop.name)
         }
         Ok(None) => texts::shop_link_invalid(lang),
@@ -344,6 +353,36 @@ async fn subscribe_chat(
     };
     bot.send_message(msg.chat.id, text).await?;
     Ok(())
+}
+
+/// Every chat that already hears about the shop's orders learns that another chat now does too
+/// (which chat, and who added it), in its own language: a leaked owner link cannot be used
+/// unnoticed.
+fn tell_other_chats(state: &AppState, msg: &Message, subscription: &shops::Subscription) {
+    let who = msg.from.as_ref().map(|user| match &user.username {
+        Some(username) => format!("{} (@{username})", user.full_name()),
+        None => format!("{} (id {})", user.full_name(), user.id.0),
+    });
+    for other in &subscription.others {
+        let lang = Lang::from_code(other.language.as_deref(), state.config.default_language);
+        let chat = match msg.chat.title() {
+            Some(title) => texts::group_named(lang, title),
+            None => texts::private_chat(lang),
+        };
+        let text = texts::shop_chat_added(
+            lang,
+            &subscription.shop.name,
+            &chat,
+            who.as_deref().unwrap_or("?"),
+        );
+        let courier = state.courier.clone();
+        let to = other.chat_id;
+        tokio::spawn(async move {
+            if let Err(err) = courier.send_text(to, text).await {
+                tracing::warn!(chat = to, error = %err, "could not tell a chat of a new subscriber");
+            }
+        });
+    }
 }
 
 fn chat_type(chat: &teloxide::types::Chat) -> &'static str {

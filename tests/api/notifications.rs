@@ -101,8 +101,25 @@ async fn shop_with_two_chats(base: &str, telegram: &FakeTelegram) -> String {
         .1
         .to_string();
     telegram.send_text(OWNER, &format!("/start shop_{token}"));
+    // A link subscribes one chat: the group gets a link of its own.
+    let second: Value = http
+        .post(format!("{base}/api/v1/shops/{id}/links"))
+        .bearer_auth(SERVICE_KEY)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let second = second["owner_link"]
+        .as_str()
+        .unwrap()
+        .rsplit_once("start=shop_")
+        .unwrap()
+        .1
+        .to_string();
     telegram.make_admin(GROUP, OWNER);
-    telegram.send_group_text(GROUP, OWNER, &format!("/link {token}"));
+    telegram.send_group_text(GROUP, OWNER, &format!("/link {second}"));
     eventually(10, "two subscribed chats", || async {
         let shop: Value = http
             .get(format!("{base}/api/v1/shops/{id}"))

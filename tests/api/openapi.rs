@@ -25,6 +25,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/me"),
     ("post", "/api/v1/shops"),
     ("get", "/api/v1/shops/{id}"),
+    ("post", "/api/v1/shops/{id}/links"),
     ("post", "/api/v1/shops/{id}/link/rotate"),
     ("delete", "/api/v1/shops/{id}/chats/{chat_id}"),
     ("post", "/api/v1/notifications/orders"),

@@ -258,3 +258,170 @@ async fn unknown_shops_and_bad_names_get_clear_errors() {
     assert_eq!(body["error"], "invalid_request");
     assert!(body["message"].as_str().unwrap().contains("name"));
 }
+
+/// Mints another owner link for the shop; returns its token.
+async fn another_link(app: &TestApp, id: &str) -> String {
+    let response = app
+        .service(Method::POST, &format!("/api/v1/shops/{id}/links"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let body: Value = response.json().await.unwrap();
+    assert!(body["expires_at"].is_string());
+    let link = body["owner_link"].as_str().unwrap();
+    link.rsplit_once("start=shop_").unwrap().1.to_string()
+}
+
+async fn refused(app: &TestApp, chat: i64, nth: usize) {
+    eventually(10, "the refusal", || async {
+        (app.telegram
+            .messages_to(chat)
+            .iter()
+            .filter(|m| m.text.contains("no longer valid"))
+            .count()
+            >= nth)
+            .then_some(())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_owner_link_subscribes_one_chat_and_then_no_other() {
+    const STRANGER: i64 = 6003;
+    let app = spawn_app().await;
+    let (id, token) = app.create_shop("Tea House").await;
+    app.telegram
+        .send_text(OWNER, &format!("/start shop_{token}"));
+    wait_for_chats(&app, &id, 1).await;
+    // The link leaked: someone else opens it.
+    app.telegram
+        .send_text(STRANGER, &format!("/start shop_{token}"));
+    refused(&app, STRANGER, 1).await;
+    // The owner tapping it again is fine.
+    app.telegram
+        .send_text(OWNER, &format!("/start shop_{token}"));
+    eventually(10, "the second confirmation", || async {
+        (app.telegram
+            .messages_to(OWNER)
+            .iter()
+            .filter(|m| m.text.contains("receives new orders"))
+            .count()
+            == 2)
+            .then_some(())
+    })
+    .await;
+    let chats = wait_for_chats(&app, &id, 1).await;
+    assert_eq!(chats[0]["chat_id"], OWNER);
+}
+
+#[tokio::test]
+async fn an_unused_link_expires() {
+    use entity::shop_link;
+    use sea_orm::{EntityTrait, sea_query::Expr};
+    let app = spawn_app().await;
+    let (id, token) = app.create_shop("Tea House").await;
+    // A week passes (the link's expiry is what the database says).
+    shop_link::Entity::update_many()
+        .col_expr(
+            shop_link::Column::ExpiresAt,
+            Expr::value(chrono::Utc::now() - chrono::TimeDelta::seconds(1)),
+        )
+        .exec(&app.state.db)
+        .await
+        .unwrap();
+    app.telegram
+        .send_text(OWNER, &format!("/start shop_{token}"));
+    refused(&app, OWNER, 1).await;
+    assert!(
+        shop(&app, &id).await["chats"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn new_links_leave_the_others_working_and_rotation_ends_the_unused_ones() {
+    const OTHER: i64 = 6004;
+    let app = spawn_app().await;
+    let (id, first) = app.create_shop("Tea House").await;
+    let second = another_link(&app, &id).await;
+    let unused = another_link(&app, &id).await;
+    app.telegram
+        .send_text(OWNER, &format!("/start shop_{first}"));
+    wait_for_chats(&app, &id, 1).await;
+    app.telegram
+        .send_text(OTHER, &format!("/start shop_{second}"));
+    wait_for_chats(&app, &id, 2).await;
+
+    let rotated: Value = app
+        .service(Method::POST, &format!("/api/v1/shops/{id}/link/rotate"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    app.telegram
+        .send_text(STAFF, &format!("/start shop_{unused}"));
+    refused(&app, STAFF, 1).await;
+    let fresh = rotated["owner_link"]
+        .as_str()
+        .unwrap()
+        .rsplit_once("start=shop_")
+        .unwrap()
+        .1
+        .to_string();
+    app.telegram
+        .send_text(STAFF, &format!("/start shop_{fresh}"));
+    wait_for_chats(&app, &id, 3).await;
+}
+
+#[tokio::test]
+async fn subscribed_chats_hear_of_every_new_one_and_the_group_token_is_deleted() {
+    let app = spawn_app().await;
+    let (id, token) = app.create_shop("Tea House").await;
+    app.telegram
+        .send_text(OWNER, &format!("/start shop_{token}"));
+    wait_for_chats(&app, &id, 1).await;
+
+    let second = another_link(&app, &id).await;
+    app.telegram.make_admin(GROUP, STAFF);
+    app.telegram
+        .send_group_text(GROUP, STAFF, &format!("/link {second}"));
+    let notice = app
+        .telegram
+        .wait_for_message(OWNER, "the new-chat notice", |t| {
+            t.contains("Another chat now receives")
+        })
+        .await;
+    assert!(notice.text.contains("Tea House"), "{}", notice.text);
+    assert!(
+        notice.text.contains("the group “Shop staff”"),
+        "{}",
+        notice.text
+    );
+    assert!(
+        notice.text.contains(&format!("@user{STAFF}")),
+        "{}",
+        notice.text
+    );
+    wait_for_chats(&app, &id, 2).await;
+    // The token was read and then taken out of the group's sight.
+    let deleted = eventually(10, "deleteMessage", || async {
+        app.telegram
+            .calls_of("deleteMessage")
+            .into_iter()
+            .find(|call| call["chat_id"] == GROUP)
+    })
+    .await;
+    assert_eq!(deleted["message_id"], 1);
+    // The group itself is not told about itself.
+    assert!(
+        app.telegram
+            .messages_to(GROUP)
+            .iter()
+            .all(|m| !m.text.contains("Another chat"))
+    );
+}
