@@ -186,6 +186,8 @@ pub struct NotifyPolicy {
     /// take (teloxide: 17 s timeout, plus 10 s it waits after a 5xx), or a slow send could be
     /// taken over and sent twice; a worker that died mid-send is replaced after it.
     pub send_lease: Duration,
+    /// How long a shutdown waits for claimed sends to finish and be recorded.
+    pub drain: Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -272,6 +274,8 @@ struct Raw {
     notify_reclaim_idle_seconds: u64,
     #[serde(default = "default_send_lease")]
     notify_send_lease_seconds: u64,
+    #[serde(default = "default_drain")]
+    notify_drain_seconds: u64,
     #[serde(default = "default_binding_ttl")]
     binding_ttl_seconds: u64,
     #[serde(default = "default_shop_link_ttl")]
@@ -354,6 +358,9 @@ fn default_legacy_ttl() -> u64 {
 }
 fn default_send_lease() -> u64 {
     60
+}
+fn default_drain() -> u64 {
+    10
 }
 fn default_binding_ttl() -> u64 {
     30 * 24 * 3600
@@ -646,6 +653,7 @@ impl Raw {
                 self.notify_send_lease_seconds,
                 1,
             )?,
+            drain: seconds("NOTIFY_DRAIN_SECONDS", self.notify_drain_seconds, 0)?,
         };
 
         let test_phones = match self.test_phones.filter(|s| !s.trim().is_empty()) {
@@ -761,6 +769,9 @@ impl Raw {
     }
 }
 
+/// The shortest send lease production accepts.
+const MIN_PRODUCTION_SEND_LEASE: Duration = Duration::from_secs(30);
+
 /// The longest a review number's fixed code may stay armed in production.
 const REVIEW_NUMBERS_MAX_AHEAD: chrono::TimeDelta = chrono::TimeDelta::days(90);
 
@@ -791,6 +802,14 @@ impl Config {
             return Err(invalid(
                 "TEST_PHONES_VALID_UNTIL",
                 "cannot be more than 90 days ahead when APP_ENV=production",
+            ));
+        }
+        if self.notify.send_lease < MIN_PRODUCTION_SEND_LEASE {
+            // A lease shorter than one call to Telegram (teloxide: 17 s timeout, plus 10 s it
+            // waits after a 5xx) runs out mid-send, and another worker sends the order again.
+            return Err(invalid(
+                "NOTIFY_SEND_LEASE_SECONDS",
+                "must be at least 30 when APP_ENV=production (one call to Telegram can take 27 s)",
             ));
         }
         if self.metrics_token.is_none() {

@@ -84,7 +84,7 @@ pub fn telegram_call(method: &'static str, outcome: &'static str) {
     counter!("otpgram_telegram_calls_total", "method" => method, "outcome" => outcome).increment(1);
 }
 
-/// `sent`, `retry`, `failed`, `inactive` or `migrated`.
+/// `sent`, `retry`, `failed`, `inactive`, `migrated` or `unknown`.
 pub fn delivery(outcome: &'static str) {
     counter!("otpgram_deliveries_total", "outcome" => outcome).increment(1);
 }

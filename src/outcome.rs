@@ -28,6 +28,17 @@ pub fn is_transient(err: &RequestError) -> bool {
     }
 }
 
+/// The request went out and no answer came back (the connection dropped after it was sent, or
+/// the answer timed out): Telegram may have shown the message. A refused or failed connection is
+/// not this: nothing reached Telegram, and trying again is safe.
+pub fn outcome_unknown(err: &RequestError) -> bool {
+    match err {
+        RequestError::Network(err) => !err.is_connect() && !err.is_builder(),
+        RequestError::Io(_) => true,
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -179,9 +179,15 @@ impl Turn<'_> {
     /// deliveries waiting for their turns, and none of them should hold a Telegram request
     /// meanwhile.
     pub async fn send<T, F: Future<Output = T>>(&mut self, send: impl FnOnce() -> F) -> T {
+        self.begin().await;
+        Box::pin(send()).await
+    }
+
+    /// Waits for a global slot; the chat's spacing counts from now. What the caller does next
+    /// is its send.
+    pub async fn begin(&mut self) {
         self.pacer.global_slot().await;
         *self.last = Some(Instant::now());
-        Box::pin(send()).await
     }
 
     /// Holds the chat back for `pause` from now (Telegram answered 429 with `retry_after`). Done
@@ -205,6 +211,7 @@ mod tests {
             max_retry: Duration::from_secs(60),
             reclaim_idle: Duration::from_secs(30),
             send_lease: Duration::from_secs(60),
+            drain: Duration::from_secs(10),
         }
     }
 

@@ -11,13 +11,15 @@ pub struct Model {
     pub notification_id: Uuid,
     #[sea_orm(primary_key, auto_increment = false)]
     pub chat_id: i64,
-    /// queued | sending | retrying | sent | failed | inactive
+    /// queued | sending | retrying | sent | failed | inactive | unknown
     pub status: String,
     pub attempts: i32,
     #[sea_orm(column_type = "Text", nullable)]
     pub last_error: Option<String>,
     pub next_attempt_at: Option<DateTimeUtc>,
     pub lease_until: Option<DateTimeUtc>,
+    /// The token of the current (or last) claim: only its holder records the outcome.
+    pub claim: Option<String>,
     pub sent_at: Option<DateTimeUtc>,
     pub message_id: Option<i64>,
 }

@@ -8,6 +8,7 @@ mod m20261121_000002_create_shops;
 mod m20261121_000003_create_notifications;
 mod m20261121_000004_shop_chat_language;
 mod m20261129_000005_shop_links;
+mod m20261129_000006_delivery_claims;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000003_create_notifications::Migration),
             Box::new(m20261121_000004_shop_chat_language::Migration),
             Box::new(m20261129_000005_shop_links::Migration),
+            Box::new(m20261129_000006_delivery_claims::Migration),
         ]
     }
 }

@@ -59,7 +59,8 @@ pub struct NotificationView {
 #[derive(Serialize, ToSchema)]
 pub struct DeliveryView {
     chat_id: i64,
-    /// `queued`, `retrying`, `sent`, `failed` or `inactive` (the chat left or blocked the bot).
+    /// `queued`, `retrying`, `sent`, `failed`, `inactive` (the chat left or blocked the bot) or
+    /// `unknown` (sent, but no answer came back: not sent again).
     #[schema(example = "sent")]
     status: String,
     attempts: i32,

@@ -22,6 +22,9 @@ pub const RETRYING: &str = "retrying";
 pub const SENT: &str = "sent";
 pub const FAILED: &str = "failed";
 pub const INACTIVE: &str = "inactive";
+/// The request went out and no answer came back (the connection dropped, or the answer timed
+/// out): Telegram may or may not have shown the message. Not sent again (see the README).
+pub const UNKNOWN: &str = "unknown";
 
 /// A notification with what is needed to send it.
 pub struct Job {
@@ -65,14 +68,16 @@ fn key(notification: Uuid, chat_id: i64) -> Condition {
         .add(Column::ChatId.eq(chat_id))
 }
 
-/// Takes a due delivery for sending (one worker wins), holding it for `lease`. A delivery left
-/// `sending` by a worker that died is due again once its lease ran out.
+/// Takes a due delivery for sending (one worker wins), holding it for `lease`; returns the
+/// claim's token, which recording the outcome needs. A delivery left `sending` by a worker that
+/// died is due again once its lease ran out.
 pub async fn claim(
     db: &DatabaseConnection,
     notification: Uuid,
     chat_id: i64,
     lease: std::time::Duration,
-) -> Result<bool> {
+) -> Result<Option<String>> {
+    let token = crate::crypto::random_token(22);
     let now = Utc::now();
     let lease_until = now + ChronoDuration::from_std(lease).unwrap_or(ChronoDuration::seconds(30));
     let due = Condition::any()
@@ -94,22 +99,32 @@ pub async fn claim(
         .col_expr(Column::Status, Expr::value(SENDING))
         .col_expr(Column::Attempts, Expr::col(Column::Attempts).add(1))
         .col_expr(Column::LeaseUntil, Expr::value(lease_until))
+        .col_expr(Column::Claim, Expr::value(token.clone()))
         .filter(key(notification, chat_id))
         .filter(due)
         .exec(db)
         .await?;
-    Ok(result.rows_affected == 1)
+    Ok((result.rows_affected == 1).then_some(token))
 }
 
+/// Which claim an outcome belongs to.
+#[derive(Clone, Copy, Debug)]
+pub struct Claimed<'a> {
+    pub notification: Uuid,
+    pub chat_id: i64,
+    pub token: &'a str,
+}
+
+/// Records an outcome under its claim; false when a newer claim owns the row (this worker's
+/// lease ran out and another took the delivery over): nothing is written then.
 async fn settle(
     db: &DatabaseConnection,
-    notification: Uuid,
-    chat_id: i64,
+    claimed: Claimed<'_>,
     status: &str,
     error: Option<String>,
     next_attempt_at: Option<DateTime<Utc>>,
     message_id: Option<i64>,
-) -> Result<()> {
+) -> Result<bool> {
     let mut update = Delivery::update_many()
         .col_expr(Column::Status, Expr::value(status))
         .col_expr(
@@ -123,74 +138,64 @@ async fn settle(
             .col_expr(Column::SentAt, Expr::value(Utc::now()))
             .col_expr(Column::MessageId, Expr::value(message_id));
     }
-    update
-        .filter(key(notification, chat_id))
+    let result = update
+        .filter(key(claimed.notification, claimed.chat_id))
         .filter(Column::Status.eq(SENDING))
+        .filter(Column::Claim.eq(claimed.token))
         .exec(db)
         .await?;
-    Ok(())
+    Ok(result.rows_affected == 1)
 }
 
 pub async fn mark_sent(
     db: &DatabaseConnection,
-    notification: Uuid,
-    chat_id: i64,
+    claimed: Claimed<'_>,
     message_id: i64,
-) -> Result<()> {
-    settle(
-        db,
-        notification,
-        chat_id,
-        SENT,
-        None,
-        None,
-        Some(message_id),
-    )
-    .await
+) -> Result<bool> {
+    settle(db, claimed, SENT, None, None, Some(message_id)).await
 }
 
 pub async fn mark_retry(
     db: &DatabaseConnection,
-    notification: Uuid,
-    chat_id: i64,
+    claimed: Claimed<'_>,
     at: DateTime<Utc>,
     error: String,
-) -> Result<()> {
-    settle(
-        db,
-        notification,
-        chat_id,
-        RETRYING,
-        Some(error),
-        Some(at),
-        None,
-    )
-    .await
+) -> Result<bool> {
+    settle(db, claimed, RETRYING, Some(error), Some(at), None).await
 }
 
 pub async fn mark_failed(
     db: &DatabaseConnection,
-    notification: Uuid,
-    chat_id: i64,
+    claimed: Claimed<'_>,
     error: String,
-) -> Result<()> {
-    settle(db, notification, chat_id, FAILED, Some(error), None, None).await
+) -> Result<bool> {
+    settle(db, claimed, FAILED, Some(error), None, None).await
+}
+
+/// The request went out and no answer came back: see [`UNKNOWN`].
+pub async fn mark_unknown(
+    db: &DatabaseConnection,
+    claimed: Claimed<'_>,
+    error: String,
+) -> Result<bool> {
+    settle(db, claimed, UNKNOWN, Some(error), None, None).await
 }
 
 /// Telegram refuses the chat for good (bot blocked or removed): stop sending to it.
 pub async fn mark_inactive(
     db: &DatabaseConnection,
-    notification: Uuid,
-    chat_id: i64,
+    claimed: Claimed<'_>,
     error: String,
-) -> Result<()> {
-    settle(db, notification, chat_id, INACTIVE, Some(error), None, None).await?;
+) -> Result<bool> {
+    if !settle(db, claimed, INACTIVE, Some(error), None, None).await? {
+        return Ok(false);
+    }
     ShopChat::update_many()
         .col_expr(shop_chat::Column::Active, Expr::value(false))
-        .filter(shop_chat::Column::ChatId.eq(chat_id))
+        .filter(shop_chat::Column::ChatId.eq(claimed.chat_id))
         .exec(db)
         .await?;
-    Ok(())
+    Ok(true)
 }
 
 /// A group became a supergroup with a new id: move its subscriptions, and this delivery, there.
@@ -198,12 +203,8 @@ pub async fn mark_inactive(
 /// Only writes, each deciding with a subquery: on SQLite a transaction that reads first cannot
 /// always upgrade to a write when another connection wrote meanwhile (it fails at once, without
 /// waiting), so the first statement takes the write lock.
-pub async fn migrate_chat(
-    db: &DatabaseConnection,
-    notification: Uuid,
-    old: i64,
-    new: i64,
-) -> Result<()> {
+pub async fn migrate_chat(db: &DatabaseConnection, claimed: Claimed<'_>, new: i64) -> Result<bool> {
+    let (notification, old, claim) = (claimed.notification, claimed.chat_id, claimed.token);
     let txn = db.begin().await?;
     let subscribed_under_new = Query::select()
         .column(shop_chat::Column::ShopId)
@@ -238,16 +239,18 @@ pub async fn migrate_chat(
             Expr::value(Option::<DateTime<Utc>>::None),
         )
         .filter(key(notification, old))
+        .filter(Column::Claim.eq(claim))
         .filter(Expr::exists(delivered_under_new).not())
         .exec(&txn)
         .await?;
     // If the supergroup already had this delivery, the old one goes.
     Delivery::delete_many()
         .filter(key(notification, old))
+        .filter(Column::Claim.eq(claim))
         .exec(&txn)
         .await?;
     txn.commit().await?;
-    Ok(())
+    Ok(true)
 }
 
 /// Notifications that still have work: all of them (`overdue_by = None`, at startup), or those
@@ -291,12 +294,19 @@ pub fn overall_status(deliveries: &[delivery::Model]) -> &'static str {
     if sent == deliveries.len() {
         return "sent";
     }
+    // A delivery whose outcome is unknown counts as settled; the notification is then `partial`
+    // (some sent or unknown) rather than `failed`.
+    let unknown = count(UNKNOWN);
     let open = count(QUEUED) + count(SENDING) + count(RETRYING);
     if open > 0 {
         let started = sent > 0 || deliveries.iter().any(|d| d.attempts > 0);
         return if started { "sending" } else { "queued" };
     }
-    if sent > 0 { "partial" } else { "failed" }
+    if sent + unknown > 0 {
+        "partial"
+    } else {
+        "failed"
+    }
 }
 
 /// A delivery's status as the API shows it (`sending` is internal).

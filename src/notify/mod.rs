@@ -104,6 +104,7 @@ pub async fn submit(state: &AppState, order: Order) -> Result<Submitted> {
             last_error: Set(None),
             next_attempt_at: Set(Some(now)),
             lease_until: Set(None),
+            claim: Set(None),
             sent_at: Set(None),
             message_id: NotSet,
         }))

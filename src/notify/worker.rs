@@ -32,14 +32,14 @@ use tokio::{sync::watch, task::JoinHandle, time::Instant};
 use uuid::Uuid;
 
 use super::{
-    deliveries::{self, FAILED, INACTIVE, QUEUED, RETRYING, SENDING, SENT},
+    deliveries::{self, FAILED, INACTIVE, QUEUED, RETRYING, SENDING, SENT, UNKNOWN},
     message,
     order::Order,
 };
 use crate::{
     crypto::random_token,
     error::Result,
-    outcome::{chat_is_gone, is_transient},
+    outcome::{chat_is_gone, is_transient, outcome_unknown},
     pacer::Pacer,
     state::AppState,
     store::{Entry, Queue},
@@ -52,20 +52,83 @@ const SWEEP_EVERY: Duration = Duration::from_secs(60);
 pub struct WorkerTask {
     stop: watch::Sender<bool>,
     handle: JoinHandle<()>,
+    drained: Arc<Drain>,
+    drain_for: Duration,
 }
 
 impl WorkerTask {
-    /// Stops taking new work. Sends in flight finish or are picked up again by their lease.
+    /// Stops taking new work and drains: a delivery already claimed is sent and its outcome
+    /// recorded (for up to `NOTIFY_DRAIN_SECONDS`), so that nothing Telegram accepted is sent
+    /// again by the next process; a delivery not yet claimed is left for the next process. Only
+    /// then may the caller close the database and Redis.
     pub async fn stop(self) {
         let _ = self.stop.send(true);
         let _ = self.handle.await;
+        if tokio::time::timeout(self.drain_for, self.drained.until_idle())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                in_flight = self.drained.count(),
+                "notification sends still in flight after NOTIFY_DRAIN_SECONDS; their leases \
+                 will run out and the next process takes them over"
+            );
+        }
+    }
+}
+
+/// The notifications this process is working on, and a signal when there are none.
+#[derive(Default)]
+struct Drain {
+    working: Mutex<usize>,
+    idle: tokio::sync::Notify,
+}
+
+impl Drain {
+    fn count(&self) -> usize {
+        *self.working.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn started(self: &Arc<Self>) -> Working {
+        *self.working.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+        Working(self.clone())
+    }
+
+    async fn until_idle(&self) {
+        loop {
+            let idle = self.idle.notified();
+            if self.count() == 0 {
+                return;
+            }
+            idle.await;
+        }
+    }
+}
+
+/// Held while a notification is worked on.
+struct Working(Arc<Drain>);
+
+impl Drop for Working {
+    fn drop(&mut self) {
+        let mut working = self.0.working.lock().unwrap_or_else(|e| e.into_inner());
+        *working -= 1;
+        if *working == 0 {
+            self.0.idle.notify_waiters();
+        }
     }
 }
 
 pub fn start(state: AppState, bot: Bot) -> WorkerTask {
     let (stop, stopped) = watch::channel(false);
-    let handle = tokio::spawn(run(state, bot, stopped));
-    WorkerTask { stop, handle }
+    let drained = Arc::new(Drain::default());
+    let drain_for = state.config.notify.drain;
+    let handle = tokio::spawn(run(state, bot, stopped, drained.clone()));
+    WorkerTask {
+        stop,
+        handle,
+        drained,
+        drain_for,
+    }
 }
 
 struct Worker {
@@ -76,6 +139,9 @@ struct Worker {
     queue: Queue,
     /// Notifications this process works on, with the queue entry it holds for each.
     in_flight: Mutex<HashMap<Uuid, String>>,
+    /// True once the process is shutting down: nothing new is claimed.
+    stopping: watch::Receiver<bool>,
+    drain: Arc<Drain>,
 }
 
 /// What Telegram's answer means for a delivery.
@@ -85,6 +151,8 @@ enum Verdict {
     Migrated(i64),
     Inactive(String),
     Failed(String),
+    /// The request went out, no answer came back: not sent again.
+    Unknown(String),
 }
 
 impl Verdict {
@@ -96,6 +164,7 @@ impl Verdict {
             Verdict::Migrated(_) => "migrated",
             Verdict::Inactive(_) => "inactive",
             Verdict::Failed(_) => "failed",
+            Verdict::Unknown(_) => "unknown",
         }
     }
 }
@@ -106,7 +175,7 @@ enum Progress {
     WaitUntil(DateTime<Utc>),
 }
 
-async fn run(state: AppState, bot: Bot, mut stopped: watch::Receiver<bool>) {
+async fn run(state: AppState, bot: Bot, mut stopped: watch::Receiver<bool>, drain: Arc<Drain>) {
     let consumer = format!("worker-{}", random_token(10));
     let queue = loop {
         match state.store.queue_consumer(consumer.clone()).await {
@@ -126,6 +195,8 @@ async fn run(state: AppState, bot: Bot, mut stopped: watch::Receiver<bool>) {
         bot,
         queue,
         in_flight: Mutex::default(),
+        stopping: stopped.clone(),
+        drain,
     });
     tracing::info!(consumer, "notification worker started");
     let idle_ms = worker.state.config.notify.reclaim_idle.as_millis() as u64;
@@ -195,7 +266,9 @@ impl Worker {
                 }
             }
         };
+        let working = self.drain.started();
         tokio::spawn(async move {
+            let _working = working;
             if duplicate {
                 // Another entry for a notification in hand (a re-enqueue): the first one covers it.
                 self.ack(&entry.id).await;
@@ -213,9 +286,33 @@ impl Worker {
         }
     }
 
+    fn stopping(&self) -> bool {
+        *self.stopping.borrow()
+    }
+
+    /// Resolves once the process is shutting down.
+    async fn stopped(&self) {
+        let mut stopping = self.stopping.clone();
+        let _ = stopping.wait_for(|stop| *stop).await;
+    }
+
+    /// Works on one notification until every delivery is settled (then acknowledges its entry),
+    /// or the process shuts down (then the entry stays pending for the next process). The entry
+    /// is touched all along, so no other replica's `XAUTOCLAIM` takes it while work goes on.
     async fn process(&self, id: Uuid, entry: &str) {
         loop {
-            match self.work_once(id).await {
+            if self.stopping() {
+                return;
+            }
+            let round = self.work_once(id);
+            let keep = self.keep_entry(entry);
+            tokio::pin!(round);
+            tokio::pin!(keep);
+            let progress = tokio::select! {
+                progress = &mut round => progress,
+                _ = &mut keep => unreachable!("touching never ends"),
+            };
+            match progress {
                 Ok(Progress::Done) => {
                     self.ack(entry).await;
                     return;
@@ -231,18 +328,25 @@ impl Worker {
         }
     }
 
-    /// Sleeps until `at`, touching the queue entry so no other worker takes it meanwhile.
-    async fn wait_holding(&self, entry: &str, at: DateTime<Utc>) {
+    /// Touches the queue entry every third of `NOTIFY_RECLAIM_IDLE_SECONDS`, for ever.
+    async fn keep_entry(&self, entry: &str) {
         let step = self.state.config.notify.reclaim_idle / 3;
         loop {
-            let left = (at - Utc::now()).to_std().unwrap_or_default();
-            if left.is_zero() {
-                return;
-            }
-            tokio::time::sleep(left.min(step)).await;
+            tokio::time::sleep(step).await;
             if let Err(err) = Box::pin(self.queue.touch(entry)).await {
                 tracing::debug!(error = %err, "could not touch a queue entry");
             }
+        }
+    }
+
+    /// Sleeps until `at` (or shutdown), touching the queue entry so no other worker takes it
+    /// meanwhile.
+    async fn wait_holding(&self, entry: &str, at: DateTime<Utc>) {
+        let left = (at - Utc::now()).to_std().unwrap_or_default();
+        tokio::select! {
+            _ = tokio::time::sleep(left) => {}
+            _ = self.keep_entry(entry) => {}
+            _ = self.stopped() => {}
         }
     }
 
@@ -279,7 +383,7 @@ impl Worker {
         let mut due = Vec::new();
         for d in &job.deliveries {
             let later = match d.status.as_str() {
-                SENT | FAILED | INACTIVE => continue,
+                SENT | FAILED | INACTIVE | UNKNOWN => continue,
                 SENDING => d.lease_until.filter(|t| *t > now),
                 QUEUED | RETRYING => d.next_attempt_at.filter(|t| *t > now),
                 _ => None,
@@ -306,37 +410,45 @@ impl Worker {
         Ok(Progress::Again)
     }
 
-    /// Claims, sends and records one delivery.
+    /// Waits for the chat's turn and a global slot, then claims, sends and records one delivery.
+    /// The claim (and its lease) starts when the send does, after every wait; a shutdown during
+    /// the waits leaves the delivery unclaimed for the next process, and one after the claim lets
+    /// the send finish and be recorded.
     async fn deliver(&self, id: Uuid, chat: i64, attempt: i32, text: &str, created: DateTime<Utc>) {
         let db = &self.state.db;
         let policy = &self.state.config.notify;
-        let mut turn = self.pacer.turn(chat).await;
-        // Claimed only now, in the chat's turn: the lease covers the call to Telegram, not the
-        // wait for the turn.
-        match Box::pin(deliveries::claim(db, id, chat, policy.send_lease)).await {
-            Ok(true) => {}
-            Ok(false) => return,
+        let mut turn = tokio::select! {
+            turn = self.pacer.turn(chat) => turn,
+            _ = self.stopped() => return,
+        };
+        tokio::select! {
+            _ = turn.begin() => {}
+            _ = self.stopped() => return,
+        }
+        let token = match Box::pin(deliveries::claim(db, id, chat, policy.send_lease)).await {
+            Ok(Some(token)) => token,
+            Ok(None) => return,
             Err(err) => {
                 tracing::warn!(error = %err, "could not claim a delivery");
                 return;
             }
-        }
+        };
         let sent = if text.is_empty() {
             Err(RequestError::Api(ApiError::Unknown(
                 "unreadable order".into(),
             )))
         } else {
-            let sent = turn
-                .send(|| async {
-                    self.bot
-                        .send_message(ChatId(chat), text)
-                        .parse_mode(ParseMode::Html)
-                        .link_preview_options(no_preview())
-                        .await
-                        // Only the id is kept: a whole `Message` is kilobytes.
-                        .map(|message| message.id.0)
-                })
-                .await;
+            // Made only now, and on the heap (see the module's doc).
+            let sent = Box::pin(async {
+                self.bot
+                    .send_message(ChatId(chat), text)
+                    .parse_mode(ParseMode::Html)
+                    .link_preview_options(no_preview())
+                    .await
+                    // Only the id is kept: a whole `Message` is kilobytes.
+                    .map(|message| message.id.0)
+            })
+            .await;
             if let Err(RequestError::RetryAfter(wait)) = &sent {
                 turn.hold(wait.duration());
             }
@@ -366,6 +478,10 @@ impl Worker {
                 tracing::info!(chat, error = %err, "chat refuses the bot; marking it inactive");
                 Verdict::Inactive(err.to_string())
             }
+            Err(err) if outcome_unknown(&err) => {
+                tracing::warn!(notification = %id, chat, error = %err, "no answer to a sent order message; not sending it again");
+                Verdict::Unknown(err.to_string())
+            }
             Err(err) if is_transient(&err) => {
                 let at = Utc::now() + backoff(attempt);
                 let deadline =
@@ -378,30 +494,41 @@ impl Worker {
             }
             Err(err) => Verdict::Failed(err.to_string()),
         };
-        Box::pin(self.record(id, chat, verdict)).await;
+        let claimed = deliveries::Claimed {
+            notification: id,
+            chat_id: chat,
+            token: &token,
+        };
+        Box::pin(self.record(claimed, verdict)).await;
     }
 
     /// Writes down what Telegram answered. It must not fail for a passing reason, or the lease
     /// runs out and a sent message is sent again: a few tries, then give up (logged).
-    async fn record(&self, id: Uuid, chat: i64, verdict: Verdict) {
+    async fn record(&self, claimed: deliveries::Claimed<'_>, verdict: Verdict) {
         let db = &self.state.db;
+        let (id, chat) = (claimed.notification, claimed.chat_id);
         for attempt in 1..=5 {
             let recorded = match &verdict {
-                Verdict::Sent(message_id) => deliveries::mark_sent(db, id, chat, *message_id).await,
+                Verdict::Sent(message_id) => deliveries::mark_sent(db, claimed, *message_id).await,
                 Verdict::Retry(at, error) => {
-                    deliveries::mark_retry(db, id, chat, *at, error.clone()).await
+                    deliveries::mark_retry(db, claimed, *at, error.clone()).await
                 }
-                Verdict::Migrated(new) => deliveries::migrate_chat(db, id, chat, *new).await,
+                Verdict::Migrated(new) => deliveries::migrate_chat(db, claimed, *new).await,
                 Verdict::Inactive(error) => {
-                    deliveries::mark_inactive(db, id, chat, error.clone()).await
+                    deliveries::mark_inactive(db, claimed, error.clone()).await
                 }
-                Verdict::Failed(error) => {
-                    deliveries::mark_failed(db, id, chat, error.clone()).await
+                Verdict::Failed(error) => deliveries::mark_failed(db, claimed, error.clone()).await,
+                Verdict::Unknown(error) => {
+                    deliveries::mark_unknown(db, claimed, error.clone()).await
                 }
             };
             match recorded {
-                Ok(()) => {
+                Ok(true) => {
                     crate::meters::delivery(verdict.outcome());
+                    return;
+                }
+                Ok(false) => {
+                    tracing::warn!(notification = %id, chat, "a newer claim owns this delivery; its outcome stands");
                     return;
                 }
                 Err(err) if attempt < 5 => {

@@ -114,18 +114,30 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
 }
 
 pub async fn spawn_app_in(env: TestEnv, overrides: &[(&str, &str)]) -> TestApp {
+    spawn_app_until(env, overrides, std::future::pending())
+        .await
+        .0
+}
+
+/// An app that shuts down gracefully (as on SIGTERM) when `shutdown` resolves; the handle
+/// resolves once it has stopped, its pools closed.
+pub async fn spawn_app_until(
+    env: TestEnv,
+    overrides: &[(&str, &str)],
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> (TestApp, tokio::task::JoinHandle<anyhow::Result<()>>) {
     let app = App::build(env.config(overrides))
         .await
         .expect("the app starts");
     let address = format!("http://127.0.0.1:{}", app.port());
     let state = app.state().clone();
-    tokio::spawn(app.run_until(std::future::pending()));
+    let running = tokio::spawn(app.run_until(shutdown));
 
     let redis_config = fred::prelude::Config::from_url(&overrides_redis(overrides)).unwrap();
     let redis = fred::clients::Client::new(redis_config, None, None, None);
     redis.init().await.expect("Redis answers");
 
-    TestApp {
+    let app = TestApp {
         address,
         telegram: env.telegram.clone(),
         state,
@@ -133,7 +145,8 @@ pub async fn spawn_app_in(env: TestEnv, overrides: &[(&str, &str)]) -> TestApp {
         redis,
         prefix: env.prefix.clone(),
         _env: env,
-    }
+    };
+    (app, running)
 }
 
 /// An app on a runtime of its own, so a test can kill it the hard way: every task of it stops

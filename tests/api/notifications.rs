@@ -707,3 +707,168 @@ async fn customer_fields_cannot_forge_lines_of_an_order_message() {
         "{text}"
     );
 }
+
+/// A shop with the owner's private chat subscribed; returns the shop id.
+async fn shop_with_owner(base: &str, telegram: &FakeTelegram) -> String {
+    let created: Value = reqwest::Client::new()
+        .post(format!("{base}/api/v1/shops"))
+        .bearer_auth(SERVICE_KEY)
+        .json(&json!({ "name": "Tea House" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = created["owner_link"]
+        .as_str()
+        .unwrap()
+        .rsplit_once("start=")
+        .unwrap()
+        .1
+        .to_string();
+    telegram.send_text(OWNER, &format!("/start {token}"));
+    telegram
+        .wait_for_message(OWNER, "the subscription", |t| {
+            t.contains("receives new orders")
+        })
+        .await;
+    created["id"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn a_send_in_flight_at_shutdown_is_recorded_and_never_sent_again() {
+    use entity::delivery;
+    use sea_orm::{Database, EntityTrait};
+    let env = TestEnv::new().await;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let (first, running) = crate::helpers::spawn_app_until(env.clone(), FAST, async {
+        let _ = stopped.await;
+    })
+    .await;
+    let shop = shop_with_owner(&first.address, &env.telegram).await;
+    // Telegram is slow today: an answer takes a second.
+    env.telegram.delay_chat(OWNER, Duration::from_millis(1000));
+    accepted(&first.address, &order(&shop, "S-1")).await;
+    eventually(10, "the message reaching Telegram", || async {
+        (!env.telegram.attempts_to(OWNER, "S-1").is_empty()).then_some(())
+    })
+    .await;
+    // SIGTERM while Telegram has the message and has not answered yet.
+    stop.send(()).unwrap();
+    running.await.unwrap().unwrap();
+
+    // The process is gone, its pools closed: the outcome was recorded before that.
+    let db = Database::connect(&env.database_url).await.unwrap();
+    let rows = delivery::Entity::find().all(&db).await.unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].status, "sent", "{rows:?}");
+
+    // The next process sends nothing again (a later order shows it is working).
+    env.telegram.delay_chat(OWNER, Duration::ZERO);
+    let second = crate::helpers::spawn_app_in(env.clone(), FAST).await;
+    let later = accepted(&second.address, &order(&shop, "S-2")).await;
+    second.wait_for_status(&later, "sent").await;
+    assert_eq!(
+        env.telegram
+            .messages_to(OWNER)
+            .iter()
+            .filter(|m| m.text.contains("S-1"))
+            .count(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_message_whose_answer_was_lost_is_not_sent_again_and_says_so() {
+    let app = spawn_app_with(FAST).await;
+    let shop = shop_with_owner(&app.address, &app.telegram).await;
+    app.telegram.drop_after_receiving(OWNER, 1);
+    let id = accepted(&app.address, &order(&shop, "U-1")).await;
+    let notification = eventually(20, "the unknown outcome", || async {
+        let n = app.notification(&id).await;
+        (delivery_to(&n, OWNER)["status"] == "unknown").then_some(n)
+    })
+    .await;
+    assert_eq!(notification["status"], "partial");
+    // Another order goes through, and the first was shown exactly once.
+    let later = accepted(&app.address, &order(&shop, "U-2")).await;
+    app.wait_for_status(&later, "sent").await;
+    assert_eq!(order_messages(&app.telegram, OWNER).len(), 2);
+    let metrics = app
+        .http
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains(r#"otpgram_deliveries_total{outcome="unknown"}"#),
+        "{metrics}"
+    );
+}
+
+#[tokio::test]
+async fn a_worker_whose_lease_ran_out_cannot_overwrite_a_newer_outcome() {
+    use entity::delivery;
+    use otpgram::notify::deliveries::{self, Claimed};
+    use sea_orm::{EntityTrait, sea_query::Expr};
+    // No bot token: no worker runs, the test plays both workers with the library.
+    let app = spawn_app_with(&[("TELEGRAM_BOT_TOKEN", "")]).await;
+    let (shop, token) = app.create_shop("Tea House").await;
+    otpgram::shops::subscribe(
+        &app.state.db,
+        &token,
+        otpgram::shops::ChatInfo {
+            chat_id: OWNER,
+            chat_type: "private",
+            title: None,
+            added_by: Some(OWNER),
+            language: "en",
+        },
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let id: uuid::Uuid = accepted(&app.address, &order(&shop, "L-1"))
+        .await
+        .parse()
+        .unwrap();
+    let db = &app.state.db;
+    let lease = Duration::from_secs(60);
+    let old = deliveries::claim(db, id, OWNER, lease)
+        .await
+        .unwrap()
+        .unwrap();
+    // The first worker stalls past its lease; a second one takes over and sends.
+    delivery::Entity::update_many()
+        .col_expr(
+            delivery::Column::LeaseUntil,
+            Expr::value(chrono::Utc::now() - chrono::TimeDelta::seconds(1)),
+        )
+        .exec(db)
+        .await
+        .unwrap();
+    let new = deliveries::claim(db, id, OWNER, lease)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_ne!(old, new);
+    let claimed = |token| Claimed {
+        notification: id,
+        chat_id: OWNER,
+        token,
+    };
+    assert!(deliveries::mark_sent(db, claimed(&new), 42).await.unwrap());
+    // The first worker wakes up and records its (stale) failure: refused.
+    assert!(
+        !deliveries::mark_failed(db, claimed(&old), "timeout".into())
+            .await
+            .unwrap()
+    );
+    let shown = app.notification(&id.to_string()).await;
+    assert_eq!(shown["status"], "sent");
+    assert_eq!(delivery_to(&shown, OWNER)["status"], "sent");
+}

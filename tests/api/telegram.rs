@@ -57,6 +57,10 @@ struct Inner {
     confirmed: Mutex<i64>,
     /// getUpdates calls being answered right now, and the most seen at once.
     polls: Mutex<(usize, usize)>,
+    /// Per chat: how long sendMessage takes to answer.
+    delays: Mutex<std::collections::HashMap<i64, Duration>>,
+    /// Per chat: how many more messages are shown and then answered with a dropped connection.
+    drops: Mutex<std::collections::HashMap<i64, u32>>,
     /// (chat, user) pairs for which getChatMember answers "administrator".
     admins: Mutex<Vec<(i64, i64)>>,
     new_update: Notify,
@@ -221,6 +225,17 @@ impl FakeTelegram {
             answer,
             count,
         });
+    }
+
+    /// From now on sendMessage to `chat` answers after `delay` (the message is received at once).
+    pub fn delay_chat(&self, chat: i64, delay: Duration) {
+        self.inner.delays.lock().unwrap().insert(chat, delay);
+    }
+
+    /// The next `count` messages to `chat` are shown to the user, and then the connection drops
+    /// before the answer is complete: the sender cannot know the message went out.
+    pub fn drop_after_receiving(&self, chat: i64, count: u32) {
+        self.inner.drops.lock().unwrap().insert(chat, count);
     }
 
     /// Makes the next `count` messages to `chat` get an answer that is not JSON (as from a
@@ -432,6 +447,15 @@ async fn handle(
             status,
             text,
         ));
+        let delay = inner
+            .delays
+            .lock()
+            .unwrap()
+            .get(&chat.unwrap_or_default())
+            .copied();
+        if let Some(delay) = delay {
+            tokio::time::sleep(delay).await;
+        }
     }
     if let Some((status, answer)) = failure {
         if answer.is_null() {
@@ -489,6 +513,27 @@ async fn handle(
                 at: Instant::now(),
             });
             inner.new_message.notify_waiters();
+            let dropped = {
+                let mut drops = inner.drops.lock().unwrap();
+                match drops.get_mut(&chat_id) {
+                    Some(left) if *left > 0 => {
+                        *left -= 1;
+                        true
+                    }
+                    _ => false,
+                }
+            };
+            if dropped {
+                // Headers go out, then the body fails: hyper resets the connection mid-answer.
+                let broken = futures::stream::iter([Err::<Bytes, std::io::Error>(
+                    std::io::Error::other("connection dropped"),
+                )]);
+                return Response::builder()
+                    .status(200)
+                    .header("content-type", "application/json")
+                    .body(axum::body::Body::from_stream(broken))
+                    .unwrap();
+            }
             ok(json!({
                 "message_id": message_id, "date": now(),
                 "chat": { "id": chat_id, "type": "private", "first_name": "Ann" },
