@@ -51,6 +51,9 @@ enum Scenario {
         global_rate: u32,
         #[arg(long, default_value_t = 32)]
         concurrency: usize,
+        /// SIGTERM otpgram once this share (0..1) of the messages went out, then start a new one.
+        #[arg(long)]
+        restart_at: Option<f64>,
     },
 }
 
@@ -83,6 +86,7 @@ async fn main() -> anyhow::Result<()> {
             orders,
             global_rate,
             concurrency,
+            restart_at,
         } => {
             notify::run(
                 &cli.otpgram,
@@ -92,6 +96,7 @@ async fn main() -> anyhow::Result<()> {
                     orders,
                     global_rate,
                     concurrency,
+                    restart_at,
                 },
             )
             .await

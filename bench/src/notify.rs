@@ -20,6 +20,9 @@ pub struct Options {
     pub orders: usize,
     pub global_rate: u32,
     pub concurrency: usize,
+    /// SIGTERM otpgram once this share of the messages went out, and start a new one (a deploy
+    /// in the middle of the burst).
+    pub restart_at: Option<f64>,
 }
 
 pub async fn run(binary: &Path, opts: Options) -> anyhow::Result<()> {
@@ -51,7 +54,7 @@ pub async fn run(binary: &Path, opts: Options) -> anyhow::Result<()> {
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
     .collect();
-    let (otpgram, base) = service::otpgram(binary, &env).await?;
+    let (mut otpgram, base) = service::otpgram(binary, &env).await?;
     let http = reqwest::Client::new();
 
     // Shops, and their chats subscribed through the bot's deep link.
@@ -136,6 +139,25 @@ pub async fn run(binary: &Path, opts: Options) -> anyhow::Result<()> {
     let accepted = statuses.iter().filter(|s| **s == 202).count();
 
     let expected = opts.orders * opts.chats_per_shop;
+    if let Some(share) = opts.restart_at {
+        let at = (expected as f64 * share) as usize;
+        wait_until(Duration::from_secs(600), "the restart point", || {
+            order_messages(&telegram) >= at
+        })
+        .await?;
+        let stopping = Instant::now();
+        otpgram.terminate(Duration::from_secs(30)).await?;
+        println!(
+            "SIGTERM after {} of {expected} messages; stopped in {:.2?}",
+            order_messages(&telegram),
+            stopping.elapsed()
+        );
+        otpgram = service::otpgram(binary, &env).await?.0;
+        println!(
+            "a new otpgram is up {:.2?} after the SIGTERM",
+            stopping.elapsed()
+        );
+    }
     let delivered_all = wait_until(Duration::from_secs(600), "every order delivered", || {
         order_messages(&telegram) >= expected
     })

@@ -39,6 +39,23 @@ impl Process {
     pub fn cpu_time(&self) -> Option<Duration> {
         cpu_time(self.pid())
     }
+
+    /// Sends SIGTERM (as a deploy does) and waits up to `limit` for the process to exit.
+    pub async fn terminate(&mut self, limit: Duration) -> anyhow::Result<()> {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.pid().to_string()])
+            .status()?;
+        anyhow::ensure!(status.success(), "kill -TERM failed");
+        let deadline = Instant::now() + limit;
+        while self.child.try_wait()?.is_none() {
+            anyhow::ensure!(
+                Instant::now() < deadline,
+                "otpgram did not stop after SIGTERM"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        Ok(())
+    }
 }
 
 /// User + system CPU time a process has used so far (`std::process::id()` for this one).
