@@ -647,7 +647,7 @@ async fn a_russian_speaking_owner_reads_orders_in_russian() {
 #[tokio::test]
 async fn an_order_of_emoji_is_delivered_shortened_not_failed() {
     let app = spawn_app_with(FAST).await;
-    let shop = app.shop_with_two_chats().await;
+    let shop = shop_with_owner(&app.address, &app.telegram).await;
     let mut body = order(&shop, "emoji-1");
     // 3,000 emoji are 3,000 characters but 6,000 UTF-16 code units: Telegram counts the latter.
     let emoji = "🍵".repeat(3000);
@@ -673,7 +673,7 @@ async fn an_order_of_emoji_is_delivered_shortened_not_failed() {
 #[tokio::test]
 async fn customer_fields_cannot_forge_lines_of_an_order_message() {
     let app = spawn_app_with(FAST).await;
-    let shop = app.shop_with_two_chats().await;
+    let shop = shop_with_owner(&app.address, &app.telegram).await;
     let mut body = order(&shop, "forged-1");
     body["customer"]["name"] = json!("Ann\n💰 <b>0 UZS</b> (paid)");
     body["address"] = json!("Street 1\r\n📍 Pick-up point\u{2028}");
@@ -747,8 +747,9 @@ async fn a_send_in_flight_at_shutdown_is_recorded_and_never_sent_again() {
     })
     .await;
     let shop = shop_with_owner(&first.address, &env.telegram).await;
-    // Telegram is slow today: an answer takes a second.
-    env.telegram.delay_chat(OWNER, Duration::from_millis(1000));
+    // Telegram is slow today: an answer takes three seconds, longer than the rest of the
+    // shutdown (the bot's long poll ends within a second).
+    env.telegram.delay_chat(OWNER, Duration::from_millis(3000));
     accepted(&first.address, &order(&shop, "S-1")).await;
     eventually(10, "the message reaching Telegram", || async {
         (!env.telegram.attempts_to(OWNER, "S-1").is_empty()).then_some(())
