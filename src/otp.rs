@@ -70,13 +70,24 @@ pub async fn request_code_living(
     })
 }
 
+/// How many database lookups for unlinked phones may run at once (per process). A flood of
+/// requests for unlinked phones must not pile up tasks waiting for the pool (measured: 60 →
+/// 119 MiB peak RSS in 10 s at 14k requests/s without a bound) nor starve verifies of
+/// connections; past the bound a lookup is skipped and the request waits for the phone to link.
+static WARM_UPS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(16);
+
 /// Redis knew no binding for a phone that asked for a code. It may have lost it (restart,
 /// eviction) while the database remembers it: then the binding is warmed again and the code
 /// goes out. Otherwise the request waits for the phone to link.
 fn warm_from_database(state: &AppState, phone: &Phone, code: String, ttl: Duration) {
+    let Ok(permit) = WARM_UPS.try_acquire() else {
+        tracing::debug!(phone = %phone, "too many lookups of unlinked phones at once; skipped");
+        return;
+    };
     let state = state.clone();
     let phone = phone.clone();
     tokio::spawn(async move {
+        let _permit = permit;
         let linked = match users::find_by_phone(&state.db, &phone).await {
             Ok(user) => user
                 .and_then(|user| Some(Binding::new(user.telegram_id?, user.language.as_deref()))),
