@@ -210,15 +210,7 @@ async fn a_linked_and_an_unlinked_phone_answer_every_step_alike() {
     assert_eq!(steps[7].1[0].status, StatusCode::TOO_MANY_REQUESTS);
 
     // Nothing on /metrics tells the two apart either.
-    let metrics = app
-        .http
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     assert!(!metrics.contains(r#"kind="pending""#), "{metrics}");
 }
 

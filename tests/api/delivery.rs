@@ -75,15 +75,7 @@ async fn a_code_that_cannot_arrive_while_it_lives_is_given_up_and_logged() {
         1,
         "no try after the code died"
     );
-    let metrics = app
-        .http
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     for outcome in ["delivered", "given_up"] {
         let line = format!("otpgram_code_messages_total{{outcome=\"{outcome}\"}}");
         assert!(metrics.contains(&line), "{line}\n{metrics}");
@@ -139,8 +131,9 @@ async fn a_burst_of_orders_neither_delays_codes_nor_lets_them_exceed_the_budget(
             .into_iter()
             .find(|m| code_in(&m.text).is_some())
             .unwrap();
+        // Five codes at 5 messages/s take a second; the margin is for a loaded test machine.
         assert!(
-            sent.at - asked <= Duration::from_millis(1500),
+            sent.at - asked <= Duration::from_millis(2000),
             "a code waited {:?} behind the orders",
             sent.at - asked
         );

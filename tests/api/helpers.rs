@@ -217,6 +217,12 @@ where
     }
 }
 
+/// The token of an owner link in a shop API answer (`{"owner_link": "…?start=shop_<token>"}`).
+pub fn link_token(body: &Value) -> String {
+    let link = body["owner_link"].as_str().expect("an owner link");
+    link.rsplit_once("start=shop_").unwrap().1.to_string()
+}
+
 /// The digits inside `<code>…</code>` of a login-code message.
 pub fn code_in(text: &str) -> Option<String> {
     let start = text.find("<code>")? + "<code>".len();
@@ -255,9 +261,20 @@ impl TestApp {
             .unwrap();
         assert_eq!(response.status(), StatusCode::CREATED);
         let body: Value = response.json().await.unwrap();
-        let link = body["owner_link"].as_str().unwrap();
-        let token = link.rsplit_once("start=shop_").unwrap().1.to_string();
+        let token = link_token(&body);
         (body["id"].as_str().unwrap().to_string(), token)
+    }
+
+    /// What `GET /metrics` shows (no token is configured in tests).
+    pub async fn metrics(&self) -> String {
+        self.http
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
     }
 
     pub async fn request_code(&self, phone: &str) -> reqwest::Response {

@@ -6,7 +6,10 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::{
-    helpers::{KillableApp, SERVICE_KEY, TestApp, TestEnv, eventually, redis_url, spawn_app_with},
+    helpers::{
+        KillableApp, SERVICE_KEY, TestApp, TestEnv, eventually, link_token, redis_url,
+        spawn_app_with,
+    },
     telegram::FakeTelegram,
 };
 
@@ -93,13 +96,7 @@ async fn shop_with_two_chats(base: &str, telegram: &FakeTelegram) -> String {
         .await
         .unwrap();
     let id = created["id"].as_str().unwrap().to_string();
-    let token = created["owner_link"]
-        .as_str()
-        .unwrap()
-        .rsplit_once("start=shop_")
-        .unwrap()
-        .1
-        .to_string();
+    let token = link_token(&created);
     telegram.send_text(OWNER, &format!("/start shop_{token}"));
     // A link subscribes one chat: the group gets a link of its own.
     let second: Value = http
@@ -111,13 +108,7 @@ async fn shop_with_two_chats(base: &str, telegram: &FakeTelegram) -> String {
         .json()
         .await
         .unwrap();
-    let second = second["owner_link"]
-        .as_str()
-        .unwrap()
-        .rsplit_once("start=shop_")
-        .unwrap()
-        .1
-        .to_string();
+    let second = link_token(&second);
     telegram.make_admin(GROUP, OWNER);
     telegram.send_group_text(GROUP, OWNER, &format!("/link {second}"));
     eventually(10, "two subscribed chats", || async {
@@ -202,15 +193,7 @@ async fn every_subscribed_chat_gets_the_order_with_user_text_escaped() {
         assert_eq!(d["attempts"], 1);
         assert!(d["sent_at"].is_string());
     }
-    let metrics = app
-        .http
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     assert!(
         metrics.contains(r#"otpgram_deliveries_total{outcome="sent"}"#),
         "{metrics}"
@@ -720,14 +703,8 @@ async fn shop_with_owner(base: &str, telegram: &FakeTelegram) -> String {
         .json()
         .await
         .unwrap();
-    let token = created["owner_link"]
-        .as_str()
-        .unwrap()
-        .rsplit_once("start=")
-        .unwrap()
-        .1
-        .to_string();
-    telegram.send_text(OWNER, &format!("/start {token}"));
+    let token = link_token(&created);
+    telegram.send_text(OWNER, &format!("/start shop_{token}"));
     telegram
         .wait_for_message(OWNER, "the subscription", |t| {
             t.contains("receives new orders")
@@ -796,15 +773,7 @@ async fn a_message_whose_answer_was_lost_is_not_sent_again_and_says_so() {
     let later = accepted(&app.address, &order(&shop, "U-2")).await;
     app.wait_for_status(&later, "sent").await;
     assert_eq!(order_messages(&app.telegram, OWNER).len(), 2);
-    let metrics = app
-        .http
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     assert!(
         metrics.contains(r#"otpgram_deliveries_total{outcome="unknown"}"#),
         "{metrics}"

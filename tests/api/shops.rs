@@ -4,7 +4,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::{
-    helpers::{TestApp, eventually, spawn_app},
+    helpers::{TestApp, eventually, link_token, spawn_app},
     telegram::BOT_USERNAME,
 };
 
@@ -269,8 +269,7 @@ async fn another_link(app: &TestApp, id: &str) -> String {
     assert_eq!(response.status(), StatusCode::CREATED);
     let body: Value = response.json().await.unwrap();
     assert!(body["expires_at"].is_string());
-    let link = body["owner_link"].as_str().unwrap();
-    link.rsplit_once("start=shop_").unwrap().1.to_string()
+    link_token(&body)
 }
 
 async fn refused(app: &TestApp, chat: i64, nth: usize) {
@@ -366,13 +365,7 @@ async fn new_links_leave_the_others_working_and_rotation_ends_the_unused_ones() 
     app.telegram
         .send_text(STAFF, &format!("/start shop_{unused}"));
     refused(&app, STAFF, 1).await;
-    let fresh = rotated["owner_link"]
-        .as_str()
-        .unwrap()
-        .rsplit_once("start=shop_")
-        .unwrap()
-        .1
-        .to_string();
+    let fresh = link_token(&rotated);
     app.telegram
         .send_text(STAFF, &format!("/start shop_{fresh}"));
     wait_for_chats(&app, &id, 3).await;
