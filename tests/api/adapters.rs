@@ -399,3 +399,104 @@ async fn a_shops_own_bot_creates_codes_and_the_site_registers_with_them() {
         .unwrap();
     assert_eq!(by_cookie.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn every_older_shape_takes_a_telegram_id_written_as_a_string() {
+    let app = legacy_app().await;
+    // The shop's own bot, as its client sends it: the id as a string of digits.
+    let created = app
+        .post_json(
+            "/api/v1/auth/telegram/otp/create/",
+            json!({ "secret_key": BOT_SECRET, "telegram_id": "9911", "phone_number": "+998901234511" }),
+        )
+        .await;
+    assert_eq!(created.status(), StatusCode::OK);
+    assert_eq!(created.json::<Value>().await.unwrap()["success"], true);
+
+    let registered = register(
+        &app,
+        Some(BOT_SECRET),
+        json!({ "telegram_id": "9912", "phone_number": "+998901234512" }),
+    )
+    .await;
+    assert_eq!(registered.status(), StatusCode::OK);
+    let code = app.nth_code_for(9912, 1).await;
+    let verified = app
+        .post_json(
+            "/verify",
+            json!({ "telegram_id": "9912", "verification_code": code }),
+        )
+        .await;
+    assert_eq!(verified.status(), StatusCode::OK);
+
+    let tokens = bot_post(
+        &app,
+        "/api/auth/telegram-register/",
+        json!({ "telegram_chat_id": "9913", "phone_number": "+998901234513" }),
+    )
+    .await;
+    assert_eq!(tokens.status(), StatusCode::OK);
+    let login = bot_post(
+        &app,
+        "/api/auth/telegram-login/",
+        json!({ "telegram_chat_id": "9913", "phone_number": "+998901234513" }),
+    )
+    .await;
+    assert_eq!(login.status(), StatusCode::OK);
+    let known = bot_post(
+        &app,
+        "/api/auth/telegram-auth/",
+        json!({ "telegram_chat_id": "9913" }),
+    )
+    .await;
+    assert_eq!(known.json::<Value>().await.unwrap()["authenticated"], true);
+    // A group's id keeps its minus sign.
+    let group = bot_post(
+        &app,
+        "/api/auth/telegram-auth/",
+        json!({ "telegram_chat_id": "-1001234567890" }),
+    )
+    .await;
+    assert_eq!(group.json::<Value>().await.unwrap()["authenticated"], false);
+}
+
+#[tokio::test]
+async fn an_id_that_is_not_one_is_refused_naming_the_field() {
+    let app = legacy_app().await;
+    let chat = bot_post(
+        &app,
+        "/api/auth/telegram-auth/",
+        json!({ "telegram_chat_id": "12ab" }),
+    )
+    .await;
+    assert_eq!(chat.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let detail = chat.json::<Value>().await.unwrap()["detail"].to_string();
+    assert!(detail.contains("telegram_chat_id"), "{detail}");
+
+    let created = app
+        .post_json(
+            "/api/v1/auth/telegram/otp/create/",
+            json!({ "secret_key": BOT_SECRET, "telegram_id": "1.5", "phone_number": "+998901234511" }),
+        )
+        .await;
+    assert_eq!(created.status(), StatusCode::BAD_REQUEST);
+    let body: Value = created.json().await.unwrap();
+    assert_eq!(body["success"], false);
+    assert!(
+        body["error"].as_str().unwrap().contains("telegram_id"),
+        "{body}"
+    );
+
+    let registered = register(
+        &app,
+        Some(BOT_SECRET),
+        json!({ "telegram_id": "", "phone_number": "+998901234512" }),
+    )
+    .await;
+    assert_eq!(registered.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        registered.json::<Value>().await.unwrap()["detail"]
+            .to_string()
+            .contains("telegram_id")
+    );
+}

@@ -295,3 +295,30 @@ async fn schemathesis_finds_nothing() {
 /// and input the document forbids is refused.
 const CHECKS: &str = "not_a_server_error,status_code_conformance,content_type_conformance,\
     response_headers_conformance,response_schema_conformance,negative_data_rejection";
+
+#[tokio::test]
+async fn the_older_shapes_document_telegram_ids_as_numbers_or_digit_strings() {
+    let app = spawn_app_with(&[("BOT_SECRET", BOT_SECRET)]).await;
+    let doc = document(&app).await;
+    let schemas = &doc["components"]["schemas"];
+    for (schema, field) in [
+        ("chat_tokens.ChatId", "telegram_chat_id"),
+        ("chat_tokens.Register", "telegram_chat_id"),
+        ("register_verify.Register", "telegram_id"),
+        ("register_verify.Verify", "telegram_id"),
+        ("bot_codes.CreateCode", "telegram_id"),
+    ] {
+        let mut property = schemas[schema]["properties"][field].clone();
+        if let Some(reference) = property["$ref"].as_str() {
+            let name = reference.rsplit('/').next().unwrap();
+            property = schemas[name].clone();
+        }
+        let forms: Vec<&str> = property["oneOf"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{schema}.{field}: {property:#}"))
+            .iter()
+            .map(|form| form["type"].as_str().unwrap())
+            .collect();
+        assert_eq!(forms, ["integer", "string"], "{schema}.{field}");
+    }
+}

@@ -25,6 +25,7 @@ use std::time::Duration;
 
 use chrono::SubsecRound;
 
+use super::telegram_id::AnyTelegramId;
 use crate::{
     api::{
         auth::UserView,
@@ -144,7 +145,8 @@ impl FromRequest<AppState> for Raw {
     }
 }
 
-/// Parses a JSON body; a malformed one is `400 {"success":false}` (boxed: a response is large).
+/// Parses a JSON body; a malformed one is `400 {"success":false}` naming the field (boxed: a
+/// response is large).
 fn parse<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, Box<Response>> {
     if !object_or_null(body) {
         return Err(Box::new(failure(
@@ -153,13 +155,16 @@ fn parse<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, Box<Response
             None,
         )));
     }
-    serde_json::from_slice(body).map_err(|e| {
-        Box::new(failure(
-            StatusCode::BAD_REQUEST,
-            &format!("Invalid request: {e}"),
-            None,
-        ))
-    })
+    // axum's reader names the field that is wrong (`telegram_id: …`).
+    axum::Json::<T>::from_bytes(body)
+        .map(|axum::Json(value)| value)
+        .map_err(|rejection| {
+            Box::new(failure(
+                StatusCode::BAD_REQUEST,
+                &format!("Invalid request: {}", rejection.body_text()),
+                None,
+            ))
+        })
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -169,7 +174,7 @@ pub struct CreateCode {
     #[serde(rename = "secret_key")]
     #[allow(dead_code)]
     _secret_key: String,
-    telegram_id: i64,
+    telegram_id: AnyTelegramId,
     /// At least 9 digits.
     #[schema(example = "+998901234567")]
     phone_number: String,
@@ -295,11 +300,11 @@ async fn create_code(State(state): State<AppState>, Raw(body): Raw) -> Response 
     // The calling bot vouches for the account ↔ phone pair; a phone linked to another account
     // is not taken.
     if let Err(err) =
-        binding::link_vouched(&state, &phone, body.telegram_id, Profile::default()).await
+        binding::link_vouched(&state, &phone, body.telegram_id.0, Profile::default()).await
     {
         return from_core(err);
     }
-    match otp::create_code_for_bot(&state, &phone, body.telegram_id).await {
+    match otp::create_code_for_bot(&state, &phone, body.telegram_id.0).await {
         Ok((code, ttl)) => {
             let expires_at =
                 chrono::Utc::now() + chrono::Duration::from_std(ttl).unwrap_or_default();

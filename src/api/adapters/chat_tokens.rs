@@ -18,7 +18,7 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use super::{Body, BotSecret, Detail, DetailBody};
+use super::{Body, BotSecret, Detail, DetailBody, telegram_id::AnyTelegramId};
 use crate::{
     binding,
     domain::Phone,
@@ -42,7 +42,7 @@ pub fn router(state: &AppState) -> OpenApiRouter<AppState> {
 #[derive(Deserialize, ToSchema)]
 #[schema(as = chat_tokens::Register)]
 pub struct Register {
-    telegram_chat_id: i64,
+    telegram_chat_id: AnyTelegramId,
     #[schema(example = "+998901234567")]
     phone_number: String,
     /// `uz`, `ru` or `en` (others are ignored).
@@ -53,7 +53,7 @@ pub struct Register {
 #[derive(Deserialize, ToSchema)]
 #[schema(as = chat_tokens::Login)]
 pub struct Login {
-    telegram_chat_id: i64,
+    telegram_chat_id: AnyTelegramId,
     /// When given, it must be the account's phone.
     #[serde(default)]
     phone_number: Option<String>,
@@ -62,7 +62,7 @@ pub struct Login {
 #[derive(Deserialize, ToSchema)]
 #[schema(as = chat_tokens::ChatId)]
 pub struct ChatId {
-    telegram_chat_id: i64,
+    telegram_chat_id: AnyTelegramId,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -172,7 +172,7 @@ async fn register(
     };
     // The calling bot vouches for the chat ↔ phone pair (that is what the secret is for).
     // A phone linked to another account is not taken.
-    let linked = binding::link_vouched(&state, &phone, body.telegram_chat_id, profile)
+    let linked = binding::link_vouched(&state, &phone, body.telegram_chat_id.0, profile)
         .await
         .map_err(Detail::from)?;
     tokens_for(&state, &linked.user).await
@@ -202,7 +202,7 @@ async fn login(
     State(state): State<AppState>,
     Body(body): Body<Login>,
 ) -> Result<Json<Tokens>, Detail> {
-    let user = users::find_by_telegram_id(&state.db, body.telegram_chat_id)
+    let user = users::find_by_telegram_id(&state.db, body.telegram_chat_id.0)
         .await
         .map_err(Detail::from)?
         .ok_or_else(|| Detail::new(StatusCode::NOT_FOUND, "User not found"))?;
@@ -237,7 +237,7 @@ async fn authenticated(
     State(state): State<AppState>,
     Body(body): Body<ChatId>,
 ) -> Result<Json<Authenticated>, Detail> {
-    let user = users::find_by_telegram_id(&state.db, body.telegram_chat_id)
+    let user = users::find_by_telegram_id(&state.db, body.telegram_chat_id.0)
         .await
         .map_err(Detail::from)?;
     Ok(Json(Authenticated {

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{Body, BotSecret, Detail, DetailBody};
+use super::{Body, BotSecret, Detail, DetailBody, telegram_id::AnyTelegramId};
 use crate::{
     binding,
     domain::Phone,
@@ -40,7 +40,7 @@ pub fn router(state: &AppState) -> OpenApiRouter<AppState> {
 #[derive(Deserialize, ToSchema)]
 #[schema(as = register_verify::Register)]
 pub struct Register {
-    telegram_id: i64,
+    telegram_id: AnyTelegramId,
     #[schema(example = "+998901234567")]
     phone_number: String,
 }
@@ -48,7 +48,7 @@ pub struct Register {
 #[derive(Deserialize, ToSchema)]
 #[schema(as = register_verify::Verify)]
 pub struct Verify {
-    telegram_id: i64,
+    telegram_id: AnyTelegramId,
     #[schema(example = "482913")]
     verification_code: String,
 }
@@ -91,7 +91,7 @@ async fn register(
         state.config.default_country_code.as_deref(),
     )
     .map_err(|_| Detail::from(Error::InvalidPhone))?;
-    if let Some(user) = users::find_by_telegram_id(&state.db, body.telegram_id)
+    if let Some(user) = users::find_by_telegram_id(&state.db, body.telegram_id.0)
         .await
         .map_err(Detail::from)?
         && user.phone != phone.as_str()
@@ -101,7 +101,7 @@ async fn register(
             "This Telegram account is already registered with another phone number",
         ));
     }
-    binding::link_vouched(&state, &phone, body.telegram_id, Profile::default())
+    binding::link_vouched(&state, &phone, body.telegram_id.0, Profile::default())
         .await
         .map_err(Detail::from)?;
     otp::request_code_living(&state, &phone, state.config.legacy_verify_ttl)
@@ -134,7 +134,7 @@ async fn verify(
 ) -> Result<Json<Message>, Detail> {
     let invalid = || Detail::new(StatusCode::BAD_REQUEST, "Invalid or expired code");
     // An unknown account looks like a wrong code: no enumeration.
-    let user = users::find_by_telegram_id(&state.db, body.telegram_id)
+    let user = users::find_by_telegram_id(&state.db, body.telegram_id.0)
         .await
         .map_err(Detail::from)?
         .ok_or_else(invalid)?;
