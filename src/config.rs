@@ -116,6 +116,8 @@ pub struct Config {
     pub bot_secret: Option<Secret>,
     /// How long codes of the `/register` + `/verify` adapter live.
     pub legacy_verify_ttl: Duration,
+    /// Codes an older integration's own bot may ask for per account and minute (`otp/create`).
+    pub legacy_bot_codes_per_minute: u32,
     /// When set, `GET /metrics` needs `Authorization: Bearer <token>`.
     pub metrics_token: Option<Secret>,
     /// Keys the shop backend authenticates with (several, so a key can be rotated).
@@ -259,6 +261,8 @@ struct Raw {
     default_language: Option<String>,
     #[serde(default = "default_legacy_ttl")]
     legacy_verify_ttl_seconds: u64,
+    #[serde(default = "default_legacy_bot_codes")]
+    legacy_bot_codes_per_minute: u32,
     service_api_keys: Option<String>,
     #[serde(default = "yes")]
     cookie_secure: bool,
@@ -355,6 +359,9 @@ fn default_reclaim_idle() -> u64 {
 }
 fn default_legacy_ttl() -> u64 {
     60
+}
+fn default_legacy_bot_codes() -> u32 {
+    10
 }
 fn default_send_lease() -> u64 {
     60
@@ -750,6 +757,10 @@ impl Raw {
                 self.legacy_verify_ttl_seconds,
                 1,
             )?,
+            legacy_bot_codes_per_minute: match self.legacy_bot_codes_per_minute {
+                0 => return Err(invalid("LEGACY_BOT_CODES_PER_MINUTE", "must be at least 1")),
+                n => n,
+            },
             cookie_secure: self.cookie_secure,
             notify,
             test_phones,

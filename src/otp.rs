@@ -5,7 +5,7 @@ use std::time::Duration;
 use crate::{
     courier::Undelivered,
     crypto,
-    domain::{Phone, TelegramId},
+    domain::Phone,
     error::{Error, Result},
     meters,
     session::{self, TokenPair},
@@ -171,32 +171,26 @@ async fn request_review_code(
     })
 }
 
-/// For an integration whose own bot delivers codes: issues a code for a phone linked to
-/// `telegram_id` under the same limits (older codes die) and returns it instead of sending it.
-/// Only reachable behind `BOT_SECRET`.
-pub async fn create_code_for_bot(
-    state: &AppState,
-    phone: &Phone,
-    telegram_id: TelegramId,
-) -> Result<(String, Duration)> {
+/// For an integration whose own bot delivers codes: issues a code for a phone the bot just
+/// linked (older codes die) and returns it instead of sending it. The secret proves the caller
+/// and the chat the account, so it follows the in-Telegram limits: no site-side cooldown or lock,
+/// a new code on each call, up to `LEGACY_BOT_CODES_PER_MINUTE` a minute per account (the shop's
+/// bot has a "New code" button). Only reachable behind `BOT_SECRET`.
+pub async fn create_code_for_bot(state: &AppState, phone: &Phone) -> Result<(String, Duration)> {
     let policy = &state.config.otp;
     let code = crypto::random_code(policy.length);
     let hash = state.hasher.hash(phone, &code);
-    match state.store.issue_code(phone, &hash, policy).await? {
-        Issue::Limited { retry_after, limit } => return Err(limited(retry_after, limit)),
-        Issue::Issued(_) => {}
-        Issue::Pending => {
-            state
-                .store
-                .store_code(
-                    phone,
-                    Some(&Binding::new(telegram_id, None)),
-                    &hash,
-                    policy.ttl,
-                    StoreMode::Always,
-                )
-                .await?;
-        }
+    if let Issue::Limited { retry_after, limit } = state
+        .store
+        .issue_bot_code(
+            phone,
+            &hash,
+            policy.ttl,
+            state.config.legacy_bot_codes_per_minute,
+        )
+        .await?
+    {
+        return Err(limited(retry_after, limit));
     }
     meters::code_issued("returned");
     Ok((code, policy.ttl))

@@ -53,6 +53,11 @@ impl Keys {
         self.phone_key(phone, "tg_sends")
     }
 
+    /// Codes an older integration's own bot asked for this minute.
+    pub fn bot_codes(&self, phone: &Phone) -> String {
+        self.phone_key(phone, "bot_codes")
+    }
+
     /// Wrong guesses this hour, across codes.
     pub fn failures(&self, phone: &Phone) -> String {
         self.phone_key(phone, "fails")
@@ -111,6 +116,7 @@ mod tests {
             keys.sends(&phone),
             keys.telegram_cooldown(&phone),
             keys.telegram_sends(&phone),
+            keys.bot_codes(&phone),
             keys.failures(&phone),
             keys.pending(&phone),
         ] {

@@ -106,6 +106,15 @@ pub enum Check {
     TooManyAttempts(Duration),
 }
 
+/// The limits of a code issued without the site-side ones (see `issue_telegram_code.lua`).
+struct TelegramLimits {
+    cooldown_key: String,
+    sends_key: String,
+    cooldown: Duration,
+    cap: u32,
+    window: Duration,
+}
+
 /// How [`Store::store_code`] treats a code request that waited for the phone to link.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StoreMode {
@@ -280,6 +289,48 @@ impl Store {
         policy: &OtpPolicy,
     ) -> Result<Issue> {
         let k = &self.keys;
+        let limits = TelegramLimits {
+            cooldown_key: k.telegram_cooldown(phone),
+            sends_key: k.telegram_sends(phone),
+            cooldown: policy.resend_cooldown,
+            cap: policy.max_sends_per_hour,
+            window: Duration::from_secs(3600),
+        };
+        self.issue_in_telegram(phone, Some(binding), code_hash, policy.ttl, limits)
+            .await
+    }
+
+    /// Records or replaces a code an older integration's own bot asked for (it delivers the code
+    /// itself): like a code asked for in Telegram, with no cooldown and at most `per_minute` a
+    /// minute per account. The binding is left as the link just wrote it.
+    pub async fn issue_bot_code(
+        &self,
+        phone: &Phone,
+        code_hash: &str,
+        ttl: Duration,
+        per_minute: u32,
+    ) -> Result<Issue> {
+        let k = &self.keys;
+        let limits = TelegramLimits {
+            cooldown_key: k.telegram_cooldown(phone),
+            sends_key: k.bot_codes(phone),
+            cooldown: Duration::ZERO,
+            cap: per_minute,
+            window: Duration::from_secs(60),
+        };
+        self.issue_in_telegram(phone, None, code_hash, ttl, limits)
+            .await
+    }
+
+    async fn issue_in_telegram(
+        &self,
+        phone: &Phone,
+        binding: Option<&Binding>,
+        code_hash: &str,
+        ttl: Duration,
+        limits: TelegramLimits,
+    ) -> Result<Issue> {
+        let k = &self.keys;
         let (status, value): (String, i64) = self
             .scripts
             .issue_telegram_code
@@ -288,21 +339,25 @@ impl Store {
                 vec![
                     k.binding(phone),
                     k.code(phone),
-                    k.telegram_cooldown(phone),
-                    k.telegram_sends(phone),
+                    limits.cooldown_key,
+                    limits.sends_key,
                 ],
                 vec![
                     code_hash.to_string(),
-                    secs(policy.ttl).to_string(),
-                    secs(policy.resend_cooldown).to_string(),
-                    policy.max_sends_per_hour.to_string(),
-                    binding.encode(),
+                    secs(ttl).to_string(),
+                    secs(limits.cooldown).to_string(),
+                    limits.cap.to_string(),
+                    binding.map(Binding::encode).unwrap_or_default(),
                     secs(self.binding_ttl).to_string(),
+                    secs(limits.window).to_string(),
                 ],
             )
             .await?;
         Ok(match status.as_str() {
-            "ok" => Issue::Issued(binding.clone()),
+            "ok" => match binding {
+                Some(binding) => Issue::Issued(binding.clone()),
+                None => Issue::Pending,
+            },
             limit => Issue::Limited {
                 retry_after: millis(value),
                 limit: if limit == "cap" {

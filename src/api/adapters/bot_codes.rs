@@ -304,7 +304,7 @@ async fn create_code(State(state): State<AppState>, Raw(body): Raw) -> Response 
     {
         return from_core(err);
     }
-    match otp::create_code_for_bot(&state, &phone, body.telegram_id.0).await {
+    match otp::create_code_for_bot(&state, &phone).await {
         Ok((code, ttl)) => {
             let expires_at =
                 chrono::Utc::now() + chrono::Duration::from_std(ttl).unwrap_or_default();
