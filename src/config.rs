@@ -968,6 +968,11 @@ mod tests {
             ("OTP_LENGTH", "5", "OTP_LENGTH"),
             ("REDIS_KEY_PREFIX", "shop{1}:", "REDIS_KEY_PREFIX"),
             ("METRICS_TOKEN", "", "METRICS_TOKEN"),
+            (
+                "NOTIFY_SEND_LEASE_SECONDS",
+                "29",
+                "NOTIFY_SEND_LEASE_SECONDS",
+            ),
         ] {
             let mut vars = production();
             vars.retain(|(k, _)| *k != var);

@@ -137,36 +137,26 @@ impl Courier {
                 JsonRequest::new(bot.clone(), message).send(),
             )
             .await;
-            let pause = match sent {
-                Err(_elapsed) => {
-                    meters::telegram_call("sendMessage", "timeout");
+            // A try cut short counts as a network error: try again after the backoff.
+            let (call, pause) = match sent {
+                Ok(Ok(_)) => {
+                    meters::telegram_call("sendMessage", "ok");
+                    meters::code_message("delivered");
+                    return Ok(());
+                }
+                Ok(Err(RequestError::RetryAfter(wait))) => ("throttled", wait.duration()),
+                Ok(Err(err)) if !is_transient(&err) => {
+                    meters::telegram_call("sendMessage", "refused");
+                    meters::code_message("given_up");
+                    return Err(Undelivered::Refused(err.to_string()));
+                }
+                Ok(Err(_)) | Err(_) => {
                     let pause = backoff;
                     backoff = (backoff * 2).min(MAX_BACKOFF);
-                    pause
+                    ("error", pause)
                 }
-                Ok(sent) => match sent {
-                    Ok(_) => {
-                        meters::telegram_call("sendMessage", "ok");
-                        meters::code_message("delivered");
-                        return Ok(());
-                    }
-                    Err(RequestError::RetryAfter(wait)) => {
-                        meters::telegram_call("sendMessage", "throttled");
-                        wait.duration()
-                    }
-                    Err(err) if is_transient(&err) => {
-                        meters::telegram_call("sendMessage", "error");
-                        let pause = backoff;
-                        backoff = (backoff * 2).min(MAX_BACKOFF);
-                        pause
-                    }
-                    Err(err) => {
-                        meters::telegram_call("sendMessage", "refused");
-                        meters::code_message("given_up");
-                        return Err(Undelivered::Refused(err.to_string()));
-                    }
-                },
             };
+            meters::telegram_call("sendMessage", call);
             if Instant::now() + pause >= expires {
                 meters::code_message("given_up");
                 return Err(Undelivered::Expired);

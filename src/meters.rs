@@ -74,7 +74,7 @@ pub fn code_rejected(reason: &'static str) {
     counter!("otpgram_codes_rejected_total", "reason" => reason).increment(1);
 }
 
-/// `cooldown`, `hourly_cap` or `locked` (per phone), `ip` (per address).
+/// `cooldown`, `hourly_cap`, `minute_cap` or `locked` (per phone), `ip` (per address).
 pub fn rate_limited(limit: &'static str) {
     counter!("otpgram_rate_limited_total", "limit" => limit).increment(1);
 }

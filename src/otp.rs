@@ -180,7 +180,7 @@ pub async fn create_code_for_bot(state: &AppState, phone: &Phone) -> Result<(Str
     let policy = &state.config.otp;
     let code = crypto::random_code(policy.length);
     let hash = state.hasher.hash(phone, &code);
-    if let Issue::Limited { retry_after, limit } = state
+    if let Some((retry_after, limit)) = state
         .store
         .issue_bot_code(
             phone,

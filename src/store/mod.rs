@@ -113,6 +113,8 @@ struct TelegramLimits {
     cooldown: Duration,
     cap: u32,
     window: Duration,
+    /// The `limit` label of `otpgram_rate_limited_total` when the cap is hit.
+    cap_label: &'static str,
 }
 
 /// How [`Store::store_code`] treats a code request that waited for the phone to link.
@@ -295,21 +297,30 @@ impl Store {
             cooldown: policy.resend_cooldown,
             cap: policy.max_sends_per_hour,
             window: Duration::from_secs(3600),
+            cap_label: "hourly_cap",
         };
-        self.issue_in_telegram(phone, Some(binding), code_hash, policy.ttl, limits)
-            .await
+        Ok(
+            match self
+                .issue_in_telegram(phone, Some(binding), code_hash, policy.ttl, limits)
+                .await?
+            {
+                Some((retry_after, limit)) => Issue::Limited { retry_after, limit },
+                None => Issue::Issued(binding.clone()),
+            },
+        )
     }
 
     /// Records or replaces a code an older integration's own bot asked for (it delivers the code
     /// itself): like a code asked for in Telegram, with no cooldown and at most `per_minute` a
-    /// minute per account. The binding is left as the link just wrote it.
+    /// minute per account. The binding is left as the link just wrote it. Returns the limit hit,
+    /// if any: how long to wait, and its label.
     pub async fn issue_bot_code(
         &self,
         phone: &Phone,
         code_hash: &str,
         ttl: Duration,
         per_minute: u32,
-    ) -> Result<Issue> {
+    ) -> Result<Option<(Duration, &'static str)>> {
         let k = &self.keys;
         let limits = TelegramLimits {
             cooldown_key: k.telegram_cooldown(phone),
@@ -317,6 +328,7 @@ impl Store {
             cooldown: Duration::ZERO,
             cap: per_minute,
             window: Duration::from_secs(60),
+            cap_label: "minute_cap",
         };
         self.issue_in_telegram(phone, None, code_hash, ttl, limits)
             .await
@@ -329,7 +341,7 @@ impl Store {
         code_hash: &str,
         ttl: Duration,
         limits: TelegramLimits,
-    ) -> Result<Issue> {
+    ) -> Result<Option<(Duration, &'static str)>> {
         let k = &self.keys;
         let (status, value): (String, i64) = self
             .scripts
@@ -354,18 +366,9 @@ impl Store {
             )
             .await?;
         Ok(match status.as_str() {
-            "ok" => match binding {
-                Some(binding) => Issue::Issued(binding.clone()),
-                None => Issue::Pending,
-            },
-            limit => Issue::Limited {
-                retry_after: millis(value),
-                limit: if limit == "cap" {
-                    "hourly_cap"
-                } else {
-                    "cooldown"
-                },
-            },
+            "ok" => None,
+            "cap" => Some((millis(value), limits.cap_label)),
+            _ => Some((millis(value), "cooldown")),
         })
     }
 

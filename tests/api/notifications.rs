@@ -84,21 +84,9 @@ impl TestApp {
 
 /// A shop with the owner's private chat and a staff group subscribed through the bot.
 async fn shop_with_two_chats(base: &str, telegram: &FakeTelegram) -> String {
-    let http = reqwest::Client::new();
-    let created: Value = http
-        .post(format!("{base}/api/v1/shops"))
-        .bearer_auth(SERVICE_KEY)
-        .json(&json!({ "name": "Tea House" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let id = created["id"].as_str().unwrap().to_string();
-    let token = link_token(&created);
-    telegram.send_text(OWNER, &format!("/start shop_{token}"));
+    let id = shop_with_owner(base, telegram).await;
     // A link subscribes one chat: the group gets a link of its own.
+    let http = reqwest::Client::new();
     let second: Value = http
         .post(format!("{base}/api/v1/shops/{id}/links"))
         .bearer_auth(SERVICE_KEY)
@@ -108,30 +96,20 @@ async fn shop_with_two_chats(base: &str, telegram: &FakeTelegram) -> String {
         .json()
         .await
         .unwrap();
-    let second = link_token(&second);
     telegram.make_admin(GROUP, OWNER);
-    telegram.send_group_text(GROUP, OWNER, &format!("/link {second}"));
-    eventually(10, "two subscribed chats", || async {
-        let shop: Value = http
-            .get(format!("{base}/api/v1/shops/{id}"))
-            .bearer_auth(SERVICE_KEY)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        (shop["chats"].as_array().unwrap().len() == 2).then_some(())
-    })
-    .await;
-    // The bot's confirmations are out too, so failures a test injects next hit order messages.
-    for chat in [OWNER, GROUP] {
-        telegram
-            .wait_for_message(chat, "the subscription confirmation", |t| {
-                t.contains("receives new orders")
-            })
-            .await;
-    }
+    telegram.send_group_text(GROUP, OWNER, &format!("/link {}", link_token(&second)));
+    // The group's confirmation and the owner's notice of it are out too, so failures a test
+    // injects next hit order messages.
+    telegram
+        .wait_for_message(GROUP, "the subscription confirmation", |t| {
+            t.contains("receives new orders")
+        })
+        .await;
+    telegram
+        .wait_for_message(OWNER, "the notice of the new chat", |t| {
+            t.contains("Another chat now receives")
+        })
+        .await;
     id
 }
 
