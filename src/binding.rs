@@ -6,8 +6,8 @@ use crate::{
     otp, session,
     state::AppState,
     store::Binding,
-    texts,
-    users::{self, Linked, Profile, Takeover},
+    texts::{self, Lang},
+    users::{self, Linked, Profile, Takeover, UserRecord},
 };
 
 /// Links `phone` to `telegram_id` after Telegram proved the contact is the sender's own: a phone
@@ -99,4 +99,25 @@ pub async fn import(state: &AppState, pairs: &[(Phone, TelegramId)]) -> Result<(
         }
     }
     Ok(())
+}
+
+/// Remembers the language an account chose in the bot, in its row and beside its binding (codes
+/// are sent in that language).
+pub async fn set_language(state: &AppState, telegram_id: TelegramId, language: Lang) -> Result<()> {
+    match users::set_language(&state.db, telegram_id, language).await? {
+        Some(user) => refresh(state, &user).await,
+        None => Ok(()),
+    }
+}
+
+/// Rewrites the Redis copy of a user's binding from their row (after their language changed).
+pub async fn refresh(state: &AppState, user: &UserRecord) -> Result<()> {
+    let Some(telegram_id) = user.telegram_id else {
+        return Ok(());
+    };
+    let Ok(phone) = Phone::from_telegram(&user.phone) else {
+        return Ok(());
+    };
+    let binding = Binding::new(telegram_id, user.language.as_deref());
+    state.store.bind(&phone, &binding, None).await
 }

@@ -1,7 +1,7 @@
 //! otpgram: log shop customers in with one-time codes delivered by Telegram.
 //!
 //! Two front doors (the HTTP [`api`] and the Telegram [`bot`]) over one core ([`otp`],
-//! [`binding`], [`session`]) and two stores ([`store`] for Redis, [`users`] for SQL).
+//! [`binding`], [`session`], [`profile`]) and two stores ([`store`] for Redis, [`users`] for SQL).
 
 pub mod addresses;
 pub mod api;
@@ -20,6 +20,7 @@ pub mod notify;
 pub mod otp;
 pub mod outcome;
 pub mod pacer;
+pub mod profile;
 pub mod session;
 pub mod shops;
 pub mod state;

@@ -11,16 +11,46 @@ use uuid::Uuid;
 
 use crate::{
     db,
-    domain::{Phone, TelegramId},
+    domain::{FullName, Phone, TelegramId, mask},
     error::{Error, Result},
+    texts::Lang,
 };
 
-/// The Telegram profile that came with a shared contact.
+/// What a link learns about the person: Telegram's profile (with a shared contact), or the
+/// name a shop's bot sends. A field left `None` keeps what the user had.
 #[derive(Clone, Debug, Default)]
 pub struct Profile {
-    pub first_name: Option<String>,
+    /// Telegram's first and last name; set together (a last name Telegram no longer sends is
+    /// cleared).
+    pub telegram_name: Option<(String, Option<String>)>,
     pub username: Option<String>,
     pub language: Option<String>,
+    /// The shop's name for the customer, which wins over Telegram's once given.
+    pub full_name: Option<FullName>,
+}
+
+/// What the customer changes on the shop's site; a field left `None` stays as it is.
+#[derive(Clone, Debug, Default)]
+pub struct ProfileChange {
+    pub full_name: Option<FullName>,
+    pub language: Option<Lang>,
+}
+
+/// The name to show for a user: the shop's, else Telegram's first and last name.
+pub fn full_name(user: &Model) -> Option<String> {
+    user.full_name.clone().or_else(|| {
+        let first = user.first_name.as_deref().unwrap_or_default().trim();
+        let last = user.last_name.as_deref().unwrap_or_default().trim();
+        let joined = format!("{first} {last}").trim().to_string();
+        (!joined.is_empty()).then_some(joined)
+    })
+}
+
+/// The full name, else the Telegram username, else the masked phone.
+pub fn display_name(user: &Model) -> String {
+    full_name(user)
+        .or_else(|| user.username.clone())
+        .unwrap_or_else(|| mask(&user.phone))
 }
 
 /// The result of linking a phone to a Telegram account.
@@ -94,8 +124,12 @@ pub async fn link(
             let mut user: ActiveModel = existing.into();
             user.telegram_id = Set(Some(telegram_id));
             // A link without a profile (an integration's call) keeps the names it had.
-            if profile.first_name.is_some() {
-                user.first_name = Set(profile.first_name);
+            if let Some((first, last)) = profile.telegram_name {
+                user.first_name = Set(Some(first));
+                user.last_name = Set(last);
+            }
+            if let Some(full_name) = profile.full_name {
+                user.full_name = Set(Some(full_name.into_string()));
             }
             if profile.username.is_some() {
                 user.username = Set(profile.username);
@@ -111,13 +145,16 @@ pub async fn link(
             (user.update(&txn).await?, moved_from)
         }
         None => {
+            let (first_name, last_name) = profile.telegram_name.unzip();
             let user = ActiveModel {
                 id: Set(Uuid::new_v4()),
                 telegram_id: Set(Some(telegram_id)),
                 phone: Set(phone.as_str().to_string()),
                 is_verified: Set(false),
                 language: Set(profile.language),
-                first_name: Set(profile.first_name),
+                first_name: Set(first_name),
+                last_name: Set(last_name.flatten()),
+                full_name: Set(profile.full_name.map(FullName::into_string)),
                 username: Set(profile.username),
                 created_at: Set(now),
                 updated_at: Set(now),
@@ -135,19 +172,42 @@ pub async fn link(
     })
 }
 
-/// Remembers the language an account chose (`/language`); false when it has no row yet.
+/// Remembers the language an account chose (`/language`); `None` when it has no row yet.
 pub async fn set_language(
     db: &DatabaseConnection,
     telegram_id: TelegramId,
-    language: &str,
-) -> Result<bool> {
+    language: Lang,
+) -> Result<Option<Model>> {
     let updated = User::update_many()
-        .col_expr(Column::Language, Expr::value(language))
+        .col_expr(Column::Language, Expr::value(language.code()))
         .col_expr(Column::UpdatedAt, Expr::value(Utc::now()))
         .filter(Column::TelegramId.eq(telegram_id))
-        .exec(db)
+        .exec_with_returning(db)
         .await?;
-    Ok(updated.rows_affected > 0)
+    Ok(updated.into_iter().next())
+}
+
+/// Applies what the customer changed; `None` when the user is gone.
+pub async fn change_profile(
+    db: &DatabaseConnection,
+    id: Uuid,
+    change: ProfileChange,
+) -> Result<Option<Model>> {
+    let Some(user) = find_by_id(db, id).await? else {
+        return Ok(None);
+    };
+    if change.full_name.is_none() && change.language.is_none() {
+        return Ok(Some(user));
+    }
+    let mut user: ActiveModel = user.into();
+    if let Some(full_name) = change.full_name {
+        user.full_name = Set(Some(full_name.into_string()));
+    }
+    if let Some(language) = change.language {
+        user.language = Set(Some(language.code().to_string()));
+    }
+    user.updated_at = Set(Utc::now());
+    Ok(Some(user.update(db).await?))
 }
 
 /// Inserts unverified users for phone ↔ account pairs; phones that already have a row are left
@@ -164,6 +224,8 @@ pub async fn insert_linked(db: &DatabaseConnection, pairs: &[(Phone, TelegramId)
         is_verified: Set(false),
         language: Set(None),
         first_name: Set(None),
+        last_name: Set(None),
+        full_name: Set(None),
         username: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
@@ -209,6 +271,8 @@ pub async fn create_logged_in(
         is_verified: Set(true),
         language: Set(None),
         first_name: Set(None),
+        last_name: Set(None),
+        full_name: Set(None),
         username: Set(None),
         created_at: Set(now),
         updated_at: Set(now),

@@ -16,7 +16,14 @@ pub struct Model {
     pub phone: String,
     pub is_verified: bool,
     pub language: Option<String>,
+    /// Telegram's first name, as the account last shared it.
     pub first_name: Option<String>,
+    /// Telegram's last name, as the account last shared it.
+    pub last_name: Option<String>,
+    /// The name the shop knows the customer by (its bot, or the customer on its site); shown
+    /// before Telegram's.
+    pub full_name: Option<String>,
+    /// Telegram's username.
     pub username: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

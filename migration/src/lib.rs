@@ -9,6 +9,7 @@ mod m20261121_000003_create_notifications;
 mod m20261121_000004_shop_chat_language;
 mod m20261129_000005_shop_links;
 mod m20261129_000006_delivery_claims;
+mod m20261129_000007_user_names;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000004_shop_chat_language::Migration),
             Box::new(m20261129_000005_shop_links::Migration),
             Box::new(m20261129_000006_delivery_claims::Migration),
+            Box::new(m20261129_000007_user_names::Migration),
         ]
     }
 }

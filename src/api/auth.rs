@@ -20,6 +20,7 @@ use super::{
 };
 use crate::{
     error::Error,
+    profile,
     session::{self, TokenKind, TokenPair},
     state::AppState,
     users::{self, UserRecord},
@@ -42,6 +43,11 @@ pub struct UserView {
     phone: String,
     /// The linked Telegram account; none once the phone has moved to another account.
     telegram_id: Option<i64>,
+    /// The Telegram username, if the account has one.
+    username: Option<String>,
+    /// The shop's name for the customer, else Telegram's first and last name.
+    #[schema(example = "Aziza Karimova")]
+    full_name: Option<String>,
     /// Whether the user has logged in with a code at least once.
     is_verified: bool,
     created_at: DateTime<Utc>,
@@ -53,6 +59,8 @@ impl From<&UserRecord> for UserView {
             id: user.id,
             phone: user.phone.clone(),
             telegram_id: user.telegram_id,
+            username: user.username.clone(),
+            full_name: users::full_name(user),
             is_verified: user.is_verified,
             created_at: user.created_at,
         }
@@ -200,9 +208,7 @@ async fn me(
     State(state): State<AppState>,
     AuthUser(claims): AuthUser,
 ) -> Result<Response, ApiError> {
-    let user = users::find_by_id(&state.db, claims.sub)
-        .await?
-        .ok_or(Error::Unauthorized)?;
+    let user = profile::of(&state, claims.sub).await?;
     Ok(axum::Json(Me {
         user: UserView::from(&user),
     })

@@ -57,6 +57,11 @@ pub fn with_tokens_at(
 
 /// Expires both cookies.
 pub fn cleared(jar: CookieJar, secure: bool) -> CookieJar {
+    cleared_at(jar, secure, REFRESH_PATH)
+}
+
+/// As [`cleared`], for a refresh cookie scoped to `refresh_path`.
+pub fn cleared_at(jar: CookieJar, secure: bool, refresh_path: &'static str) -> CookieJar {
     jar.add(build(
         ACCESS_COOKIE,
         String::new(),
@@ -67,7 +72,7 @@ pub fn cleared(jar: CookieJar, secure: bool) -> CookieJar {
     .add(build(
         REFRESH_COOKIE,
         String::new(),
-        REFRESH_PATH,
+        refresh_path,
         secure,
         Duration::ZERO,
     ))

@@ -55,6 +55,7 @@ fn routes(state: &AppState) -> OpenApiRouter<AppState> {
         .merge(adapters::register_verify::router(state))
         .merge(adapters::chat_tokens::router(state))
         .merge(adapters::bot_codes::router(state))
+        .merge(adapters::site_session::router(state))
 }
 
 pub fn router(state: AppState) -> Router {
@@ -111,7 +112,13 @@ fn cors(origins: &[String]) -> Option<CorsLayer> {
         CorsLayer::new()
             .allow_origin(AllowOrigin::list(origins))
             .allow_credentials(true)
-            .allow_methods([Method::GET, Method::POST, Method::DELETE, Method::OPTIONS])
+            .allow_methods([
+                Method::GET,
+                Method::POST,
+                Method::PATCH,
+                Method::DELETE,
+                Method::OPTIONS,
+            ])
             .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION])
             .max_age(Duration::from_secs(3600)),
     )

@@ -211,17 +211,10 @@ async fn on_command(bot: Bot, msg: Message, cmd: Command, state: AppState) -> Ha
                     .await?;
                 return Ok(());
             };
-            if let Some(telegram_id) = sender_id(&msg) {
-                if let Err(err) = users::set_language(&state.db, telegram_id, chosen.code()).await {
-                    tracing::warn!(error = %err, "could not store the language");
-                }
-                // Codes are sent in the language kept beside the binding: refresh it.
-                if let Some(phone) = sender.phone() {
-                    let binding = Binding::new(telegram_id, Some(chosen.code()));
-                    if let Err(err) = state.store.bind(&phone, &binding, None).await {
-                        tracing::warn!(error = %err, "could not refresh the binding");
-                    }
-                }
+            if let Some(telegram_id) = sender_id(&msg)
+                && let Err(err) = binding::set_language(&state, telegram_id, chosen).await
+            {
+                tracing::warn!(error = %err, "could not store the language");
             }
             bot.send_message(msg.chat.id, texts::language_set(chosen))
                 .await?;
@@ -418,9 +411,10 @@ async fn on_contact(bot: Bot, msg: Message, state: AppState) -> HandlerResult {
         return Ok(());
     };
     let profile = Profile {
-        first_name: Some(from.first_name.clone()),
+        telegram_name: Some((from.first_name.clone(), from.last_name.clone())),
         username: from.username.clone(),
         language: from.language_code.clone(),
+        full_name: None,
     };
     match binding::link_phone(&state, &phone, from.id.0 as TelegramId, profile).await {
         Ok(_) => {

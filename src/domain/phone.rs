@@ -78,17 +78,21 @@ impl Phone {
 
     /// A form safe for logs and chat messages: `+99890*****67`.
     pub fn masked(&self) -> String {
-        let s = &self.0;
-        let keep_head = 6.min(s.len());
-        let keep_tail = 2.min(s.len() - keep_head);
-        let hidden = s.len() - keep_head - keep_tail;
-        format!(
-            "{}{}{}",
-            &s[..keep_head],
-            "*".repeat(hidden),
-            &s[s.len() - keep_tail..]
-        )
+        mask(&self.0)
     }
+}
+
+/// An E.164 number as it may be shown or logged: `+99890*****67`.
+pub fn mask(e164: &str) -> String {
+    let chars: Vec<char> = e164.chars().collect();
+    let head = 6.min(chars.len());
+    let tail = 2.min(chars.len() - head);
+    let hidden = chars.len() - head - tail;
+    chars[..head]
+        .iter()
+        .chain(std::iter::repeat_n(&'*', hidden))
+        .chain(&chars[chars.len() - tail..])
+        .collect()
 }
 
 impl fmt::Debug for Phone {

@@ -359,7 +359,7 @@ async fn a_shops_own_bot_creates_codes_and_the_site_registers_with_them() {
     );
     let body: Value = registered.json().await.unwrap();
     assert_eq!(body["success"], true);
-    assert_eq!(body["data"]["user"]["phone"], "+998901234567");
+    assert_eq!(body["data"]["user"]["phone_number"], "+998901234567");
     assert_eq!(body["data"]["user"]["telegram_id"], TG);
     let refresh = body["data"]["tokens"]["refresh"]
         .as_str()

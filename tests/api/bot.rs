@@ -1,21 +1,11 @@
 //! Linking a phone in the bot.
 
-use entity::user;
 use reqwest::StatusCode;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use crate::helpers::{code_in, eventually, spawn_app};
 
 const ANN: i64 = 1001;
 const BOB: i64 = 1002;
-
-async fn user_by_phone(app: &crate::helpers::TestApp, phone: &str) -> Option<user::Model> {
-    user::Entity::find()
-        .filter(user::Column::Phone.eq(phone))
-        .one(&app.state.db)
-        .await
-        .unwrap()
-}
 
 #[tokio::test]
 async fn start_offers_a_share_phone_button() {
@@ -54,12 +44,11 @@ async fn sharing_your_own_contact_links_the_phone() {
         "the full phone must not be echoed"
     );
 
-    let user = user_by_phone(&app, "+998901234567")
-        .await
-        .expect("a user row");
+    let user = app.user_row("+998901234567").await.expect("a user row");
     assert_eq!(user.telegram_id, Some(ANN));
     assert!(!user.is_verified);
     assert_eq!(user.first_name.as_deref(), Some("Ann"));
+    assert_eq!(user.last_name.as_deref(), Some("Lee"));
     assert_eq!(user.language.as_deref(), Some("en"));
 }
 
@@ -82,8 +71,8 @@ async fn someone_elses_contact_is_refused_and_binds_nothing() {
             .then_some(())
     })
     .await;
-    assert!(user_by_phone(&app, "+998901234567").await.is_none());
-    assert!(user_by_phone(&app, "+998901234568").await.is_none());
+    assert!(app.user_row("+998901234567").await.is_none());
+    assert!(app.user_row("+998901234568").await.is_none());
     let dump = app.redis_dump().await;
     assert!(
         dump.iter().all(|(key, _)| !key.contains("{p:")),
@@ -103,7 +92,7 @@ async fn a_typed_phone_number_is_refused() {
         reply.body["reply_markup"]["keyboard"][0][0]["request_contact"],
         true
     );
-    assert!(user_by_phone(&app, "+998901234567").await.is_none());
+    assert!(app.user_row("+998901234567").await.is_none());
 }
 
 #[tokio::test]
@@ -167,7 +156,7 @@ async fn a_phone_moved_to_another_account_is_unbound_there_and_that_account_is_t
             .all(|m| code_in(&m.text).is_none()),
         "the old account must not receive codes"
     );
-    let user = user_by_phone(&app, "+998901234567").await.unwrap();
+    let user = app.user_row("+998901234567").await.unwrap();
     assert_eq!(user.telegram_id, Some(BOB));
 }
 
@@ -176,9 +165,9 @@ async fn an_account_that_links_a_new_phone_loses_the_old_one() {
     let app = spawn_app().await;
     app.link(ANN, "+998901234567").await;
     app.link(ANN, "+998901234568").await;
-    let old = user_by_phone(&app, "+998901234567").await.unwrap();
+    let old = app.user_row("+998901234567").await.unwrap();
     assert_eq!(old.telegram_id, None);
-    let new = user_by_phone(&app, "+998901234568").await.unwrap();
+    let new = app.user_row("+998901234568").await.unwrap();
     assert_eq!(new.telegram_id, Some(ANN));
     // A code for the old phone reaches nobody (but the answer is the same); one for the new
     // phone, asked for afterwards, arrives alone.

@@ -324,6 +324,16 @@ impl TestApp {
     }
 
     /// Links, requests a code and returns it.
+    /// The user row of a phone (E.164), if there is one.
+    pub async fn user_row(&self, phone: &str) -> Option<entity::user::Model> {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        entity::user::Entity::find()
+            .filter(entity::user::Column::Phone.eq(phone))
+            .one(&self.state.db)
+            .await
+            .unwrap()
+    }
+
     pub async fn linked_code(&self, user_id: i64, phone: &str) -> String {
         self.link(user_id, phone).await;
         let response = self.request_code(phone).await;

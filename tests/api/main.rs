@@ -15,5 +15,6 @@ mod openapi;
 mod ops;
 mod resilience;
 mod sessions;
+mod shop_site;
 mod shops;
 mod telegram;

@@ -40,6 +40,9 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/auth/telegram/otp/create/"),
     ("post", "/api/v1/auth/register/telegram/"),
     ("post", "/api/v1/auth/refresh/"),
+    ("get", "/api/v1/auth/me/"),
+    ("patch", "/api/v1/auth/me/"),
+    ("post", "/api/v1/auth/logout/"),
 ];
 
 async fn document(app: &TestApp) -> Value {

@@ -340,7 +340,7 @@ fn private_message(user_id: i64) -> Value {
         "message_id": 1,
         "date": now(),
         "chat": { "id": user_id, "type": "private", "first_name": "Ann" },
-        "from": { "id": user_id, "is_bot": false, "first_name": "Ann", "username": format!("user{user_id}"), "language_code": "en" },
+        "from": { "id": user_id, "is_bot": false, "first_name": "Ann", "last_name": "Lee", "username": format!("user{user_id}"), "language_code": "en" },
     })
 }
 

@@ -7,7 +7,8 @@
 //!   as body and cookies (the refresh cookie scoped to `/api/v1/auth/refresh/`)
 //! - `POST /api/v1/auth/refresh/` `{"refresh"}` or the cookie → `{"access","refresh"}`
 //!
-//! Errors: `{"success":false,"error":"..."}`.
+//! Errors: `{"success":false,"error":"..."}`. The site's session endpoints (`me/`, `logout/`)
+//! are in [`super::site_session`].
 
 use axum::{
     Json,
@@ -25,24 +26,23 @@ use std::time::Duration;
 
 use chrono::SubsecRound;
 
-use super::telegram_id::AnyTelegramId;
+use super::{site_session::User, telegram_id::AnyTelegramId};
 use crate::{
     api::{
-        auth::UserView,
         cookies,
         error::{object_or_null, set_retry_after},
         same_origin,
     },
     binding,
     crypto::constant_time_eq,
-    domain::Phone,
+    domain::{FullName, InvalidName, Phone},
     error::Error,
     otp, session,
     state::AppState,
     users::Profile,
 };
 
-const REFRESH_PATH: &str = "/api/v1/auth/refresh/";
+pub const REFRESH_PATH: &str = "/api/v1/auth/refresh/";
 
 pub fn router(state: &AppState) -> OpenApiRouter<AppState> {
     // Register sets the session's cookies, refresh reads them.
@@ -178,6 +178,10 @@ pub struct CreateCode {
     /// At least 9 digits.
     #[schema(example = "+998901234567")]
     phone_number: String,
+    /// The customer's name as the shop knows it; kept on the user, before Telegram's.
+    #[schema(example = "Aziza Karimova")]
+    #[serde(default)]
+    full_name: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -214,7 +218,7 @@ pub struct Registered {
 #[derive(Serialize, ToSchema)]
 #[schema(as = bot_codes::RegisteredData)]
 pub struct RegisteredData {
-    user: UserView,
+    user: User,
     tokens: Pair,
 }
 
@@ -297,11 +301,25 @@ async fn create_code(State(state): State<AppState>, Raw(body): Raw) -> Response 
     ) else {
         return from_core(Error::InvalidPhone);
     };
+    // A blank name is no name; any other is kept as given, or refused.
+    let full_name = match body.full_name.as_deref().map(FullName::parse) {
+        None | Some(Err(InvalidName::Blank)) => None,
+        Some(Ok(name)) => Some(name),
+        Some(Err(err)) => {
+            return failure(
+                StatusCode::BAD_REQUEST,
+                &format!("Invalid request: full_name: {err}"),
+                None,
+            );
+        }
+    };
+    let profile = Profile {
+        full_name,
+        ..Profile::default()
+    };
     // The calling bot vouches for the account ↔ phone pair; a phone linked to another account
     // is not taken.
-    if let Err(err) =
-        binding::link_vouched(&state, &phone, body.telegram_id.0, Profile::default()).await
-    {
+    if let Err(err) = binding::link_vouched(&state, &phone, body.telegram_id.0, profile).await {
         return from_core(err);
     }
     match otp::create_code_for_bot(&state, &phone).await {
@@ -360,7 +378,7 @@ async fn register(State(state): State<AppState>, jar: CookieJar, Raw(body): Raw)
                 success: true,
                 message: "User registered successfully",
                 data: RegisteredData {
-                    user: UserView::from(&login.user),
+                    user: User::new(&login.user, state.config.default_language),
                     tokens: Pair::from(&login.tokens),
                 },
             };

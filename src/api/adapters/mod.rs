@@ -4,6 +4,7 @@
 pub mod bot_codes;
 pub mod chat_tokens;
 pub mod register_verify;
+pub mod site_session;
 pub mod telegram_id;
 
 use axum::{
