@@ -31,7 +31,7 @@ pub async fn admit(state: &AppState, ip: IpAddr) -> Result<Option<Duration>> {
         IpAddr::V6(v6) => format!("{v6}/64"),
     };
     state
-        .store
+        .redis
         .admit_address(&key, state.config.rate_limit_per_ip_per_minute)
         .await
 }

@@ -15,11 +15,11 @@ use crate::{
     config::Config,
     courier::Courier,
     crypto::CodeHasher,
-    db, notify,
+    notify,
     pacer::Pacer,
     session::Tokens,
     state::{AppState, Shared},
-    store::Store,
+    store::{RedisStore, sql},
 };
 
 pub struct App {
@@ -34,10 +34,10 @@ impl App {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         // Installed before anything counts.
         crate::meters::handle();
-        let store = Store::connect(&config)
+        let redis = RedisStore::connect(&config)
             .await
             .context("connecting to Redis (REDIS_URL)")?;
-        let db = db::connect(&config.database_url, &config.database_pool)
+        let db = sql::connect(&config.database_url, &config.database_pool)
             .await
             .context("opening the database (DATABASE_URL)")?;
         let bot = config
@@ -68,7 +68,7 @@ impl App {
             tokens: Tokens::new(&config),
             hasher: CodeHasher::new(config.jwt_secret.expose().as_bytes()),
             config: Arc::new(config),
-            store,
+            redis,
             db,
             courier,
             pacer,
@@ -134,7 +134,7 @@ impl App {
             worker.stop().await;
         }
         upkeep.abort();
-        state.store.quit().await;
+        state.redis.quit().await;
         let _ = state.db.close_by_ref().await;
         tracing::info!("otpgram stopped");
         Ok(())

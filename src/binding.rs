@@ -6,8 +6,8 @@ use crate::{
     otp, session,
     state::AppState,
     store::Binding,
+    store::sql::users::{self, Linked, Profile, Takeover, UserRecord},
     texts::{self, Lang},
-    users::{self, Linked, Profile, Takeover, UserRecord},
 };
 
 /// Links `phone` to `telegram_id` after Telegram proved the contact is the sender's own: a phone
@@ -52,19 +52,19 @@ async fn link(
         .as_ref()
         .and_then(|(p, user_id)| Some((Phone::from_telegram(p).ok()?, *user_id)));
     state
-        .store
+        .redis
         .bind(phone, &binding, previous.as_ref().map(|(p, _)| p))
         .await?;
     if let Some((previous_phone, previous_user)) = &previous {
         tracing::info!(phone = %previous_phone, "the account's previous phone is unlinked");
-        state.store.forget_codes(previous_phone).await?;
+        state.redis.forget_codes(previous_phone).await?;
         session::revoke_all(state, *previous_user).await?;
     }
     if let Some(old_account) = linked.moved_from {
         tracing::info!(old_account, "phone moved to another Telegram account");
         // A code sent to the previous account must not log anyone in, and whoever held the
         // phone is logged out everywhere.
-        state.store.forget_codes(phone).await?;
+        state.redis.forget_codes(phone).await?;
         session::revoke_all(state, linked.user.id).await?;
         let courier = state.courier.clone();
         let notice = texts::moved_away(state.config.default_language, &phone.masked());
@@ -93,7 +93,7 @@ pub async fn import(state: &AppState, pairs: &[(Phone, TelegramId)]) -> Result<(
         let writes = chunk
             .iter()
             .zip(&bindings)
-            .map(|((phone, _), binding)| state.store.bind(phone, binding, None));
+            .map(|((phone, _), binding)| state.redis.bind(phone, binding, None));
         for result in futures_util::future::join_all(writes).await {
             result?;
         }
@@ -119,5 +119,5 @@ pub async fn refresh(state: &AppState, user: &UserRecord) -> Result<()> {
         return Ok(());
     };
     let binding = Binding::new(telegram_id, user.language.as_deref());
-    state.store.bind(&phone, &binding, None).await
+    state.redis.bind(&phone, &binding, None).await
 }

@@ -37,7 +37,7 @@ where
 
 /// Checks every dependency at once.
 pub async fn check(state: &AppState) -> Checks {
-    let redis = within(state.store.ping());
+    let redis = within(state.redis.ping());
     let database = within(async { state.db.execute_unprepared("SELECT 1").await.map(|_| ()) });
     let telegram = within(state.courier.reachable());
     let (redis, database, telegram) = tokio::join!(redis, database, telegram);

@@ -1,7 +1,8 @@
 //! otpgram: log shop customers in with one-time codes delivered by Telegram.
 //!
 //! Two front doors (the HTTP [`api`] and the Telegram [`bot`]) over one core ([`otp`],
-//! [`binding`], [`session`], [`profile`]) and two stores ([`store`] for Redis, [`users`] for SQL).
+//! [`binding`], [`session`], [`profile`], [`shops`], [`notify`], [`replicas`]) and two stores
+//! ([`store::redis`], [`store::sql`]). Only the core reaches the stores.
 
 pub mod addresses;
 pub mod api;
@@ -11,7 +12,6 @@ pub mod bot;
 pub mod config;
 pub mod courier;
 pub mod crypto;
-pub mod db;
 pub mod domain;
 pub mod error;
 pub mod health;
@@ -21,13 +21,13 @@ pub mod otp;
 pub mod outcome;
 pub mod pacer;
 pub mod profile;
+pub mod replicas;
 pub mod session;
 pub mod shops;
 pub mod state;
 pub mod store;
 pub mod telemetry;
 pub mod texts;
-pub mod users;
 
 pub use app::App;
 pub use config::Config;

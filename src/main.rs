@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use otpgram::{App, Config, app::shutdown_signal, db, health, shops, telemetry};
+use otpgram::{App, Config, app::shutdown_signal, health, shops, store::sql, telemetry};
 
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
@@ -70,7 +70,7 @@ async fn main() -> anyhow::Result<ExitCode> {
             app.run_until(shutdown_signal()).await?;
         }
         Command::Migrate => {
-            db::migrate(&config.database_url, &config.database_pool).await?;
+            sql::migrate(&config.database_url, &config.database_pool).await?;
             println!("migrations applied");
         }
         Command::Check => return check(config).await,
@@ -79,8 +79,7 @@ async fn main() -> anyhow::Result<ExitCode> {
         } => {
             let app = App::build(with_free_port(config)).await?;
             let state = app.state();
-            let (shop, link) =
-                shops::create(&state.db, name.trim(), state.config.shop_link_ttl).await?;
+            let (shop, link) = shops::create(state, name.trim()).await?;
             let username = state.courier.bot_username().await?;
             println!("shop {} ({})", shop.name, shop.id);
             println!(

@@ -10,9 +10,9 @@ use crate::{
     meters,
     session::{self, TokenPair},
     state::AppState,
+    store::sql::users::{self, UserRecord},
     store::{Binding, Check, Issue, StoreMode},
     texts::Lang,
-    users::{self, UserRecord},
 };
 
 /// What the site is told after asking for a code (the same whether the phone is linked or not).
@@ -58,7 +58,7 @@ pub async fn request_code_living(
     let hash = state.hasher.hash(phone, &code);
     // Linked or not, the answer is made by the same script and nothing else: whatever differs
     // (sending the code, asking the database) happens after the answer, in the background.
-    match state.store.issue_code(phone, &hash, policy).await? {
+    match state.redis.issue_code(phone, &hash, policy).await? {
         Issue::Issued(binding) => dispatch(state, phone, &binding, code, policy.ttl),
         Issue::Pending => warm_from_database(state, phone, code, policy.ttl),
         Issue::Limited { retry_after, limit } => return Err(limited(retry_after, limit)),
@@ -101,7 +101,7 @@ fn warm_from_database(state: &AppState, phone: &Phone, code: String, ttl: Durati
             return;
         };
         match state
-            .store
+            .redis
             .store_code(&phone, Some(&binding), "", ttl, StoreMode::Warm)
             .await
         {
@@ -114,19 +114,29 @@ fn warm_from_database(state: &AppState, phone: &Phone, code: String, ttl: Durati
 }
 
 /// A code the phone's owner asked for in Telegram (the bot's button): issued under the owner's
-/// own cooldown and hourly cap, never refused because of the site-side lock, and sent to
-/// `binding` (the asking account).
-#[tracing::instrument(skip_all, fields(phone = %phone))]
+/// own cooldown and hourly cap, never refused because of the site-side lock, and sent to the
+/// asking account.
+#[tracing::instrument(skip_all, fields(telegram_id = account.telegram_id))]
 pub async fn request_code_in_telegram(
     state: &AppState,
-    phone: &Phone,
-    binding: &Binding,
+    account: &UserRecord,
 ) -> Result<CodeRequested> {
+    let (Some(telegram_id), Ok(phone)) =
+        (account.telegram_id, Phone::from_telegram(&account.phone))
+    else {
+        return Err(Error::Internal(anyhow::anyhow!(
+            "the account has no linked phone"
+        )));
+    };
+    let (phone, binding) = (
+        &phone,
+        &Binding::new(telegram_id, account.language.as_deref()),
+    );
     let policy = &state.config.otp;
     let code = crypto::random_code(policy.length);
     let hash = state.hasher.hash(phone, &code);
     match state
-        .store
+        .redis
         .issue_telegram_code(phone, binding, &hash, policy)
         .await?
     {
@@ -153,12 +163,12 @@ async fn request_review_code(
     policy: &crate::config::OtpPolicy,
 ) -> Result<CodeRequested> {
     let hash = state.hasher.hash(phone, fixed);
-    match state.store.issue_code(phone, &hash, policy).await? {
+    match state.redis.issue_code(phone, &hash, policy).await? {
         Issue::Limited { retry_after, limit } => return Err(limited(retry_after, limit)),
         // Linked or not, the fixed code is what verifies.
         Issue::Issued(_) | Issue::Pending => {
             state
-                .store
+                .redis
                 .store_code(phone, None, &hash, policy.ttl, StoreMode::Always)
                 .await?;
             meters::code_issued("review");
@@ -181,7 +191,7 @@ pub async fn create_code_for_bot(state: &AppState, phone: &Phone) -> Result<(Str
     let code = crypto::random_code(policy.length);
     let hash = state.hasher.hash(phone, &code);
     if let Some((retry_after, limit)) = state
-        .store
+        .redis
         .issue_bot_code(
             phone,
             &hash,
@@ -202,7 +212,7 @@ pub async fn deliver_pending(state: &AppState, phone: &Phone, binding: &Binding)
     let code = crypto::random_code(policy.length);
     let hash = state.hasher.hash(phone, &code);
     let stored = state
-        .store
+        .redis
         .store_code(
             phone,
             Some(binding),
@@ -263,7 +273,7 @@ pub async fn consume_code(state: &AppState, phone: &Phone, code: &str) -> Result
         return Err(Error::InvalidCode);
     }
     let hash = state.hasher.hash(phone, code);
-    match state.store.verify_code(phone, &hash, policy).await? {
+    match state.redis.verify_code(phone, &hash, policy).await? {
         Check::Valid => meters::code_verified(),
         Check::Invalid { locked_now } => {
             meters::code_rejected("invalid");
@@ -282,7 +292,7 @@ pub async fn consume_code(state: &AppState, phone: &Phone, code: &str) -> Result
     let user = match users::record_login(&state.db, phone).await? {
         Some(user) => user,
         None => {
-            let telegram_id = state.store.binding(phone).await?.map(|b| b.telegram_id);
+            let telegram_id = state.redis.binding(phone).await?.map(|b| b.telegram_id);
             users::create_logged_in(&state.db, phone, telegram_id).await?
         }
     };

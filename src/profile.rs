@@ -1,13 +1,21 @@
-//! The customer's profile as a shop's site reads and edits it: names and language.
+//! A user as the front doors see them: the record, its names and language, as a shop's site
+//! reads and edits them.
 
 use uuid::Uuid;
 
+pub use crate::store::sql::users::{Profile, ProfileChange, UserRecord, display_name, full_name};
 use crate::{
     binding,
+    domain::TelegramId,
     error::{Error, Result},
     state::AppState,
-    users::{self, ProfileChange, UserRecord},
+    store::sql::users,
 };
+
+/// The user a Telegram account is linked to, if any.
+pub async fn of_account(state: &AppState, telegram_id: TelegramId) -> Result<Option<UserRecord>> {
+    users::find_by_telegram_id(&state.db, telegram_id).await
+}
 
 /// The session's user; `Unauthorized` when the row is gone.
 pub async fn of(state: &AppState, user_id: Uuid) -> Result<UserRecord> {

@@ -166,7 +166,7 @@ pub async fn start(state: &AppState, user_id: Uuid) -> Result<TokenPair> {
         .tokens
         .pair(user_id, &session_id, &refresh_id, ends_at)?;
     state
-        .store
+        .redis
         .start_session(
             &user_id.to_string(),
             &session_id,
@@ -183,7 +183,7 @@ pub async fn start(state: &AppState, user_id: Uuid) -> Result<TokenPair> {
 pub async fn refresh(state: &AppState, refresh_token: &str) -> Result<(Uuid, TokenPair)> {
     let claims = state.tokens.decode(refresh_token, TokenKind::Refresh)?;
     match state
-        .store
+        .redis
         .rotate_session(
             &claims.sub.to_string(),
             &claims.sid,
@@ -211,7 +211,7 @@ pub async fn refresh(state: &AppState, refresh_token: &str) -> Result<(Uuid, Tok
 pub async fn authenticate(state: &AppState, access_token: &str) -> Result<Claims> {
     let claims = state.tokens.decode(access_token, TokenKind::Access)?;
     if !state
-        .store
+        .redis
         .session_exists(&claims.sub.to_string(), &claims.sid)
         .await?
     {
@@ -223,12 +223,12 @@ pub async fn authenticate(state: &AppState, access_token: &str) -> Result<Claims
 /// Ends a session: both of its tokens stop working at once.
 pub async fn revoke(state: &AppState, claims: &Claims) -> Result<()> {
     state
-        .store
+        .redis
         .end_session(&claims.sub.to_string(), &claims.sid)
         .await
 }
 
 /// Ends every session of a user at once (their phone changed hands).
 pub async fn revoke_all(state: &AppState, user_id: Uuid) -> Result<()> {
-    state.store.end_user_sessions(&user_id.to_string()).await
+    state.redis.end_user_sessions(&user_id.to_string()).await
 }

@@ -7,7 +7,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::{
     config::Config, courier::Courier, crypto::CodeHasher, pacer::Pacer, session::Tokens,
-    store::Store,
+    store::RedisStore,
 };
 
 #[derive(Clone)]
@@ -15,7 +15,7 @@ pub struct AppState(Arc<Shared>);
 
 pub struct Shared {
     pub config: Arc<Config>,
-    pub store: Store,
+    pub redis: RedisStore,
     pub db: DatabaseConnection,
     pub courier: Courier,
     /// Keeps every message the process sends within Telegram's limits.

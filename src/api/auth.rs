@@ -21,9 +21,9 @@ use super::{
 use crate::{
     error::Error,
     profile,
+    profile::UserRecord,
     session::{self, TokenKind, TokenPair},
     state::AppState,
-    users::{self, UserRecord},
 };
 
 pub fn router(state: &AppState) -> OpenApiRouter<AppState> {
@@ -60,7 +60,7 @@ impl From<&UserRecord> for UserView {
             phone: user.phone.clone(),
             telegram_id: user.telegram_id,
             username: user.username.clone(),
-            full_name: users::full_name(user),
+            full_name: profile::full_name(user),
             is_verified: user.is_verified,
             created_at: user.created_at,
         }

@@ -20,7 +20,7 @@ use super::{
 };
 use crate::{
     error::Error,
-    notify::{self, Order, deliveries},
+    notify::{self, Order},
     state::AppState,
 };
 
@@ -138,7 +138,7 @@ async fn show_notification(
         .iter()
         .map(|d| DeliveryView {
             chat_id: d.chat_id,
-            status: deliveries::public_status(d).to_string(),
+            status: notify::public_status(d).to_string(),
             attempts: d.attempts,
             sent_at: d.sent_at,
             error: d.last_error.clone(),

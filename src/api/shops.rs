@@ -118,7 +118,7 @@ async fn create_shop(
         }
         .into());
     }
-    let (shop, link) = shops::create(&state.db, name, state.config.shop_link_ttl).await?;
+    let (shop, link) = shops::create(&state, name).await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(with_link(&state, &shop, &link).await?),
@@ -144,8 +144,7 @@ async fn show_shop(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let shop = shops::find(&state.db, shop_id(&id)?).await?;
-    let chats = shops::chats(&state.db, shop.id).await?;
+    let (shop, chats) = shops::with_chats(&state, shop_id(&id)?).await?;
     let chats = chats
         .into_iter()
         .map(|c| ChatView {
@@ -185,8 +184,7 @@ async fn mint_link(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let (shop, link) =
-        shops::mint_link(&state.db, shop_id(&id)?, state.config.shop_link_ttl).await?;
+    let (shop, link) = shops::mint_link(&state, shop_id(&id)?).await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(with_link(&state, &shop, &link).await?),
@@ -215,8 +213,7 @@ async fn rotate_link(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let (shop, link) =
-        shops::rotate_link(&state.db, shop_id(&id)?, state.config.shop_link_ttl).await?;
+    let (shop, link) = shops::rotate_link(&state, shop_id(&id)?).await?;
     Ok(axum::Json(with_link(&state, &shop, &link).await?).into_response())
 }
 
@@ -242,10 +239,8 @@ async fn remove_chat(
     State(state): State<AppState>,
     Path((id, chat_id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let shop = shops::find(&state.db, shop_id(&id)?).await?;
+    let id = shop_id(&id)?;
     let chat_id: i64 = chat_id.parse().map_err(|_| Error::ChatNotFound)?;
-    if !shops::unsubscribe(&state.db, shop.id, chat_id).await? {
-        return Err(Error::ChatNotFound.into());
-    }
+    shops::remove_chat(&state, id, chat_id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

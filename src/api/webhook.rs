@@ -17,7 +17,9 @@ use super::{
     error::{ApiError, ErrorBody},
     extract::RawBody,
 };
-use crate::{bot, config::TelegramMode, crypto::constant_time_eq, error::Error, state::AppState};
+use crate::{
+    bot, config::TelegramMode, crypto::constant_time_eq, error::Error, replicas, state::AppState,
+};
 
 const SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";
 
@@ -73,7 +75,7 @@ async fn receive_update(
         status: StatusCode::BAD_REQUEST,
         message: format!("not a Telegram update: {e}"),
     })?;
-    if !state.store.first_sighting(update.id.0).await? {
+    if !replicas::first_sighting(&state, update.id.0).await? {
         let duplicate = Received {
             ok: true,
             duplicate: true,

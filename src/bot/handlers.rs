@@ -17,11 +17,10 @@ use crate::{
     courier::{GET_CODE, get_code_keyboard},
     domain::{Phone, TelegramId},
     otp,
+    profile::{self, Profile, UserRecord},
     shops::{self, ChatInfo},
     state::AppState,
-    store::Binding,
     texts::{self, Lang},
-    users::{self, Profile},
 };
 
 type HandlerResult = anyhow::Result<()>;
@@ -87,7 +86,7 @@ struct Sender {
     /// The language they chose (`/language`), else their Telegram one, else the default.
     lang: Lang,
     /// Their user row, if they ever linked a phone.
-    account: Option<users::UserRecord>,
+    account: Option<UserRecord>,
     /// The lookup failed (the database is away): say so rather than "not linked".
     unavailable: bool,
 }
@@ -111,7 +110,7 @@ async fn sender(state: &AppState, user: Option<&teloxide::types::User>) -> Sende
         };
     };
     let telegram = Lang::from_code(user.language_code.as_deref(), fallback);
-    match users::find_by_telegram_id(&state.db, user.id.0 as TelegramId).await {
+    match profile::of_account(state, user.id.0 as TelegramId).await {
         Ok(account) => Sender {
             lang: Lang::from_code(
                 account.as_ref().and_then(|u| u.language.as_deref()),
@@ -175,7 +174,7 @@ async fn on_command(bot: Bot, msg: Message, cmd: Command, state: AppState) -> Ha
                     .await?;
                 return Ok(());
             }
-            let text = match shops::unsubscribe_everywhere(&state.db, msg.chat.id.0).await {
+            let text = match shops::leave_all(&state, msg.chat.id.0).await {
                 Ok(left) => texts::shops_unlinked(lang, &names(&left)),
                 Err(err) => {
                     tracing::warn!(error = %err, "unlink failed");
@@ -231,7 +230,7 @@ async fn on_command(bot: Bot, msg: Message, cmd: Command, state: AppState) -> Ha
 /// group: the shops.
 async fn status_text(state: &AppState, msg: &Message, sender: &Sender) -> String {
     let lang = sender.lang;
-    let shops = match shops::shops_of_chat(&state.db, msg.chat.id.0).await {
+    let shops = match shops::of_chat(state, msg.chat.id.0).await {
         Ok(list) => names(&list),
         Err(err) => {
             tracing::warn!(error = %err, "status lookup failed");
@@ -266,15 +265,13 @@ async fn on_button(bot: Bot, query: CallbackQuery, state: AppState) -> HandlerRe
     }
     let telegram_id = query.from.id.0 as TelegramId;
     let chat = ChatId(telegram_id);
-    let Some(phone) = sender.phone() else {
+    let Some(account) = sender.account.as_ref().filter(|_| sender.phone().is_some()) else {
         bot.send_message(chat, texts::link_first(lang))
             .reply_markup(share_phone_keyboard(lang))
             .await?;
         return Ok(());
     };
-    let language = sender.account.as_ref().and_then(|u| u.language.as_deref());
-    let binding = Binding::new(telegram_id, language);
-    match otp::request_code_in_telegram(&state, &phone, &binding).await {
+    match otp::request_code_in_telegram(&state, account).await {
         Ok(_) => {}
         Err(crate::error::Error::RateLimited { retry_after }) => {
             bot.send_message(
@@ -331,7 +328,7 @@ async fn subscribe_chat(
         added_by: sender_id(msg),
         language: lang.code(),
     };
-    let text = match shops::subscribe(&state.db, shops::token_from_payload(payload), chat).await {
+    let text = match shops::subscribe(state, payload, chat).await {
         Ok(Some(subscription)) => {
             let shop = &subscription.shop;
             tracing::info!(shop_id = %shop.id, chat_id = msg.chat.id.0, "chat subscribed to a shop");

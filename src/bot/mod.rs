@@ -21,7 +21,7 @@ use tokio::{sync::watch, task::JoinHandle, time::Instant};
 
 pub use handlers::{Command, schema};
 
-use crate::{crypto::random_token, state::AppState};
+use crate::{replicas::PollerLease, state::AppState};
 
 const LEASE_TTL: Duration = Duration::from_secs(8);
 const RENEW_EVERY: Duration = Duration::from_secs(2);
@@ -49,15 +49,14 @@ pub fn start(bot: Bot, state: AppState) -> BotTask {
 
 /// Waits for the lease, polls while holding it, and starts over if it is lost.
 async fn lead(bot: Bot, state: AppState, mut stopped: watch::Receiver<bool>) {
-    let me = random_token(12);
-    let key = state.store.keys().poller_lease();
+    let lease = PollerLease::new(&state);
     loop {
         // Wait to become the poller.
         loop {
             if *stopped.borrow() {
                 return;
             }
-            match state.store.try_lease(&key, &me, LEASE_TTL).await {
+            match lease.try_take(LEASE_TTL).await {
                 Ok(true) => break,
                 Ok(false) => {}
                 Err(err) => tracing::warn!(error = %err, "cannot reach Redis for the poller lease"),
@@ -76,7 +75,7 @@ async fn lead(bot: Bot, state: AppState, mut stopped: watch::Receiver<bool>) {
         let lost = loop {
             tokio::select! {
                 _ = tokio::time::sleep(RENEW_EVERY) => {
-                    match state.store.renew_lease(&key, &me, LEASE_TTL).await {
+                    match lease.renew(LEASE_TTL).await {
                         Ok(true) => renewed = Instant::now(),
                         Ok(false) => break true,
                         Err(err) => {
@@ -102,7 +101,7 @@ async fn lead(bot: Bot, state: AppState, mut stopped: watch::Receiver<bool>) {
             let _ = polling.await;
         }
         if !lost {
-            let _ = state.store.release_lease(&key, &me).await;
+            lease.release().await;
             return;
         }
         tracing::warn!("this instance no longer polls Telegram");

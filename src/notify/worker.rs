@@ -31,18 +31,17 @@ use teloxide::{
 use tokio::{sync::watch, task::JoinHandle, time::Instant};
 use uuid::Uuid;
 
-use super::{
-    deliveries::{self, FAILED, INACTIVE, QUEUED, RETRYING, SENDING, SENT, UNKNOWN},
-    message,
-    order::Order,
-};
+use super::{message, order::Order};
 use crate::{
     crypto::random_token,
     error::Result,
     outcome::{chat_is_gone, is_transient, outcome_unknown},
     pacer::Pacer,
     state::AppState,
-    store::{Entry, Queue},
+    store::{
+        redis::{Entry, Queue},
+        sql::deliveries::{self, FAILED, INACTIVE, QUEUED, RETRYING, SENDING, SENT, UNKNOWN},
+    },
     texts::Lang,
 };
 
@@ -178,7 +177,7 @@ enum Progress {
 async fn run(state: AppState, bot: Bot, mut stopped: watch::Receiver<bool>, drain: Arc<Drain>) {
     let consumer = format!("worker-{}", random_token(10));
     let queue = loop {
-        match state.store.queue_consumer(consumer.clone()).await {
+        match state.redis.queue_consumer(consumer.clone()).await {
             Ok(queue) => break queue,
             Err(err) => {
                 tracing::warn!(error = %err, "notification worker cannot reach Redis; retrying");
@@ -568,7 +567,7 @@ impl Worker {
             );
         }
         for id in ids {
-            if let Err(err) = self.state.store.enqueue_notification(id).await {
+            if let Err(err) = self.state.redis.enqueue_notification(id).await {
                 tracing::warn!(error = %err, "sweep could not enqueue");
                 return;
             }

@@ -761,13 +761,13 @@ async fn a_message_whose_answer_was_lost_is_not_sent_again_and_says_so() {
 #[tokio::test]
 async fn a_worker_whose_lease_ran_out_cannot_overwrite_a_newer_outcome() {
     use entity::delivery;
-    use otpgram::notify::deliveries::{self, Claimed};
+    use otpgram::store::sql::deliveries::{self, Claimed};
     use sea_orm::{EntityTrait, sea_query::Expr};
     // No bot token: no worker runs, the test plays both workers with the library.
     let app = spawn_app_with(&[("TELEGRAM_BOT_TOKEN", "")]).await;
     let (shop, token) = app.create_shop("Tea House").await;
     otpgram::shops::subscribe(
-        &app.state.db,
+        &app.state,
         &token,
         otpgram::shops::ChatInfo {
             chat_id: OWNER,

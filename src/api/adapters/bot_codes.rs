@@ -37,9 +37,10 @@ use crate::{
     crypto::constant_time_eq,
     domain::{FullName, InvalidName, Phone},
     error::Error,
-    otp, session,
+    otp,
+    profile::Profile,
+    session,
     state::AppState,
-    users::Profile,
 };
 
 pub const REFRESH_PATH: &str = "/api/v1/auth/refresh/";

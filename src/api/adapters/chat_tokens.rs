@@ -23,10 +23,10 @@ use crate::{
     binding,
     domain::Phone,
     error::Error,
+    profile::{self, Profile, UserRecord},
     session,
     state::AppState,
     texts::Lang,
-    users::{self, Profile, UserRecord},
 };
 
 /// The calls made with the bot's secret go through the per-address limit, as every code
@@ -202,7 +202,7 @@ async fn login(
     State(state): State<AppState>,
     Body(body): Body<Login>,
 ) -> Result<Json<Tokens>, Detail> {
-    let user = users::find_by_telegram_id(&state.db, body.telegram_chat_id.0)
+    let user = profile::of_account(&state, body.telegram_chat_id.0)
         .await
         .map_err(Detail::from)?
         .ok_or_else(|| Detail::new(StatusCode::NOT_FOUND, "User not found"))?;
@@ -237,7 +237,7 @@ async fn authenticated(
     State(state): State<AppState>,
     Body(body): Body<ChatId>,
 ) -> Result<Json<Authenticated>, Detail> {
-    let user = users::find_by_telegram_id(&state.db, body.telegram_chat_id.0)
+    let user = profile::of_account(&state, body.telegram_chat_id.0)
         .await
         .map_err(Detail::from)?;
     Ok(Json(Authenticated {

@@ -20,8 +20,8 @@ use crate::{
     domain::Phone,
     error::Error,
     otp,
+    profile::{self, Profile},
     state::AppState,
-    users::{self, Profile},
 };
 
 /// Mounted only with `BOT_SECRET` set: `/verify` takes no secret, and without a bot to
@@ -91,7 +91,7 @@ async fn register(
         state.config.default_country_code.as_deref(),
     )
     .map_err(|_| Detail::from(Error::InvalidPhone))?;
-    if let Some(user) = users::find_by_telegram_id(&state.db, body.telegram_id.0)
+    if let Some(user) = profile::of_account(&state, body.telegram_id.0)
         .await
         .map_err(Detail::from)?
         && user.phone != phone.as_str()
@@ -134,7 +134,7 @@ async fn verify(
 ) -> Result<Json<Message>, Detail> {
     let invalid = || Detail::new(StatusCode::BAD_REQUEST, "Invalid or expired code");
     // An unknown account looks like a wrong code: no enumeration.
-    let user = users::find_by_telegram_id(&state.db, body.telegram_id.0)
+    let user = profile::of_account(&state, body.telegram_id.0)
         .await
         .map_err(Detail::from)?
         .ok_or_else(invalid)?;

@@ -37,10 +37,10 @@ use crate::{
     domain::FullName,
     error::Error,
     profile,
+    profile::{ProfileChange, UserRecord},
     session::{self, Claims, TokenKind},
     state::AppState,
     texts::Lang,
-    users::{self, ProfileChange, UserRecord},
 };
 
 pub fn router(state: &AppState) -> OpenApiRouter<AppState> {
@@ -84,8 +84,8 @@ impl User {
         Self {
             id: user.id,
             username: user.username.clone(),
-            full_name: users::full_name(user),
-            display_name: users::display_name(user),
+            full_name: profile::full_name(user),
+            display_name: profile::display_name(user),
             phone_number: user.phone.clone(),
             telegram_id: user.telegram_id,
             is_verified: user.is_verified,

@@ -10,9 +10,9 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::{
-    db,
     domain::{FullName, Phone, TelegramId, mask},
     error::{Error, Result},
+    store::sql as db,
     texts::Lang,
 };
 

@@ -1,4 +1,10 @@
-//! The SQL database: SQLite by default, PostgreSQL in production.
+//! The SQL database: SQLite by default, PostgreSQL in production. Schema in `migration/`,
+//! entities in `entity/`; one module per table family.
+
+pub mod deliveries;
+pub mod notifications;
+pub mod shops;
+pub mod users;
 
 use std::time::Duration;
 

@@ -10,7 +10,7 @@ use fred::{
 };
 use uuid::Uuid;
 
-use super::Store;
+use super::RedisStore;
 use crate::error::Result;
 
 const GROUP: &str = "workers";
@@ -23,7 +23,7 @@ pub struct Entry {
     pub notification: Option<Uuid>,
 }
 
-impl Store {
+impl RedisStore {
     /// Adds a notification to the work queue.
     pub async fn enqueue_notification(&self, id: Uuid) -> Result<()> {
         self.pool

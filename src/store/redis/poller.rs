@@ -1,5 +1,6 @@
-//! Leases in Redis: a key holding its owner's id, with a TTL the owner renews. Only the owner
-//! can renew or release it (checked in a script, so check and act are one step).
+//! What the Telegram side shares across replicas: leases (a key holding its owner's id, with a
+//! TTL the owner renews; only the owner can renew or release it, checked in a script so check
+//! and act are one step), and the updates already seen.
 
 use std::time::Duration;
 
@@ -8,7 +9,7 @@ use fred::{
     types::Value,
 };
 
-use super::Store;
+use super::RedisStore;
 use crate::error::Result;
 
 /// Renews (ARGV[2] ms) or releases (ARGV[2] = 0) the lease if ARGV[1] owns it.
@@ -22,7 +23,24 @@ end
 return redis.call('PEXPIRE', KEYS[1], ARGV[2])
 "#;
 
-impl Store {
+impl RedisStore {
+    /// True the first time a Telegram update id is seen (remembered for a day): Telegram may
+    /// deliver an update twice, and several replicas may receive it.
+    pub async fn first_sighting(&self, update_id: u32) -> Result<bool> {
+        let set: Option<String> = self
+            .pool
+            .next()
+            .set(
+                self.keys.update_seen(update_id),
+                "1",
+                Some(Expiration::EX(86_400)),
+                Some(SetOptions::NX),
+                false,
+            )
+            .await?;
+        Ok(set.is_some())
+    }
+
     /// Takes the lease `key` for `owner` if nobody holds it.
     pub async fn try_lease(&self, key: &str, owner: &str, ttl: Duration) -> Result<bool> {
         let set: Option<String> = self

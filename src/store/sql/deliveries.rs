@@ -14,7 +14,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::{db, error::Result};
+use crate::{error::Result, store::sql as db};
 
 pub const QUEUED: &str = "queued";
 pub const SENDING: &str = "sending";

@@ -1,0 +1,45 @@
+//! What the replicas of one deployment agree on through Redis: which one polls Telegram (a
+//! lease its holder renews), and which Telegram updates were already handled.
+
+use std::time::Duration;
+
+use crate::{crypto::random_token, error::Result, state::AppState};
+
+/// The right to poll Telegram, held by one replica at a time.
+pub struct PollerLease {
+    state: AppState,
+    key: String,
+    /// This replica's id, the lease's value while it holds it.
+    me: String,
+}
+
+impl PollerLease {
+    pub fn new(state: &AppState) -> Self {
+        Self {
+            key: state.redis.keys().poller_lease(),
+            state: state.clone(),
+            me: random_token(12),
+        }
+    }
+
+    /// Takes the lease if nobody holds it.
+    pub async fn try_take(&self, ttl: Duration) -> Result<bool> {
+        self.state.redis.try_lease(&self.key, &self.me, ttl).await
+    }
+
+    /// Extends the lease; false when this replica no longer holds it.
+    pub async fn renew(&self, ttl: Duration) -> Result<bool> {
+        self.state.redis.renew_lease(&self.key, &self.me, ttl).await
+    }
+
+    /// Gives the lease up, so another replica takes over at once.
+    pub async fn release(&self) {
+        let _ = self.state.redis.release_lease(&self.key, &self.me).await;
+    }
+}
+
+/// True the first time a Telegram update id is seen (remembered for a day): Telegram may
+/// deliver an update twice, and several replicas may receive it.
+pub async fn first_sighting(state: &AppState, update_id: u32) -> Result<bool> {
+    state.redis.first_sighting(update_id).await
+}

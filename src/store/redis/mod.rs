@@ -1,0 +1,120 @@
+//! Redis: the hot, short-lived state (bindings, codes, limits, sessions, the order queue, the
+//! poller's lease).
+//!
+//! Each operation on a hot path is one atomic Lua script (`lua/`), so it costs one round trip
+//! and cannot interleave with a concurrent request for the same phone. Keys come from [`Keys`].
+//! A script's answer is read strictly: one this code does not know is an error.
+
+mod bindings;
+mod codes;
+mod keys;
+mod limits;
+mod poller;
+mod queue;
+mod sessions;
+
+use std::time::Duration;
+
+use fred::{
+    prelude::{Builder, ClientLike, Config as RedisConfig, Pool, ReconnectPolicy, TcpConfig},
+    types::scripts::Script,
+};
+
+pub use bindings::Binding;
+pub use codes::{Check, Issue, StoreMode};
+pub use keys::Keys;
+pub use queue::{Entry, Queue};
+pub use sessions::{Rotation, SessionPolicy};
+
+use crate::{
+    config::Config,
+    error::{Error, Result},
+};
+
+/// How long one Redis command may take before the request fails with `503 unavailable`.
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The Redis store: a pool of multiplexed connections and the loaded scripts.
+#[derive(Clone)]
+pub struct RedisStore {
+    pool: Pool,
+    keys: Keys,
+    binding_ttl: Duration,
+    scripts: std::sync::Arc<Scripts>,
+}
+
+struct Scripts {
+    issue_code: Script,
+    issue_telegram_code: Script,
+    admit_address: Script,
+    store_code: Script,
+    verify_code: Script,
+    start_session: Script,
+    rotate_session: Script,
+}
+
+/// A script answered something this code does not know: the script and the code disagree.
+fn unexpected(script: &str, answer: impl std::fmt::Debug) -> Error {
+    Error::Internal(anyhow::anyhow!(
+        "unexpected answer from {script}.lua: {answer:?}"
+    ))
+}
+
+fn secs(d: Duration) -> i64 {
+    d.as_secs() as i64
+}
+
+fn millis(ms: i64) -> Duration {
+    Duration::from_millis(ms.max(0) as u64)
+}
+
+impl RedisStore {
+    /// Connects a small pool of multiplexed connections. Commands fail after two seconds when
+    /// Redis is away, and the pool reconnects by itself when it returns.
+    pub async fn connect(config: &Config) -> anyhow::Result<Self> {
+        let redis_config = RedisConfig::from_url(&config.redis_url)?;
+        let pool = Builder::from_config(redis_config)
+            .with_connection_config(|c| {
+                c.connection_timeout = COMMAND_TIMEOUT;
+                c.internal_command_timeout = COMMAND_TIMEOUT;
+                c.max_command_attempts = 1;
+                c.tcp = TcpConfig {
+                    nodelay: Some(true),
+                    ..Default::default()
+                };
+            })
+            .with_performance_config(|p| p.default_command_timeout = COMMAND_TIMEOUT)
+            .set_policy(ReconnectPolicy::new_exponential(0, 50, 2_000, 2))
+            .build_pool(config.redis_pool_size)?;
+        pool.init().await?;
+        let store = Self {
+            pool,
+            keys: Keys::new(config.redis_key_prefix.clone()),
+            binding_ttl: config.binding_ttl,
+            scripts: std::sync::Arc::new(Scripts {
+                issue_code: Script::from_lua(include_str!("lua/issue_code.lua")),
+                issue_telegram_code: Script::from_lua(include_str!("lua/issue_telegram_code.lua")),
+                admit_address: Script::from_lua(include_str!("lua/admit_address.lua")),
+                store_code: Script::from_lua(include_str!("lua/store_code.lua")),
+                verify_code: Script::from_lua(include_str!("lua/verify_code.lua")),
+                start_session: Script::from_lua(include_str!("lua/start_session.lua")),
+                rotate_session: Script::from_lua(include_str!("lua/rotate_session.lua")),
+            }),
+        };
+        Ok(store)
+    }
+
+    pub fn keys(&self) -> &Keys {
+        &self.keys
+    }
+
+    /// Answers when Redis does.
+    pub async fn ping(&self) -> Result<()> {
+        self.pool.next().ping::<()>(None).await?;
+        Ok(())
+    }
+
+    pub async fn quit(&self) {
+        let _ = self.pool.quit().await;
+    }
+}
