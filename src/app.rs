@@ -13,13 +13,13 @@ use tokio::net::TcpListener;
 use crate::{
     api, bot,
     config::Config,
-    courier::Courier,
     crypto::CodeHasher,
     notify,
-    pacer::Pacer,
     session::Tokens,
     state::{AppState, Shared},
     store::{RedisStore, sql},
+    telegram::TelegramClient,
+    telegram::pacer::Pacer,
 };
 
 pub struct App {
@@ -51,7 +51,7 @@ impl App {
             );
         }
         let pacer = Arc::new(Pacer::new(&config.notify));
-        let courier = Courier::new(bot.clone(), pacer.clone());
+        let telegram = TelegramClient::new(bot.clone(), pacer.clone());
         if let Some(review) = &config.test_phones {
             if chrono::Utc::now() < review.valid_until {
                 tracing::warn!(
@@ -70,7 +70,7 @@ impl App {
             config: Arc::new(config),
             redis,
             db,
-            courier,
+            telegram,
             pacer,
         });
         Ok(Self {
@@ -98,9 +98,7 @@ impl App {
             state,
             bot,
         } = self;
-        let worker = bot
-            .clone()
-            .map(|bot| notify::worker::start(state.clone(), bot));
+        let worker = bot.is_some().then(|| notify::worker::start(state.clone()));
         let (bot_task, webhook) = match (&state.config.telegram_mode, bot) {
             (_, None) => (None, None),
             (TelegramMode::Polling, Some(bot)) => (Some(bot::start(bot, state.clone())), None),

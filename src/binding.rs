@@ -7,7 +7,7 @@ use crate::{
     state::AppState,
     store::Binding,
     store::sql::users::{self, Linked, Profile, Takeover, UserRecord},
-    texts::{self, Lang},
+    telegram::texts::{self, Lang},
 };
 
 /// Links `phone` to `telegram_id` after Telegram proved the contact is the sender's own: a phone
@@ -66,10 +66,10 @@ async fn link(
         // phone is logged out everywhere.
         state.redis.forget_codes(phone).await?;
         session::revoke_all(state, linked.user.id).await?;
-        let courier = state.courier.clone();
+        let telegram = state.telegram.clone();
         let notice = texts::moved_away(state.config.default_language, &phone.masked());
         tokio::spawn(async move {
-            if let Err(err) = courier.send_text(old_account, notice).await {
+            if let Err(err) = telegram.send_text(old_account, notice).await {
                 tracing::warn!(error = %err, "could not tell the previous account");
             }
         });

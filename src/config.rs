@@ -110,7 +110,7 @@ pub struct Config {
     pub cors_allowed_origins: Vec<String>,
     pub site_login_url: Option<String>,
     /// The bot's language for users whose own is unknown or unsupported.
-    pub default_language: crate::texts::Lang,
+    pub default_language: crate::telegram::texts::Lang,
     /// The secret older integrations' bots send (`X-Bot-Secret`); their adapters are off without
     /// it.
     pub bot_secret: Option<Secret>,
@@ -740,10 +740,10 @@ impl Raw {
                 .filter(|t| !t.is_empty())
                 .map(Secret::new),
             default_language: match self.default_language.as_deref() {
-                None | Some("") => crate::texts::Lang::Uz,
-                Some("uz") => crate::texts::Lang::Uz,
-                Some("ru") => crate::texts::Lang::Ru,
-                Some("en") => crate::texts::Lang::En,
+                None | Some("") => crate::telegram::texts::Lang::Uz,
+                Some("uz") => crate::telegram::texts::Lang::Uz,
+                Some("ru") => crate::telegram::texts::Lang::Ru,
+                Some("en") => crate::telegram::texts::Lang::En,
                 Some(_) => return Err(invalid("DEFAULT_LANGUAGE", "must be uz, ru or en")),
             },
             bot_secret: match self.bot_secret.filter(|t| !t.is_empty()) {

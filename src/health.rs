@@ -39,7 +39,7 @@ where
 pub async fn check(state: &AppState) -> Checks {
     let redis = within(state.redis.ping());
     let database = within(async { state.db.execute_unprepared("SELECT 1").await.map(|_| ()) });
-    let telegram = within(state.courier.reachable());
+    let telegram = within(state.telegram.reachable());
     let (redis, database, telegram) = tokio::join!(redis, database, telegram);
     Checks {
         redis,

@@ -80,7 +80,7 @@ async fn main() -> anyhow::Result<ExitCode> {
             let app = App::build(with_free_port(config)).await?;
             let state = app.state();
             let (shop, link) = shops::create(state, name.trim()).await?;
-            let username = state.courier.bot_username().await?;
+            let username = state.telegram.bot_username().await?;
             println!("shop {} ({})", shop.name, shop.id);
             println!(
                 "owner link (subscribes one chat, until {}): {}",

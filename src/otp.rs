@@ -3,7 +3,6 @@
 use std::time::Duration;
 
 use crate::{
-    courier::Undelivered,
     crypto,
     domain::Phone,
     error::{Error, Result},
@@ -12,7 +11,8 @@ use crate::{
     state::AppState,
     store::sql::users::{self, UserRecord},
     store::{Binding, Check, Issue, StoreMode},
-    texts::Lang,
+    telegram::client::Undelivered,
+    telegram::texts::Lang,
 };
 
 /// What the site is told after asking for a code (the same whether the phone is linked or not).
@@ -230,14 +230,14 @@ pub async fn deliver_pending(state: &AppState, phone: &Phone, binding: &Binding)
 /// Sends the code in the background, in the account's language: the site's answer must not
 /// wait for (or reveal) Telegram. The message is tried again while the code lives.
 fn dispatch(state: &AppState, phone: &Phone, binding: &Binding, code: String, ttl: Duration) {
-    let courier = state.courier.clone();
+    let telegram = state.telegram.clone();
     let site = state.config.site_login_url.clone();
     let telegram_id = binding.telegram_id;
     let lang = Lang::from_code(binding.language.as_deref(), state.config.default_language);
     let phone = phone.clone();
     let expires = tokio::time::Instant::now() + ttl;
     tokio::spawn(async move {
-        match courier
+        match telegram
             .deliver_code(telegram_id, &code, ttl, site.as_deref(), lang, expires)
             .await
         {
@@ -319,9 +319,9 @@ fn tell_owner_of_lock(state: &AppState, phone: &Phone) {
         };
         tracing::info!(phone = %phone, "phone locked by wrong guesses; telling its owner");
         let lang = Lang::from_code(language.as_deref(), state.config.default_language);
-        let notice = crate::texts::phone_locked(lang, &phone.masked());
+        let notice = crate::telegram::texts::phone_locked(lang, &phone.masked());
         if let Err(err) = state
-            .courier
+            .telegram
             .send_with_code_button(telegram_id, notice, lang)
             .await
         {

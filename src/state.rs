@@ -6,8 +6,11 @@ use std::{ops::Deref, sync::Arc};
 use sea_orm::DatabaseConnection;
 
 use crate::{
-    config::Config, courier::Courier, crypto::CodeHasher, pacer::Pacer, session::Tokens,
+    config::Config,
+    crypto::CodeHasher,
+    session::Tokens,
     store::RedisStore,
+    telegram::{TelegramClient, pacer::Pacer},
 };
 
 #[derive(Clone)]
@@ -17,7 +20,8 @@ pub struct Shared {
     pub config: Arc<Config>,
     pub redis: RedisStore,
     pub db: DatabaseConnection,
-    pub courier: Courier,
+    /// Every message otpgram sends to Telegram.
+    pub telegram: TelegramClient,
     /// Keeps every message the process sends within Telegram's limits.
     pub pacer: Arc<Pacer>,
     pub tokens: Tokens,

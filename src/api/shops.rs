@@ -80,7 +80,7 @@ async fn with_link(
     shop: &ShopRecord,
     link: &NewLink,
 ) -> Result<ShopLink, ApiError> {
-    let username = state.courier.bot_username().await?;
+    let username = state.telegram.bot_username().await?;
     Ok(ShopLink {
         id: shop.id,
         name: shop.name.clone(),

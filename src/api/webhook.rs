@@ -68,7 +68,7 @@ async fn receive_update(
     if !constant_time_eq(presented.as_bytes(), secret.expose().as_bytes()) {
         return Err(Error::Unauthorized.into());
     }
-    let Some(bot) = state.courier.bot().cloned() else {
+    let Some(bot) = state.telegram.bot().cloned() else {
         return Err(ApiError::NotFound);
     };
     let update: Update = serde_json::from_slice(&body).map_err(|e| ApiError::InvalidRequest {

@@ -1,5 +1,5 @@
 //! What the bot does with each kind of message. Each handler parses, calls the core, and
-//! answers; the texts come from [`crate::texts`].
+//! answers; the texts come from [`crate::telegram::texts`].
 
 use teloxide::{
     dispatching::{HandlerExt, UpdateFilterExt, UpdateHandler},
@@ -14,13 +14,13 @@ use teloxide::{
 
 use crate::{
     binding,
-    courier::{GET_CODE, get_code_keyboard},
     domain::{Phone, TelegramId},
     otp,
     profile::{self, Profile, UserRecord},
     shops::{self, ChatInfo},
     state::AppState,
-    texts::{self, Lang},
+    telegram::client::{GET_CODE, get_code_keyboard},
+    telegram::texts::{self, Lang},
 };
 
 type HandlerResult = anyhow::Result<()>;
@@ -64,7 +64,7 @@ pub fn schema() -> UpdateHandler<anyhow::Error> {
 
 /// Every update is answered within the bot's sending budget, at most about once a second per
 /// chat: a button pressed again and again gets one answer a second, the other presses are
-/// dropped (see [`crate::pacer::Pacer::answer_slot`]).
+/// dropped (see [`crate::telegram::pacer::Pacer::answer_slot`]).
 async fn answer_in_turn(update: Update, state: AppState) -> bool {
     let Some(chat) = update.chat().map(|c| c.id.0) else {
         return true;
@@ -365,10 +365,10 @@ fn tell_other_chats(state: &AppState, msg: &Message, subscription: &shops::Subsc
             &chat,
             who.as_deref().unwrap_or("?"),
         );
-        let courier = state.courier.clone();
+        let telegram = state.telegram.clone();
         let to = other.chat_id;
         tokio::spawn(async move {
-            if let Err(err) = courier.send_text(to, text).await {
+            if let Err(err) = telegram.send_text(to, text).await {
                 tracing::warn!(chat = to, error = %err, "could not tell a chat of a new subscriber");
             }
         });

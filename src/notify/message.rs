@@ -2,7 +2,7 @@
 //! its own line, shortened to fit Telegram's limit as Telegram counts it.
 
 use super::order::Order;
-use crate::texts::{Lang, OrderLabels, escape_html};
+use crate::telegram::texts::{Lang, OrderLabels, escape_html};
 
 /// Telegram's limit on a message's text, in UTF-16 code units of the text it shows.
 const LIMIT: usize = 4096;

@@ -22,12 +22,7 @@ use std::{
 
 use chrono::{DateTime, Utc};
 use futures_util::future::join_all;
-use teloxide::{
-    ApiError, Bot, RequestError,
-    payloads::SendMessageSetters,
-    prelude::Requester,
-    types::{ChatId, LinkPreviewOptions, ParseMode},
-};
+use teloxide::{ApiError, RequestError};
 use tokio::{sync::watch, task::JoinHandle, time::Instant};
 use uuid::Uuid;
 
@@ -35,14 +30,14 @@ use super::{message, order::Order};
 use crate::{
     crypto::random_token,
     error::Result,
-    outcome::{chat_is_gone, is_transient, outcome_unknown},
-    pacer::Pacer,
     state::AppState,
     store::{
         redis::{Entry, Queue},
         sql::deliveries::{self, FAILED, INACTIVE, QUEUED, RETRYING, SENDING, SENT, UNKNOWN},
     },
-    texts::Lang,
+    telegram::outcome::Answer,
+    telegram::pacer::Pacer,
+    telegram::texts::Lang,
 };
 
 /// How often the sweep looks for work nobody picked up.
@@ -117,11 +112,11 @@ impl Drop for Working {
     }
 }
 
-pub fn start(state: AppState, bot: Bot) -> WorkerTask {
+pub fn start(state: AppState) -> WorkerTask {
     let (stop, stopped) = watch::channel(false);
     let drained = Arc::new(Drain::default());
     let drain_for = state.config.notify.drain;
-    let handle = tokio::spawn(run(state, bot, stopped, drained.clone()));
+    let handle = tokio::spawn(run(state, stopped, drained.clone()));
     WorkerTask {
         stop,
         handle,
@@ -132,7 +127,6 @@ pub fn start(state: AppState, bot: Bot) -> WorkerTask {
 
 struct Worker {
     state: AppState,
-    bot: Bot,
     /// The process's pacer, shared with login codes and the bot's answers.
     pacer: Arc<Pacer>,
     queue: Queue,
@@ -174,7 +168,7 @@ enum Progress {
     WaitUntil(DateTime<Utc>),
 }
 
-async fn run(state: AppState, bot: Bot, mut stopped: watch::Receiver<bool>, drain: Arc<Drain>) {
+async fn run(state: AppState, mut stopped: watch::Receiver<bool>, drain: Arc<Drain>) {
     let consumer = format!("worker-{}", random_token(10));
     let queue = loop {
         match state.redis.queue_consumer(consumer.clone()).await {
@@ -191,7 +185,6 @@ async fn run(state: AppState, bot: Bot, mut stopped: watch::Receiver<bool>, drai
     let worker = Arc::new(Worker {
         pacer: state.pacer.clone(),
         state,
-        bot,
         queue,
         in_flight: Mutex::default(),
         stopping: stopped.clone(),
@@ -432,66 +425,52 @@ impl Worker {
                 return;
             }
         };
-        let sent = if text.is_empty() {
-            Err(RequestError::Api(ApiError::Unknown(
+        let answer = if text.is_empty() {
+            Some(Answer::read(Err(RequestError::Api(ApiError::Unknown(
                 "unreadable order".into(),
-            )))
+            )))))
         } else {
             // Made only now, and on the heap (see the module's doc).
-            let sent = Box::pin(async {
-                self.bot
-                    .send_message(ChatId(chat), text)
-                    .parse_mode(ParseMode::Html)
-                    .link_preview_options(no_preview())
-                    .await
-                    // Only the id is kept: a whole `Message` is kilobytes.
-                    .map(|message| message.id.0)
-            })
-            .await;
-            if let Err(RequestError::RetryAfter(wait)) = &sent {
-                turn.hold(wait.duration());
-            }
-            sent
+            Box::pin(self.state.telegram.send_order(chat, text)).await
         };
+        let Some(answer) = answer else {
+            // The worker runs only with a bot.
+            return;
+        };
+        if let Answer::Throttled(wait) = &answer {
+            turn.hold(*wait);
+        }
         // The chat's turn ends here, before the answer is written down.
         drop(turn);
-        let outcome = match &sent {
-            Ok(_) => "ok",
-            Err(RequestError::RetryAfter(_)) => "throttled",
-            Err(RequestError::Api(_)) | Err(RequestError::MigrateToChatId(_)) => "refused",
-            Err(_) => "error",
-        };
-        crate::meters::telegram_call("sendMessage", outcome);
-        let verdict = match sent {
-            Ok(message_id) => Verdict::Sent(i64::from(message_id)),
-            Err(RequestError::RetryAfter(wait)) => {
-                let wait = wait.duration();
+        let verdict = match answer {
+            Answer::Sent(message_id) => Verdict::Sent(i64::from(message_id)),
+            Answer::Throttled(wait) => {
                 let at = Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default();
                 Verdict::Retry(at, format!("429: retry after {}s", wait.as_secs()))
             }
-            Err(RequestError::MigrateToChatId(new)) => {
-                tracing::info!(old = chat, new = new.0, "group migrated to a supergroup");
-                Verdict::Migrated(new.0)
+            Answer::Migrated(new) => {
+                tracing::info!(old = chat, new, "group migrated to a supergroup");
+                Verdict::Migrated(new)
             }
-            Err(RequestError::Api(err)) if chat_is_gone(&err) => {
+            Answer::ChatGone(err) => {
                 tracing::info!(chat, error = %err, "chat refuses the bot; marking it inactive");
-                Verdict::Inactive(err.to_string())
+                Verdict::Inactive(err)
             }
-            Err(err) if outcome_unknown(&err) => {
+            Answer::Unknown(err) => {
                 tracing::warn!(notification = %id, chat, error = %err, "no answer to a sent order message; not sending it again");
-                Verdict::Unknown(err.to_string())
+                Verdict::Unknown(err)
             }
-            Err(err) if is_transient(&err) => {
+            Answer::Transient(err) => {
                 let at = Utc::now() + backoff(attempt);
                 let deadline =
                     created + chrono::Duration::from_std(policy.max_retry).unwrap_or_default();
                 if at > deadline {
                     Verdict::Failed(format!("gave up after {attempt} attempts: {err}"))
                 } else {
-                    Verdict::Retry(at, err.to_string())
+                    Verdict::Retry(at, err)
                 }
             }
-            Err(err) => Verdict::Failed(err.to_string()),
+            Answer::Refused(err) => Verdict::Failed(err),
         };
         let claimed = deliveries::Claimed {
             notification: id,
@@ -572,16 +551,6 @@ impl Worker {
                 return;
             }
         }
-    }
-}
-
-fn no_preview() -> LinkPreviewOptions {
-    LinkPreviewOptions {
-        is_disabled: true,
-        url: None,
-        prefer_small_media: false,
-        prefer_large_media: false,
-        show_above_text: false,
     }
 }
 

@@ -26,7 +26,7 @@ use crate::{
     profile::{self, Profile, UserRecord},
     session,
     state::AppState,
-    texts::Lang,
+    telegram::texts::Lang,
 };
 
 /// The calls made with the bot's secret go through the per-address limit, as every code

@@ -40,7 +40,7 @@ use crate::{
     profile::{ProfileChange, UserRecord},
     session::{self, Claims, TokenKind},
     state::AppState,
-    texts::Lang,
+    telegram::texts::Lang,
 };
 
 pub fn router(state: &AppState) -> OpenApiRouter<AppState> {

@@ -13,7 +13,7 @@ use crate::{
     domain::{FullName, Phone, TelegramId, mask},
     error::{Error, Result},
     store::sql as db,
-    texts::Lang,
+    telegram::texts::Lang,
 };
 
 /// What a link learns about the person: Telegram's profile (with a shared contact), or the

@@ -1,6 +1,52 @@
 //! What Telegram's answer to a send means, for every sender (login codes, notices, orders).
 
+use std::time::Duration;
+
 use teloxide::{ApiError, RequestError};
+
+/// Telegram's answer to one message, read once for every sender.
+#[derive(Debug)]
+pub enum Answer {
+    /// Shown; the message's id.
+    Sent(i32),
+    /// 429: try again after this long.
+    Throttled(Duration),
+    /// The group became a supergroup with this id: send there.
+    Migrated(i64),
+    /// Telegram will not take messages for this chat any more (blocked, kicked, deleted).
+    ChatGone(String),
+    /// It went out and no answer came back: Telegram may have shown it (see
+    /// [`outcome_unknown`]).
+    Unknown(String),
+    /// Network trouble or a 5xx before anything was shown: worth trying again.
+    Transient(String),
+    /// Refused for good (a bad request).
+    Refused(String),
+}
+
+impl Answer {
+    pub fn read(result: Result<i32, RequestError>) -> Self {
+        match result {
+            Ok(message_id) => Answer::Sent(message_id),
+            Err(RequestError::RetryAfter(wait)) => Answer::Throttled(wait.duration()),
+            Err(RequestError::MigrateToChatId(new)) => Answer::Migrated(new.0),
+            Err(RequestError::Api(err)) if chat_is_gone(&err) => Answer::ChatGone(err.to_string()),
+            Err(err) if outcome_unknown(&err) => Answer::Unknown(err.to_string()),
+            Err(err) if is_transient(&err) => Answer::Transient(err.to_string()),
+            Err(err) => Answer::Refused(err.to_string()),
+        }
+    }
+
+    /// The `outcome` label of `otpgram_telegram_calls_total`.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Answer::Sent(_) => "ok",
+            Answer::Throttled(_) => "throttled",
+            Answer::Migrated(_) | Answer::ChatGone(_) | Answer::Refused(_) => "refused",
+            Answer::Unknown(_) | Answer::Transient(_) => "error",
+        }
+    }
+}
 
 /// Telegram will not take messages for this chat any more.
 pub fn chat_is_gone(err: &ApiError) -> bool {

@@ -7,11 +7,13 @@ use tokio::time::Instant;
 
 use serde::Serialize;
 use teloxide::{
-    Bot, RequestError,
+    Bot,
     payloads::SendMessageSetters,
     prelude::Requester,
     requests::{JsonRequest, Payload, Request},
-    types::{ChatId, InlineKeyboardButton, InlineKeyboardMarkup, Me, ParseMode},
+    types::{
+        ChatId, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Me, ParseMode,
+    },
 };
 use tokio::sync::OnceCell;
 
@@ -19,16 +21,18 @@ use crate::{
     domain::TelegramId,
     error::{Error, Result},
     meters,
-    outcome::is_transient,
-    pacer::Pacer,
-    texts::{self, Lang},
+    telegram::{
+        outcome::Answer,
+        pacer::Pacer,
+        texts::{self, Lang},
+    },
 };
 
 /// The bot's name in development without a token, where links cannot work anyway.
 const DEV_BOT_USERNAME: &str = "otpgram_dev_bot";
 
 #[derive(Clone)]
-pub struct Courier {
+pub struct TelegramClient {
     /// `None` in development without `TELEGRAM_BOT_TOKEN`.
     bot: Option<Bot>,
     /// The process's pacer: codes go out in its priority lane.
@@ -55,7 +59,7 @@ const MAX_BACKOFF: Duration = Duration::from_secs(5);
 /// twice: harmless, unlike a code that never comes.
 const CODE_TRY_TIMEOUT: Duration = Duration::from_millis(2500);
 
-impl Courier {
+impl TelegramClient {
     pub fn new(bot: Option<Bot>, pacer: Arc<Pacer>) -> Self {
         Self {
             bot,
@@ -138,25 +142,27 @@ impl Courier {
             )
             .await;
             // A try cut short counts as a network error: try again after the backoff.
-            let (call, pause) = match sent {
-                Ok(Ok(_)) => {
-                    meters::telegram_call("sendMessage", "ok");
+            let answer = match sent {
+                Ok(sent) => Answer::read(sent.map(|_| 0)),
+                Err(_) => Answer::Transient("no answer in time".into()),
+            };
+            meters::telegram_call("sendMessage", answer.label());
+            let pause = match answer {
+                Answer::Sent(_) => {
                     meters::code_message("delivered");
                     return Ok(());
                 }
-                Ok(Err(RequestError::RetryAfter(wait))) => ("throttled", wait.duration()),
-                Ok(Err(err)) if !is_transient(&err) => {
-                    meters::telegram_call("sendMessage", "refused");
-                    meters::code_message("given_up");
-                    return Err(Undelivered::Refused(err.to_string()));
-                }
-                Ok(Err(_)) | Err(_) => {
+                Answer::Throttled(wait) => wait,
+                Answer::Transient(_) | Answer::Unknown(_) => {
                     let pause = backoff;
                     backoff = (backoff * 2).min(MAX_BACKOFF);
-                    ("error", pause)
+                    pause
+                }
+                Answer::Migrated(_) | Answer::ChatGone(_) | Answer::Refused(_) => {
+                    meters::code_message("given_up");
+                    return Err(Undelivered::Refused(format!("{answer:?}")));
                 }
             };
-            meters::telegram_call("sendMessage", call);
             if Instant::now() + pause >= expires {
                 meters::code_message("given_up");
                 return Err(Undelivered::Expired);
@@ -200,6 +206,33 @@ impl Courier {
             None => tracing::info!(telegram_id = to, "message (bot off): {text}"),
         }
         Ok(())
+    }
+
+    /// Sends an order message (HTML, no link preview) and reads Telegram's answer; the caller
+    /// waits for the chat's turn first. `None` with the bot off.
+    pub async fn send_order(&self, chat: i64, text: &str) -> Option<Answer> {
+        let bot = self.bot.as_ref()?;
+        let sent = bot
+            .send_message(ChatId(chat), text)
+            .parse_mode(ParseMode::Html)
+            .link_preview_options(no_preview())
+            .await
+            // Only the id is kept: a whole `Message` is kilobytes.
+            .map(|message| message.id.0);
+        let answer = Answer::read(sent);
+        meters::telegram_call("sendMessage", answer.label());
+        Some(answer)
+    }
+}
+
+/// Order messages carry links (the order's page), which should not unfurl.
+fn no_preview() -> LinkPreviewOptions {
+    LinkPreviewOptions {
+        is_disabled: true,
+        url: None,
+        prefer_small_media: false,
+        prefer_large_media: false,
+        show_above_text: false,
     }
 }
 
