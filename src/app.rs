@@ -34,16 +34,17 @@ impl App {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         // Installed before anything counts.
         crate::meters::handle();
-        let redis = RedisStore::connect(&config)
+        let redis = RedisStore::connect(&config.redis)
             .await
             .context("connecting to Redis (REDIS_URL)")?;
-        let db = sql::connect(&config.database_url, &config.database_pool)
+        let db = sql::connect(&config.database.url, &config.database.pool)
             .await
             .context("opening the database (DATABASE_URL)")?;
         let bot = config
-            .telegram_bot_token
+            .telegram
+            .bot_token
             .as_ref()
-            .map(|token| Bot::new(token.expose()).set_api_url(config.telegram_api_url.clone()));
+            .map(|token| Bot::new(token.expose()).set_api_url(config.telegram.api_url.clone()));
         if bot.is_none() {
             tracing::warn!(
                 "TELEGRAM_BOT_TOKEN is not set: the bot is off and login codes are written to \
@@ -52,7 +53,7 @@ impl App {
         }
         let pacer = Arc::new(Pacer::new(&config.notify));
         let telegram = TelegramClient::new(bot.clone(), pacer.clone());
-        if let Some(review) = &config.test_phones {
+        if let Some(review) = &config.otp.test_phones {
             if chrono::Utc::now() < review.valid_until {
                 tracing::warn!(
                     count = review.codes.len(),
@@ -63,10 +64,10 @@ impl App {
                 tracing::warn!(valid_until = %review.valid_until, "TEST_PHONES expired: ignored");
             }
         }
-        let listener = TcpListener::bind(config.bind_addr).await?;
+        let listener = TcpListener::bind(config.http.bind_addr).await?;
         let state = AppState::new(Shared {
-            tokens: Tokens::new(&config),
-            hasher: CodeHasher::new(config.jwt_secret.expose().as_bytes()),
+            tokens: Tokens::new(&config.auth),
+            hasher: CodeHasher::new(config.auth.jwt_secret.expose().as_bytes()),
             config: Arc::new(config),
             redis,
             db,
@@ -99,7 +100,7 @@ impl App {
             bot,
         } = self;
         let worker = bot.is_some().then(|| notify::worker::start(state.clone()));
-        let (bot_task, webhook) = match (&state.config.telegram_mode, bot) {
+        let (bot_task, webhook) = match (&state.config.telegram.mode, bot) {
             (_, None) => (None, None),
             (TelegramMode::Polling, Some(bot)) => (Some(bot::start(bot, state.clone())), None),
             (TelegramMode::Webhook { url, secret }, Some(bot)) => (

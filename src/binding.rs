@@ -67,7 +67,7 @@ async fn link(
         state.redis.forget_codes(phone).await?;
         session::revoke_all(state, linked.user.id).await?;
         let telegram = state.telegram.clone();
-        let notice = texts::moved_away(state.config.default_language, &phone.masked());
+        let notice = texts::moved_away(state.config.telegram.default_language, &phone.masked());
         tokio::spawn(async move {
             if let Err(err) = telegram.send_text(old_account, notice).await {
                 tracing::warn!(error = %err, "could not tell the previous account");

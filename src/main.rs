@@ -70,7 +70,7 @@ async fn main() -> anyhow::Result<ExitCode> {
             app.run_until(shutdown_signal()).await?;
         }
         Command::Migrate => {
-            sql::migrate(&config.database_url, &config.database_pool).await?;
+            sql::migrate(&config.database.url, &config.database.pool).await?;
             println!("migrations applied");
         }
         Command::Check => return check(config).await,
@@ -94,8 +94,8 @@ async fn main() -> anyhow::Result<ExitCode> {
 
 /// Commands other than `serve` need no listener of their own: let the OS pick a port.
 fn with_free_port(mut config: Config) -> Config {
-    config.bind_addr.set_port(0);
-    config.bind_addr.set_ip([127, 0, 0, 1].into());
+    config.http.bind_addr.set_port(0);
+    config.http.bind_addr.set_ip([127, 0, 0, 1].into());
     config
 }
 

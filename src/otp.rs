@@ -48,6 +48,7 @@ pub async fn request_code_living(
     };
     let review_code = state
         .config
+        .otp
         .test_phones
         .as_ref()
         .and_then(|t| t.code_for(phone));
@@ -196,7 +197,7 @@ pub async fn create_code_for_bot(state: &AppState, phone: &Phone) -> Result<(Str
             phone,
             &hash,
             policy.ttl,
-            state.config.legacy_bot_codes_per_minute,
+            state.config.legacy.bot_codes_per_minute,
         )
         .await?
     {
@@ -231,9 +232,12 @@ pub async fn deliver_pending(state: &AppState, phone: &Phone, binding: &Binding)
 /// wait for (or reveal) Telegram. The message is tried again while the code lives.
 fn dispatch(state: &AppState, phone: &Phone, binding: &Binding, code: String, ttl: Duration) {
     let telegram = state.telegram.clone();
-    let site = state.config.site_login_url.clone();
+    let site = state.config.telegram.site_login_url.clone();
     let telegram_id = binding.telegram_id;
-    let lang = Lang::from_code(binding.language.as_deref(), state.config.default_language);
+    let lang = Lang::from_code(
+        binding.language.as_deref(),
+        state.config.telegram.default_language,
+    );
     let phone = phone.clone();
     let expires = tokio::time::Instant::now() + ttl;
     tokio::spawn(async move {
@@ -318,7 +322,7 @@ fn tell_owner_of_lock(state: &AppState, phone: &Phone) {
             return;
         };
         tracing::info!(phone = %phone, "phone locked by wrong guesses; telling its owner");
-        let lang = Lang::from_code(language.as_deref(), state.config.default_language);
+        let lang = Lang::from_code(language.as_deref(), state.config.telegram.default_language);
         let notice = crate::telegram::texts::phone_locked(lang, &phone.masked());
         if let Err(err) = state
             .telegram

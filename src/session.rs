@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::{
-    config::Config,
+    config::AuthConfig,
     crypto::random_token,
     error::{Error, Result},
     state::AppState,
@@ -64,8 +64,8 @@ pub struct Tokens {
 }
 
 impl Tokens {
-    pub fn new(config: &Config) -> Self {
-        let secret = config.jwt_secret.expose().as_bytes();
+    pub fn new(auth: &AuthConfig) -> Self {
+        let secret = auth.jwt_secret.expose().as_bytes();
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_issuer(&[ISSUER]);
         validation.set_audience(&[AUDIENCE]);
@@ -75,11 +75,11 @@ impl Tokens {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
             validation,
-            access_ttl: config.jwt_access_ttl,
+            access_ttl: auth.access_ttl,
             policy: SessionPolicy {
-                refresh_ttl: config.jwt_refresh_ttl,
-                reuse_grace: config.refresh_reuse_grace,
-                max_age: config.session_max_age,
+                refresh_ttl: auth.refresh_ttl,
+                reuse_grace: auth.refresh_reuse_grace,
+                max_age: auth.session_max_age,
             },
         }
     }

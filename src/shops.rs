@@ -27,7 +27,7 @@ pub fn owner_link(bot_username: &str, token: &str) -> String {
 
 /// A new shop and its first owner link.
 pub async fn create(state: &AppState, name: &str) -> Result<(ShopRecord, NewLink)> {
-    rows::create(&state.db, name, state.config.shop_link_ttl).await
+    rows::create(&state.db, name, state.config.notify.shop_link_ttl).await
 }
 
 /// The shop and its chats, oldest first; `ShopNotFound`.
@@ -39,12 +39,12 @@ pub async fn with_chats(state: &AppState, id: Uuid) -> Result<(ShopRecord, Vec<S
 
 /// Another owner link for the shop; the others keep working.
 pub async fn mint_link(state: &AppState, id: Uuid) -> Result<(ShopRecord, NewLink)> {
-    rows::mint_link(&state.db, id, state.config.shop_link_ttl).await
+    rows::mint_link(&state.db, id, state.config.notify.shop_link_ttl).await
 }
 
 /// Every unused owner link of the shop stops working; a new one is returned.
 pub async fn rotate_link(state: &AppState, id: Uuid) -> Result<(ShopRecord, NewLink)> {
-    rows::rotate_link(&state.db, id, state.config.shop_link_ttl).await
+    rows::rotate_link(&state.db, id, state.config.notify.shop_link_ttl).await
 }
 
 /// Removes one chat from one shop: `ShopNotFound`, or `ChatNotFound` when it was not

@@ -89,7 +89,7 @@ pub struct ClientIp {
 impl ClientIp {
     pub fn new(config: &crate::config::Config) -> Self {
         Self {
-            trusted_hops: config.trusted_proxy_hops,
+            trusted_hops: config.http.trusted_proxy_hops,
         }
     }
 
@@ -167,6 +167,7 @@ impl FromRequestParts<AppState> for ServiceKey {
         // Every configured key is compared, in constant time, whichever matches.
         let matched = state
             .config
+            .http
             .service_api_keys
             .iter()
             .fold(false, |found, key| {

@@ -61,7 +61,7 @@ pub struct CodeSent {
 }
 
 fn parse_phone(state: &AppState, input: &str) -> Result<Phone, Error> {
-    Phone::parse(input, state.config.default_country_code.as_deref())
+    Phone::parse(input, state.config.otp.default_country_code.as_deref())
         .map_err(|_| Error::InvalidPhone)
 }
 
@@ -130,7 +130,7 @@ async fn verify_code(
 ) -> Result<Response, ApiError> {
     let phone = parse_phone(&state, &body.phone)?;
     let login = otp::verify_code(&state, &phone, body.code.trim()).await?;
-    let jar = cookies::with_tokens(jar, &login.tokens, state.config.cookie_secure);
+    let jar = cookies::with_tokens(jar, &login.tokens, state.config.http.cookie_secure);
     Ok((
         jar,
         axum::Json(Session::new(&login.tokens, Some(&login.user))),

@@ -31,7 +31,7 @@ pub fn per_ip(
     state: &AppState,
     refused: Refusal,
 ) -> OpenApiRouter<AppState> {
-    let per_minute = state.config.rate_limit_per_ip_per_minute;
+    let per_minute = state.config.http.rate_limit_per_ip_per_minute;
     if per_minute == 0 {
         return routes;
     }

@@ -58,7 +58,7 @@ async fn receive_update(
     headers: HeaderMap,
     RawBody(body): RawBody,
 ) -> Result<Response, ApiError> {
-    let TelegramMode::Webhook { secret, .. } = &state.config.telegram_mode else {
+    let TelegramMode::Webhook { secret, .. } = &state.config.telegram.mode else {
         return Err(ApiError::NotFound);
     };
     let presented = headers

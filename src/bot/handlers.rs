@@ -101,7 +101,7 @@ impl Sender {
 }
 
 async fn sender(state: &AppState, user: Option<&teloxide::types::User>) -> Sender {
-    let fallback = state.config.default_language;
+    let fallback = state.config.telegram.default_language;
     let Some(user) = user else {
         return Sender {
             lang: fallback,
@@ -354,7 +354,10 @@ fn tell_other_chats(state: &AppState, msg: &Message, subscription: &shops::Subsc
         None => format!("{} (id {})", user.full_name(), user.id.0),
     });
     for other in &subscription.others {
-        let lang = Lang::from_code(other.language.as_deref(), state.config.default_language);
+        let lang = Lang::from_code(
+            other.language.as_deref(),
+            state.config.telegram.default_language,
+        );
         let chat = match msg.chat.title() {
             Some(title) => texts::group_named(lang, title),
             None => texts::private_chat(lang),
@@ -419,7 +422,7 @@ async fn on_contact(bot: Bot, msg: Message, state: AppState) -> HandlerResult {
             let linked = texts::linked(
                 lang,
                 &phone.masked(),
-                state.config.site_login_url.as_deref(),
+                state.config.telegram.site_login_url.as_deref(),
             );
             bot.send_message(msg.chat.id, linked)
                 .reply_markup(get_code_keyboard(lang))

@@ -120,7 +120,7 @@ fn one_chat_at_a_time(update: &teloxide::types::Update) -> Option<i64> {
 
 /// Starts long polling; retries while Telegram does not answer `getMe`.
 fn poll(bot: Bot, state: AppState) -> (ShutdownToken, JoinHandle<()>) {
-    let poll_timeout = state.config.telegram_poll_timeout;
+    let poll_timeout = state.config.telegram.poll_timeout;
     let mut dispatcher = Dispatcher::builder(bot.clone(), schema())
         .dependencies(dptree::deps![state])
         .distribution_function(one_chat_at_a_time)

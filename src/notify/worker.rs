@@ -356,7 +356,7 @@ impl Worker {
             }
         };
         // One text per language among the chats, rendered once each.
-        let fallback = self.state.config.default_language;
+        let fallback = self.state.config.telegram.default_language;
         let mut rendered: HashMap<Lang, String> = HashMap::new();
         let mut text_for = |chat: i64| -> String {
             let lang = Lang::from_code(job.chat_languages.get(&chat).map(String::as_str), fallback);

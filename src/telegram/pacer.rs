@@ -220,6 +220,7 @@ mod tests {
             reclaim_idle: Duration::from_secs(30),
             send_lease: Duration::from_secs(60),
             drain: Duration::from_secs(10),
+            shop_link_ttl: Duration::from_secs(3600),
         }
     }
 

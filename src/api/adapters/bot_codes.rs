@@ -271,10 +271,12 @@ async fn create_code(State(state): State<AppState>, Raw(body): Raw) -> Response 
         .ok()
         .and_then(|v| v["secret_key"].as_str().map(str::to_string))
         .unwrap_or_default();
-    let authorised =
-        state.config.bot_secret.as_ref().is_some_and(|secret| {
-            constant_time_eq(presented.as_bytes(), secret.expose().as_bytes())
-        });
+    let authorised = state
+        .config
+        .legacy
+        .bot_secret
+        .as_ref()
+        .is_some_and(|secret| constant_time_eq(presented.as_bytes(), secret.expose().as_bytes()));
     super::log_secret_call("/api/v1/auth/telegram/otp/create/", authorised);
     if !authorised {
         return failure(StatusCode::FORBIDDEN, "Unauthorized", None);
@@ -298,7 +300,7 @@ async fn create_code(State(state): State<AppState>, Raw(body): Raw) -> Response 
     }
     let Ok(phone) = Phone::parse(
         &body.phone_number,
-        state.config.default_country_code.as_deref(),
+        state.config.otp.default_country_code.as_deref(),
     ) else {
         return from_core(Error::InvalidPhone);
     };
@@ -364,7 +366,10 @@ async fn register(State(state): State<AppState>, jar: CookieJar, Raw(body): Raw)
         Ok(body) => body,
         Err(response) => return *response,
     };
-    let Ok(phone) = Phone::parse(&body.phone, state.config.default_country_code.as_deref()) else {
+    let Ok(phone) = Phone::parse(
+        &body.phone,
+        state.config.otp.default_country_code.as_deref(),
+    ) else {
         return from_core(Error::InvalidPhone);
     };
     match otp::verify_code(&state, &phone, body.code.trim()).await {
@@ -372,14 +377,14 @@ async fn register(State(state): State<AppState>, jar: CookieJar, Raw(body): Raw)
             let jar = cookies::with_tokens_at(
                 jar,
                 &login.tokens,
-                state.config.cookie_secure,
+                state.config.http.cookie_secure,
                 REFRESH_PATH,
             );
             let body = Registered {
                 success: true,
                 message: "User registered successfully",
                 data: RegisteredData {
-                    user: User::new(&login.user, state.config.default_language),
+                    user: User::new(&login.user, state.config.telegram.default_language),
                     tokens: Pair::from(&login.tokens),
                 },
             };
@@ -422,7 +427,8 @@ async fn refresh(State(state): State<AppState>, jar: CookieJar, Raw(body): Raw) 
     };
     match session::refresh(&state, &token).await {
         Ok((_, pair)) => {
-            let jar = cookies::with_tokens_at(jar, &pair, state.config.cookie_secure, REFRESH_PATH);
+            let jar =
+                cookies::with_tokens_at(jar, &pair, state.config.http.cookie_secure, REFRESH_PATH);
             (jar, Json(Pair::from(&pair))).into_response()
         }
         Err(err) => from_core(err),

@@ -130,7 +130,7 @@ async fn tokens_for(state: &AppState, user: &UserRecord) -> Result<Json<Tokens>,
 }
 
 fn parse_phone(state: &AppState, input: &str) -> Result<Phone, Detail> {
-    Phone::parse(input, state.config.default_country_code.as_deref())
+    Phone::parse(input, state.config.otp.default_country_code.as_deref())
         .map_err(|_| Error::InvalidPhone.into())
 }
 

@@ -27,7 +27,7 @@ use crate::{
 /// Mounted only with `BOT_SECRET` set: `/verify` takes no secret, and without a bot to
 /// register accounts it would only answer guesses.
 pub fn router(state: &AppState) -> OpenApiRouter<AppState> {
-    if state.config.bot_secret.is_none() {
+    if state.config.legacy.bot_secret.is_none() {
         return OpenApiRouter::new();
     }
     let routes = OpenApiRouter::new()
@@ -88,7 +88,7 @@ async fn register(
 ) -> Result<Json<Message>, Detail> {
     let phone = Phone::parse(
         &body.phone_number,
-        state.config.default_country_code.as_deref(),
+        state.config.otp.default_country_code.as_deref(),
     )
     .map_err(|_| Detail::from(Error::InvalidPhone))?;
     if let Some(user) = profile::of_account(&state, body.telegram_id.0)
@@ -104,7 +104,7 @@ async fn register(
     binding::link_vouched(&state, &phone, body.telegram_id.0, Profile::default())
         .await
         .map_err(Detail::from)?;
-    otp::request_code_living(&state, &phone, state.config.legacy_verify_ttl)
+    otp::request_code_living(&state, &phone, state.config.legacy.verify_ttl)
         .await
         .map_err(Detail::from)?;
     Ok(Json(Message {

@@ -161,7 +161,7 @@ fn unauthenticated(detail: &str) -> Response {
 )]
 async fn me(State(state): State<AppState>, SiteUser(claims): SiteUser) -> Response {
     match profile::of(&state, claims.sub).await {
-        Ok(user) => Json(User::new(&user, state.config.default_language)).into_response(),
+        Ok(user) => Json(User::new(&user, state.config.telegram.default_language)).into_response(),
         Err(Error::Unauthorized) => unauthenticated("User not found"),
         Err(err) => Detail::from(err).into_response(),
     }
@@ -265,7 +265,7 @@ async fn change_me(
         Err(errors) => return (StatusCode::BAD_REQUEST, Json(errors)).into_response(),
     };
     match profile::change(&state, claims.sub, change).await {
-        Ok(user) => Json(User::new(&user, state.config.default_language)).into_response(),
+        Ok(user) => Json(User::new(&user, state.config.telegram.default_language)).into_response(),
         Err(Error::Unauthorized) => unauthenticated("User not found"),
         Err(err) => Detail::from(err).into_response(),
     }
@@ -360,7 +360,7 @@ async fn logout(
     if let Err(err) = ended {
         return Detail::from(err).into_response();
     }
-    let jar = cookies::cleared_at(jar, state.config.cookie_secure, REFRESH_PATH);
+    let jar = cookies::cleared_at(jar, state.config.http.cookie_secure, REFRESH_PATH);
     let body = LoggedOut {
         success: true,
         message: "Successfully logged out",

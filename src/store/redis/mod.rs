@@ -16,7 +16,7 @@ mod sessions;
 use std::time::Duration;
 
 use fred::{
-    prelude::{Builder, ClientLike, Config as RedisConfig, Pool, ReconnectPolicy, TcpConfig},
+    prelude::{Builder, ClientLike, Config as FredConfig, Pool, ReconnectPolicy, TcpConfig},
     types::scripts::Script,
 };
 
@@ -27,7 +27,7 @@ pub use queue::{Entry, Queue};
 pub use sessions::{Rotation, SessionPolicy};
 
 use crate::{
-    config::Config,
+    config::RedisConfig,
     error::{Error, Result},
 };
 
@@ -71,8 +71,8 @@ fn millis(ms: i64) -> Duration {
 impl RedisStore {
     /// Connects a small pool of multiplexed connections. Commands fail after two seconds when
     /// Redis is away, and the pool reconnects by itself when it returns.
-    pub async fn connect(config: &Config) -> anyhow::Result<Self> {
-        let redis_config = RedisConfig::from_url(&config.redis_url)?;
+    pub async fn connect(config: &RedisConfig) -> anyhow::Result<Self> {
+        let redis_config = FredConfig::from_url(&config.url)?;
         let pool = Builder::from_config(redis_config)
             .with_connection_config(|c| {
                 c.connection_timeout = COMMAND_TIMEOUT;
@@ -85,11 +85,11 @@ impl RedisStore {
             })
             .with_performance_config(|p| p.default_command_timeout = COMMAND_TIMEOUT)
             .set_policy(ReconnectPolicy::new_exponential(0, 50, 2_000, 2))
-            .build_pool(config.redis_pool_size)?;
+            .build_pool(config.pool_size)?;
         pool.init().await?;
         let store = Self {
             pool,
-            keys: Keys::new(config.redis_key_prefix.clone()),
+            keys: Keys::new(config.key_prefix.clone()),
             binding_ttl: config.binding_ttl,
             scripts: std::sync::Arc::new(Scripts {
                 issue_code: Script::from_lua(include_str!("lua/issue_code.lua")),
