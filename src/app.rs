@@ -99,7 +99,7 @@ impl App {
             state,
             bot,
         } = self;
-        let worker = bot.is_some().then(|| notify::worker::start(state.clone()));
+        let worker = bot.is_some().then(|| notify::start(state.clone()));
         let (bot_task, webhook) = match (&state.config.telegram.mode, bot) {
             (_, None) => (None, None),
             (TelegramMode::Polling, Some(bot)) => (Some(bot::start(bot, state.clone())), None),

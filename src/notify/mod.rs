@@ -6,13 +6,16 @@
 //! delivery; the rows, not the stream, say what was sent, so work processed twice (a reclaimed
 //! entry, a re-enqueue after Redis lost data) sends nothing twice.
 
+mod lifecycle;
 pub mod message;
 pub mod order;
-pub mod worker;
+mod verdict;
+mod worker;
 
 use entity::{delivery, notification};
 use uuid::Uuid;
 
+pub use lifecycle::{WorkerTask, start};
 pub use order::Order;
 
 pub use crate::store::sql::deliveries::public_status;

@@ -23,10 +23,10 @@ use std::{
 use chrono::{DateTime, Utc};
 use futures_util::future::join_all;
 use teloxide::{ApiError, RequestError};
-use tokio::{sync::watch, task::JoinHandle, time::Instant};
+use tokio::{sync::watch, time::Instant};
 use uuid::Uuid;
 
-use super::{message, order::Order};
+use super::{lifecycle::Drain, message, order::Order, verdict::Verdict};
 use crate::{
     crypto::random_token,
     error::Result,
@@ -43,88 +43,6 @@ use crate::{
 /// How often the sweep looks for work nobody picked up.
 const SWEEP_EVERY: Duration = Duration::from_secs(60);
 
-pub struct WorkerTask {
-    stop: watch::Sender<bool>,
-    handle: JoinHandle<()>,
-    drained: Arc<Drain>,
-    drain_for: Duration,
-}
-
-impl WorkerTask {
-    /// Stops taking new work and drains: a delivery already claimed is sent and its outcome
-    /// recorded (for up to `NOTIFY_DRAIN_SECONDS`), so that nothing Telegram accepted is sent
-    /// again by the next process; a delivery not yet claimed is left for the next process. Only
-    /// then may the caller close the database and Redis.
-    pub async fn stop(self) {
-        let _ = self.stop.send(true);
-        let _ = self.handle.await;
-        if tokio::time::timeout(self.drain_for, self.drained.until_idle())
-            .await
-            .is_err()
-        {
-            tracing::warn!(
-                in_flight = self.drained.count(),
-                "notification sends still in flight after NOTIFY_DRAIN_SECONDS; their leases \
-                 will run out and the next process takes them over"
-            );
-        }
-    }
-}
-
-/// The notifications this process is working on, and a signal when there are none.
-#[derive(Default)]
-struct Drain {
-    working: Mutex<usize>,
-    idle: tokio::sync::Notify,
-}
-
-impl Drain {
-    fn count(&self) -> usize {
-        *self.working.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn started(self: &Arc<Self>) -> Working {
-        *self.working.lock().unwrap_or_else(|e| e.into_inner()) += 1;
-        Working(self.clone())
-    }
-
-    async fn until_idle(&self) {
-        loop {
-            let idle = self.idle.notified();
-            if self.count() == 0 {
-                return;
-            }
-            idle.await;
-        }
-    }
-}
-
-/// Held while a notification is worked on.
-struct Working(Arc<Drain>);
-
-impl Drop for Working {
-    fn drop(&mut self) {
-        let mut working = self.0.working.lock().unwrap_or_else(|e| e.into_inner());
-        *working -= 1;
-        if *working == 0 {
-            self.0.idle.notify_waiters();
-        }
-    }
-}
-
-pub fn start(state: AppState) -> WorkerTask {
-    let (stop, stopped) = watch::channel(false);
-    let drained = Arc::new(Drain::default());
-    let drain_for = state.config.notify.drain;
-    let handle = tokio::spawn(run(state, stopped, drained.clone()));
-    WorkerTask {
-        stop,
-        handle,
-        drained,
-        drain_for,
-    }
-}
-
 struct Worker {
     state: AppState,
     /// The process's pacer, shared with login codes and the bot's answers.
@@ -137,38 +55,13 @@ struct Worker {
     drain: Arc<Drain>,
 }
 
-/// What Telegram's answer means for a delivery.
-enum Verdict {
-    Sent(i64),
-    Retry(DateTime<Utc>, String),
-    Migrated(i64),
-    Inactive(String),
-    Failed(String),
-    /// The request went out, no answer came back: not sent again.
-    Unknown(String),
-}
-
-impl Verdict {
-    /// The `outcome` label of `otpgram_deliveries_total`.
-    fn outcome(&self) -> &'static str {
-        match self {
-            Verdict::Sent(_) => "sent",
-            Verdict::Retry(..) => "retry",
-            Verdict::Migrated(_) => "migrated",
-            Verdict::Inactive(_) => "inactive",
-            Verdict::Failed(_) => "failed",
-            Verdict::Unknown(_) => "unknown",
-        }
-    }
-}
-
 enum Progress {
     Done,
     Again,
     WaitUntil(DateTime<Utc>),
 }
 
-async fn run(state: AppState, mut stopped: watch::Receiver<bool>, drain: Arc<Drain>) {
+pub(super) async fn run(state: AppState, mut stopped: watch::Receiver<bool>, drain: Arc<Drain>) {
     let consumer = format!("worker-{}", random_token(10));
     let queue = loop {
         match state.redis.queue_consumer(consumer.clone()).await {
@@ -442,82 +335,13 @@ impl Worker {
         }
         // The chat's turn ends here, before the answer is written down.
         drop(turn);
-        let verdict = match answer {
-            Answer::Sent(message_id) => Verdict::Sent(i64::from(message_id)),
-            Answer::Throttled(wait) => {
-                let at = Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default();
-                Verdict::Retry(at, format!("429: retry after {}s", wait.as_secs()))
-            }
-            Answer::Migrated(new) => {
-                tracing::info!(old = chat, new, "group migrated to a supergroup");
-                Verdict::Migrated(new)
-            }
-            Answer::ChatGone(err) => {
-                tracing::info!(chat, error = %err, "chat refuses the bot; marking it inactive");
-                Verdict::Inactive(err)
-            }
-            Answer::Unknown(err) => {
-                tracing::warn!(notification = %id, chat, error = %err, "no answer to a sent order message; not sending it again");
-                Verdict::Unknown(err)
-            }
-            Answer::Transient(err) => {
-                let at = Utc::now() + backoff(attempt);
-                let deadline =
-                    created + chrono::Duration::from_std(policy.max_retry).unwrap_or_default();
-                if at > deadline {
-                    Verdict::Failed(format!("gave up after {attempt} attempts: {err}"))
-                } else {
-                    Verdict::Retry(at, err)
-                }
-            }
-            Answer::Refused(err) => Verdict::Failed(err),
-        };
+        let verdict = Verdict::of(answer, id, chat, attempt, created, policy.max_retry);
         let claimed = deliveries::Claimed {
             notification: id,
             chat_id: chat,
             token: &token,
         };
-        Box::pin(self.record(claimed, verdict)).await;
-    }
-
-    /// Writes down what Telegram answered. It must not fail for a passing reason, or the lease
-    /// runs out and a sent message is sent again: a few tries, then give up (logged).
-    async fn record(&self, claimed: deliveries::Claimed<'_>, verdict: Verdict) {
-        let db = &self.state.db;
-        let (id, chat) = (claimed.notification, claimed.chat_id);
-        for attempt in 1..=5 {
-            let recorded = match &verdict {
-                Verdict::Sent(message_id) => deliveries::mark_sent(db, claimed, *message_id).await,
-                Verdict::Retry(at, error) => {
-                    deliveries::mark_retry(db, claimed, *at, error.clone()).await
-                }
-                Verdict::Migrated(new) => deliveries::migrate_chat(db, claimed, *new).await,
-                Verdict::Inactive(error) => {
-                    deliveries::mark_inactive(db, claimed, error.clone()).await
-                }
-                Verdict::Failed(error) => deliveries::mark_failed(db, claimed, error.clone()).await,
-                Verdict::Unknown(error) => {
-                    deliveries::mark_unknown(db, claimed, error.clone()).await
-                }
-            };
-            match recorded {
-                Ok(true) => {
-                    crate::meters::delivery(verdict.outcome());
-                    return;
-                }
-                Ok(false) => {
-                    tracing::warn!(notification = %id, chat, "a newer claim owns this delivery; its outcome stands");
-                    return;
-                }
-                Err(err) if attempt < 5 => {
-                    tracing::warn!(notification = %id, chat, error = %err, "recording a delivery failed; retrying");
-                    tokio::time::sleep(Duration::from_millis(100 * attempt)).await;
-                }
-                Err(err) => {
-                    tracing::error!(notification = %id, chat, error = %err, "could not record a delivery");
-                }
-            }
-        }
+        Box::pin(verdict.record(&self.state.db, claimed)).await;
     }
 
     /// Re-enqueues notifications the database has work for: all of them at startup, later only
@@ -551,24 +375,5 @@ impl Worker {
                 return;
             }
         }
-    }
-}
-
-/// 1 s, 2 s, 4 s … up to 5 minutes, with ±20 % jitter so retries of many chats spread out.
-fn backoff(attempt: i32) -> chrono::Duration {
-    let base = 2f64.powi(attempt.clamp(1, 20) - 1).min(300.0);
-    let jitter = 0.8 + 0.4 * rand::random::<f64>();
-    chrono::Duration::milliseconds((base * jitter * 1000.0) as i64)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_grows_and_is_capped() {
-        assert!(backoff(1) <= chrono::Duration::milliseconds(1200));
-        assert!(backoff(4) >= chrono::Duration::milliseconds(6400));
-        assert!(backoff(30) <= chrono::Duration::seconds(360));
     }
 }
