@@ -55,7 +55,6 @@ fn routes(state: &AppState) -> OpenApiRouter<AppState> {
         .merge(adapters::register_verify::router(state))
         .merge(adapters::chat_tokens::router(state))
         .merge(adapters::bot_codes::router(state))
-        .merge(adapters::site_session::router(state))
 }
 
 pub fn router(state: AppState) -> Router {

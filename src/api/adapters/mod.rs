@@ -4,10 +4,12 @@
 pub mod bot_codes;
 pub mod chat_tokens;
 pub mod register_verify;
-pub mod site_session;
 pub mod telegram_id;
 
+use std::marker::PhantomData;
+
 use axum::{
+    body::Bytes,
     extract::{FromRequest, FromRequestParts, Request},
     http::{StatusCode, request::Parts},
     response::{IntoResponse, Response},
@@ -104,6 +106,35 @@ impl From<Error> for Detail {
                 Detail::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal error")
             }
         }
+    }
+}
+
+/// How an older shape writes a refusal (a body it cannot take, a foreign origin, a limit).
+pub trait Shape {
+    fn refuse(status: StatusCode, message: &str) -> Response;
+}
+
+/// The `{"detail": ...}` shape.
+pub struct DetailShape;
+
+impl Shape for DetailShape {
+    fn refuse(status: StatusCode, message: &str) -> Response {
+        Detail::new(status, message).into_response()
+    }
+}
+
+/// The body as bytes, for handlers that check something before they parse it; one over the
+/// size limit is `413` in the shape `S`.
+pub struct RawBody<S>(pub Bytes, PhantomData<S>);
+
+impl<S: Shape> FromRequest<AppState> for RawBody<S> {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Response> {
+        Bytes::from_request(req, state)
+            .await
+            .map(|body| RawBody(body, PhantomData))
+            .map_err(|rejection| S::refuse(rejection.status(), &rejection.body_text()))
     }
 }
 

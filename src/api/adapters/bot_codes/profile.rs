@@ -1,57 +1,29 @@
-//! Adapter 1, the shop site's side of a session: who is logged in, their profile, logging out.
-//! The site keeps the tokens `register/telegram/` gave it and calls these on every page load.
-//!
-//! - `GET /api/v1/auth/me/` (Bearer or the access cookie) → `200` the user
-//! - `PATCH /api/v1/auth/me/` `{"full_name"?, "language"?}` → `200` the updated user; an invalid
-//!   field → `400 {"<field>": ["<message>"]}`
-//! - `POST /api/v1/auth/logout/` (Bearer) `{"refresh"}` → `200 {"success":true,"message"}`; a bad
-//!   refresh token → `400 {"success":false,"error":{"message"}}`
-//!
-//! No valid access token → `401 {"detail": ...}`: the only answer after which the site drops
-//! its tokens.
+//! The customer's profile as the site shows and edits it (`me/`).
 
 use std::collections::BTreeMap;
 
 use axum::{
     Json,
     body::Bytes,
-    extract::{FromRequest, FromRequestParts, Request, State},
-    http::{HeaderValue, StatusCode, header, request::Parts},
+    extract::State,
+    http::StatusCode,
     response::{IntoResponse, Response},
 };
-use axum_extra::extract::CookieJar;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
-use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use super::{Detail, DetailBody, bot_codes::REFRESH_PATH};
+use super::session::{SiteUser, unauthenticated};
 use crate::{
-    api::{
-        cookies::{self, ACCESS_COOKIE},
-        extract::bearer_or_cookie,
-        same_origin,
-    },
+    api::adapters::{Detail, DetailBody, DetailShape, RawBody},
     domain::FullName,
     error::Error,
-    profile,
-    profile::{ProfileChange, UserRecord},
-    session::{self, Claims, TokenKind},
+    profile::{self, ProfileChange, UserRecord},
     state::AppState,
     telegram::texts::Lang,
 };
-
-pub fn router(state: &AppState) -> OpenApiRouter<AppState> {
-    // The access cookie authenticates these as well as the header.
-    let routes = OpenApiRouter::new()
-        .routes(routes!(me, change_me))
-        .routes(routes!(logout));
-    same_origin::guard(routes, state, |status, message| {
-        Detail::new(status, message).into_response()
-    })
-}
 
 /// The user as this integration shows it.
 #[derive(Serialize, ToSchema)]
@@ -101,51 +73,6 @@ impl User {
     }
 }
 
-/// The user behind a valid access token (header, else cookie) of an open session.
-struct SiteUser(Claims);
-
-impl FromRequestParts<AppState> for SiteUser {
-    type Rejection = Response;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        let Some(token) = bearer_or_cookie(&parts.headers, ACCESS_COOKIE) else {
-            return Err(unauthenticated(
-                "Authentication credentials were not provided.",
-            ));
-        };
-        match session::authenticate(state, &token).await {
-            Ok(claims) => Ok(SiteUser(claims)),
-            Err(Error::Unauthorized) => {
-                Err(unauthenticated("Given token not valid for any token type"))
-            }
-            Err(err) => Err(Detail::from(err).into_response()),
-        }
-    }
-}
-
-/// The body as bytes; one over the size limit is `413` in this integration's shape.
-struct RawBody(Bytes);
-
-impl FromRequest<AppState> for RawBody {
-    type Rejection = Detail;
-
-    async fn from_request(req: Request, state: &AppState) -> Result<Self, Detail> {
-        Bytes::from_request(req, state)
-            .await
-            .map(RawBody)
-            .map_err(|rejection| Detail::new(rejection.status(), rejection.body_text()))
-    }
-}
-
-fn unauthenticated(detail: &str) -> Response {
-    let mut response = Detail::new(StatusCode::UNAUTHORIZED, detail).into_response();
-    response.headers_mut().insert(
-        header::WWW_AUTHENTICATE,
-        HeaderValue::from_static("Bearer realm=\"api\""),
-    );
-    response
-}
-
 /// The current user (older integration)
 #[utoipa::path(
     get,
@@ -159,7 +86,7 @@ fn unauthenticated(detail: &str) -> Response {
         (status = 403, description = "Asked by a browser from another site.", body = DetailBody),
     )
 )]
-async fn me(State(state): State<AppState>, SiteUser(claims): SiteUser) -> Response {
+pub(super) async fn me(State(state): State<AppState>, SiteUser(claims): SiteUser) -> Response {
     match profile::of(&state, claims.sub).await {
         Ok(user) => Json(User::new(&user, state.config.telegram.default_language)).into_response(),
         Err(Error::Unauthorized) => unauthenticated("User not found"),
@@ -255,10 +182,10 @@ fn read_change(body: &Bytes) -> Result<ProfileChange, FieldErrors> {
         (status = 415, description = "A body that is not `application/json`.", body = DetailBody),
     )
 )]
-async fn change_me(
+pub(super) async fn change_me(
     State(state): State<AppState>,
     SiteUser(claims): SiteUser,
-    RawBody(body): RawBody,
+    RawBody(body, _): RawBody<DetailShape>,
 ) -> Response {
     let change = match read_change(&body) {
         Ok(change) => change,
@@ -269,101 +196,4 @@ async fn change_me(
         Err(Error::Unauthorized) => unauthenticated("User not found"),
         Err(err) => Detail::from(err).into_response(),
     }
-}
-
-#[derive(Deserialize, ToSchema)]
-#[schema(as = bot_codes::Logout)]
-#[allow(dead_code)]
-pub struct Logout {
-    /// The session's refresh token.
-    refresh: String,
-}
-
-#[derive(Serialize, ToSchema)]
-#[schema(as = bot_codes::LoggedOut)]
-pub struct LoggedOut {
-    /// Always true.
-    success: bool,
-    #[schema(example = "Successfully logged out")]
-    message: &'static str,
-}
-
-/// This endpoint's error body.
-#[derive(Serialize, ToSchema)]
-#[schema(as = bot_codes::LogoutFailure)]
-pub struct LogoutFailure {
-    /// Always false.
-    success: bool,
-    error: LogoutError,
-}
-
-#[derive(Serialize, ToSchema)]
-#[schema(as = bot_codes::LogoutError)]
-pub struct LogoutError {
-    #[schema(example = "Invalid or expired refresh token")]
-    message: &'static str,
-}
-
-fn bad_refresh(message: &'static str) -> Response {
-    let body = LogoutFailure {
-        success: false,
-        error: LogoutError { message },
-    };
-    (StatusCode::BAD_REQUEST, Json(body)).into_response()
-}
-
-/// Log out (older integration)
-///
-/// Ends the session at once: its access and refresh tokens stop working. The cookies are
-/// cleared.
-#[utoipa::path(
-    post,
-    path = "/api/v1/auth/logout/",
-    tag = "legacy",
-    operation_id = "bot_codes_logout",
-    request_body = Logout,
-    security(("access_token" = []), ("access_cookie" = [])),
-    responses(
-        (status = 200, description = "Logged out.", body = LoggedOut),
-        (status = 400, description = "No refresh token, or not one of this user's sessions.", body = LogoutFailure),
-        (status = 401, description = "No valid access token, or the session is closed.", body = DetailBody),
-        (status = 403, description = "Posted by a browser from another site.", body = DetailBody),
-        (status = 413, description = "The body is over 16 KiB.", body = DetailBody),
-        (status = 415, description = "A body that is not `application/json`.", body = DetailBody),
-    )
-)]
-async fn logout(
-    State(state): State<AppState>,
-    SiteUser(access): SiteUser,
-    jar: CookieJar,
-    RawBody(body): RawBody,
-) -> Response {
-    let presented = serde_json::from_slice::<Value>(&body)
-        .ok()
-        .and_then(|body| {
-            body.get("refresh")
-                .and_then(Value::as_str)
-                .map(str::to_string)
-        });
-    let Some(presented) = presented else {
-        return bad_refresh("Refresh token is required");
-    };
-    // Only a refresh token of the caller's own sessions is accepted.
-    let refresh = match state.tokens.decode(&presented, TokenKind::Refresh) {
-        Ok(claims) if claims.sub == access.sub => claims,
-        _ => return bad_refresh("Invalid or expired refresh token"),
-    };
-    let mut ended = session::revoke(&state, &refresh).await;
-    if ended.is_ok() && access.sid != refresh.sid {
-        ended = session::revoke(&state, &access).await;
-    }
-    if let Err(err) = ended {
-        return Detail::from(err).into_response();
-    }
-    let jar = cookies::cleared_at(jar, state.config.http.cookie_secure, REFRESH_PATH);
-    let body = LoggedOut {
-        success: true,
-        message: "Successfully logged out",
-    };
-    (jar, Json(body)).into_response()
 }
