@@ -5,7 +5,10 @@
 //! wait. When the holder dies its lease runs out and another instance takes over within
 //! `LEASE_TTL` + `RETRY_EVERY`.
 
-mod handlers;
+mod commands;
+mod private;
+mod schema;
+mod sender;
 pub mod webhook;
 
 use std::time::Duration;
@@ -19,7 +22,7 @@ use teloxide::{
 };
 use tokio::{sync::watch, task::JoinHandle, time::Instant};
 
-pub use handlers::{Command, schema};
+pub use schema::{Command, schema};
 
 use crate::{replicas::PollerLease, state::AppState};
 

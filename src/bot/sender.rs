@@ -1,0 +1,70 @@
+//! Who sent an update, as the database knows them: looked up once per update and handed to
+//! every handler.
+
+use teloxide::types::{Message, Update};
+
+use crate::{
+    domain::{Phone, TelegramId},
+    profile::{self, UserRecord},
+    state::AppState,
+    telegram::texts::Lang,
+};
+
+/// Who sent an update, as the database knows them: read once per update.
+#[derive(Clone)]
+pub(super) struct Sender {
+    /// The language they chose (`/language`), else their Telegram one, else the default.
+    pub(super) lang: Lang,
+    /// Their user row, if they ever linked a phone.
+    pub(super) account: Option<UserRecord>,
+    /// The lookup failed (the database is away): say so rather than "not linked".
+    pub(super) unavailable: bool,
+}
+
+impl Sender {
+    /// The phone linked to this account.
+    pub(super) fn phone(&self) -> Option<Phone> {
+        self.account
+            .as_ref()
+            .and_then(|u| Phone::from_telegram(&u.phone).ok())
+    }
+}
+
+/// Looks the update's sender up, once per update (the handler tree's `map_async`).
+pub(super) async fn of_update(update: Update, state: AppState) -> Sender {
+    lookup(&state, update.from()).await
+}
+
+async fn lookup(state: &AppState, user: Option<&teloxide::types::User>) -> Sender {
+    let fallback = state.config.telegram.default_language;
+    let Some(user) = user else {
+        return Sender {
+            lang: fallback,
+            account: None,
+            unavailable: false,
+        };
+    };
+    let telegram = Lang::from_code(user.language_code.as_deref(), fallback);
+    match profile::of_account(state, user.id.0 as TelegramId).await {
+        Ok(account) => Sender {
+            lang: Lang::from_code(
+                account.as_ref().and_then(|u| u.language.as_deref()),
+                telegram,
+            ),
+            account,
+            unavailable: false,
+        },
+        Err(err) => {
+            tracing::warn!(error = %err, "sender lookup failed");
+            Sender {
+                lang: telegram,
+                account: None,
+                unavailable: true,
+            }
+        }
+    }
+}
+
+pub(super) fn sender_id(msg: &Message) -> Option<TelegramId> {
+    msg.from.as_ref().map(|user| user.id.0 as TelegramId)
+}
