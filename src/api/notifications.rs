@@ -107,7 +107,7 @@ async fn submit_order(
         status,
         axum::Json(Submitted {
             id: submitted.id,
-            status: submitted.status,
+            status: submitted.status.as_str(),
         }),
     )
         .into_response())
@@ -138,7 +138,7 @@ async fn show_notification(
         .iter()
         .map(|d| DeliveryView {
             chat_id: d.chat_id,
-            status: notify::public_status(d).to_string(),
+            status: notify::public_status(d).as_str().to_string(),
             attempts: d.attempts,
             sent_at: d.sent_at,
             error: d.last_error.clone(),
@@ -148,7 +148,7 @@ async fn show_notification(
         id: view.notification.id,
         shop_id: view.notification.shop_id,
         order_id: view.notification.order_id,
-        status: view.status,
+        status: view.status.as_str(),
         created_at: view.notification.created_at,
         deliveries,
     })

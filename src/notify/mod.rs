@@ -9,6 +9,7 @@
 mod lifecycle;
 pub mod message;
 pub mod order;
+mod status;
 mod verdict;
 mod worker;
 
@@ -18,7 +19,7 @@ use uuid::Uuid;
 pub use lifecycle::{WorkerTask, start};
 pub use order::Order;
 
-pub use crate::store::sql::deliveries::public_status;
+pub use status::{NotificationStatus, public_status};
 
 use crate::{
     error::{Error, Result},
@@ -34,7 +35,7 @@ use crate::{
 #[derive(Debug)]
 pub struct Submitted {
     pub id: Uuid,
-    pub status: &'static str,
+    pub status: NotificationStatus,
     /// False when this (shop, order) was submitted before.
     pub created: bool,
 }
@@ -42,7 +43,7 @@ pub struct Submitted {
 /// A notification with its deliveries.
 pub struct View {
     pub notification: notification::Model,
-    pub status: &'static str,
+    pub status: NotificationStatus,
     pub deliveries: Vec<delivery::Model>,
 }
 
@@ -67,7 +68,7 @@ pub async fn submit(state: &AppState, order: Order) -> Result<Submitted> {
             tracing::info!(notification = %id, "order accepted; the shop has no subscribed chats");
             return Ok(Submitted {
                 id,
-                status: "no_recipients",
+                status: NotificationStatus::NoRecipients,
                 created: true,
             });
         }
@@ -79,7 +80,7 @@ pub async fn submit(state: &AppState, order: Order) -> Result<Submitted> {
     }
     Ok(Submitted {
         id,
-        status: "queued",
+        status: NotificationStatus::Queued,
         created: true,
     })
 }
@@ -89,7 +90,7 @@ pub async fn view(state: &AppState, id: Uuid) -> Result<View> {
         return Err(Error::NotificationNotFound);
     };
     Ok(View {
-        status: deliveries::overall_status(&job.deliveries),
+        status: NotificationStatus::of(&job.deliveries),
         notification: job.notification,
         deliveries: job.deliveries,
     })

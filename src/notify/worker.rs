@@ -33,7 +33,7 @@ use crate::{
     state::AppState,
     store::{
         redis::{Entry, Queue},
-        sql::deliveries::{self, FAILED, INACTIVE, QUEUED, RETRYING, SENDING, SENT, UNKNOWN},
+        sql::deliveries::{self, DeliveryStatus},
     },
     telegram::outcome::Answer,
     telegram::pacer::Pacer,
@@ -267,11 +267,10 @@ impl Worker {
         let mut wake: Option<DateTime<Utc>> = None;
         let mut due = Vec::new();
         for d in &job.deliveries {
-            let later = match d.status.as_str() {
-                SENT | FAILED | INACTIVE | UNKNOWN => continue,
-                SENDING => d.lease_until.filter(|t| *t > now),
-                QUEUED | RETRYING => d.next_attempt_at.filter(|t| *t > now),
-                _ => None,
+            let later = match d.status {
+                status if status.is_settled() => continue,
+                DeliveryStatus::Sending => d.lease_until.filter(|t| *t > now),
+                _ => d.next_attempt_at.filter(|t| *t > now),
             };
             match later {
                 Some(t) => wake = Some(wake.map_or(t, |w| w.min(t))),

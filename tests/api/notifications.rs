@@ -718,7 +718,7 @@ async fn a_send_in_flight_at_shutdown_is_recorded_and_never_sent_again() {
     let db = Database::connect(&env.database_url).await.unwrap();
     let rows = delivery::Entity::find().all(&db).await.unwrap();
     assert_eq!(rows.len(), 1);
-    assert_eq!(rows[0].status, "sent", "{rows:?}");
+    assert_eq!(rows[0].status.as_str(), "sent", "{rows:?}");
 
     // The next process sends nothing again (a later order shows it is working).
     env.telegram.delay_chat(OWNER, Duration::ZERO);

@@ -16,15 +16,8 @@ use uuid::Uuid;
 
 use crate::{error::Result, store::sql as db};
 
-pub const QUEUED: &str = "queued";
-pub const SENDING: &str = "sending";
-pub const RETRYING: &str = "retrying";
-pub const SENT: &str = "sent";
-pub const FAILED: &str = "failed";
-pub const INACTIVE: &str = "inactive";
-/// The request went out and no answer came back (the connection dropped, or the answer timed
-/// out): Telegram may or may not have shown the message. Not sent again (see the README).
-pub const UNKNOWN: &str = "unknown";
+use DeliveryStatus::{Failed, Inactive, Queued, Retrying, Sending, Sent, Unknown};
+pub use entity::delivery::DeliveryStatus;
 
 /// A notification with what is needed to send it.
 pub struct Job {
@@ -83,7 +76,7 @@ pub async fn claim(
     let due = Condition::any()
         .add(
             Condition::all()
-                .add(Column::Status.is_in([QUEUED, RETRYING]))
+                .add(Column::Status.is_in([Queued, Retrying]))
                 .add(
                     Condition::any()
                         .add(Column::NextAttemptAt.is_null())
@@ -92,11 +85,11 @@ pub async fn claim(
         )
         .add(
             Condition::all()
-                .add(Column::Status.eq(SENDING))
+                .add(Column::Status.eq(Sending))
                 .add(Column::LeaseUntil.lt(now)),
         );
     let result = Delivery::update_many()
-        .col_expr(Column::Status, Expr::value(SENDING))
+        .col_expr(Column::Status, Expr::value(Sending))
         .col_expr(Column::Attempts, Expr::col(Column::Attempts).add(1))
         .col_expr(Column::LeaseUntil, Expr::value(lease_until))
         .col_expr(Column::Claim, Expr::value(token.clone()))
@@ -120,7 +113,7 @@ pub struct Claimed<'a> {
 async fn settle(
     db: &DatabaseConnection,
     claimed: Claimed<'_>,
-    status: &str,
+    status: DeliveryStatus,
     error: Option<String>,
     next_attempt_at: Option<DateTime<Utc>>,
     message_id: Option<i64>,
@@ -133,14 +126,14 @@ async fn settle(
         )
         .col_expr(Column::NextAttemptAt, Expr::value(next_attempt_at))
         .col_expr(Column::LastError, Expr::value(error));
-    if status == SENT {
+    if status == Sent {
         update = update
             .col_expr(Column::SentAt, Expr::value(Utc::now()))
             .col_expr(Column::MessageId, Expr::value(message_id));
     }
     let result = update
         .filter(key(claimed.notification, claimed.chat_id))
-        .filter(Column::Status.eq(SENDING))
+        .filter(Column::Status.eq(Sending))
         .filter(Column::Claim.eq(claimed.token))
         .exec(db)
         .await?;
@@ -152,7 +145,7 @@ pub async fn mark_sent(
     claimed: Claimed<'_>,
     message_id: i64,
 ) -> Result<bool> {
-    settle(db, claimed, SENT, None, None, Some(message_id)).await
+    settle(db, claimed, Sent, None, None, Some(message_id)).await
 }
 
 pub async fn mark_retry(
@@ -161,7 +154,7 @@ pub async fn mark_retry(
     at: DateTime<Utc>,
     error: String,
 ) -> Result<bool> {
-    settle(db, claimed, RETRYING, Some(error), Some(at), None).await
+    settle(db, claimed, Retrying, Some(error), Some(at), None).await
 }
 
 pub async fn mark_failed(
@@ -169,16 +162,16 @@ pub async fn mark_failed(
     claimed: Claimed<'_>,
     error: String,
 ) -> Result<bool> {
-    settle(db, claimed, FAILED, Some(error), None, None).await
+    settle(db, claimed, Failed, Some(error), None, None).await
 }
 
-/// The request went out and no answer came back: see [`UNKNOWN`].
+/// The request went out and no answer came back: see [`DeliveryStatus::Unknown`].
 pub async fn mark_unknown(
     db: &DatabaseConnection,
     claimed: Claimed<'_>,
     error: String,
 ) -> Result<bool> {
-    settle(db, claimed, UNKNOWN, Some(error), None, None).await
+    settle(db, claimed, Unknown, Some(error), None, None).await
 }
 
 /// Telegram refuses the chat for good (bot blocked or removed): stop sending to it.
@@ -187,7 +180,7 @@ pub async fn mark_inactive(
     claimed: Claimed<'_>,
     error: String,
 ) -> Result<bool> {
-    if !settle(db, claimed, INACTIVE, Some(error), None, None).await? {
+    if !settle(db, claimed, Inactive, Some(error), None, None).await? {
         return Ok(false);
     }
     ShopChat::update_many()
@@ -232,7 +225,7 @@ pub async fn migrate_chat(db: &DatabaseConnection, claimed: Claimed<'_>, new: i6
         .to_owned();
     Delivery::update_many()
         .col_expr(Column::ChatId, Expr::value(new))
-        .col_expr(Column::Status, Expr::value(QUEUED))
+        .col_expr(Column::Status, Expr::value(Queued))
         .col_expr(Column::NextAttemptAt, Expr::value(Utc::now()))
         .col_expr(
             Column::LeaseUntil,
@@ -263,7 +256,7 @@ pub async fn unfinished(
         .select_only()
         .column(Column::NotificationId)
         .distinct()
-        .filter(Column::Status.is_in([QUEUED, RETRYING, SENDING]));
+        .filter(Column::Status.is_in([Queued, Retrying, Sending]));
     if let Some(overdue_by) = overdue_by {
         let cutoff = Utc::now()
             - ChronoDuration::from_std(overdue_by).unwrap_or(ChronoDuration::seconds(60));
@@ -271,49 +264,15 @@ pub async fn unfinished(
             Condition::any()
                 .add(
                     Condition::all()
-                        .add(Column::Status.is_in([QUEUED, RETRYING]))
+                        .add(Column::Status.is_in([Queued, Retrying]))
                         .add(Column::NextAttemptAt.lt(cutoff)),
                 )
                 .add(
                     Condition::all()
-                        .add(Column::Status.eq(SENDING))
+                        .add(Column::Status.eq(Sending))
                         .add(Column::LeaseUntil.lt(cutoff)),
                 ),
         );
     }
     Ok(query.into_tuple().all(db).await?)
-}
-
-/// The overall status, derived from the deliveries.
-pub fn overall_status(deliveries: &[delivery::Model]) -> &'static str {
-    if deliveries.is_empty() {
-        return "no_recipients";
-    }
-    let count = |s: &str| deliveries.iter().filter(|d| d.status == s).count();
-    let sent = count(SENT);
-    if sent == deliveries.len() {
-        return "sent";
-    }
-    // A delivery whose outcome is unknown counts as settled; the notification is then `partial`
-    // (some sent or unknown) rather than `failed`.
-    let unknown = count(UNKNOWN);
-    let open = count(QUEUED) + count(SENDING) + count(RETRYING);
-    if open > 0 {
-        let started = sent > 0 || deliveries.iter().any(|d| d.attempts > 0);
-        return if started { "sending" } else { "queued" };
-    }
-    if sent + unknown > 0 {
-        "partial"
-    } else {
-        "failed"
-    }
-}
-
-/// A delivery's status as the API shows it (`sending` is internal).
-pub fn public_status(delivery: &delivery::Model) -> &str {
-    match delivery.status.as_str() {
-        SENDING if delivery.attempts > 1 => RETRYING,
-        SENDING => QUEUED,
-        other => other,
-    }
 }

@@ -68,7 +68,7 @@ pub async fn record(
         Delivery::insert_many(chats.iter().map(|chat| delivery::ActiveModel {
             notification_id: Set(id),
             chat_id: Set(chat.chat_id),
-            status: Set(super::deliveries::QUEUED.to_string()),
+            status: Set(super::deliveries::DeliveryStatus::Queued),
             attempts: Set(0),
             last_error: Set(None),
             next_attempt_at: Set(Some(now)),
