@@ -15,6 +15,7 @@ use crate::{
     config::Config,
     crypto::CodeHasher,
     notify,
+    sandbox::{self, Sandbox},
     session::Tokens,
     state::{AppState, Shared},
     store::{RedisStore, sql},
@@ -25,7 +26,7 @@ use crate::{
 pub struct App {
     listener: TcpListener,
     state: AppState,
-    bot: Option<Bot>,
+    bot: Bot,
 }
 
 impl App {
@@ -40,19 +41,33 @@ impl App {
         let db = sql::connect(&config.database.url, &config.database.pool)
             .await
             .context("opening the database (DATABASE_URL)")?;
-        let bot = config
-            .telegram
-            .bot_token
-            .as_ref()
-            .map(|token| Bot::new(token.expose()).set_api_url(config.telegram.api_url.clone()));
-        if bot.is_none() {
-            tracing::warn!(
-                "TELEGRAM_BOT_TOKEN is not set: the bot is off and login codes are written to \
-                 this log. Never run like this in production."
-            );
-        }
+        let listener = TcpListener::bind(config.http.bind_addr).await?;
+        // Without a token (development only: production refuses to start) the bot talks to the
+        // sandbox this process serves, over HTTP like any Bot API.
+        let (bot, sandbox) = match &config.telegram.bot_token {
+            Some(token) => (
+                Bot::new(token.expose()).set_api_url(config.telegram.api_url.clone()),
+                None,
+            ),
+            None => {
+                let port = listener.local_addr()?.port();
+                let url = format!("http://127.0.0.1:{port}{}", sandbox::API_PATH).parse()?;
+                tracing::warn!(
+                    "TELEGRAM_BOT_TOKEN is not set: the bot runs against the Telegram sandbox at \
+                     http://localhost:{port}/sandbox (development only)"
+                );
+                (
+                    Bot::new(sandbox::TOKEN).set_api_url(url),
+                    Some(Sandbox::default()),
+                )
+            }
+        };
         let pacer = Arc::new(Pacer::new(&config.notify));
-        let telegram = TelegramClient::new(bot.clone(), pacer.clone());
+        let mut telegram = TelegramClient::new(bot.clone(), pacer.clone());
+        if sandbox.is_some() {
+            // The sandbox's bot is known without a call (the CLI builds an app it never serves).
+            telegram = telegram.know(serde_json::from_value(sandbox::world::bot_me())?);
+        }
         if let Some(review) = &config.otp.test_phones {
             if chrono::Utc::now() < review.valid_until {
                 tracing::warn!(
@@ -64,7 +79,6 @@ impl App {
                 tracing::warn!(valid_until = %review.valid_until, "TEST_PHONES expired: ignored");
             }
         }
-        let listener = TcpListener::bind(config.http.bind_addr).await?;
         let state = AppState::new(Shared {
             tokens: Tokens::new(&config.auth),
             hasher: CodeHasher::new(config.auth.jwt_secret.expose().as_bytes()),
@@ -73,6 +87,7 @@ impl App {
             db,
             telegram,
             pacer,
+            sandbox,
         });
         Ok(Self {
             listener,
@@ -99,11 +114,10 @@ impl App {
             state,
             bot,
         } = self;
-        let worker = bot.is_some().then(|| notify::start(state.clone()));
-        let (bot_task, webhook) = match (&state.config.telegram.mode, bot) {
-            (_, None) => (None, None),
-            (TelegramMode::Polling, Some(bot)) => (Some(bot::start(bot, state.clone())), None),
-            (TelegramMode::Webhook { url, secret }, Some(bot)) => (
+        let worker = Some(notify::start(state.clone()));
+        let (bot_task, webhook) = match &state.config.telegram.mode {
+            TelegramMode::Polling => (Some(bot::start(bot, state.clone())), None),
+            TelegramMode::Webhook { url, secret } => (
                 None,
                 Some(bot::webhook::register(bot, url.clone(), secret.clone())),
             ),

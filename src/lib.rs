@@ -19,6 +19,7 @@ pub mod notify;
 pub mod otp;
 pub mod profile;
 pub mod replicas;
+pub mod sandbox;
 pub mod session;
 pub mod shops;
 pub mod state;

@@ -8,6 +8,7 @@ use sea_orm::DatabaseConnection;
 use crate::{
     config::Config,
     crypto::CodeHasher,
+    sandbox::Sandbox,
     session::Tokens,
     store::RedisStore,
     telegram::{TelegramClient, pacer::Pacer},
@@ -25,6 +26,8 @@ pub struct Shared {
     /// Keeps every message the process sends within Telegram's limits.
     pub pacer: Arc<Pacer>,
     pub tokens: Tokens,
+    /// The Telegram sandbox, in development without a bot token.
+    pub sandbox: Option<Sandbox>,
     pub hasher: CodeHasher,
 }
 

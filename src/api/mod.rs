@@ -96,7 +96,13 @@ pub fn router(state: AppState) -> Router {
     if let Some(cors) = cors(&state.config.http.cors_allowed_origins) {
         router = router.layer(cors);
     }
-    router.with_state(state)
+    let sandbox = state.sandbox.as_ref().map(|s| s.router());
+    let router = router.with_state(state);
+    // Outside the request timeout: the bot's getUpdates and the page's live view wait long.
+    match sandbox {
+        Some(sandbox) => router.merge(sandbox),
+        None => router,
+    }
 }
 
 fn cors(origins: &[String]) -> Option<CorsLayer> {

@@ -68,9 +68,7 @@ async fn receive_update(
     if !constant_time_eq(presented.as_bytes(), secret.expose().as_bytes()) {
         return Err(Error::Unauthorized.into());
     }
-    let Some(bot) = state.telegram.bot().cloned() else {
-        return Err(ApiError::NotFound);
-    };
+    let bot = state.telegram.bot().clone();
     let update: Update = serde_json::from_slice(&body).map_err(|e| ApiError::InvalidRequest {
         status: StatusCode::BAD_REQUEST,
         message: format!("not a Telegram update: {e}"),

@@ -51,8 +51,7 @@ fn handlers() -> &'static UpdateHandler<anyhow::Error> {
 /// Runs one update through the same handlers the poller uses.
 pub async fn handle(state: AppState, bot: Bot, update: Update) {
     let me = match state.telegram.me().await {
-        Ok(Some(me)) => me,
-        Ok(None) => return,
+        Ok(me) => me,
         Err(err) => {
             tracing::warn!(error = %err, "cannot handle an update without the bot's identity");
             return;

@@ -318,16 +318,12 @@ impl Worker {
             }
         };
         let answer = if text.is_empty() {
-            Some(Answer::read(Err(RequestError::Api(ApiError::Unknown(
+            Answer::read(Err(RequestError::Api(ApiError::Unknown(
                 "unreadable order".into(),
-            )))))
+            ))))
         } else {
             // Made only now, and on the heap (see the module's doc).
             Box::pin(self.state.telegram.send_order(chat, text)).await
-        };
-        let Some(answer) = answer else {
-            // The worker runs only with a bot.
-            return;
         };
         if let Answer::Throttled(wait) = &answer {
             turn.hold(*wait);

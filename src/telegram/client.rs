@@ -1,5 +1,6 @@
-//! Delivers messages to Telegram users: through the bot, or, in development without a bot
-//! token, into the log (with a loud warning, since that puts codes in the log).
+//! The one outbound Telegram client: every message otpgram sends (login codes, notices, order
+//! messages) goes through here, paced, counted, and its answer read once ([`Answer`]). In
+//! development without a token the bot talks to the sandbox's Bot API, through the same code.
 
 use std::{sync::Arc, time::Duration};
 
@@ -28,13 +29,9 @@ use crate::{
     },
 };
 
-/// The bot's name in development without a token, where links cannot work anyway.
-const DEV_BOT_USERNAME: &str = "otpgram_dev_bot";
-
 #[derive(Clone)]
 pub struct TelegramClient {
-    /// `None` in development without `TELEGRAM_BOT_TOKEN`.
-    bot: Option<Bot>,
+    bot: Bot,
     /// The process's pacer: codes go out in its priority lane.
     pacer: Arc<Pacer>,
     me: Arc<OnceCell<Me>>,
@@ -60,7 +57,7 @@ const MAX_BACKOFF: Duration = Duration::from_secs(5);
 const CODE_TRY_TIMEOUT: Duration = Duration::from_millis(2500);
 
 impl TelegramClient {
-    pub fn new(bot: Option<Bot>, pacer: Arc<Pacer>) -> Self {
+    pub fn new(bot: Bot, pacer: Arc<Pacer>) -> Self {
         Self {
             bot,
             pacer,
@@ -68,42 +65,39 @@ impl TelegramClient {
         }
     }
 
-    pub fn bot(&self) -> Option<&Bot> {
-        self.bot.as_ref()
+    /// Remembers the bot's own account without asking Telegram (the sandbox knows it).
+    pub fn know(self, me: Me) -> Self {
+        let _ = self.me.set(me);
+        self
     }
 
-    /// The bot's own account, asked of Telegram once; `None` with the bot off.
-    pub async fn me(&self) -> Result<Option<Me>> {
-        let Some(bot) = &self.bot else {
-            return Ok(None);
-        };
+    pub fn bot(&self) -> &Bot {
+        &self.bot
+    }
+
+    /// The bot's own account, asked of Telegram once.
+    pub async fn me(&self) -> Result<Me> {
         self.me
             .get_or_try_init(|| async {
-                bot.get_me().await.map_err(|e| Error::Unavailable {
+                self.bot.get_me().await.map_err(|e| Error::Unavailable {
                     dependency: "telegram",
                     source: e.into(),
                 })
             })
             .await
             .cloned()
-            .map(Some)
     }
 
     /// The bot's @username.
     pub async fn bot_username(&self) -> Result<String> {
-        Ok(match self.me().await? {
-            Some(me) => me.username.clone().unwrap_or_default(),
-            None => DEV_BOT_USERNAME.to_string(),
-        })
+        Ok(self.me().await?.username.clone().unwrap_or_default())
     }
 
-    /// Whether Telegram answers (a `getMe`); always true with the bot off.
+    /// Whether Telegram answers (a `getMe`).
     pub async fn reachable(&self) -> anyhow::Result<()> {
-        if let Some(bot) = &self.bot {
-            let answer = bot.get_me().await;
-            meters::telegram_call("getMe", if answer.is_ok() { "ok" } else { "error" });
-            answer?;
-        }
+        let answer = self.bot.get_me().await;
+        meters::telegram_call("getMe", if answer.is_ok() { "ok" } else { "error" });
+        answer?;
         Ok(())
     }
 
@@ -120,13 +114,7 @@ impl TelegramClient {
         lang: Lang,
         expires: Instant,
     ) -> Result<(), Undelivered> {
-        let Some(bot) = &self.bot else {
-            tracing::warn!(
-                telegram_id = to,
-                "DEVELOPMENT ONLY (no TELEGRAM_BOT_TOKEN): login code is {code}"
-            );
-            return Ok(());
-        };
+        let bot = &self.bot;
         let text = texts::login_code(lang, code, ttl, site_login_url);
         let mut backoff = FIRST_BACKOFF;
         loop {
@@ -179,40 +167,31 @@ impl TelegramClient {
         text: String,
         lang: Lang,
     ) -> anyhow::Result<()> {
-        match &self.bot {
-            Some(bot) => {
-                self.pacer.priority_slot().await;
-                let sent = bot
-                    .send_message(ChatId(to), text)
-                    .reply_markup(get_code_keyboard(lang))
-                    .await;
-                meters::telegram_call("sendMessage", if sent.is_ok() { "ok" } else { "error" });
-                sent?;
-            }
-            None => tracing::info!(telegram_id = to, "message (bot off): {text}"),
-        }
+        self.pacer.priority_slot().await;
+        let sent = self
+            .bot
+            .send_message(ChatId(to), text)
+            .reply_markup(get_code_keyboard(lang))
+            .await;
+        meters::telegram_call("sendMessage", if sent.is_ok() { "ok" } else { "error" });
+        sent?;
         Ok(())
     }
 
     /// Sends a plain-text notice (in the pacer's priority lane, as every notice).
     pub async fn send_text(&self, to: TelegramId, text: String) -> anyhow::Result<()> {
-        match &self.bot {
-            Some(bot) => {
-                self.pacer.priority_slot().await;
-                let sent = bot.send_message(ChatId(to), text).await;
-                meters::telegram_call("sendMessage", if sent.is_ok() { "ok" } else { "error" });
-                sent?;
-            }
-            None => tracing::info!(telegram_id = to, "message (bot off): {text}"),
-        }
+        self.pacer.priority_slot().await;
+        let sent = self.bot.send_message(ChatId(to), text).await;
+        meters::telegram_call("sendMessage", if sent.is_ok() { "ok" } else { "error" });
+        sent?;
         Ok(())
     }
 
     /// Sends an order message (HTML, no link preview) and reads Telegram's answer; the caller
-    /// waits for the chat's turn first. `None` with the bot off.
-    pub async fn send_order(&self, chat: i64, text: &str) -> Option<Answer> {
-        let bot = self.bot.as_ref()?;
-        let sent = bot
+    /// waits for the chat's turn first.
+    pub async fn send_order(&self, chat: i64, text: &str) -> Answer {
+        let sent = self
+            .bot
             .send_message(ChatId(chat), text)
             .parse_mode(ParseMode::Html)
             .link_preview_options(no_preview())
@@ -221,7 +200,7 @@ impl TelegramClient {
             .map(|message| message.id.0);
         let answer = Answer::read(sent);
         meters::telegram_call("sendMessage", answer.label());
-        Some(answer)
+        answer
     }
 }
 

@@ -14,6 +14,7 @@ mod notifications;
 mod openapi;
 mod ops;
 mod resilience;
+mod sandbox;
 mod sessions;
 mod shop_site;
 mod shops;

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use crate::{
     helpers::{
-        KillableApp, SERVICE_KEY, TestApp, TestEnv, eventually, link_token, redis_url,
+        KillableApp, SERVICE_KEY, TestApp, TestEnv, eventually, link_token, redis_url, spawn_app,
         spawn_app_with,
     },
     telegram::FakeTelegram,
@@ -763,8 +763,9 @@ async fn a_worker_whose_lease_ran_out_cannot_overwrite_a_newer_outcome() {
     use entity::delivery;
     use otpgram::store::sql::deliveries::{self, Claimed};
     use sea_orm::{EntityTrait, sea_query::Expr};
-    // No bot token: no worker runs, the test plays both workers with the library.
-    let app = spawn_app_with(&[("TELEGRAM_BOT_TOKEN", "")]).await;
+    // The notification is recorded without being queued, so the app's own worker leaves it
+    // alone (its sweep looks only at work overdue by a minute): the test plays both workers.
+    let app = spawn_app().await;
     let (shop, token) = app.create_shop("Tea House").await;
     otpgram::shops::subscribe(
         &app.state,
@@ -780,10 +781,17 @@ async fn a_worker_whose_lease_ran_out_cannot_overwrite_a_newer_outcome() {
     .await
     .unwrap()
     .unwrap();
-    let id: uuid::Uuid = accepted(&app.address, &order(&shop, "L-1"))
-        .await
-        .parse()
-        .unwrap();
+    let recorded = otpgram::store::sql::notifications::record(
+        &app.state.db,
+        shop.parse().unwrap(),
+        "L-1",
+        order(&shop, "L-1").to_string(),
+    )
+    .await
+    .unwrap();
+    let otpgram::store::sql::notifications::Recorded::New { id, .. } = recorded else {
+        panic!("a new notification: {recorded:?}");
+    };
     let db = &app.state.db;
     let lease = Duration::from_secs(60);
     let old = deliveries::claim(db, id, OWNER, lease)

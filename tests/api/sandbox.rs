@@ -1,0 +1,184 @@
+//! The Telegram sandbox, driven over HTTP exactly as its page drives it: a pretend user links a
+//! phone with the real bot, the site asks for a code, the code arrives in the sandbox chat, and
+//! the login completes.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, code_in, eventually, spawn_app, spawn_app_with};
+
+/// An app without a bot token: development's sandbox mode.
+async fn sandbox_app() -> TestApp {
+    spawn_app_with(&[("TELEGRAM_BOT_TOKEN", "")]).await
+}
+
+async fn post(app: &TestApp, path: &str, body: Value) -> (StatusCode, Value) {
+    let response = app.post_json(path, body).await;
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// The chat's messages as the page loads them.
+async fn messages(app: &TestApp, chat: i64) -> Vec<Value> {
+    app.http
+        .get(app.url(&format!("/sandbox/api/chats/{chat}/messages")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// Waits for a message from the bot in `chat` that `wanted` accepts.
+async fn bot_message(
+    app: &TestApp,
+    chat: i64,
+    what: &str,
+    wanted: impl Fn(&Value) -> bool,
+) -> Value {
+    eventually(10, what, || async {
+        messages(app, chat)
+            .await
+            .into_iter()
+            .find(|m| m["from"] == 5_000_000_001_i64 && wanted(m))
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_pretend_user_links_a_phone_and_logs_in_with_the_code_from_the_sandbox_chat() {
+    let app = sandbox_app().await;
+    let (status, user) = post(
+        &app,
+        "/sandbox/api/users",
+        json!({ "first_name": "Aziza", "last_name": "Karimova", "phone": "+998 90 123 45 67", "language": "en" }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{user}");
+    let id = user["id"].as_i64().unwrap();
+    assert_eq!(user["phone"], "+998901234567");
+
+    // /start: the real bot answers with the share-phone keyboard.
+    let (status, _) = post(
+        &app,
+        &format!("/sandbox/api/chats/{id}/messages"),
+        json!({ "from": id, "text": "/start" }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let welcome = bot_message(&app, id, "the welcome", |m| {
+        m["reply_markup"]["keyboard"][0][0]["request_contact"] == true
+    })
+    .await;
+    assert!(
+        welcome["text"].as_str().unwrap().contains("phone"),
+        "{welcome}"
+    );
+
+    // Share phone number: the bot links it.
+    let (status, _) = post(&app, "/sandbox/api/contact", json!({ "from": id })).await;
+    assert_eq!(status, StatusCode::CREATED);
+    bot_message(&app, id, "the linked answer", |m| {
+        m["text"].as_str().unwrap_or_default().contains("is linked")
+    })
+    .await;
+    let row = app.user_row("+998901234567").await.expect("a user row");
+    assert_eq!(row.telegram_id, Some(id));
+    assert_eq!(row.last_name.as_deref(), Some("Karimova"));
+
+    // The site asks for a code; it arrives in the sandbox chat, formatted.
+    assert_eq!(
+        app.request_code("+998901234567").await.status(),
+        StatusCode::ACCEPTED
+    );
+    let message = bot_message(&app, id, "the code", |m| {
+        m["text"].as_str().is_some_and(|t| code_in(t).is_some())
+    })
+    .await;
+    assert_eq!(message["parse_mode"], "HTML");
+    let code = code_in(message["text"].as_str().unwrap()).unwrap();
+    let verified = app.verify("+998901234567", &code).await;
+    assert_eq!(verified.status(), StatusCode::OK);
+    let session: Value = verified.json().await.unwrap();
+    assert_eq!(session["user"]["telegram_id"], id);
+
+    // The inline "Get login code" button under the linked answer works too.
+    let linked = bot_message(&app, id, "the linked answer", |m| {
+        m["text"].as_str().unwrap_or_default().contains("is linked")
+    })
+    .await;
+    let data = linked["reply_markup"]["inline_keyboard"][0][0]["callback_data"].clone();
+    let before = messages(&app, id).await.len();
+    let (status, answer) = post(
+        &app,
+        &format!("/sandbox/api/chats/{id}/press"),
+        json!({ "from": id, "message_id": linked["id"], "data": data }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{answer}");
+    eventually(10, "a second code", || async {
+        let all = messages(&app, id).await;
+        (all.len() > before
+            && all[before..].iter().any(|m| {
+                m["text"]
+                    .as_str()
+                    .is_some_and(|t| code_in(t).is_some_and(|c| c != code))
+            }))
+        .then_some(())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_sandbox_refuses_what_a_page_should_not_do() {
+    let app = sandbox_app().await;
+    let (status, body) = post(
+        &app,
+        "/sandbox/api/users",
+        json!({ "first_name": "Bob", "phone": "12" }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["error"], "invalid_phone");
+    let (status, body) = post(
+        &app,
+        "/sandbox/api/chats/424242/messages",
+        json!({ "from": 424242, "text": "/start" }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body["error"], "unknown_user");
+    // The Bot API answers only the sandbox's own token.
+    let stranger = app
+        .http
+        .post(app.url("/sandbox/telegram/bot123:wrong/getMe"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stranger.status(), StatusCode::UNAUTHORIZED);
+    // The page is served from the binary.
+    let page = app.http.get(app.url("/sandbox")).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(page.text().await.unwrap().contains("Telegram sandbox"));
+}
+
+#[tokio::test]
+async fn with_a_bot_token_there_is_no_sandbox() {
+    let app = spawn_app().await;
+    for path in [
+        "/sandbox",
+        "/sandbox/api/world",
+        "/sandbox/assets/sandbox.js",
+    ] {
+        let response = app.http.get(app.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+    let bot_api = app
+        .http
+        .post(app.url("/sandbox/telegram/bot5000000001:sandbox/getMe"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bot_api.status(), StatusCode::NOT_FOUND);
+}
