@@ -134,6 +134,16 @@ ensure_test_postgres() {
   export OTPGRAM_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$port/postgres"
 }
 
+# Debian's Chromium and its WebDriver (chromedriver), for the browser test.
+ensure_chromium() {
+  if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+    install_packages chromium chromium-driver
+  fi
+  CHROMIUM=${CHROMIUM:-$(command -v chromium)}
+  CHROMEDRIVER=${CHROMEDRIVER:-$(command -v chromedriver)}
+  export CHROMIUM CHROMEDRIVER
+}
+
 # schemathesis (PyPI), pinned, in its own virtualenv in the cache; exports SCHEMATHESIS.
 SCHEMATHESIS_VERSION=4.32.5
 ensure_schemathesis() {

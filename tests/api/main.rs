@@ -4,6 +4,7 @@
 mod adapters;
 mod attacks;
 mod bot;
+mod browser;
 mod delivery;
 mod errors;
 mod helpers;
