@@ -182,3 +182,86 @@ async fn with_a_bot_token_there_is_no_sandbox() {
         .unwrap();
     assert_eq!(bot_api.status(), StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn a_pretend_group_hears_about_orders_after_its_admin_links_the_shop() {
+    let app = sandbox_app().await;
+    let (_, admin) = post(
+        &app,
+        "/sandbox/api/users",
+        json!({ "first_name": "Owner", "phone": "+998901112233" }),
+    )
+    .await;
+    let (_, member) = post(
+        &app,
+        "/sandbox/api/users",
+        json!({ "first_name": "Clerk", "phone": "+998901112244" }),
+    )
+    .await;
+    let (admin, member) = (
+        admin["id"].as_i64().unwrap(),
+        member["id"].as_i64().unwrap(),
+    );
+    let (status, group) = post(
+        &app,
+        "/sandbox/api/groups",
+        json!({ "title": "Shop staff", "admin": admin }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{group}");
+    let group = group["id"].as_i64().unwrap();
+    assert!(group < 0, "group ids are negative, as Telegram's");
+    let (status, _) = post(
+        &app,
+        &format!("/sandbox/api/groups/{group}/members"),
+        json!({ "user": member }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+
+    let (shop, token) = app.create_shop("Tea House").await;
+    // A member who is not an admin cannot link the group; its admin can.
+    let path = format!("/sandbox/api/chats/{group}/messages");
+    let link = |from: i64| {
+        post(
+            &app,
+            &path,
+            json!({ "from": from, "text": format!("/link {token}") }),
+        )
+    };
+    link(member).await;
+    bot_message(&app, group, "the admins-only answer", |m| {
+        m["text"].as_str().unwrap_or_default().contains("admin")
+    })
+    .await;
+    link(admin).await;
+    bot_message(&app, group, "the subscription", |m| {
+        m["text"].as_str().unwrap_or_default().contains("Tea House")
+    })
+    .await;
+    // The token was a secret: the bot deleted the message that carried it.
+    assert!(
+        messages(&app, group)
+            .await
+            .iter()
+            .filter(|m| m["text"].as_str().unwrap_or_default().contains(&token))
+            .all(|m| m["deleted"] == true)
+    );
+
+    let order = json!({
+        "shop_id": shop, "order_id": "A-1", "total": "125000", "currency": "UZS",
+        "customer": { "name": "Aziza" }, "address": "Tashkent",
+    });
+    let accepted = app
+        .service(reqwest::Method::POST, "/api/v1/notifications/orders")
+        .json(&order)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(accepted.status(), StatusCode::ACCEPTED);
+    let notice = bot_message(&app, group, "the order", |m| {
+        m["text"].as_str().unwrap_or_default().contains("A-1")
+    })
+    .await;
+    assert_eq!(notice["parse_mode"], "HTML");
+}
