@@ -252,6 +252,35 @@ impl World {
         if text.is_empty() || text.encode_utf16().count() > 4096 {
             return Err(Refused::Invalid("a message is 1 to 4096 characters"));
         }
+        let mut fields = json!({ "text": text });
+        if text.starts_with('/') {
+            let command = text.split_whitespace().next().unwrap_or(text);
+            fields["entities"] = json!([{
+                "type": "bot_command", "offset": 0, "length": command.encode_utf16().count(),
+            }]);
+        }
+        self.user_writes(chat, from, text, fields)
+    }
+
+    /// `from` shares their own contact (the "Share phone number" button) in their private chat.
+    pub fn share_contact(&self, from: i64) -> Result<Message, Refused> {
+        let user = self.user(from).ok_or(Refused::UnknownUser)?;
+        let contact = json!({ "contact": {
+            "phone_number": user.phone, "first_name": user.first_name,
+            "last_name": user.last_name, "user_id": user.id,
+        }});
+        self.user_writes(from, from, &format!("📱 {}", user.phone), contact)
+    }
+
+    /// A user's message in a chat: shown as `shown`, sent to the bot as a message update with
+    /// `fields` (its text, or its contact).
+    fn user_writes(
+        &self,
+        chat: i64,
+        from: i64,
+        shown: &str,
+        fields: Value,
+    ) -> Result<Message, Refused> {
         let mut state = self.state();
         let user = state
             .users
@@ -260,63 +289,26 @@ impl World {
             .ok_or(Refused::UnknownUser)?;
         let chat_json = Self::chat_json(&state, chat, &user).ok_or(Refused::UnknownChat)?;
         let id = Self::next_message_id(&mut state);
+        let date = now();
         let mut update = json!({
-            "message_id": id, "date": now(), "chat": chat_json, "from": user.telegram(),
-            "text": text,
+            "message_id": id, "date": date, "chat": chat_json, "from": user.telegram(),
         });
-        if text.starts_with('/') {
-            let command = text.split_whitespace().next().unwrap_or(text);
-            update["entities"] = json!([{
-                "type": "bot_command", "offset": 0, "length": command.encode_utf16().count(),
-            }]);
+        if let (Some(update), Value::Object(fields)) = (update.as_object_mut(), fields) {
+            update.extend(fields);
         }
         let message = Message {
             id,
             chat_id: chat,
             from,
-            text: text.to_string(),
+            text: shown.to_string(),
             parse_mode: None,
             reply_markup: None,
-            date: now(),
+            date,
             deleted: false,
             edited: false,
         };
         self.store(&mut state, message.clone());
         self.push_update(&mut state, json!({ "message": update }));
-        Ok(message)
-    }
-
-    /// `from` shares their own contact (the "Share phone number" button) in their private chat.
-    pub fn share_contact(&self, from: i64) -> Result<Message, Refused> {
-        let mut state = self.state();
-        let user = state
-            .users
-            .get(&from)
-            .cloned()
-            .ok_or(Refused::UnknownUser)?;
-        let chat_json = Self::chat_json(&state, from, &user).ok_or(Refused::UnknownChat)?;
-        let id = Self::next_message_id(&mut state);
-        let contact = json!({
-            "phone_number": user.phone, "first_name": user.first_name,
-            "last_name": user.last_name, "user_id": user.id,
-        });
-        let message = Message {
-            id,
-            chat_id: from,
-            from,
-            text: format!("📱 {}", user.phone),
-            parse_mode: None,
-            reply_markup: None,
-            date: now(),
-            deleted: false,
-            edited: false,
-        };
-        self.store(&mut state, message.clone());
-        let update = json!({ "message": {
-            "message_id": id, "date": now(), "chat": chat_json, "from": user.telegram(),
-            "contact": contact,
-        }});
-        self.push_update(&mut state, update);
         Ok(message)
     }
 
