@@ -19,6 +19,7 @@ use crate::{
     session::Tokens,
     state::{AppState, Shared},
     store::{RedisStore, sql},
+    tasks::Tasks,
     telegram::TelegramClient,
     telegram::pacer::Pacer,
 };
@@ -88,6 +89,7 @@ impl App {
             telegram,
             pacer,
             sandbox,
+            tasks: Tasks::default(),
         });
         Ok(Self {
             listener,
@@ -114,19 +116,21 @@ impl App {
             state,
             bot,
         } = self;
-        let worker = Some(notify::start(state.clone()));
-        let (bot_task, webhook) = match &state.config.telegram.mode {
-            TelegramMode::Polling => (Some(bot::start(bot, state.clone())), None),
-            TelegramMode::Webhook { url, secret } => (
-                None,
-                Some(bot::webhook::register(bot, url.clone(), secret.clone())),
-            ),
-        };
-        let upkeep = tokio::spawn(async {
+        notify::start(state.clone());
+        match &state.config.telegram.mode {
+            TelegramMode::Polling => bot::start(bot, state.clone()),
+            TelegramMode::Webhook { url, secret } => {
+                bot::webhook::register(bot, url.clone(), secret.clone(), &state.tasks)
+            }
+        }
+        let stop = state.tasks.signal();
+        state.tasks.spawn(async move {
             let mut tick = tokio::time::interval(std::time::Duration::from_secs(10));
             loop {
-                tick.tick().await;
-                crate::meters::upkeep();
+                tokio::select! {
+                    _ = tick.tick() => crate::meters::upkeep(),
+                    _ = stop.cancelled() => return,
+                }
             }
         });
         tracing::info!(addr = %listener.local_addr()?, "otpgram is listening");
@@ -137,16 +141,9 @@ impl App {
         )
         .with_graceful_shutdown(shutdown)
         .await?;
-        if let Some(bot_task) = bot_task {
-            bot_task.stop().await;
-        }
-        if let Some(webhook) = webhook {
-            webhook.abort();
-        }
-        if let Some(worker) = worker {
-            worker.stop().await;
-        }
-        upkeep.abort();
+        // The bot lets the update in hand finish and hands its lease on, the worker drains its
+        // claimed sends: all before the stores close.
+        state.tasks.stop().await;
         state.redis.quit().await;
         let _ = state.db.close_by_ref().await;
         tracing::info!("otpgram stopped");

@@ -24,6 +24,7 @@ pub mod session;
 pub mod shops;
 pub mod state;
 pub mod store;
+pub mod tasks;
 pub mod telegram;
 pub mod telemetry;
 

@@ -11,6 +11,7 @@ use crate::{
     sandbox::Sandbox,
     session::Tokens,
     store::RedisStore,
+    tasks::Tasks,
     telegram::{TelegramClient, pacer::Pacer},
 };
 
@@ -28,6 +29,8 @@ pub struct Shared {
     pub tokens: Tokens,
     /// The Telegram sandbox, in development without a bot token.
     pub sandbox: Option<Sandbox>,
+    /// The background tasks, stopped together.
+    pub tasks: Tasks,
     pub hasher: CodeHasher,
 }
 

@@ -42,7 +42,7 @@ pub fn per_ip(
         refused,
     };
     let routes = routes.layer(middleware::from_fn_with_state(shared, admit));
-    local_guard(routes, per_minute, client_ip, refused)
+    local_guard(routes, state, per_minute, client_ip, refused)
 }
 
 #[derive(Clone)]
@@ -77,6 +77,7 @@ async fn admit(State(shared): State<Shared>, req: Request, next: Next) -> Respon
 /// The same allowance kept in this process, keyed as the shared one is.
 fn local_guard(
     routes: OpenApiRouter<AppState>,
+    state: &AppState,
     per_minute: u32,
     client_ip: ClientIp,
     refused: Refusal,
@@ -94,11 +95,14 @@ fn local_guard(
     let config = Arc::new(config);
     // Forget idle clients now and then, so the guard's memory stays bounded.
     let limiter = config.limiter().clone();
-    tokio::spawn(async move {
+    let stop = state.tasks.signal();
+    state.tasks.spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(60));
         loop {
-            tick.tick().await;
-            limiter.retain_recent();
+            tokio::select! {
+                _ = tick.tick() => limiter.retain_recent(),
+                _ = stop.cancelled() => return,
+            }
         }
     });
     routes.layer(GovernorLayer::new(config).error_handler(move |err| {

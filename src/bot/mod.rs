@@ -20,7 +20,8 @@ use teloxide::{
     error_handlers::LoggingErrorHandler,
     update_listeners::Polling,
 };
-use tokio::{sync::watch, task::JoinHandle, time::Instant};
+use tokio::{task::JoinHandle, time::Instant};
+use tokio_util::sync::CancellationToken;
 
 pub use schema::{Command, schema};
 
@@ -30,33 +31,20 @@ const LEASE_TTL: Duration = Duration::from_secs(8);
 const RENEW_EVERY: Duration = Duration::from_secs(2);
 const RETRY_EVERY: Duration = Duration::from_secs(1);
 
-/// The running bot; [`BotTask::stop`] lets the update in hand finish, stops polling and hands
-/// the lease on.
-pub struct BotTask {
-    stop: watch::Sender<bool>,
-    handle: JoinHandle<()>,
-}
-
-impl BotTask {
-    pub async fn stop(self) {
-        let _ = self.stop.send(true);
-        let _ = self.handle.await;
-    }
-}
-
-pub fn start(bot: Bot, state: AppState) -> BotTask {
-    let (stop, stopped) = watch::channel(false);
-    let handle = tokio::spawn(lead(bot, state, stopped));
-    BotTask { stop, handle }
+/// Starts the poller among the service's tasks; when they stop, it lets the update in hand
+/// finish, stops polling and hands the lease on.
+pub fn start(bot: Bot, state: AppState) {
+    let stop = state.tasks.signal();
+    state.tasks.clone().spawn(lead(bot, state, stop));
 }
 
 /// Waits for the lease, polls while holding it, and starts over if it is lost.
-async fn lead(bot: Bot, state: AppState, mut stopped: watch::Receiver<bool>) {
+async fn lead(bot: Bot, state: AppState, stopped: CancellationToken) {
     let lease = PollerLease::new(&state);
     loop {
         // Wait to become the poller.
         loop {
-            if *stopped.borrow() {
+            if stopped.is_cancelled() {
                 return;
             }
             match lease.try_take(LEASE_TTL).await {
@@ -66,7 +54,7 @@ async fn lead(bot: Bot, state: AppState, mut stopped: watch::Receiver<bool>) {
             }
             tokio::select! {
                 _ = tokio::time::sleep(RETRY_EVERY) => {}
-                _ = stopped.changed() => return,
+                _ = stopped.cancelled() => return,
             }
         }
         tracing::info!("this instance polls Telegram");
@@ -89,7 +77,7 @@ async fn lead(bot: Bot, state: AppState, mut stopped: watch::Receiver<bool>) {
                         }
                     }
                 }
-                _ = stopped.changed() => break false,
+                _ = stopped.cancelled() => break false,
                 _ = &mut polling => {
                     ended = true;
                     break true;

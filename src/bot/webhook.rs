@@ -12,35 +12,41 @@ use teloxide::{
     prelude::Requester,
     types::{AllowedUpdate, Update},
 };
-use tokio::task::JoinHandle;
 use url::Url;
 
 use super::schema;
-use crate::{config::Secret, state::AppState};
+use crate::{config::Secret, state::AppState, tasks::Tasks};
 
-/// Tells Telegram where to post updates, retrying until it agrees.
-pub fn register(bot: Bot, url: Url, secret: Secret) -> JoinHandle<()> {
-    tokio::spawn(async move {
+/// Tells Telegram where to post updates, retrying until it agrees (or the service stops).
+pub fn register(bot: Bot, url: Url, secret: Secret, tasks: &Tasks) {
+    let stop = tasks.signal();
+    tasks.spawn(async move {
         let mut delay = Duration::from_secs(1);
-        loop {
-            let answer = bot
-                .set_webhook(url.clone())
-                .secret_token(secret.expose())
-                .allowed_updates([AllowedUpdate::Message, AllowedUpdate::CallbackQuery])
-                .await;
-            match answer {
-                Ok(_) => {
-                    tracing::info!(%url, "webhook registered");
-                    return;
-                }
-                Err(err) => {
-                    tracing::error!(error = %err, "could not register the webhook; retrying");
-                    tokio::time::sleep(delay).await;
-                    delay = (delay * 2).min(Duration::from_secs(60));
+        let registered = async {
+            loop {
+                let answer = bot
+                    .set_webhook(url.clone())
+                    .secret_token(secret.expose())
+                    .allowed_updates([AllowedUpdate::Message, AllowedUpdate::CallbackQuery])
+                    .await;
+                match answer {
+                    Ok(_) => {
+                        tracing::info!(%url, "webhook registered");
+                        return;
+                    }
+                    Err(err) => {
+                        tracing::error!(error = %err, "could not register the webhook; retrying");
+                        tokio::time::sleep(delay).await;
+                        delay = (delay * 2).min(Duration::from_secs(60));
+                    }
                 }
             }
+        };
+        tokio::select! {
+            _ = registered => {}
+            _ = stop.cancelled() => {}
         }
-    })
+    });
 }
 
 fn handlers() -> &'static UpdateHandler<anyhow::Error> {

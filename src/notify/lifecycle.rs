@@ -1,42 +1,9 @@
 //! Starting and stopping the order worker: a stop lets every claimed send finish and be
 //! recorded before the stores close.
 
-use std::{
-    sync::{Arc, Mutex},
-    time::Duration,
-};
-
-use tokio::{sync::watch, task::JoinHandle};
+use std::sync::{Arc, Mutex};
 
 use crate::state::AppState;
-
-pub struct WorkerTask {
-    stop: watch::Sender<bool>,
-    handle: JoinHandle<()>,
-    drained: Arc<Drain>,
-    drain_for: Duration,
-}
-
-impl WorkerTask {
-    /// Stops taking new work and drains: a delivery already claimed is sent and its outcome
-    /// recorded (for up to `NOTIFY_DRAIN_SECONDS`), so that nothing Telegram accepted is sent
-    /// again by the next process; a delivery not yet claimed is left for the next process. Only
-    /// then may the caller close the database and Redis.
-    pub async fn stop(self) {
-        let _ = self.stop.send(true);
-        let _ = self.handle.await;
-        if tokio::time::timeout(self.drain_for, self.drained.until_idle())
-            .await
-            .is_err()
-        {
-            tracing::warn!(
-                in_flight = self.drained.count(),
-                "notification sends still in flight after NOTIFY_DRAIN_SECONDS; their leases \
-                 will run out and the next process takes them over"
-            );
-        }
-    }
-}
 
 /// The notifications this process is working on, and a signal when there are none.
 #[derive(Default)]
@@ -79,15 +46,25 @@ impl Drop for Working {
     }
 }
 
-pub fn start(state: AppState) -> WorkerTask {
-    let (stop, stopped) = watch::channel(false);
+/// Starts the order worker among the service's tasks. When they stop, it takes no new work and
+/// drains: a delivery already claimed is sent and its outcome recorded (for up to
+/// `NOTIFY_DRAIN_SECONDS`), so that nothing Telegram accepted is sent again by the next process;
+/// a delivery not yet claimed is left for the next process. The stores close only after.
+pub fn start(state: AppState) {
     let drained = Arc::new(Drain::default());
     let drain_for = state.config.notify.drain;
-    let handle = tokio::spawn(super::worker::run(state, stopped, drained.clone()));
-    WorkerTask {
-        stop,
-        handle,
-        drained,
-        drain_for,
-    }
+    let stop = state.tasks.signal();
+    state.tasks.clone().spawn(async move {
+        super::worker::run(state, stop, drained.clone()).await;
+        if tokio::time::timeout(drain_for, drained.until_idle())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                in_flight = drained.count(),
+                "notification sends still in flight after NOTIFY_DRAIN_SECONDS; their leases \
+                 will run out and the next process takes them over"
+            );
+        }
+    });
 }

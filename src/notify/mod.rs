@@ -16,7 +16,7 @@ mod worker;
 use entity::{delivery, notification};
 use uuid::Uuid;
 
-pub use lifecycle::{WorkerTask, start};
+pub use lifecycle::start;
 pub use order::Order;
 
 pub use status::{NotificationStatus, public_status};

@@ -23,7 +23,8 @@ use std::{
 use chrono::{DateTime, Utc};
 use futures_util::future::join_all;
 use teloxide::{ApiError, RequestError};
-use tokio::{sync::watch, time::Instant};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use super::{lifecycle::Drain, message, order::Order, verdict::Verdict};
@@ -51,7 +52,7 @@ struct Worker {
     /// Notifications this process works on, with the queue entry it holds for each.
     in_flight: Mutex<HashMap<Uuid, String>>,
     /// True once the process is shutting down: nothing new is claimed.
-    stopping: watch::Receiver<bool>,
+    stopping: CancellationToken,
     drain: Arc<Drain>,
 }
 
@@ -61,7 +62,7 @@ enum Progress {
     WaitUntil(DateTime<Utc>),
 }
 
-pub(super) async fn run(state: AppState, mut stopped: watch::Receiver<bool>, drain: Arc<Drain>) {
+pub(super) async fn run(state: AppState, stopped: CancellationToken, drain: Arc<Drain>) {
     let consumer = format!("worker-{}", random_token(10));
     let queue = loop {
         match state.redis.queue_consumer(consumer.clone()).await {
@@ -70,7 +71,7 @@ pub(super) async fn run(state: AppState, mut stopped: watch::Receiver<bool>, dra
                 tracing::warn!(error = %err, "notification worker cannot reach Redis; retrying");
                 tokio::select! {
                     _ = tokio::time::sleep(Duration::from_secs(1)) => {}
-                    _ = stopped.changed() => return,
+                    _ = stopped.cancelled() => return,
                 }
             }
         }
@@ -89,7 +90,7 @@ pub(super) async fn run(state: AppState, mut stopped: watch::Receiver<bool>, dra
     let mut next_gauge = Instant::now();
     let mut startup = true;
     loop {
-        if *stopped.borrow() {
+        if stopped.is_cancelled() {
             break;
         }
         if Instant::now() >= next_gauge {
@@ -107,7 +108,7 @@ pub(super) async fn run(state: AppState, mut stopped: watch::Receiver<bool>, dra
             Ok(reclaimed) if !reclaimed.is_empty() => Ok(reclaimed),
             Ok(_) => tokio::select! {
                 read = worker.queue.read_new(256, 1000) => read,
-                _ = stopped.changed() => break,
+                _ = stopped.cancelled() => break,
             },
             Err(err) => Err(err),
         };
@@ -121,7 +122,7 @@ pub(super) async fn run(state: AppState, mut stopped: watch::Receiver<bool>, dra
                 tracing::warn!(error = %err, "notification queue unavailable");
                 tokio::select! {
                     _ = tokio::time::sleep(Duration::from_secs(1)) => {}
-                    _ = stopped.changed() => break,
+                    _ = stopped.cancelled() => break,
                 }
             }
         }
@@ -172,13 +173,12 @@ impl Worker {
     }
 
     fn stopping(&self) -> bool {
-        *self.stopping.borrow()
+        self.stopping.is_cancelled()
     }
 
     /// Resolves once the process is shutting down.
     async fn stopped(&self) {
-        let mut stopping = self.stopping.clone();
-        let _ = stopping.wait_for(|stop| *stop).await;
+        self.stopping.cancelled().await;
     }
 
     /// Works on one notification until every delivery is settled (then acknowledges its entry),
