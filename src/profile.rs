@@ -3,10 +3,10 @@
 
 use uuid::Uuid;
 
-pub use crate::store::sql::users::{Profile, ProfileChange, UserRecord, display_name, full_name};
+pub use crate::store::sql::users::{Profile, ProfileChange, UserRecord};
 use crate::{
     binding,
-    domain::TelegramId,
+    domain::{TelegramId, mask},
     error::{Error, Result},
     state::AppState,
     store::sql::users,
@@ -35,4 +35,21 @@ pub async fn change(state: &AppState, user_id: Uuid, change: ProfileChange) -> R
         binding::refresh(state, &user).await?;
     }
     Ok(user)
+}
+
+/// The name to show for a user: the shop's, else Telegram's first and last name.
+pub fn full_name(user: &UserRecord) -> Option<String> {
+    user.full_name.clone().or_else(|| {
+        let first = user.first_name.as_deref().unwrap_or_default().trim();
+        let last = user.last_name.as_deref().unwrap_or_default().trim();
+        let joined = format!("{first} {last}").trim().to_string();
+        (!joined.is_empty()).then_some(joined)
+    })
+}
+
+/// The full name, else the Telegram username, else the masked phone.
+pub fn display_name(user: &UserRecord) -> String {
+    full_name(user)
+        .or_else(|| user.username.clone())
+        .unwrap_or_else(|| mask(&user.phone))
 }

@@ -22,7 +22,6 @@ use std::{
 
 use chrono::{DateTime, Utc};
 use futures_util::future::join_all;
-use teloxide::{ApiError, RequestError};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
@@ -318,9 +317,7 @@ impl Worker {
             }
         };
         let answer = if text.is_empty() {
-            Answer::read(Err(RequestError::Api(ApiError::Unknown(
-                "unreadable order".into(),
-            ))))
+            Answer::Transient("unreadable order".into())
         } else {
             // Made only now, and on the heap (see the module's doc).
             Box::pin(self.state.telegram.send_order(chat, text)).await

@@ -2,6 +2,7 @@
 //! phone with the real bot, the site asks for a code, the code arrives in the sandbox chat, and
 //! the login completes.
 
+use otpgram::sandbox::world::BOT_ID;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -41,7 +42,7 @@ async fn bot_message(
         messages(app, chat)
             .await
             .into_iter()
-            .find(|m| m["from"] == 5_000_000_001_i64 && wanted(m))
+            .find(|m| m["from"] == BOT_ID && wanted(m))
     })
     .await
 }

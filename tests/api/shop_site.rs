@@ -16,9 +16,18 @@ async fn shop_app() -> TestApp {
     spawn_app_with(&[("BOT_SECRET", BOT_SECRET), ("CORS_ALLOWED_ORIGINS", SITE)]).await
 }
 
-/// What the shop's bot sends when a customer shares their phone or presses "New code".
-async fn bot_creates_code(app: &TestApp, full_name: Option<&str>) -> Value {
-    let mut body = json!({ "secret_key": BOT_SECRET, "telegram_id": TG.to_string(), "phone_number": "998901234567" });
+/// What the shop's bot sends when a customer shares their phone or presses "New code" (the
+/// id as a string and the phone without `+`, as that bot writes them).
+async fn bot_creates_code(
+    app: &TestApp,
+    telegram_id: i64,
+    phone: &str,
+    full_name: Option<&str>,
+) -> Value {
+    let mut body = json!({
+        "secret_key": BOT_SECRET, "telegram_id": telegram_id.to_string(),
+        "phone_number": phone.trim_start_matches('+'),
+    });
     if let Some(name) = full_name {
         body["full_name"] = json!(name);
     }
@@ -32,6 +41,29 @@ async fn bot_creates_code(app: &TestApp, full_name: Option<&str>) -> Value {
         .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     response.json().await.unwrap()
+}
+
+/// The bot asks for a code and the site registers the customer with it: the `201` body.
+async fn register(app: &TestApp, telegram_id: i64, phone: &str) -> Value {
+    let created = bot_creates_code(app, telegram_id, phone, None).await;
+    let response = app
+        .post_json(
+            "/api/v1/auth/register/telegram/",
+            json!({ "phone": phone, "code": created["code"] }),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    response.json().await.unwrap()
+}
+
+/// `GET /api/v1/auth/me/` with an access token, outside any browser.
+async fn me_with(app: &TestApp, access: &Value) -> reqwest::Response {
+    app.http
+        .get(app.url("/api/v1/auth/me/"))
+        .bearer_auth(access.as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
 }
 
 /// The browser on the shop's site: `fetch(url, {credentials: "include"})`, which sends the
@@ -149,7 +181,7 @@ async fn a_shops_site_stays_logged_in_through_reload_profile_edit_and_logout() {
     let mut browser = Browser::new(&app);
 
     // The customer shares their phone with the shop's bot, which asks for a code.
-    let created = bot_creates_code(&app, Some("Aziza Karimova")).await;
+    let created = bot_creates_code(&app, TG, PHONE, Some("Aziza Karimova")).await;
     let code = created["code"].as_str().unwrap();
 
     // The site registers them.
@@ -324,19 +356,7 @@ async fn the_site_endpoints_refuse_strangers_in_their_shape() {
     assert_eq!(forged.status(), StatusCode::UNAUTHORIZED);
 
     // A logged-in customer's cookie, ridden by another site's page.
-    let code = bot_creates_code(&app, None).await["code"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let registered: Value = app
-        .post_json(
-            "/api/v1/auth/register/telegram/",
-            json!({ "phone": PHONE, "code": code }),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let registered = register(&app, TG, PHONE).await;
     let tokens = &registered["data"]["tokens"];
     let access = tokens["access"].as_str().unwrap();
     for (method, path) in [
@@ -355,27 +375,19 @@ async fn the_site_endpoints_refuse_strangers_in_their_shape() {
         assert_eq!(ridden.status(), StatusCode::FORBIDDEN, "{method} {path}");
         assert!(ridden.json::<Value>().await.unwrap()["detail"].is_string());
     }
-    // Another user's refresh token does not log this one out.
-    let other_code = {
-        let body = json!({ "secret_key": BOT_SECRET, "telegram_id": TG + 1, "phone_number": "+998901234568" });
-        app.post_json("/api/v1/auth/telegram/otp/create/", body)
-            .await
-            .json::<Value>()
-            .await
-            .unwrap()["code"]
-            .as_str()
-            .unwrap()
-            .to_string()
-    };
-    let other: Value = app
-        .post_json(
-            "/api/v1/auth/register/telegram/",
-            json!({ "phone": "+998901234568", "code": other_code }),
-        )
-        .await
-        .json()
+    // An oversized body is refused in the shape, before anything is read or changed.
+    let oversized = app
+        .http
+        .patch(app.url("/api/v1/auth/me/"))
+        .bearer_auth(access)
+        .json(&json!({ "full_name": "x".repeat(17 * 1024) }))
+        .send()
         .await
         .unwrap();
+    assert_eq!(oversized.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(oversized.json::<Value>().await.unwrap()["detail"].is_string());
+    // Another user's refresh token does not log this one out.
+    let other = register(&app, TG + 1, "+998901234568").await;
     let crossed = app
         .http
         .post(app.url("/api/v1/auth/logout/"))
@@ -385,25 +397,10 @@ async fn the_site_endpoints_refuse_strangers_in_their_shape() {
         .await
         .unwrap();
     assert_eq!(crossed.status(), StatusCode::BAD_REQUEST);
-    let others_session = app
-        .http
-        .get(app.url("/api/v1/auth/me/"))
-        .bearer_auth(other["data"]["tokens"]["access"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap();
+    let others_session = me_with(&app, &other["data"]["tokens"]["access"]).await;
     assert_eq!(others_session.status(), StatusCode::OK);
     // No name anywhere: the masked phone is what the site shows.
-    let me: Value = app
-        .http
-        .get(app.url("/api/v1/auth/me/"))
-        .bearer_auth(access)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let me: Value = me_with(&app, &tokens["access"]).await.json().await.unwrap();
     assert_eq!(me["full_name"], Value::Null);
     assert_eq!(me["display_name"], "+99890*****67");
 }
@@ -413,19 +410,7 @@ async fn names_from_telegram_show_until_the_shop_gives_one() {
     let app = shop_app().await;
     // Linked in otpgram's own bot: Telegram's first and last name.
     app.link(TG, "998901234567").await;
-    let code = bot_creates_code(&app, None).await["code"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let registered: Value = app
-        .post_json(
-            "/api/v1/auth/register/telegram/",
-            json!({ "phone": PHONE, "code": code }),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let registered = register(&app, TG, PHONE).await;
     let user = &registered["data"]["user"];
     assert_eq!(user["full_name"], "Ann Lee");
     assert_eq!(user["username"], format!("user{TG}"));
@@ -433,7 +418,7 @@ async fn names_from_telegram_show_until_the_shop_gives_one() {
 
     // The shop's bot knows the customer by another name: it wins, and a later Telegram
     // link does not undo it.
-    let _ = bot_creates_code(&app, Some("Aziza Karimova")).await;
+    let _ = bot_creates_code(&app, TG, PHONE, Some("Aziza Karimova")).await;
     app.link(TG, "998901234567").await;
     let row = app.user_row(PHONE).await.unwrap();
     assert_eq!(row.full_name.as_deref(), Some("Aziza Karimova"));

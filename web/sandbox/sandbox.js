@@ -110,8 +110,8 @@ async function openChat(chat, me) {
   const group = state.groups.find((g) => g.id === chat);
   $("chat-title").textContent = group ? `Group “${group.title}”` : `Chat with @${$("bot-name").textContent.slice(1)}`;
   $("chat-as").textContent = user ? `You are ${userLabel(user)}` : "";
-  if (user && !$("site-phone").value) $("site-phone").value = user.phone;
-  if (user && chat > 0) $("site-phone").value = user.phone;
+  // The site panel follows the private chat's user (a group keeps the phone already there).
+  if (user && (chat > 0 || !$("site-phone").value)) $("site-phone").value = user.phone;
   for (const control of document.querySelectorAll("#composer input, #composer button, .quick button")) {
     control.disabled = !user;
   }

@@ -131,10 +131,10 @@ impl<S: Shape> FromRequest<AppState> for RawBody<S> {
     type Rejection = Response;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Response> {
-        Bytes::from_request(req, state)
+        crate::api::extract::RawBody::from_request(req, state)
             .await
-            .map(|body| RawBody(body, PhantomData))
-            .map_err(|rejection| S::refuse(rejection.status(), &rejection.body_text()))
+            .map(|body| RawBody(body.0, PhantomData))
+            .map_err(|rejection| S::refuse(rejection.status(), &rejection.to_string()))
     }
 }
 

@@ -1,6 +1,6 @@
 //! The durable user record (SQL): who owns which phone, and whether they ever logged in.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use entity::user::{self, ActiveModel, Column, Entity as User, Model};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
@@ -10,7 +10,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::{
-    domain::{FullName, Phone, TelegramId, mask},
+    domain::{FullName, Phone, TelegramId},
     error::{Error, Result},
     store::sql as db,
     telegram::texts::Lang,
@@ -34,23 +34,6 @@ pub struct Profile {
 pub struct ProfileChange {
     pub full_name: Option<FullName>,
     pub language: Option<Lang>,
-}
-
-/// The name to show for a user: the shop's, else Telegram's first and last name.
-pub fn full_name(user: &Model) -> Option<String> {
-    user.full_name.clone().or_else(|| {
-        let first = user.first_name.as_deref().unwrap_or_default().trim();
-        let last = user.last_name.as_deref().unwrap_or_default().trim();
-        let joined = format!("{first} {last}").trim().to_string();
-        (!joined.is_empty()).then_some(joined)
-    })
-}
-
-/// The full name, else the Telegram username, else the masked phone.
-pub fn display_name(user: &Model) -> String {
-    full_name(user)
-        .or_else(|| user.username.clone())
-        .unwrap_or_else(|| mask(&user.phone))
 }
 
 /// The result of linking a phone to a Telegram account.
@@ -147,19 +130,12 @@ pub async fn link(
         None => {
             let (first_name, last_name) = profile.telegram_name.unzip();
             let user = ActiveModel {
-                id: Set(Uuid::new_v4()),
-                telegram_id: Set(Some(telegram_id)),
-                phone: Set(phone.as_str().to_string()),
-                is_verified: Set(false),
                 language: Set(profile.language),
                 first_name: Set(first_name),
                 last_name: Set(last_name.flatten()),
                 full_name: Set(profile.full_name.map(FullName::into_string)),
                 username: Set(profile.username),
-                created_at: Set(now),
-                updated_at: Set(now),
-                verified_at: Set(None),
-                last_login_at: Set(None),
+                ..new_row(phone, Some(telegram_id), now)
             };
             (user.insert(&txn).await?, None)
         }
@@ -187,27 +163,22 @@ pub async fn set_language(
     Ok(updated.into_iter().next())
 }
 
-/// Applies what the customer changed; `None` when the user is gone.
+/// Applies what the customer changed, in one statement; `None` when the user is gone.
 pub async fn change_profile(
     db: &DatabaseConnection,
     id: Uuid,
     change: ProfileChange,
 ) -> Result<Option<Model>> {
-    let Some(user) = find_by_id(db, id).await? else {
-        return Ok(None);
-    };
-    if change.full_name.is_none() && change.language.is_none() {
-        return Ok(Some(user));
-    }
-    let mut user: ActiveModel = user.into();
+    let mut update = User::update_many()
+        .col_expr(Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(Column::Id.eq(id));
     if let Some(full_name) = change.full_name {
-        user.full_name = Set(Some(full_name.into_string()));
+        update = update.col_expr(Column::FullName, Expr::value(full_name.into_string()));
     }
     if let Some(language) = change.language {
-        user.language = Set(Some(language.code().to_string()));
+        update = update.col_expr(Column::Language, Expr::value(language.code()));
     }
-    user.updated_at = Set(Utc::now());
-    Ok(Some(user.update(db).await?))
+    Ok(update.exec_with_returning(db).await?.into_iter().next())
 }
 
 /// Inserts unverified users for phone ↔ account pairs; phones that already have a row are left
@@ -217,21 +188,9 @@ pub async fn insert_linked(db: &DatabaseConnection, pairs: &[(Phone, TelegramId)
         return Ok(());
     }
     let now = Utc::now();
-    let rows = pairs.iter().map(|(phone, telegram_id)| ActiveModel {
-        id: Set(Uuid::new_v4()),
-        telegram_id: Set(Some(*telegram_id)),
-        phone: Set(phone.as_str().to_string()),
-        is_verified: Set(false),
-        language: Set(None),
-        first_name: Set(None),
-        last_name: Set(None),
-        full_name: Set(None),
-        username: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-        verified_at: Set(None),
-        last_login_at: Set(None),
-    });
+    let rows = pairs
+        .iter()
+        .map(|(phone, telegram_id)| new_row(phone, Some(*telegram_id), now));
     User::insert_many(rows)
         .on_conflict(OnConflict::new().do_nothing().to_owned())
         .exec_without_returning(db)
@@ -265,10 +224,21 @@ pub async fn create_logged_in(
 ) -> Result<Model> {
     let now = Utc::now();
     let user = ActiveModel {
+        is_verified: Set(true),
+        verified_at: Set(Some(now)),
+        last_login_at: Set(Some(now)),
+        ..new_row(phone, telegram_id, now)
+    };
+    Ok(user.insert(db).await?)
+}
+
+/// A new, unverified user with no names or language yet, made at `now`.
+fn new_row(phone: &Phone, telegram_id: Option<TelegramId>, now: DateTime<Utc>) -> ActiveModel {
+    ActiveModel {
         id: Set(Uuid::new_v4()),
         telegram_id: Set(telegram_id),
         phone: Set(phone.as_str().to_string()),
-        is_verified: Set(true),
+        is_verified: Set(false),
         language: Set(None),
         first_name: Set(None),
         last_name: Set(None),
@@ -276,10 +246,9 @@ pub async fn create_logged_in(
         username: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
-        verified_at: Set(Some(now)),
-        last_login_at: Set(Some(now)),
-    };
-    Ok(user.insert(db).await?)
+        verified_at: Set(None),
+        last_login_at: Set(None),
+    }
 }
 
 pub use user::Model as UserRecord;

@@ -8,7 +8,6 @@ use axum::{
 };
 use axum_extra::extract::CookieJar;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use utoipa::ToSchema;
 
 use super::{Failure, Flat, Pair, REFRESH_PATH, from_core, parse};
@@ -109,7 +108,6 @@ pub(super) async fn refresh(
 
 #[derive(Deserialize, ToSchema)]
 #[schema(as = bot_codes::Logout)]
-#[allow(dead_code)]
 pub struct Logout {
     /// The session's refresh token.
     refresh: String,
@@ -174,14 +172,8 @@ pub(super) async fn logout(
     jar: CookieJar,
     RawBody(body, _): RawBody<DetailShape>,
 ) -> Response {
-    let presented = serde_json::from_slice::<Value>(&body)
-        .ok()
-        .and_then(|body| {
-            body.get("refresh")
-                .and_then(Value::as_str)
-                .map(str::to_string)
-        });
-    let Some(presented) = presented else {
+    let presented = serde_json::from_slice::<Logout>(&body).map(|body| body.refresh);
+    let Ok(presented) = presented else {
         return bad_refresh("Refresh token is required");
     };
     // Only a refresh token of the caller's own sessions is accepted.
