@@ -32,7 +32,7 @@ pub async fn admit(state: &AppState, ip: IpAddr) -> Result<Option<Duration>> {
     };
     state
         .redis
-        .admit_address(&key, state.config.http.rate_limit_per_ip_per_minute)
+        .admit_address(&key, state.http.rate_limit_per_ip_per_minute)
         .await
 }
 

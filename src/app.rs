@@ -13,10 +13,10 @@ use tokio::net::TcpListener;
 use crate::{
     api, bot,
     config::Config,
+    core::notify,
+    core::session::Tokens,
     crypto::CodeHasher,
-    notify,
     sandbox::{self, Sandbox},
-    session::Tokens,
     state::{AppState, Shared},
     store::{RedisStore, sql},
     tasks::Tasks,
@@ -83,7 +83,11 @@ impl App {
         let state = AppState::new(Shared {
             tokens: Tokens::new(&config.auth),
             hasher: CodeHasher::new(config.auth.jwt_secret.expose().as_bytes()),
-            config: Arc::new(config),
+            http: config.http,
+            bot: config.telegram,
+            otp: config.otp,
+            notify: config.notify,
+            legacy: config.legacy,
             redis,
             db,
             telegram,
@@ -117,7 +121,7 @@ impl App {
             bot,
         } = self;
         notify::start(state.clone());
-        match &state.config.telegram.mode {
+        match &state.bot.mode {
             TelegramMode::Polling => bot::start(bot, state.clone()),
             TelegramMode::Webhook { url, secret } => {
                 bot::webhook::register(bot, url.clone(), secret.clone(), &state.tasks)

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use otpgram::{App, Config, app::shutdown_signal, health, shops, store::sql, telemetry};
+use otpgram::{App, Config, app::shutdown_signal, core::shops, health, store::sql, telemetry};
 
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;

@@ -6,10 +6,10 @@ use std::{ops::Deref, sync::Arc};
 use sea_orm::DatabaseConnection;
 
 use crate::{
-    config::Config,
+    config::{HttpConfig, LegacyConfig, NotifyPolicy, OtpPolicy, TelegramConfig},
+    core::session::Tokens,
     crypto::CodeHasher,
     sandbox::Sandbox,
-    session::Tokens,
     store::RedisStore,
     tasks::Tasks,
     telegram::{TelegramClient, pacer::Pacer},
@@ -18,8 +18,15 @@ use crate::{
 #[derive(Clone)]
 pub struct AppState(Arc<Shared>);
 
+/// Components, and the configuration sections read while serving (the rest of the
+/// configuration, secrets included, is consumed by [`crate::App::build`]).
 pub struct Shared {
-    pub config: Arc<Config>,
+    pub http: HttpConfig,
+    /// The bot's settings: polling or webhook, the default language, the site's login page.
+    pub bot: TelegramConfig,
+    pub otp: OtpPolicy,
+    pub notify: NotifyPolicy,
+    pub legacy: LegacyConfig,
     pub redis: RedisStore,
     pub db: DatabaseConnection,
     /// Every message otpgram sends to Telegram.

@@ -15,7 +15,11 @@ use std::{
     time::{Duration, Instant},
 };
 
-use otpgram::{App, Config, binding, domain::Phone};
+use otpgram::{
+    App, Config,
+    core::binding,
+    domain::{Phone, TelegramId},
+};
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
 
@@ -313,11 +317,11 @@ pub async fn run(binary: &Path, opts: Options) -> anyhow::Result<()> {
     let mut seed_env = env.clone();
     seed_env.push(("BIND_ADDR".into(), "127.0.0.1:0".into()));
     let seeder = App::build(Config::from_vars(seed_env)?).await?;
-    let pairs: Vec<(Phone, i64)> = (0..opts.phones)
+    let pairs: Vec<(Phone, TelegramId)> = (0..opts.phones)
         .map(|i| {
             Ok((
                 Phone::parse(&phone(i), None).map_err(|e| anyhow::anyhow!("{e}"))?,
-                telegram_id(i),
+                TelegramId(telegram_id(i)),
             ))
         })
         .collect::<anyhow::Result<_>>()?;

@@ -19,10 +19,10 @@ use super::{
     same_origin,
 };
 use crate::{
+    core::profile,
+    core::profile::UserRecord,
+    core::session::{self, TokenKind, TokenPair},
     error::Error,
-    profile,
-    profile::UserRecord,
-    session::{self, TokenKind, TokenPair},
     state::AppState,
 };
 
@@ -137,7 +137,7 @@ async fn refresh(
     RawBody(body): RawBody,
 ) -> Result<Response, ApiError> {
     let token = refresh_token(&body, &jar)?.ok_or(Error::Unauthorized)?;
-    let secure = state.config.http.cookie_secure;
+    let secure = state.http.cookie_secure;
     match session::refresh(&state, &token).await {
         Ok((_, tokens)) => {
             let jar = cookies::with_tokens(jar, &tokens, secure);
@@ -188,7 +188,7 @@ async fn logout(
             .decode(&refresh.ok_or(Error::Unauthorized)?, TokenKind::Refresh)?,
     };
     session::revoke(&state, &claims).await?;
-    let jar = cookies::cleared(jar, state.config.http.cookie_secure);
+    let jar = cookies::cleared(jar, state.http.cookie_secure);
     Ok((StatusCode::NO_CONTENT, jar).into_response())
 }
 

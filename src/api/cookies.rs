@@ -4,7 +4,7 @@
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use cookie::time::Duration;
 
-use crate::session::TokenPair;
+use crate::core::session::TokenPair;
 
 pub const ACCESS_COOKIE: &str = "access_token";
 pub const REFRESH_COOKIE: &str = "refresh_token";

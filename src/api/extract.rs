@@ -14,7 +14,7 @@ use super::{
     cookies::ACCESS_COOKIE,
     error::{ApiError, require_object},
 };
-use crate::{crypto::constant_time_eq, error::Error, session, state::AppState};
+use crate::{core::session, crypto::constant_time_eq, error::Error, state::AppState};
 
 /// A JSON object body, as `axum::Json` reads it (`Content-Type: application/json`, then
 /// serde), rejecting with our JSON error format. Only an object: serde would read a struct from
@@ -87,9 +87,9 @@ pub struct ClientIp {
 }
 
 impl ClientIp {
-    pub fn new(config: &crate::config::Config) -> Self {
+    pub fn new(http: &crate::config::HttpConfig) -> Self {
         Self {
-            trusted_hops: config.http.trusted_proxy_hops,
+            trusted_hops: http.trusted_proxy_hops,
         }
     }
 
@@ -166,7 +166,6 @@ impl FromRequestParts<AppState> for ServiceKey {
         let presented = bearer(&parts.headers).ok_or(Error::Unauthorized)?;
         // Every configured key is compared, in constant time, whichever matches.
         let matched = state
-            .config
             .http
             .service_api_keys
             .iter()

@@ -73,7 +73,7 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(middleware::from_fn_with_state(
-            state.config.http.request_timeout,
+            state.http.request_timeout,
             enforce_timeout,
         ))
         .layer(middleware::from_fn(count_request))
@@ -93,7 +93,7 @@ pub fn router(state: AppState) -> Router {
         // The id is set before the trace span is made, and copied onto the response.
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid));
-    if let Some(cors) = cors(&state.config.http.cors_allowed_origins) {
+    if let Some(cors) = cors(&state.http.cors_allowed_origins) {
         router = router.layer(cors);
     }
     let sandbox = state.sandbox.as_ref().map(|s| s.router());

@@ -19,8 +19,8 @@ use super::{
     extract::{Json, ServiceKey},
 };
 use crate::{
+    core::notify::{self, Order},
     error::Error,
-    notify::{self, Order},
     state::AppState,
 };
 

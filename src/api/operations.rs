@@ -124,7 +124,7 @@ async fn readyz(State(state): State<AppState>) -> Response {
     )
 )]
 async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    if let Some(token) = &state.config.http.metrics_token {
+    if let Some(token) = &state.http.metrics_token {
         let presented = extract::bearer(&headers).unwrap_or_default();
         if !constant_time_eq(presented.as_bytes(), token.expose().as_bytes()) {
             return ApiError::from(Error::Unauthorized).into_response();

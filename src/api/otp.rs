@@ -17,7 +17,7 @@ use super::{
     extract::Json,
     rate_limit, same_origin,
 };
-use crate::{domain::Phone, error::Error, otp, state::AppState};
+use crate::{core::otp, domain::Phone, error::Error, state::AppState};
 
 pub fn router(state: &AppState) -> OpenApiRouter<AppState> {
     // The verify sets the session's cookies.
@@ -61,8 +61,7 @@ pub struct CodeSent {
 }
 
 fn parse_phone(state: &AppState, input: &str) -> Result<Phone, Error> {
-    Phone::parse(input, state.config.otp.default_country_code.as_deref())
-        .map_err(|_| Error::InvalidPhone)
+    Phone::parse(input, state.otp.default_country_code.as_deref()).map_err(|_| Error::InvalidPhone)
 }
 
 /// Send a login code
@@ -130,7 +129,7 @@ async fn verify_code(
 ) -> Result<Response, ApiError> {
     let phone = parse_phone(&state, &body.phone)?;
     let login = otp::verify_code(&state, &phone, body.code.trim()).await?;
-    let jar = cookies::with_tokens(jar, &login.tokens, state.config.http.cookie_secure);
+    let jar = cookies::with_tokens(jar, &login.tokens, state.http.cookie_secure);
     Ok((
         jar,
         axum::Json(Session::new(&login.tokens, Some(&login.user))),

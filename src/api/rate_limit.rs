@@ -31,11 +31,11 @@ pub fn per_ip(
     state: &AppState,
     refused: Refusal,
 ) -> OpenApiRouter<AppState> {
-    let per_minute = state.config.http.rate_limit_per_ip_per_minute;
+    let per_minute = state.http.rate_limit_per_ip_per_minute;
     if per_minute == 0 {
         return routes;
     }
-    let client_ip = ClientIp::new(&state.config);
+    let client_ip = ClientIp::new(&state.http);
     let shared = Shared {
         state: state.clone(),
         client_ip,

@@ -35,7 +35,7 @@ pub fn guard(
     refused: Refusal,
 ) -> OpenApiRouter<AppState> {
     let guard = Guard {
-        allowed: state.config.http.cors_allowed_origins.clone().into(),
+        allowed: state.http.cors_allowed_origins.clone().into(),
         refused,
     };
     routes.layer(middleware::from_fn_with_state(guard, check))

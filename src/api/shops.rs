@@ -16,8 +16,9 @@ use super::{
     extract::{Json, ServiceKey},
 };
 use crate::{
+    core::shops::{self, NewLink, ShopRecord},
+    domain::ChatId,
     error::Error,
-    shops::{self, NewLink, ShopRecord},
     state::AppState,
 };
 
@@ -240,7 +241,10 @@ async fn remove_chat(
     Path((id, chat_id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let id = shop_id(&id)?;
-    let chat_id: i64 = chat_id.parse().map_err(|_| Error::ChatNotFound)?;
+    let chat_id = chat_id
+        .parse()
+        .map(ChatId)
+        .map_err(|_| Error::ChatNotFound)?;
     shops::remove_chat(&state, id, chat_id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -18,7 +18,8 @@ use super::{
     extract::RawBody,
 };
 use crate::{
-    bot, config::TelegramMode, crypto::constant_time_eq, error::Error, replicas, state::AppState,
+    bot, config::TelegramMode, core::replicas, crypto::constant_time_eq, error::Error,
+    state::AppState,
 };
 
 const SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";
@@ -58,7 +59,7 @@ async fn receive_update(
     headers: HeaderMap,
     RawBody(body): RawBody,
 ) -> Result<Response, ApiError> {
-    let TelegramMode::Webhook { secret, .. } = &state.config.telegram.mode else {
+    let TelegramMode::Webhook { secret, .. } = &state.bot.mode else {
         return Err(ApiError::NotFound);
     };
     let presented = headers

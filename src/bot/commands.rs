@@ -8,8 +8,8 @@ use super::{
     sender::{Sender, sender_id},
 };
 use crate::{
-    binding,
-    shops::{self, ChatInfo},
+    core::binding,
+    core::shops::{self, ChatInfo},
     state::AppState,
     telegram::{
         client::get_code_keyboard,
@@ -30,13 +30,19 @@ pub(super) async fn on_command(
         Command::Link(token) => link(&bot, &msg, &state, &token, lang).await,
         Command::Unlink => unlink(&bot, &msg, &state, lang).await,
         Command::Help => {
-            bot.send_message(msg.chat.id, texts::help(lang)).await?;
+            state
+                .telegram
+                .reply(bot.send_message(msg.chat.id, texts::help(lang)))
+                .await?;
             Ok(())
         }
-        Command::Code => code(&bot, &msg, &sender).await,
+        Command::Code => code(&bot, &msg, &state, &sender).await,
         Command::Language(choice) => language(&bot, &msg, &state, &choice, lang).await,
         Command::Status => {
-            bot.send_message(msg.chat.id, status_text(&state, &msg, &sender).await)
+            let text = status_text(&state, &msg, &sender).await;
+            state
+                .telegram
+                .reply(bot.send_message(msg.chat.id, text))
                 .await?;
             Ok(())
         }
@@ -58,8 +64,12 @@ async fn start(
     if payload.starts_with(shops::DEEP_LINK_PREFIX) {
         return subscribe_chat(bot, msg, state, payload, lang).await;
     }
-    bot.send_message(msg.chat.id, texts::welcome(lang))
-        .reply_markup(share_phone_keyboard(lang))
+    state
+        .telegram
+        .reply(
+            bot.send_message(msg.chat.id, texts::welcome(lang))
+                .reply_markup(share_phone_keyboard(lang)),
+        )
         .await?;
     Ok(())
 }
@@ -75,17 +85,25 @@ async fn link(
     if !msg.chat.is_private() && !token.trim().is_empty() {
         // The token is a secret: it should not stay in the group for all to read. A bot
         // that may not delete messages leaves it (and the link is used up anyway).
-        if let Err(err) = bot.delete_message(msg.chat.id, msg.id).await {
+        if let Err(err) = state
+            .telegram
+            .reply(bot.delete_message(msg.chat.id, msg.id))
+            .await
+        {
             tracing::info!(error = %err, "could not delete a /link message");
         }
     }
     if token.trim().is_empty() {
-        bot.send_message(msg.chat.id, texts::link_usage(lang))
+        state
+            .telegram
+            .reply(bot.send_message(msg.chat.id, texts::link_usage(lang)))
             .await?;
     } else if is_chat_admin(bot, msg).await? {
         subscribe_chat(bot, msg, state, token, lang).await?;
     } else {
-        bot.send_message(msg.chat.id, texts::admins_only(lang))
+        state
+            .telegram
+            .reply(bot.send_message(msg.chat.id, texts::admins_only(lang)))
             .await?;
     }
     Ok(())
@@ -94,36 +112,49 @@ async fn link(
 /// `/unlink` (by an admin): the chat stops hearing about every shop.
 async fn unlink(bot: &Bot, msg: &Message, state: &AppState, lang: Lang) -> HandlerResult {
     if !is_chat_admin(bot, msg).await? {
-        bot.send_message(msg.chat.id, texts::admins_only(lang))
+        state
+            .telegram
+            .reply(bot.send_message(msg.chat.id, texts::admins_only(lang)))
             .await?;
         return Ok(());
     }
-    let text = match shops::leave_all(state, msg.chat.id.0).await {
+    let text = match shops::leave_all(state, msg.chat.id.into()).await {
         Ok(left) => texts::shops_unlinked(lang, &names(&left)),
         Err(err) => {
             tracing::warn!(error = %err, "unlink failed");
             texts::temporarily_unavailable(lang)
         }
     };
-    bot.send_message(msg.chat.id, text).await?;
+    state
+        .telegram
+        .reply(bot.send_message(msg.chat.id, text))
+        .await?;
     Ok(())
 }
 
 /// `/code` in a private chat: the "Get login code" button for the linked phone.
-async fn code(bot: &Bot, msg: &Message, sender: &Sender) -> HandlerResult {
+async fn code(bot: &Bot, msg: &Message, state: &AppState, sender: &Sender) -> HandlerResult {
     let lang = sender.lang;
     if !msg.chat.is_private() {
         return Ok(());
     }
     match sender.phone() {
         Some(phone) => {
-            bot.send_message(msg.chat.id, texts::code_offer(lang, &phone.masked()))
-                .reply_markup(get_code_keyboard(lang))
+            state
+                .telegram
+                .reply(
+                    bot.send_message(msg.chat.id, texts::code_offer(lang, &phone.masked()))
+                        .reply_markup(get_code_keyboard(lang)),
+                )
                 .await?;
         }
         None => {
-            bot.send_message(msg.chat.id, texts::link_first(lang))
-                .reply_markup(share_phone_keyboard(lang))
+            state
+                .telegram
+                .reply(
+                    bot.send_message(msg.chat.id, texts::link_first(lang))
+                        .reply_markup(share_phone_keyboard(lang)),
+                )
                 .await?;
         }
     }
@@ -140,7 +171,9 @@ async fn language(
 ) -> HandlerResult {
     let choice = choice.trim().to_ascii_lowercase();
     let Some(chosen) = Lang::ALL.into_iter().find(|l| l.code() == choice) else {
-        bot.send_message(msg.chat.id, texts::language_usage(lang))
+        state
+            .telegram
+            .reply(bot.send_message(msg.chat.id, texts::language_usage(lang)))
             .await?;
         return Ok(());
     };
@@ -149,7 +182,9 @@ async fn language(
     {
         tracing::warn!(error = %err, "could not store the language");
     }
-    bot.send_message(msg.chat.id, texts::language_set(chosen))
+    state
+        .telegram
+        .reply(bot.send_message(msg.chat.id, texts::language_set(chosen)))
         .await?;
     Ok(())
 }
@@ -158,7 +193,7 @@ async fn language(
 /// group: the shops.
 async fn status_text(state: &AppState, msg: &Message, sender: &Sender) -> String {
     let lang = sender.lang;
-    let shops = match shops::of_chat(state, msg.chat.id.0).await {
+    let shops = match shops::of_chat(state, msg.chat.id.into()).await {
         Ok(list) => names(&list),
         Err(err) => {
             tracing::warn!(error = %err, "status lookup failed");
@@ -215,7 +250,7 @@ async fn subscribe_chat(
     lang: Lang,
 ) -> HandlerResult {
     let chat = ChatInfo {
-        chat_id: msg.chat.id.0,
+        chat_id: msg.chat.id.into(),
         chat_type: chat_type(&msg.chat),
         title: msg.chat.title().map(str::to_string),
         added_by: sender_id(msg),
@@ -234,7 +269,10 @@ async fn subscribe_chat(
             texts::temporarily_unavailable(lang)
         }
     };
-    bot.send_message(msg.chat.id, text).await?;
+    state
+        .telegram
+        .reply(bot.send_message(msg.chat.id, text))
+        .await?;
     Ok(())
 }
 
@@ -247,10 +285,7 @@ fn tell_other_chats(state: &AppState, msg: &Message, subscription: &shops::Subsc
         None => format!("{} (id {})", user.full_name(), user.id.0),
     });
     for other in &subscription.others {
-        let lang = Lang::from_code(
-            other.language.as_deref(),
-            state.config.telegram.default_language,
-        );
+        let lang = Lang::from_code(other.language.as_deref(), state.bot.default_language);
         let chat = match msg.chat.title() {
             Some(title) => texts::group_named(lang, title),
             None => texts::private_chat(lang),
@@ -262,10 +297,10 @@ fn tell_other_chats(state: &AppState, msg: &Message, subscription: &shops::Subsc
             who.as_deref().unwrap_or("?"),
         );
         let telegram = state.telegram.clone();
-        let to = other.chat_id;
+        let to = crate::domain::ChatId(other.chat_id);
         tokio::spawn(async move {
             if let Err(err) = telegram.send_text(to, text).await {
-                tracing::warn!(chat = to, error = %err, "could not tell a chat of a new subscriber");
+                tracing::warn!(chat = %to, error = %err, "could not tell a chat of a new subscriber");
             }
         });
     }

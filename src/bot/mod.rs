@@ -25,7 +25,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use schema::{Command, schema};
 
-use crate::{replicas::PollerLease, state::AppState};
+use crate::{core::replicas::PollerLease, state::AppState};
 
 const LEASE_TTL: Duration = Duration::from_secs(8);
 const RENEW_EVERY: Duration = Duration::from_secs(2);
@@ -111,7 +111,7 @@ fn one_chat_at_a_time(update: &teloxide::types::Update) -> Option<i64> {
 
 /// Starts long polling; retries while Telegram does not answer `getMe`.
 fn poll(bot: Bot, state: AppState) -> (ShutdownToken, JoinHandle<()>) {
-    let poll_timeout = state.config.telegram.poll_timeout;
+    let poll_timeout = state.bot.poll_timeout;
     let mut dispatcher = Dispatcher::builder(bot.clone(), schema())
         .dependencies(dptree::deps![state])
         .distribution_function(one_chat_at_a_time)

@@ -11,10 +11,10 @@ use teloxide::{
 
 use super::{schema::HandlerResult, sender::Sender};
 use crate::{
-    binding,
+    core::binding,
+    core::otp,
+    core::profile::Profile,
     domain::{Phone, TelegramId},
-    otp,
-    profile::Profile,
     state::AppState,
     telegram::{
         client::{GET_CODE, get_code_keyboard},
@@ -45,13 +45,19 @@ pub(super) async fn on_contact(
         return Ok(());
     };
     if contact.user_id != Some(from.id) {
-        bot.send_message(msg.chat.id, texts::not_your_contact(lang))
-            .reply_markup(share_phone_keyboard(lang))
+        state
+            .telegram
+            .reply(
+                bot.send_message(msg.chat.id, texts::not_your_contact(lang))
+                    .reply_markup(share_phone_keyboard(lang)),
+            )
             .await?;
         return Ok(());
     }
     let Ok(phone) = Phone::from_telegram(&contact.phone_number) else {
-        bot.send_message(msg.chat.id, texts::invalid_contact_phone(lang))
+        state
+            .telegram
+            .reply(bot.send_message(msg.chat.id, texts::invalid_contact_phone(lang)))
             .await?;
         return Ok(());
     };
@@ -61,22 +67,26 @@ pub(super) async fn on_contact(
         language: from.language_code.clone(),
         full_name: None,
     };
-    match binding::link_phone(&state, &phone, from.id.0 as TelegramId, profile).await {
+    match binding::link_phone(&state, &phone, TelegramId::from(from.id), profile).await {
         Ok(_) => {
             // The share-phone keyboard was one-time; the answer carries the login-code button.
-            let linked = texts::linked(
-                lang,
-                &phone.masked(),
-                state.config.telegram.site_login_url.as_deref(),
-            );
-            bot.send_message(msg.chat.id, linked)
-                .reply_markup(get_code_keyboard(lang))
+            let linked = texts::linked(lang, &phone.masked(), state.bot.site_login_url.as_deref());
+            state
+                .telegram
+                .reply(
+                    bot.send_message(msg.chat.id, linked)
+                        .reply_markup(get_code_keyboard(lang)),
+                )
                 .await?;
         }
         Err(err) => {
             tracing::error!(error = ?err, "linking failed");
-            bot.send_message(msg.chat.id, texts::temporarily_unavailable(lang))
-                .reply_markup(KeyboardRemove::new())
+            state
+                .telegram
+                .reply(
+                    bot.send_message(msg.chat.id, texts::temporarily_unavailable(lang))
+                        .reply_markup(KeyboardRemove::new()),
+                )
                 .await?;
         }
     }
@@ -84,7 +94,12 @@ pub(super) async fn on_contact(
 }
 
 /// Anything else in a private chat: a typed phone number is never trusted.
-pub(super) async fn on_other_message(bot: Bot, msg: Message, sender: Sender) -> HandlerResult {
+pub(super) async fn on_other_message(
+    bot: Bot,
+    msg: Message,
+    state: AppState,
+    sender: Sender,
+) -> HandlerResult {
     let lang = sender.lang;
     let looks_like_phone = msg
         .text()
@@ -95,8 +110,12 @@ pub(super) async fn on_other_message(bot: Bot, msg: Message, sender: Sender) -> 
     } else {
         texts::welcome(lang)
     };
-    bot.send_message(msg.chat.id, text)
-        .reply_markup(share_phone_keyboard(lang))
+    state
+        .telegram
+        .reply(
+            bot.send_message(msg.chat.id, text)
+                .reply_markup(share_phone_keyboard(lang)),
+        )
         .await?;
     Ok(())
 }
@@ -110,30 +129,41 @@ pub(super) async fn on_button(
     sender: Sender,
 ) -> HandlerResult {
     let lang = sender.lang;
-    let _ = bot.answer_callback_query(query.id.clone()).await;
+    let _ = state
+        .telegram
+        .reply(bot.answer_callback_query(query.id.clone()))
+        .await;
     if query.data.as_deref() != Some(GET_CODE) {
         return Ok(());
     }
-    let telegram_id = query.from.id.0 as TelegramId;
-    let chat = ChatId(telegram_id);
+    let telegram_id = TelegramId::from(query.from.id);
+    let chat = ChatId::from(telegram_id);
     let Some(account) = sender.account.as_ref().filter(|_| sender.phone().is_some()) else {
-        bot.send_message(chat, texts::link_first(lang))
-            .reply_markup(share_phone_keyboard(lang))
+        state
+            .telegram
+            .reply(
+                bot.send_message(chat, texts::link_first(lang))
+                    .reply_markup(share_phone_keyboard(lang)),
+            )
             .await?;
         return Ok(());
     };
     match otp::request_code_in_telegram(&state, account).await {
         Ok(_) => {}
         Err(crate::error::Error::RateLimited { retry_after }) => {
-            bot.send_message(
-                chat,
-                texts::wait_for_code(lang, retry_after.as_secs().max(1)),
-            )
-            .await?;
+            state
+                .telegram
+                .reply(bot.send_message(
+                    chat,
+                    texts::wait_for_code(lang, retry_after.as_secs().max(1)),
+                ))
+                .await?;
         }
         Err(err) => {
             tracing::warn!(error = %err, "bot-pull code request failed");
-            bot.send_message(chat, texts::temporarily_unavailable(lang))
+            state
+                .telegram
+                .reply(bot.send_message(chat, texts::temporarily_unavailable(lang)))
                 .await?;
         }
     }

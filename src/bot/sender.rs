@@ -4,8 +4,8 @@
 use teloxide::types::{Message, Update};
 
 use crate::{
+    core::profile::{self, UserRecord},
     domain::{Phone, TelegramId},
-    profile::{self, UserRecord},
     state::AppState,
     telegram::texts::Lang,
 };
@@ -36,7 +36,7 @@ pub(super) async fn of_update(update: Update, state: AppState) -> Sender {
 }
 
 async fn lookup(state: &AppState, user: Option<&teloxide::types::User>) -> Sender {
-    let fallback = state.config.telegram.default_language;
+    let fallback = state.bot.default_language;
     let Some(user) = user else {
         return Sender {
             lang: fallback,
@@ -45,7 +45,7 @@ async fn lookup(state: &AppState, user: Option<&teloxide::types::User>) -> Sende
         };
     };
     let telegram = Lang::from_code(user.language_code.as_deref(), fallback);
-    match profile::of_account(state, user.id.0 as TelegramId).await {
+    match profile::of_account(state, TelegramId::from(user.id)).await {
         Ok(account) => Sender {
             lang: Lang::from_code(
                 account.as_ref().and_then(|u| u.language.as_deref()),
@@ -66,5 +66,5 @@ async fn lookup(state: &AppState, user: Option<&teloxide::types::User>) -> Sende
 }
 
 pub(super) fn sender_id(msg: &Message) -> Option<TelegramId> {
-    msg.from.as_ref().map(|user| user.id.0 as TelegramId)
+    msg.from.as_ref().map(|user| TelegramId::from(user.id))
 }

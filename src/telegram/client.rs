@@ -8,22 +8,20 @@ use tokio::time::Instant;
 
 use serde::Serialize;
 use teloxide::{
-    Bot,
+    Bot, RequestError,
     payloads::SendMessageSetters,
     prelude::Requester,
     requests::{JsonRequest, Payload, Request},
-    types::{
-        ChatId, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Me, ParseMode,
-    },
+    types::{InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Me, ParseMode},
 };
 use tokio::sync::OnceCell;
 
 use crate::{
-    domain::TelegramId,
+    domain::{ChatId, TelegramId},
     error::{Error, Result},
     meters,
     telegram::{
-        outcome::Answer,
+        outcome::{self, Answer},
         pacer::Pacer,
         texts::{self, Lang},
     },
@@ -167,32 +165,42 @@ impl TelegramClient {
         text: String,
         lang: Lang,
     ) -> anyhow::Result<()> {
-        self.pacer.priority_slot().await;
-        let sent = self
+        let request = self
             .bot
-            .send_message(ChatId(to), text)
-            .reply_markup(get_code_keyboard(lang))
-            .await;
-        meters::telegram_call("sendMessage", if sent.is_ok() { "ok" } else { "error" });
-        sent?;
+            .send_message(teloxide::types::ChatId::from(to), text)
+            .reply_markup(get_code_keyboard(lang));
+        self.reply(request).await?;
         Ok(())
     }
 
     /// Sends a plain-text notice (in the pacer's priority lane, as every notice).
-    pub async fn send_text(&self, to: TelegramId, text: String) -> anyhow::Result<()> {
-        self.pacer.priority_slot().await;
-        let sent = self.bot.send_message(ChatId(to), text).await;
-        meters::telegram_call("sendMessage", if sent.is_ok() { "ok" } else { "error" });
-        sent?;
+    pub async fn send_text(&self, to: ChatId, text: String) -> anyhow::Result<()> {
+        self.reply(
+            self.bot
+                .send_message(teloxide::types::ChatId::from(to), text),
+        )
+        .await?;
         Ok(())
+    }
+
+    /// Makes one call for the bot (a reply, a deleted message, an answered button): in the
+    /// pacer's priority lane, counted under its method. The caller reads the error.
+    pub async fn reply<R>(&self, request: R) -> Result<Output<R>, RequestError>
+    where
+        R: Request<Err = RequestError>,
+    {
+        self.pacer.priority_slot().await;
+        let answer = request.send().await;
+        meters::telegram_call(method_label::<R::Payload>(), outcome::label_of(&answer));
+        answer
     }
 
     /// Sends an order message (HTML, no link preview) and reads Telegram's answer; the caller
     /// waits for the chat's turn first.
-    pub async fn send_order(&self, chat: i64, text: &str) -> Answer {
+    pub async fn send_order(&self, chat: ChatId, text: &str) -> Answer {
         let sent = self
             .bot
-            .send_message(ChatId(chat), text)
+            .send_message(teloxide::types::ChatId::from(chat), text)
             .parse_mode(ParseMode::Html)
             .link_preview_options(no_preview())
             .await
@@ -201,6 +209,20 @@ impl TelegramClient {
         let answer = Answer::read(sent);
         meters::telegram_call("sendMessage", answer.label());
         answer
+    }
+}
+
+type Output<R> = <<R as teloxide::requests::HasPayload>::Payload as Payload>::Output;
+
+/// The `method` label of a Bot API call, as Telegram names the method.
+fn method_label<P: Payload>() -> &'static str {
+    match P::NAME {
+        "SendMessage" => "sendMessage",
+        "EditMessageText" => "editMessageText",
+        "DeleteMessage" => "deleteMessage",
+        "AnswerCallbackQuery" => "answerCallbackQuery",
+        "GetChatMember" => "getChatMember",
+        _ => "other",
     }
 }
 

@@ -48,6 +48,18 @@ impl Answer {
     }
 }
 
+/// The `outcome` label for any Bot API call's result, read as [`Answer::read`] reads a send's.
+pub fn label_of<T>(result: &Result<T, RequestError>) -> &'static str {
+    match result {
+        Ok(_) => "ok",
+        Err(RequestError::RetryAfter(_)) => "throttled",
+        Err(RequestError::MigrateToChatId(_)) => "refused",
+        Err(RequestError::Api(err)) if chat_is_gone(err) => "refused",
+        Err(err) if outcome_unknown(err) || is_transient(err) => "error",
+        Err(_) => "refused",
+    }
+}
+
 /// Telegram will not take messages for this chat any more.
 pub fn chat_is_gone(err: &ApiError) -> bool {
     match err {

@@ -332,19 +332,23 @@ async fn a_user_row_lost_from_the_database_is_recreated_at_login() {
 
 #[tokio::test]
 async fn imported_phones_can_log_in_without_visiting_the_bot() {
-    use otpgram::domain::Phone;
+    use otpgram::domain::{Phone, TelegramId};
     let app = spawn_app().await;
-    let pairs: Vec<(Phone, i64)> = (0..3)
+    let pairs: Vec<(Phone, TelegramId)> = (0..3)
         .map(|i| {
             (
                 Phone::parse(&format!("+99890123450{i}"), None).unwrap(),
-                8000 + i,
+                TelegramId(8000 + i),
             )
         })
         .collect();
-    otpgram::binding::import(&app.state, &pairs).await.unwrap();
+    otpgram::core::binding::import(&app.state, &pairs)
+        .await
+        .unwrap();
     // Importing again changes nothing.
-    otpgram::binding::import(&app.state, &pairs).await.unwrap();
+    otpgram::core::binding::import(&app.state, &pairs)
+        .await
+        .unwrap();
 
     assert_eq!(
         app.request_code("+998901234502").await.status(),

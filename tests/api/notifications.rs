@@ -767,14 +767,14 @@ async fn a_worker_whose_lease_ran_out_cannot_overwrite_a_newer_outcome() {
     // alone (its sweep looks only at work overdue by a minute): the test plays both workers.
     let app = spawn_app().await;
     let (shop, token) = app.create_shop("Tea House").await;
-    otpgram::shops::subscribe(
+    otpgram::core::shops::subscribe(
         &app.state,
         &token,
-        otpgram::shops::ChatInfo {
-            chat_id: OWNER,
+        otpgram::core::shops::ChatInfo {
+            chat_id: otpgram::domain::ChatId(OWNER),
             chat_type: "private",
             title: None,
-            added_by: Some(OWNER),
+            added_by: Some(otpgram::domain::TelegramId(OWNER)),
             language: "en",
         },
     )

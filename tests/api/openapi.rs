@@ -256,7 +256,7 @@ async fn schemathesis_finds_nothing() {
     let code = app.linked_code(7001, phone).await;
     let login: Value = app.verify(phone, &code).await.json().await.unwrap();
     let access_token = login["access_token"].as_str().unwrap();
-    let tokens = otpgram::session::start(
+    let tokens = otpgram::core::session::start(
         &app.state,
         login["user"]["id"].as_str().unwrap().parse().unwrap(),
     )

@@ -20,11 +20,11 @@ use uuid::Uuid;
 
 use super::{Body, BotSecret, Detail, DetailBody, telegram_id::AnyTelegramId};
 use crate::{
-    binding,
+    core::binding,
+    core::profile::{self, Profile, UserRecord},
+    core::session,
     domain::Phone,
     error::Error,
-    profile::{self, Profile, UserRecord},
-    session,
     state::AppState,
     telegram::texts::Lang,
 };
@@ -130,7 +130,7 @@ async fn tokens_for(state: &AppState, user: &UserRecord) -> Result<Json<Tokens>,
 }
 
 fn parse_phone(state: &AppState, input: &str) -> Result<Phone, Detail> {
-    Phone::parse(input, state.config.otp.default_country_code.as_deref())
+    Phone::parse(input, state.otp.default_country_code.as_deref())
         .map_err(|_| Error::InvalidPhone.into())
 }
 

@@ -175,7 +175,7 @@ impl FromRequestParts<AppState> for BotSecret {
             .get("x-bot-secret")
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default();
-        match &state.config.legacy.bot_secret {
+        match &state.legacy.bot_secret {
             Some(secret) if constant_time_eq(presented.as_bytes(), secret.expose().as_bytes()) => {
                 log_secret_call(parts.uri.path(), true);
                 Ok(BotSecret)

@@ -16,18 +16,18 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{Body, BotSecret, Detail, DetailBody, telegram_id::AnyTelegramId};
 use crate::{
-    binding,
+    core::binding,
+    core::otp,
+    core::profile::{self, Profile},
     domain::Phone,
     error::Error,
-    otp,
-    profile::{self, Profile},
     state::AppState,
 };
 
 /// Mounted only with `BOT_SECRET` set: `/verify` takes no secret, and without a bot to
 /// register accounts it would only answer guesses.
 pub fn router(state: &AppState) -> OpenApiRouter<AppState> {
-    if state.config.legacy.bot_secret.is_none() {
+    if state.legacy.bot_secret.is_none() {
         return OpenApiRouter::new();
     }
     let routes = OpenApiRouter::new()
@@ -88,7 +88,7 @@ async fn register(
 ) -> Result<Json<Message>, Detail> {
     let phone = Phone::parse(
         &body.phone_number,
-        state.config.otp.default_country_code.as_deref(),
+        state.otp.default_country_code.as_deref(),
     )
     .map_err(|_| Detail::from(Error::InvalidPhone))?;
     if let Some(user) = profile::of_account(&state, body.telegram_id.0)
@@ -104,7 +104,7 @@ async fn register(
     binding::link_vouched(&state, &phone, body.telegram_id.0, Profile::default())
         .await
         .map_err(Detail::from)?;
-    otp::request_code_living(&state, &phone, state.config.legacy.verify_ttl)
+    otp::request_code_living(&state, &phone, state.legacy.verify_ttl)
         .await
         .map_err(Detail::from)?;
     Ok(Json(Message {

@@ -35,11 +35,11 @@ impl<'de> Deserialize<'de> for AnyTelegramId {
                 f.write_str("a Telegram id: a whole number, or a string of digits")
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<AnyTelegramId, E> {
-                Ok(AnyTelegramId(v))
+                Ok(AnyTelegramId(TelegramId(v)))
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<AnyTelegramId, E> {
                 i64::try_from(v)
-                    .map(AnyTelegramId)
+                    .map(|id| AnyTelegramId(TelegramId(id)))
                     .map_err(|_| E::custom("is too large for a Telegram id"))
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<AnyTelegramId, E> {
@@ -88,13 +88,19 @@ mod tests {
 
     #[test]
     fn numbers_and_digit_strings_are_ids() {
-        assert_eq!(read("123456789").unwrap(), AnyTelegramId(123_456_789));
-        assert_eq!(read("\"123456789\"").unwrap(), AnyTelegramId(123_456_789));
+        assert_eq!(
+            read("123456789").unwrap(),
+            AnyTelegramId(TelegramId(123_456_789))
+        );
+        assert_eq!(
+            read("\"123456789\"").unwrap(),
+            AnyTelegramId(TelegramId(123_456_789))
+        );
         assert_eq!(
             read("\"-1001234567890\"").unwrap(),
-            AnyTelegramId(-1_001_234_567_890)
+            AnyTelegramId(TelegramId(-1_001_234_567_890))
         );
-        assert_eq!(read("-42").unwrap(), AnyTelegramId(-42));
+        assert_eq!(read("-42").unwrap(), AnyTelegramId(TelegramId(-42)));
     }
 
     #[test]

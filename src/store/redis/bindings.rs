@@ -74,14 +74,21 @@ impl RedisStore {
 #[cfg(test)]
 mod tests {
     use super::Binding;
+    use crate::domain::TelegramId;
 
     #[test]
     fn bindings_carry_the_language_when_known() {
-        for binding in [Binding::new(42, Some("ru")), Binding::new(42, None)] {
+        for binding in [
+            Binding::new(TelegramId(42), Some("ru")),
+            Binding::new(TelegramId(42), None),
+        ] {
             assert_eq!(Binding::decode(&binding.encode()), Some(binding.clone()));
         }
         // Bindings written before languages were kept still read.
-        assert_eq!(Binding::decode("42"), Some(Binding::new(42, None)));
+        assert_eq!(
+            Binding::decode("42"),
+            Some(Binding::new(TelegramId(42), None))
+        );
         assert_eq!(Binding::decode("x"), None);
     }
 }

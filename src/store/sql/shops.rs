@@ -20,6 +20,7 @@ use uuid::Uuid;
 
 use crate::{
     crypto::random_token,
+    domain::{ChatId, TelegramId},
     error::{Error, Result},
     store::sql as db,
 };
@@ -29,10 +30,10 @@ pub use entity::{shop::Model as ShopRecord, shop_chat::Model as ShopChatRecord};
 /// A chat that asks to be subscribed.
 #[derive(Clone, Debug)]
 pub struct ChatInfo {
-    pub chat_id: i64,
+    pub chat_id: ChatId,
     pub chat_type: &'static str,
     pub title: Option<String>,
-    pub added_by: Option<i64>,
+    pub added_by: Option<TelegramId>,
     /// The language order messages to this chat are written in (the subscriber's).
     pub language: &'static str,
 }
@@ -160,7 +161,7 @@ pub async fn subscribe(
     let hash = hash_token(token);
     let used_up = ShopLink::update_many()
         .col_expr(shop_link::Column::UsedAt, Expr::value(now))
-        .col_expr(shop_link::Column::UsedByChat, Expr::value(chat.chat_id))
+        .col_expr(shop_link::Column::UsedByChat, Expr::value(chat.chat_id.0))
         .filter(shop_link::Column::TokenHash.eq(hash.clone()))
         .filter(shop_link::Column::UsedAt.is_null())
         .filter(shop_link::Column::ExpiresAt.gt(now))
@@ -171,7 +172,7 @@ pub async fn subscribe(
     let Some(link) = db::unique(ShopLink::find_by_id(hash), db).await? else {
         return Ok(None);
     };
-    if !used_up && link.used_by_chat != Some(chat.chat_id) {
+    if !used_up && link.used_by_chat != Some(chat.chat_id.0) {
         return Ok(None);
     }
     let Some(shop) = db::unique(Shop::find_by_id(link.shop_id), db).await? else {
@@ -183,17 +184,17 @@ pub async fn subscribe(
         .order_by_asc(shop_chat::Column::CreatedAt)
         .all(db)
         .await?;
-    let others = if chats.iter().any(|c| c.chat_id == chat.chat_id) {
+    let others = if chats.iter().any(|c| c.chat_id == chat.chat_id.0) {
         Vec::new()
     } else {
         chats
     };
     let row = shop_chat::ActiveModel {
         shop_id: Set(shop.id),
-        chat_id: Set(chat.chat_id),
+        chat_id: Set(chat.chat_id.0),
         chat_type: Set(chat.chat_type.to_string()),
         title: Set(chat.title),
-        added_by: Set(chat.added_by),
+        added_by: Set(chat.added_by.map(|id| id.0)),
         language: Set(Some(chat.language.to_string())),
         active: Set(true),
         created_at: Set(now),
@@ -215,10 +216,10 @@ pub async fn subscribe(
 }
 
 /// Removes one chat from one shop; false when it was not subscribed.
-pub async fn unsubscribe(db: &DatabaseConnection, shop_id: Uuid, chat_id: i64) -> Result<bool> {
+pub async fn unsubscribe(db: &DatabaseConnection, shop_id: Uuid, chat_id: ChatId) -> Result<bool> {
     let result = ShopChat::delete_many()
         .filter(shop_chat::Column::ShopId.eq(shop_id))
-        .filter(shop_chat::Column::ChatId.eq(chat_id))
+        .filter(shop_chat::Column::ChatId.eq(chat_id.0))
         .exec(db)
         .await?;
     Ok(result.rows_affected > 0)
@@ -227,21 +228,21 @@ pub async fn unsubscribe(db: &DatabaseConnection, shop_id: Uuid, chat_id: i64) -
 /// Removes a chat from every shop; returns the shops it left.
 pub async fn unsubscribe_everywhere(
     db: &DatabaseConnection,
-    chat_id: i64,
+    chat_id: ChatId,
 ) -> Result<Vec<ShopRecord>> {
     let shops = shops_of_chat(db, chat_id).await?;
     ShopChat::delete_many()
-        .filter(shop_chat::Column::ChatId.eq(chat_id))
+        .filter(shop_chat::Column::ChatId.eq(chat_id.0))
         .exec(db)
         .await?;
     Ok(shops)
 }
 
 /// The shops a chat receives orders for.
-pub async fn shops_of_chat(db: &DatabaseConnection, chat_id: i64) -> Result<Vec<ShopRecord>> {
+pub async fn shops_of_chat(db: &DatabaseConnection, chat_id: ChatId) -> Result<Vec<ShopRecord>> {
     Ok(Shop::find()
         .inner_join(ShopChat)
-        .filter(shop_chat::Column::ChatId.eq(chat_id))
+        .filter(shop_chat::Column::ChatId.eq(chat_id.0))
         .filter(shop_chat::Column::Active.eq(true))
         .order_by_asc(shop::Column::Name)
         .all(db)

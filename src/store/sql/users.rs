@@ -68,7 +68,11 @@ pub async fn find_by_telegram_id(
     db: &impl ConnectionTrait,
     telegram_id: TelegramId,
 ) -> Result<Option<Model>> {
-    Ok(db::unique(User::find().filter(Column::TelegramId.eq(telegram_id)), db).await?)
+    Ok(db::unique(
+        User::find().filter(Column::TelegramId.eq(telegram_id.0)),
+        db,
+    )
+    .await?)
 }
 
 /// Links `phone` to `telegram_id`, creating the user if the phone is new. A phone has one account
@@ -86,7 +90,7 @@ pub async fn link(
     let taken = by_phone
         .as_ref()
         .and_then(|u| u.telegram_id)
-        .is_some_and(|owner| owner != telegram_id);
+        .is_some_and(|owner| owner != telegram_id.0);
     if taken && takeover == Takeover::Refused {
         return Err(Error::PhoneTaken);
     }
@@ -103,9 +107,12 @@ pub async fn link(
 
     let (user, moved_from) = match by_phone {
         Some(existing) => {
-            let moved_from = existing.telegram_id.filter(|&id| id != telegram_id);
+            let moved_from = existing
+                .telegram_id
+                .filter(|&id| id != telegram_id.0)
+                .map(TelegramId);
             let mut user: ActiveModel = existing.into();
-            user.telegram_id = Set(Some(telegram_id));
+            user.telegram_id = Set(Some(telegram_id.0));
             // A link without a profile (an integration's call) keeps the names it had.
             if let Some((first, last)) = profile.telegram_name {
                 user.first_name = Set(Some(first));
@@ -157,7 +164,7 @@ pub async fn set_language(
     let updated = User::update_many()
         .col_expr(Column::Language, Expr::value(language.code()))
         .col_expr(Column::UpdatedAt, Expr::value(Utc::now()))
-        .filter(Column::TelegramId.eq(telegram_id))
+        .filter(Column::TelegramId.eq(telegram_id.0))
         .exec_with_returning(db)
         .await?;
     Ok(updated.into_iter().next())
@@ -236,7 +243,7 @@ pub async fn create_logged_in(
 fn new_row(phone: &Phone, telegram_id: Option<TelegramId>, now: DateTime<Utc>) -> ActiveModel {
     ActiveModel {
         id: Set(Uuid::new_v4()),
-        telegram_id: Set(telegram_id),
+        telegram_id: Set(telegram_id.map(|id| id.0)),
         phone: Set(phone.as_str().to_string()),
         is_verified: Set(false),
         language: Set(None),

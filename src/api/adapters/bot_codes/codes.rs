@@ -17,12 +17,12 @@ use crate::{
         adapters::{RawBody, telegram_id::AnyTelegramId},
         cookies,
     },
-    binding,
+    core::binding,
+    core::otp,
+    core::profile::Profile,
     crypto::constant_time_eq,
     domain::{FullName, InvalidName, Phone},
     error::Error,
-    otp,
-    profile::Profile,
     state::AppState,
 };
 
@@ -108,12 +108,10 @@ pub(super) async fn create_code(
         .ok()
         .and_then(|v| v["secret_key"].as_str().map(str::to_string))
         .unwrap_or_default();
-    let authorised = state
-        .config
-        .legacy
-        .bot_secret
-        .as_ref()
-        .is_some_and(|secret| constant_time_eq(presented.as_bytes(), secret.expose().as_bytes()));
+    let authorised =
+        state.legacy.bot_secret.as_ref().is_some_and(|secret| {
+            constant_time_eq(presented.as_bytes(), secret.expose().as_bytes())
+        });
     crate::api::adapters::log_secret_call("/api/v1/auth/telegram/otp/create/", authorised);
     if !authorised {
         return failure(StatusCode::FORBIDDEN, "Unauthorized", None);
@@ -137,7 +135,7 @@ pub(super) async fn create_code(
     }
     let Ok(phone) = Phone::parse(
         &body.phone_number,
-        state.config.otp.default_country_code.as_deref(),
+        state.otp.default_country_code.as_deref(),
     ) else {
         return from_core(Error::InvalidPhone);
     };
@@ -207,25 +205,18 @@ pub(super) async fn register(
         Ok(body) => body,
         Err(response) => return *response,
     };
-    let Ok(phone) = Phone::parse(
-        &body.phone,
-        state.config.otp.default_country_code.as_deref(),
-    ) else {
+    let Ok(phone) = Phone::parse(&body.phone, state.otp.default_country_code.as_deref()) else {
         return from_core(Error::InvalidPhone);
     };
     match otp::verify_code(&state, &phone, body.code.trim()).await {
         Ok(login) => {
-            let jar = cookies::with_tokens_at(
-                jar,
-                &login.tokens,
-                state.config.http.cookie_secure,
-                REFRESH_PATH,
-            );
+            let jar =
+                cookies::with_tokens_at(jar, &login.tokens, state.http.cookie_secure, REFRESH_PATH);
             let body = Registered {
                 success: true,
                 message: "User registered successfully",
                 data: RegisteredData {
-                    user: User::new(&login.user, state.config.telegram.default_language),
+                    user: User::new(&login.user, state.bot.default_language),
                     tokens: Pair::from(&login.tokens),
                 },
             };

@@ -33,8 +33,8 @@ use crate::{
         error::{object_or_null, set_retry_after},
         same_origin,
     },
+    core::session::TokenPair,
     error::Error,
-    session::TokenPair,
     state::AppState,
 };
 

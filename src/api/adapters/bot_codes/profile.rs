@@ -18,9 +18,9 @@ use uuid::Uuid;
 use super::session::{SiteUser, unauthenticated};
 use crate::{
     api::adapters::{Detail, DetailBody, DetailShape, RawBody},
+    core::profile::{self, ProfileChange, UserRecord},
     domain::FullName,
     error::Error,
-    profile::{self, ProfileChange, UserRecord},
     state::AppState,
     telegram::texts::Lang,
 };
@@ -88,7 +88,7 @@ impl User {
 )]
 pub(super) async fn me(State(state): State<AppState>, SiteUser(claims): SiteUser) -> Response {
     match profile::of(&state, claims.sub).await {
-        Ok(user) => Json(User::new(&user, state.config.telegram.default_language)).into_response(),
+        Ok(user) => Json(User::new(&user, state.bot.default_language)).into_response(),
         Err(Error::Unauthorized) => unauthenticated("User not found"),
         Err(err) => Detail::from(err).into_response(),
     }
@@ -192,7 +192,7 @@ pub(super) async fn change_me(
         Err(errors) => return (StatusCode::BAD_REQUEST, Json(errors)).into_response(),
     };
     match profile::change(&state, claims.sub, change).await {
-        Ok(user) => Json(User::new(&user, state.config.telegram.default_language)).into_response(),
+        Ok(user) => Json(User::new(&user, state.bot.default_language)).into_response(),
         Err(Error::Unauthorized) => unauthenticated("User not found"),
         Err(err) => Detail::from(err).into_response(),
     }

@@ -17,8 +17,8 @@ use crate::{
         cookies::{self, ACCESS_COOKIE},
         extract::bearer_or_cookie,
     },
+    core::session::{self, Claims, TokenKind},
     error::Error,
-    session::{self, Claims, TokenKind},
     state::AppState,
 };
 
@@ -98,8 +98,7 @@ pub(super) async fn refresh(
     };
     match session::refresh(&state, &token).await {
         Ok((_, pair)) => {
-            let jar =
-                cookies::with_tokens_at(jar, &pair, state.config.http.cookie_secure, REFRESH_PATH);
+            let jar = cookies::with_tokens_at(jar, &pair, state.http.cookie_secure, REFRESH_PATH);
             (jar, Json(Pair::from(&pair))).into_response()
         }
         Err(err) => from_core(err),
@@ -188,7 +187,7 @@ pub(super) async fn logout(
     if let Err(err) = ended {
         return Detail::from(err).into_response();
     }
-    let jar = cookies::cleared_at(jar, state.config.http.cookie_secure, REFRESH_PATH);
+    let jar = cookies::cleared_at(jar, state.http.cookie_secure, REFRESH_PATH);
     let body = LoggedOut {
         success: true,
         message: "Successfully logged out",

@@ -1,9 +1,10 @@
 //! Linking a phone to a Telegram account, after the bot has checked the contact is the sender's.
 
 use crate::{
+    core::otp,
+    core::session,
     domain::{Phone, TelegramId},
     error::Result,
-    otp, session,
     state::AppState,
     store::Binding,
     store::sql::users::{self, Linked, Profile, Takeover, UserRecord},
@@ -61,15 +62,15 @@ async fn link(
         session::revoke_all(state, *previous_user).await?;
     }
     if let Some(old_account) = linked.moved_from {
-        tracing::info!(old_account, "phone moved to another Telegram account");
+        tracing::info!(%old_account, "phone moved to another Telegram account");
         // A code sent to the previous account must not log anyone in, and whoever held the
         // phone is logged out everywhere.
         state.redis.forget_codes(phone).await?;
         session::revoke_all(state, linked.user.id).await?;
         let telegram = state.telegram.clone();
-        let notice = texts::moved_away(state.config.telegram.default_language, &phone.masked());
+        let notice = texts::moved_away(state.bot.default_language, &phone.masked());
         tokio::spawn(async move {
-            if let Err(err) = telegram.send_text(old_account, notice).await {
+            if let Err(err) = telegram.send_text(old_account.chat(), notice).await {
                 tracing::warn!(error = %err, "could not tell the previous account");
             }
         });
@@ -118,6 +119,6 @@ pub async fn refresh(state: &AppState, user: &UserRecord) -> Result<()> {
     let Ok(phone) = Phone::from_telegram(&user.phone) else {
         return Ok(());
     };
-    let binding = Binding::new(telegram_id, user.language.as_deref());
+    let binding = Binding::new(TelegramId(telegram_id), user.language.as_deref());
     state.redis.bind(&phone, &binding, None).await
 }

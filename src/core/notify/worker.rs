@@ -29,6 +29,7 @@ use uuid::Uuid;
 use super::{lifecycle::Drain, message, order::Order, verdict::Verdict};
 use crate::{
     crypto::random_token,
+    domain::ChatId,
     error::Result,
     state::AppState,
     store::{
@@ -84,7 +85,7 @@ pub(super) async fn run(state: AppState, stopped: CancellationToken, drain: Arc<
         drain,
     });
     tracing::info!(consumer, "notification worker started");
-    let idle_ms = worker.state.config.notify.reclaim_idle.as_millis() as u64;
+    let idle_ms = worker.state.notify.reclaim_idle.as_millis() as u64;
     let mut next_sweep = Instant::now();
     let mut next_gauge = Instant::now();
     let mut startup = true;
@@ -214,7 +215,7 @@ impl Worker {
 
     /// Touches the queue entry every third of `NOTIFY_RECLAIM_IDLE_SECONDS`, for ever.
     async fn keep_entry(&self, entry: &str) {
-        let step = self.state.config.notify.reclaim_idle / 3;
+        let step = self.state.notify.reclaim_idle / 3;
         loop {
             tokio::time::sleep(step).await;
             if let Err(err) = Box::pin(self.queue.touch(entry)).await {
@@ -248,7 +249,7 @@ impl Worker {
             }
         };
         // One text per language among the chats, rendered once each.
-        let fallback = self.state.config.telegram.default_language;
+        let fallback = self.state.bot.default_language;
         let mut rendered: HashMap<Lang, String> = HashMap::new();
         let mut text_for = |chat: i64| -> String {
             let lang = Lang::from_code(job.chat_languages.get(&chat).map(String::as_str), fallback);
@@ -299,7 +300,7 @@ impl Worker {
     /// the send finish and be recorded.
     async fn deliver(&self, id: Uuid, chat: i64, attempt: i32, text: &str, created: DateTime<Utc>) {
         let db = &self.state.db;
-        let policy = &self.state.config.notify;
+        let policy = &self.state.notify;
         let mut turn = tokio::select! {
             turn = self.pacer.turn(chat) => turn,
             _ = self.stopped() => return,
@@ -320,7 +321,7 @@ impl Worker {
             Answer::Transient("unreadable order".into())
         } else {
             // Made only now, and on the heap (see the module's doc).
-            Box::pin(self.state.telegram.send_order(chat, text)).await
+            Box::pin(self.state.telegram.send_order(ChatId(chat), text)).await
         };
         if let Answer::Throttled(wait) = &answer {
             turn.hold(*wait);
@@ -339,8 +340,8 @@ impl Worker {
     /// Re-enqueues notifications the database has work for: all of them at startup, later only
     /// those whose due work nobody picked up.
     async fn sweep(&self, startup: bool) {
-        let overdue_by = (!startup)
-            .then(|| (self.state.config.notify.reclaim_idle * 2).max(Duration::from_secs(60)));
+        let overdue_by =
+            (!startup).then(|| (self.state.notify.reclaim_idle * 2).max(Duration::from_secs(60)));
         let ids = match deliveries::unfinished(&self.state.db, overdue_by).await {
             Ok(ids) => ids,
             Err(err) => {

@@ -144,7 +144,7 @@ pub fn render(shop_name: &str, order: &Order, lang: Lang) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::notify::order::{Amount, Customer, Item};
+    use crate::core::notify::order::{Amount, Customer, Item};
 
     fn order() -> Order {
         Order {

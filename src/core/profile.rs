@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 pub use crate::store::sql::users::{Profile, ProfileChange, UserRecord};
 use crate::{
-    binding,
+    core::binding,
     domain::{TelegramId, mask},
     error::{Error, Result},
     state::AppState,

@@ -52,7 +52,7 @@ impl Drop for Working {
 /// a delivery not yet claimed is left for the next process. The stores close only after.
 pub fn start(state: AppState) {
     let drained = Arc::new(Drain::default());
-    let drain_for = state.config.notify.drain;
+    let drain_for = state.notify.drain;
     let stop = state.tasks.signal();
     state.tasks.clone().spawn(async move {
         super::worker::run(state, stop, drained.clone()).await;

@@ -3,11 +3,11 @@
 use std::time::Duration;
 
 use crate::{
+    core::session::{self, TokenPair},
     crypto,
-    domain::Phone,
+    domain::{Phone, TelegramId},
     error::{Error, Result},
     meters,
-    session::{self, TokenPair},
     state::AppState,
     store::sql::users::{self, UserRecord},
     store::{Binding, Check, Issue, StoreMode},
@@ -33,7 +33,7 @@ pub struct Login {
 /// phone gets the same answer; its request is remembered until it links.
 #[tracing::instrument(skip_all, fields(phone = %phone))]
 pub async fn request_code(state: &AppState, phone: &Phone) -> Result<CodeRequested> {
-    request_code_living(state, phone, state.config.otp.ttl).await
+    request_code_living(state, phone, state.otp.ttl).await
 }
 
 /// As [`request_code`], with a code that lives `ttl` (an older integration expects 60 s).
@@ -44,10 +44,9 @@ pub async fn request_code_living(
 ) -> Result<CodeRequested> {
     let policy = &crate::config::OtpPolicy {
         ttl,
-        ..state.config.otp.clone()
+        ..state.otp.clone()
     };
     let review_code = state
-        .config
         .otp
         .test_phones
         .as_ref()
@@ -90,8 +89,12 @@ fn warm_from_database(state: &AppState, phone: &Phone, code: String, ttl: Durati
     tokio::spawn(async move {
         let _permit = permit;
         let linked = match users::find_by_phone(&state.db, &phone).await {
-            Ok(user) => user
-                .and_then(|user| Some(Binding::new(user.telegram_id?, user.language.as_deref()))),
+            Ok(user) => user.and_then(|user| {
+                Some(Binding::new(
+                    TelegramId(user.telegram_id?),
+                    user.language.as_deref(),
+                ))
+            }),
             Err(err) => {
                 tracing::warn!(phone = %phone, error = %err, "could not look up an unlinked phone");
                 return;
@@ -131,9 +134,9 @@ pub async fn request_code_in_telegram(
     };
     let (phone, binding) = (
         &phone,
-        &Binding::new(telegram_id, account.language.as_deref()),
+        &Binding::new(TelegramId(telegram_id), account.language.as_deref()),
     );
-    let policy = &state.config.otp;
+    let policy = &state.otp;
     let code = crypto::random_code(policy.length);
     let hash = state.hasher.hash(phone, &code);
     match state
@@ -188,17 +191,12 @@ async fn request_review_code(
 /// a new code on each call, up to `LEGACY_BOT_CODES_PER_MINUTE` a minute per account (the shop's
 /// bot has a "New code" button). Only reachable behind `BOT_SECRET`.
 pub async fn create_code_for_bot(state: &AppState, phone: &Phone) -> Result<(String, Duration)> {
-    let policy = &state.config.otp;
+    let policy = &state.otp;
     let code = crypto::random_code(policy.length);
     let hash = state.hasher.hash(phone, &code);
     if let Some((retry_after, limit)) = state
         .redis
-        .issue_bot_code(
-            phone,
-            &hash,
-            policy.ttl,
-            state.config.legacy.bot_codes_per_minute,
-        )
+        .issue_bot_code(phone, &hash, policy.ttl, state.legacy.bot_codes_per_minute)
         .await?
     {
         return Err(limited(retry_after, limit));
@@ -209,7 +207,7 @@ pub async fn create_code_for_bot(state: &AppState, phone: &Phone) -> Result<(Str
 
 /// Called when a phone links: if the site asked for a code while it was unlinked, send one now.
 pub async fn deliver_pending(state: &AppState, phone: &Phone, binding: &Binding) -> Result<bool> {
-    let policy = &state.config.otp;
+    let policy = &state.otp;
     let code = crypto::random_code(policy.length);
     let hash = state.hasher.hash(phone, &code);
     let stored = state
@@ -232,12 +230,9 @@ pub async fn deliver_pending(state: &AppState, phone: &Phone, binding: &Binding)
 /// wait for (or reveal) Telegram. The message is tried again while the code lives.
 fn dispatch(state: &AppState, phone: &Phone, binding: &Binding, code: String, ttl: Duration) {
     let telegram = state.telegram.clone();
-    let site = state.config.telegram.site_login_url.clone();
+    let site = state.bot.site_login_url.clone();
     let telegram_id = binding.telegram_id;
-    let lang = Lang::from_code(
-        binding.language.as_deref(),
-        state.config.telegram.default_language,
-    );
+    let lang = Lang::from_code(binding.language.as_deref(), state.bot.default_language);
     let phone = phone.clone();
     let expires = tokio::time::Instant::now() + ttl;
     tokio::spawn(async move {
@@ -269,7 +264,7 @@ pub async fn verify_code(state: &AppState, phone: &Phone, code: &str) -> Result<
 /// session: see [`verify_code`]).
 #[tracing::instrument(skip_all, fields(phone = %phone))]
 pub async fn consume_code(state: &AppState, phone: &Phone, code: &str) -> Result<UserRecord> {
-    let policy = &state.config.otp;
+    let policy = &state.otp;
     let well_formed =
         code.len() == policy.length as usize && code.bytes().all(|b| b.is_ascii_digit());
     if !well_formed {
@@ -312,7 +307,7 @@ fn tell_owner_of_lock(state: &AppState, phone: &Phone) {
     let phone = phone.clone();
     tokio::spawn(async move {
         let owner = match users::find_by_phone(&state.db, &phone).await {
-            Ok(user) => user.and_then(|u| Some((u.telegram_id?, u.language))),
+            Ok(user) => user.and_then(|u| Some((TelegramId(u.telegram_id?), u.language))),
             Err(err) => {
                 tracing::warn!(phone = %phone, error = %err, "could not look up a locked phone");
                 return;
@@ -322,7 +317,7 @@ fn tell_owner_of_lock(state: &AppState, phone: &Phone) {
             return;
         };
         tracing::info!(phone = %phone, "phone locked by wrong guesses; telling its owner");
-        let lang = Lang::from_code(language.as_deref(), state.config.telegram.default_language);
+        let lang = Lang::from_code(language.as_deref(), state.bot.default_language);
         let notice = crate::telegram::texts::phone_locked(lang, &phone.masked());
         if let Err(err) = state
             .telegram

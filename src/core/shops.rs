@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 pub use crate::store::sql::shops::{ChatInfo, NewLink, ShopChatRecord, ShopRecord, Subscription};
 use crate::{
+    domain::ChatId,
     error::{Error, Result},
     state::AppState,
     store::sql::shops as rows,
@@ -27,7 +28,7 @@ pub fn owner_link(bot_username: &str, token: &str) -> String {
 
 /// A new shop and its first owner link.
 pub async fn create(state: &AppState, name: &str) -> Result<(ShopRecord, NewLink)> {
-    rows::create(&state.db, name, state.config.notify.shop_link_ttl).await
+    rows::create(&state.db, name, state.notify.shop_link_ttl).await
 }
 
 /// The shop and its chats, oldest first; `ShopNotFound`.
@@ -39,17 +40,17 @@ pub async fn with_chats(state: &AppState, id: Uuid) -> Result<(ShopRecord, Vec<S
 
 /// Another owner link for the shop; the others keep working.
 pub async fn mint_link(state: &AppState, id: Uuid) -> Result<(ShopRecord, NewLink)> {
-    rows::mint_link(&state.db, id, state.config.notify.shop_link_ttl).await
+    rows::mint_link(&state.db, id, state.notify.shop_link_ttl).await
 }
 
 /// Every unused owner link of the shop stops working; a new one is returned.
 pub async fn rotate_link(state: &AppState, id: Uuid) -> Result<(ShopRecord, NewLink)> {
-    rows::rotate_link(&state.db, id, state.config.notify.shop_link_ttl).await
+    rows::rotate_link(&state.db, id, state.notify.shop_link_ttl).await
 }
 
 /// Removes one chat from one shop: `ShopNotFound`, or `ChatNotFound` when it was not
 /// subscribed.
-pub async fn remove_chat(state: &AppState, id: Uuid, chat_id: i64) -> Result<()> {
+pub async fn remove_chat(state: &AppState, id: Uuid, chat_id: ChatId) -> Result<()> {
     let shop = rows::find(&state.db, id).await?;
     if rows::unsubscribe(&state.db, shop.id, chat_id).await? {
         Ok(())
@@ -69,12 +70,12 @@ pub async fn subscribe(
 }
 
 /// Removes a chat from every shop; returns the shops it left.
-pub async fn leave_all(state: &AppState, chat_id: i64) -> Result<Vec<ShopRecord>> {
+pub async fn leave_all(state: &AppState, chat_id: ChatId) -> Result<Vec<ShopRecord>> {
     rows::unsubscribe_everywhere(&state.db, chat_id).await
 }
 
 /// The shops a chat receives orders for.
-pub async fn of_chat(state: &AppState, chat_id: i64) -> Result<Vec<ShopRecord>> {
+pub async fn of_chat(state: &AppState, chat_id: ChatId) -> Result<Vec<ShopRecord>> {
     rows::shops_of_chat(&state.db, chat_id).await
 }
 

@@ -1,0 +1,17 @@
+//! The core: what otpgram does, whichever front door asked. The only way to the stores.
+//!
+//! - [`otp`]: asking for a code (site push, bot pull) and checking it, with the attempt limits.
+//! - [`binding`]: a phone linked to a Telegram account; SQL is the truth, Redis its hot copy.
+//! - [`session`]: access and refresh tokens, rotation, logout.
+//! - [`profile`]: the user as the API shows it, and the fields a site may change.
+//! - [`shops`]: shops, their owner links and the chats that hear about orders.
+//! - [`notify`]: order notifications: submit, the delivery worker, its lifecycle.
+//! - [`replicas`]: what several replicas share: the poller lease, first sightings.
+
+pub mod binding;
+pub mod notify;
+pub mod otp;
+pub mod profile;
+pub mod replicas;
+pub mod session;
+pub mod shops;
