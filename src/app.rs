@@ -88,12 +88,14 @@ impl App {
             otp: config.otp,
             notify: config.notify,
             legacy: config.legacy,
+            login: config.login,
             redis,
             db,
             telegram,
             pacer,
             sandbox,
             tasks: Tasks::default(),
+            logins_settled: Default::default(),
         });
         Ok(Self {
             listener,

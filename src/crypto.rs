@@ -58,6 +58,16 @@ impl CodeHasher {
         mac.update(code.as_bytes());
         hex::encode(mac.finalize().into_bytes())
     }
+
+    /// Lower-case hex of HMAC-SHA256(key, purpose ":" secret): how other short-lived secrets
+    /// (a login link's nonce, a browser's poll token) are kept in Redis.
+    pub fn secret(&self, purpose: &str, secret: &str) -> String {
+        let mut mac = HmacSha256::new_from_slice(&self.key).expect("HMAC takes any key length");
+        mac.update(purpose.as_bytes());
+        mac.update(b":");
+        mac.update(secret.as_bytes());
+        hex::encode(mac.finalize().into_bytes())
+    }
 }
 
 #[cfg(test)]

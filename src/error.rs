@@ -32,6 +32,8 @@ pub enum Error {
     ChatNotFound,
     #[error("no notification with that id")]
     NotificationNotFound,
+    #[error("no such login, or it has expired")]
+    LoginNotFound,
     /// Input that parsed but makes no sense; `field` names the culprit.
     #[error("{field}: {message}")]
     Invalid { field: String, message: String },

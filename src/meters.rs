@@ -65,6 +65,17 @@ pub fn code_message(outcome: &'static str) {
     counter!("otpgram_code_messages_total", "outcome" => outcome).increment(1);
 }
 
+/// A session opened: `method` = `code` (a code typed on the site) or `telegram` (one tap).
+pub fn login(method: &'static str) {
+    counter!("otpgram_logins_total", "method" => method).increment(1);
+}
+
+/// A one-tap login's steps: `started`, `opened`, `approved`, `denied`, `collected`, and
+/// `refused` (a link expired, used or unknown).
+pub fn telegram_login(step: &'static str) {
+    counter!("otpgram_telegram_logins_total", "step" => step).increment(1);
+}
+
 pub fn code_verified() {
     counter!("otpgram_codes_verified_total").increment(1);
 }

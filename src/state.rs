@@ -6,7 +6,7 @@ use std::{ops::Deref, sync::Arc};
 use sea_orm::DatabaseConnection;
 
 use crate::{
-    config::{HttpConfig, LegacyConfig, NotifyPolicy, OtpPolicy, TelegramConfig},
+    config::{HttpConfig, LegacyConfig, LoginConfig, NotifyPolicy, OtpPolicy, TelegramConfig},
     core::session::Tokens,
     crypto::CodeHasher,
     sandbox::Sandbox,
@@ -27,6 +27,7 @@ pub struct Shared {
     pub otp: OtpPolicy,
     pub notify: NotifyPolicy,
     pub legacy: LegacyConfig,
+    pub login: LoginConfig,
     pub redis: RedisStore,
     pub db: DatabaseConnection,
     /// Every message otpgram sends to Telegram.
@@ -39,6 +40,8 @@ pub struct Shared {
     /// The background tasks, stopped together.
     pub tasks: Tasks,
     pub hasher: CodeHasher,
+    /// Woken when this replica answers a one-tap login, so browsers waiting here look at once.
+    pub logins_settled: tokio::sync::Notify,
 }
 
 impl AppState {

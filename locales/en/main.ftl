@@ -56,3 +56,19 @@ order-new = New order #{ $order }
 order-items = Items
 order-more = … and { $count } more
 order-open = Open order
+login-confirm = 🔐 Log in to { $site }?
+
+    Someone asked to log in with your phone { $phone } from { $browser } at { $time } (UTC).
+
+    If that is you, press “Log in”. If not, press “Not me” and nobody gets in.
+login-site-fallback = the shop's website
+login-browser-unknown = an unknown browser
+login-button = ✅ Log in
+not-me-button = 🚫 Not me
+login-approved = ✅ You are logged in to { $site }. Go back to your browser.
+login-denied = 🚫 Login refused: nobody was logged in. If you did not ask to log in, you can ignore this.
+login-link-expired = This login link has expired or is not valid. Start again on the website.
+login-link-used = This login link was already used. Start again on the website.
+login-share-phone = To log in to { $site }, link your phone first: press “Share phone number” below.
+login-already-answered = This login was already answered.
+login-limited = Too many login links in a short time. Try again in a minute.

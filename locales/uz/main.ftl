@@ -50,3 +50,19 @@ order-new = Yangi buyurtma #{ $order }
 order-items = Mahsulotlar
 order-more = … va yana { $count } ta
 order-open = Buyurtmani ochish
+login-confirm = 🔐 { $site } saytiga kirasizmi?
+
+    Kimdir { $phone } raqamingiz bilan { $browser } orqali { $time } (UTC) da kirmoqchi.
+
+    Bu siz bo‘lsangiz, “Kirish” tugmasini bosing. Aks holda “Bu men emas” tugmasini bosing, hech kim kira olmaydi.
+login-site-fallback = do‘kon
+login-browser-unknown = noma’lum brauzer
+login-button = ✅ Kirish
+not-me-button = 🚫 Bu men emas
+login-approved = ✅ Siz { $site } saytiga kirdingiz. Brauzerga qayting.
+login-denied = 🚫 Kirish rad etildi: hech kim kirmadi. Agar kirishni so‘ramagan bo‘lsangiz, bunga e’tibor bermang.
+login-link-expired = Kirish havolasining muddati tugagan yoki u yaroqsiz. Saytda qaytadan boshlang.
+login-link-used = Bu kirish havolasi allaqachon ishlatilgan. Saytda qaytadan boshlang.
+login-share-phone = { $site } saytiga kirish uchun avval telefoningizni bog‘lang: pastdagi “Telefon raqamni yuborish” tugmasini bosing.
+login-already-answered = Bu kirish so‘roviga allaqachon javob berilgan.
+login-limited = Qisqa vaqtda juda ko‘p kirish havolalari. Bir daqiqadan so‘ng qayta urinib ko‘ring.

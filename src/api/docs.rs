@@ -24,7 +24,8 @@ use utoipa::{
     ),
     paths(super::operations::openapi),
     tags(
-        (name = "login", description = "The site's side of a login: request a code, verify it."),
+        (name = "login", description = "The site's side of a login: request a code and verify \
+            it, or start a one-tap login confirmed in Telegram and wait for it."),
         (name = "sessions", description = "Refresh, logout and the current user."),
         (name = "shops", description = "Shops and the Telegram chats told about their orders \
             (service key)."),
@@ -73,6 +74,10 @@ pub fn finish(mut doc: openapi::OpenApi) -> openapi::OpenApi {
                 "X-Telegram-Bot-Api-Secret-Token",
                 "`TELEGRAM_WEBHOOK_SECRET`, sent by Telegram with every update.",
             ))),
+        ),
+        (
+            "poll_token",
+            bearer("The `poll_token` of a one-tap login: only the browser that began it has it."),
         ),
         (
             "metrics_token",

@@ -8,6 +8,7 @@ mod docs;
 mod error;
 mod extract;
 mod notifications;
+mod one_tap;
 mod operations;
 mod otp;
 mod rate_limit;
@@ -48,6 +49,7 @@ fn routes(state: &AppState) -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(docs::base())
         .merge(operations::router())
         .merge(otp::router(state))
+        .merge(one_tap::router(state))
         .merge(auth::router(state))
         .merge(shops::router())
         .merge(notifications::router())
@@ -149,6 +151,16 @@ async fn count_request(req: Request, next: Next) -> Response {
 }
 
 async fn enforce_timeout(State(limit): State<Duration>, req: Request, next: Next) -> Response {
+    // A long poll waits up to its own bound, then answers by itself.
+    let long_poll = req
+        .extensions()
+        .get::<MatchedPath>()
+        .is_some_and(|path| path.as_str() == one_tap::WAIT_PATH);
+    let limit = if long_poll {
+        limit.max(crate::core::one_tap::MAX_WAIT + Duration::from_secs(5))
+    } else {
+        limit
+    };
     match tokio::time::timeout(limit, next.run(req)).await {
         Ok(response) => response,
         Err(_) => ApiError::Timeout.into_response(),

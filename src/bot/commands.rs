@@ -3,12 +3,14 @@
 use teloxide::{prelude::*, types::Message};
 
 use super::{
+    login,
     private::share_phone_keyboard,
     schema::{Command, HandlerResult},
     sender::{Sender, sender_id},
 };
 use crate::{
     core::binding,
+    core::one_tap,
     core::shops::{self, ChatInfo},
     state::AppState,
     telegram::{
@@ -26,7 +28,7 @@ pub(super) async fn on_command(
 ) -> HandlerResult {
     let lang = sender.lang;
     match cmd {
-        Command::Start(payload) => start(&bot, &msg, &state, &payload, lang).await,
+        Command::Start(payload) => start(&bot, &msg, &state, &payload, &sender).await,
         Command::Link(token) => link(&bot, &msg, &state, &token, lang).await,
         Command::Unlink => unlink(&bot, &msg, &state, lang).await,
         Command::Help => {
@@ -49,20 +51,24 @@ pub(super) async fn on_command(
     }
 }
 
-/// `/start`: the welcome with the share-phone button, or, with an owner link's payload,
-/// subscribing this chat to the shop.
+/// `/start`: the welcome with the share-phone button; with an owner link's payload,
+/// subscribing this chat to the shop; with a login link's, the login's confirmation.
 async fn start(
     bot: &Bot,
     msg: &Message,
     state: &AppState,
     payload: &str,
-    lang: Lang,
+    sender: &Sender,
 ) -> HandlerResult {
+    let lang = sender.lang;
     if !msg.chat.is_private() {
         return Ok(());
     }
     if payload.starts_with(shops::DEEP_LINK_PREFIX) {
         return subscribe_chat(bot, msg, state, payload, lang).await;
+    }
+    if payload.starts_with(one_tap::DEEP_LINK_PREFIX) {
+        return login::on_link(bot, msg, state, payload, sender).await;
     }
     state
         .telegram

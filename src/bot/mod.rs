@@ -6,6 +6,7 @@
 //! `LEASE_TTL` + `RETRY_EVERY`.
 
 mod commands;
+mod login;
 mod private;
 mod schema;
 mod sender;

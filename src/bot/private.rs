@@ -9,7 +9,7 @@ use teloxide::{
     },
 };
 
-use super::{schema::HandlerResult, sender::Sender};
+use super::{login, schema::HandlerResult, sender::Sender};
 use crate::{
     core::binding,
     core::otp,
@@ -78,6 +78,8 @@ pub(super) async fn on_contact(
                         .reply_markup(get_code_keyboard(lang)),
                 )
                 .await?;
+            // A login link opened before the phone was linked now asks for its answer.
+            login::after_linking(&bot, &state, TelegramId::from(from.id), lang, &phone).await?;
         }
         Err(err) => {
             tracing::error!(error = ?err, "linking failed");
@@ -133,6 +135,9 @@ pub(super) async fn on_button(
         .telegram
         .reply(bot.answer_callback_query(query.id.clone()))
         .await;
+    if query.data.as_deref().is_some_and(login::is_answer) {
+        return login::on_answer(&bot, &query, &state, &sender).await;
+    }
     if query.data.as_deref() != Some(GET_CODE) {
         return Ok(());
     }

@@ -128,6 +128,13 @@ pub(super) struct Raw {
     pub(super) test_phones_valid_until: Option<String>,
     #[serde(default = "default_request_timeout")]
     pub(super) request_timeout_seconds: u64,
+    pub(super) site_name: Option<String>,
+    #[serde(default = "default_login_link_ttl")]
+    pub(super) login_link_ttl_seconds: u64,
+}
+
+fn default_login_link_ttl() -> u64 {
+    120
 }
 
 fn default_redis_pool_size() -> usize {

@@ -8,6 +8,7 @@
 mod auth;
 mod env;
 mod http;
+mod login;
 mod notify;
 mod otp;
 mod secret;
@@ -22,6 +23,7 @@ use serde::Deserialize;
 
 pub use auth::{AuthConfig, LegacyConfig};
 pub use http::HttpConfig;
+pub use login::LoginConfig;
 pub use notify::NotifyPolicy;
 pub use otp::{OtpPolicy, TestPhones};
 pub use secret::Secret;
@@ -59,6 +61,7 @@ pub struct Config {
     pub otp: OtpPolicy,
     pub notify: NotifyPolicy,
     pub legacy: LegacyConfig,
+    pub login: LoginConfig,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -116,6 +119,7 @@ impl Config {
             database: DatabaseConfig::from_raw(&raw)?,
             notify: NotifyPolicy::from_raw(&raw)?,
             legacy: LegacyConfig::from_raw(&raw)?,
+            login: LoginConfig::from_raw(&raw)?,
         };
         if config.is_production() {
             config.refuse_unsafe()?;
@@ -169,6 +173,12 @@ impl Config {
             return Err(invalid(
                 "NOTIFY_SEND_LEASE_SECONDS",
                 "must be at least 30 when APP_ENV=production (one call to Telegram can take 27 s)",
+            ));
+        }
+        if self.login.link_ttl < login::MIN_PRODUCTION_LINK_TTL {
+            return Err(invalid(
+                "LOGIN_LINK_TTL_SECONDS",
+                "must be at least 30 when APP_ENV=production (time to open Telegram and answer)",
             ));
         }
         if self.http.metrics_token.is_none() {

@@ -98,6 +98,7 @@ fn production_refuses_each_unsafe_setting_by_name() {
             "29",
             "NOTIFY_SEND_LEASE_SECONDS",
         ),
+        ("LOGIN_LINK_TTL_SECONDS", "29", "LOGIN_LINK_TTL_SECONDS"),
     ] {
         let mut vars = production();
         vars.retain(|(k, _)| *k != var);
@@ -121,6 +122,25 @@ fn production_refuses_each_unsafe_setting_by_name() {
     ])
     .unwrap();
     assert!(!c.http.cookie_secure);
+}
+
+#[test]
+fn login_links_live_between_their_bounds_and_name_the_site() {
+    let login = |vars: &[(&str, &str)]| Config::from_vars(vars.to_vec()).map(|c| c.login);
+    let defaults = login(&[]).unwrap();
+    assert_eq!(defaults.link_ttl, std::time::Duration::from_secs(120));
+    assert_eq!(defaults.site_name, None);
+    for (ttl, named) in [("1", true), ("901", true), ("2", false), ("900", false)] {
+        let read = login(&[("LOGIN_LINK_TTL_SECONDS", ttl)]);
+        assert_eq!(read.is_err(), named, "LOGIN_LINK_TTL_SECONDS={ttl}");
+    }
+    let named = login(&[("SITE_NAME", "  Bozor.uz ")]).unwrap();
+    assert_eq!(named.site_name.as_deref(), Some("Bozor.uz"));
+    assert_eq!(login(&[("SITE_NAME", " ")]).unwrap().site_name, None);
+    let err = login(&[("SITE_NAME", "Shop\nSpoof")])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("SITE_NAME"), "{err}");
 }
 
 #[test]

@@ -2,6 +2,7 @@
 //!
 //! - [`otp`]: asking for a code (site push, bot pull) and checking it, with the attempt limits.
 //! - [`binding`]: a phone linked to a Telegram account; SQL is the truth, Redis its hot copy.
+//! - [`one_tap`]: logging in with one tap in Telegram instead of a typed code.
 //! - [`session`]: access and refresh tokens, rotation, logout.
 //! - [`profile`]: the user as the API shows it, and the fields a site may change.
 //! - [`shops`]: shops, their owner links and the chats that hear about orders.
@@ -10,6 +11,7 @@
 
 pub mod binding;
 pub mod notify;
+pub mod one_tap;
 pub mod otp;
 pub mod profile;
 pub mod replicas;

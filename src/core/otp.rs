@@ -273,7 +273,10 @@ pub async fn consume_code(state: &AppState, phone: &Phone, code: &str) -> Result
     }
     let hash = state.hasher.hash(phone, code);
     match state.redis.verify_code(phone, &hash, policy).await? {
-        Check::Valid => meters::code_verified(),
+        Check::Valid => {
+            meters::code_verified();
+            meters::login("code");
+        }
         Check::Invalid { locked_now } => {
             meters::code_rejected("invalid");
             if locked_now {

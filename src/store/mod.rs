@@ -2,11 +2,14 @@
 //! never do).
 //!
 //! - [`redis`]: what is hot and short-lived, shared by every replica — bindings (a copy), codes,
-//!   limits, sessions, the order queue, the poller's lease.
+//!   limits, sessions, one-tap logins, the order queue, the poller's lease.
 //! - [`sql`]: what must survive — users (the truth about bindings), shops and their chats,
 //!   notifications and their deliveries.
 
 pub mod redis;
 pub mod sql;
 
-pub use redis::{Binding, Check, Issue, RedisStore, Rotation, SessionPolicy, StoreMode};
+pub use redis::{
+    Asking, Binding, Check, Collect, Issue, Open, RedisStore, Rotation, SessionPolicy, Settle,
+    StoreMode,
+};

@@ -20,6 +20,9 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/openapi.json"),
     ("post", "/api/v1/otp/request"),
     ("post", "/api/v1/otp/verify"),
+    ("post", "/api/v1/login/telegram"),
+    ("get", "/api/v1/login/telegram/{login_id}"),
+    ("get", "/api/v1/login/telegram/{login_id}/qr.svg"),
     ("post", "/api/v1/auth/refresh"),
     ("post", "/api/v1/auth/logout"),
     ("get", "/api/v1/me"),
@@ -263,6 +266,18 @@ async fn schemathesis_finds_nothing() {
     .await
     .unwrap();
 
+    // A one-tap login's poll token, so the wait and the QR code are tried past their 401.
+    let one_tap: Value = app
+        .http
+        .post(app.url("/api/v1/login/telegram"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let poll_token = one_tap["poll_token"].as_str().unwrap();
+
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("schemathesis.toml");
     std::fs::write(
@@ -271,6 +286,7 @@ async fn schemathesis_finds_nothing() {
             "[auth.openapi.service_key]\nbearer = \"{SERVICE_KEY}\"\n\
              [auth.openapi.access_token]\nbearer = \"{access_token}\"\n\
              [auth.openapi.bot_secret]\napi_key = \"{BOT_SECRET}\"\n\
+             [auth.openapi.poll_token]\nbearer = \"{poll_token}\"\n\
              [[operations]]\ninclude-path = \"/api/v1/auth/logout\"\n\
              headers = {{ Authorization = \"Bearer {}\" }}\n",
             tokens.access_token

@@ -273,16 +273,39 @@ impl FakeTelegram {
     }
 
     pub fn messages_to(&self, chat_id: i64) -> Vec<Sent> {
+        self.by_method("sendmessage", chat_id)
+    }
+
+    fn by_method(&self, method: &str, chat_id: i64) -> Vec<Sent> {
         self.sent()
             .into_iter()
-            .filter(|s| s.method == "sendmessage" && s.chat_id == chat_id)
+            .filter(|s| s.method == method && s.chat_id == chat_id)
             .collect()
     }
 
-    /// Waits (up to a deadline) for a message to `chat_id` that satisfies `pred`, looking at
-    /// messages from the `skip`-th on.
+    /// Waits (up to a deadline) for a message to `chat_id` that satisfies `pred`.
     pub async fn wait_for_message(
         &self,
+        chat_id: i64,
+        what: &str,
+        pred: impl Fn(&str) -> bool,
+    ) -> Sent {
+        self.wait_for("sendmessage", chat_id, what, pred).await
+    }
+
+    /// Waits (up to a deadline) for a message in `chat_id` rewritten to satisfy `pred`.
+    pub async fn wait_for_edit(
+        &self,
+        chat_id: i64,
+        what: &str,
+        pred: impl Fn(&str) -> bool,
+    ) -> Sent {
+        self.wait_for("editmessagetext", chat_id, what, pred).await
+    }
+
+    async fn wait_for(
+        &self,
+        method: &str,
         chat_id: i64,
         what: &str,
         pred: impl Fn(&str) -> bool,
@@ -291,7 +314,7 @@ impl FakeTelegram {
         loop {
             let notified = self.inner.new_message.notified();
             if let Some(found) = self
-                .messages_to(chat_id)
+                .by_method(method, chat_id)
                 .into_iter()
                 .find(|s| pred(&s.text))
             {
@@ -300,8 +323,8 @@ impl FakeTelegram {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 panic!(
-                    "no message to {chat_id} {what} within the deadline; sent: {:#?}",
-                    self.messages_to(chat_id)
+                    "no {method} to {chat_id} {what} within the deadline; sent: {:#?}",
+                    self.by_method(method, chat_id)
                         .iter()
                         .map(|s| &s.text)
                         .collect::<Vec<_>>()
@@ -497,6 +520,24 @@ async fn handle(
             ok(json!({ "url": "", "has_custom_certificate": false, "pending_update_count": 0 }))
         }
         "getupdates" => get_updates(&inner, &body).await,
+        "editmessagetext" => {
+            let chat_id = body["chat_id"].as_i64().unwrap_or_default();
+            let text = body["text"].as_str().unwrap_or_default().to_string();
+            inner.sent.lock().unwrap().push(Sent {
+                method: method.clone(),
+                chat_id,
+                text: text.clone(),
+                body: body.clone(),
+                at: Instant::now(),
+            });
+            inner.new_message.notify_waiters();
+            ok(json!({
+                "message_id": body["message_id"], "date": now(), "edit_date": now(),
+                "chat": { "id": chat_id, "type": "private", "first_name": "Ann" },
+                "from": { "id": BOT_ID, "is_bot": true, "first_name": "otpgram", "username": BOT_USERNAME },
+                "text": text,
+            }))
+        }
         "sendmessage" => {
             let chat_id = body["chat_id"].as_i64().unwrap_or_default();
             let text = body["text"].as_str().unwrap_or_default().to_string();

@@ -3,7 +3,7 @@
 //! All keys of one phone share the hash tag `{p:<phone>}`, so they live in one cluster slot and a
 //! script may touch them together; a user's sessions share `{u:<user id>}`.
 
-use crate::domain::Phone;
+use crate::domain::{Phone, TelegramId};
 
 #[derive(Clone, Debug)]
 pub struct Keys {
@@ -72,6 +72,21 @@ impl Keys {
     /// an IPv6 /64 network).
     pub fn address_limit(&self, addr: &str) -> String {
         format!("{}ip:{addr}", self.prefix)
+    }
+
+    /// A one-tap login's state (a hash; see `lua/start_login.lua`).
+    pub fn login(&self, id: &str) -> String {
+        format!("{}{{l:{id}}}", self.prefix)
+    }
+
+    /// The login an account opened before it had linked a phone.
+    pub fn login_awaiting_phone(&self, account: TelegramId) -> String {
+        format!("{}tg:{account}:login", self.prefix)
+    }
+
+    /// An account's allowance of opened login links.
+    pub fn login_opens(&self, account: TelegramId) -> String {
+        format!("{}tg:{account}:login_opens", self.prefix)
     }
 
     /// The notification work queue (a stream with a consumer group).

@@ -1,5 +1,5 @@
-//! Redis: the hot, short-lived state (bindings, codes, limits, sessions, the order queue, the
-//! poller's lease).
+//! Redis: the hot, short-lived state (bindings, codes, limits, sessions, one-tap logins, the
+//! order queue, the poller's lease).
 //!
 //! Each operation on a hot path is one atomic Lua script (`lua/`), so it costs one round trip
 //! and cannot interleave with a concurrent request for the same phone. Keys come from [`Keys`].
@@ -9,6 +9,7 @@ mod bindings;
 mod codes;
 mod keys;
 mod limits;
+mod logins;
 mod poller;
 mod queue;
 mod sessions;
@@ -23,6 +24,7 @@ use fred::{
 pub use bindings::Binding;
 pub use codes::{Check, Issue, StoreMode};
 pub use keys::Keys;
+pub use logins::{Asking, Collect, Open, Settle};
 pub use queue::{Entry, Queue};
 pub use sessions::{Rotation, SessionPolicy};
 
@@ -51,6 +53,10 @@ struct Scripts {
     verify_code: Script,
     start_session: Script,
     rotate_session: Script,
+    start_login: Script,
+    open_login: Script,
+    settle_login: Script,
+    collect_login: Script,
 }
 
 /// A script answered something this code does not know: the script and the code disagree.
@@ -99,6 +105,10 @@ impl RedisStore {
                 verify_code: Script::from_lua(include_str!("lua/verify_code.lua")),
                 start_session: Script::from_lua(include_str!("lua/start_session.lua")),
                 rotate_session: Script::from_lua(include_str!("lua/rotate_session.lua")),
+                start_login: Script::from_lua(include_str!("lua/start_login.lua")),
+                open_login: Script::from_lua(include_str!("lua/open_login.lua")),
+                settle_login: Script::from_lua(include_str!("lua/settle_login.lua")),
+                collect_login: Script::from_lua(include_str!("lua/collect_login.lua")),
             }),
         };
         Ok(store)

@@ -207,6 +207,18 @@ pub async fn insert_linked(db: &DatabaseConnection, pairs: &[(Phone, TelegramId)
 
 /// Marks the phone's user verified and logged in now; `None` when the phone has no row.
 pub async fn record_login(db: &DatabaseConnection, phone: &Phone) -> Result<Option<Model>> {
+    record_login_where(db, Column::Phone.eq(phone.as_str())).await
+}
+
+/// The same, for the user with this id (a one-tap login names the user, not the phone).
+pub async fn record_login_by_id(db: &DatabaseConnection, id: Uuid) -> Result<Option<Model>> {
+    record_login_where(db, Column::Id.eq(id)).await
+}
+
+async fn record_login_where(
+    db: &DatabaseConnection,
+    which: sea_orm::sea_query::SimpleExpr,
+) -> Result<Option<Model>> {
     let now = Utc::now();
     let updated = User::update_many()
         .col_expr(Column::IsVerified, Expr::value(true))
@@ -216,7 +228,7 @@ pub async fn record_login(db: &DatabaseConnection, phone: &Phone) -> Result<Opti
         )
         .col_expr(Column::LastLoginAt, Expr::value(now))
         .col_expr(Column::UpdatedAt, Expr::value(now))
-        .filter(Column::Phone.eq(phone.as_str()))
+        .filter(which)
         .exec_with_returning(db)
         .await?;
     Ok(updated.into_iter().next())

@@ -2,6 +2,8 @@
 //! language in `locales/`, embedded at build time. A unit test fails when a key is missing in
 //! any language.
 
+pub mod login;
+
 use std::{borrow::Cow, collections::HashMap, time::Duration};
 
 use fluent_templates::{

@@ -1,0 +1,223 @@
+//! `/api/v1/login/telegram`: one-tap login (see [`crate::core::one_tap`]). The site starts a
+//! login, shows its link (or the QR code), and waits for the answer with the poll token only
+//! the browser holds.
+
+use std::time::Duration;
+
+use axum::{
+    extract::{Path, Query, State, rejection::QueryRejection},
+    http::{HeaderMap, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use axum_extra::extract::CookieJar;
+use qrcode::{QrCode, render::svg};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::{
+    auth::Session,
+    cookies,
+    error::{ApiError, ErrorBody},
+    extract::bearer,
+    rate_limit, same_origin,
+};
+use crate::{
+    core::one_tap::{self, MAX_WAIT, Waited},
+    error::Error,
+    state::AppState,
+};
+
+/// The path of the wait, which may outlast the request timeout (see `api::enforce_timeout`).
+pub const WAIT_PATH: &str = "/api/v1/login/telegram/{login_id}";
+
+pub fn router(state: &AppState) -> OpenApiRouter<AppState> {
+    let start = rate_limit::per_ip(
+        OpenApiRouter::new().routes(routes!(start_login)),
+        state,
+        rate_limit::refused,
+    );
+    // The wait sets the session's cookies.
+    let wait = same_origin::guard(
+        OpenApiRouter::new().routes(routes!(wait_for_login)),
+        state,
+        same_origin::refused,
+    );
+    OpenApiRouter::new()
+        .merge(start)
+        .merge(wait)
+        .routes(routes!(login_qr))
+}
+
+/// A login begun: show `link` (a QR code on a desktop), then wait with `poll_token`.
+#[derive(Serialize, ToSchema)]
+pub struct LoginStarted {
+    /// Names the login in the wait and QR paths.
+    #[schema(example = "Xb3kq9ZtRw2mPa7L")]
+    login_id: String,
+    /// Opens the bot in Telegram, at this login's confirmation.
+    #[schema(
+        example = "https://t.me/otpgram_bot?start=login_Xb3kq9ZtRw2mPa7L_4f1c2b9a0d7e6f5a4b3c2d1e"
+    )]
+    link: String,
+    /// The browser's secret: send it as `Authorization: Bearer` to wait and to get the QR code.
+    /// The link alone collects nothing.
+    poll_token: String,
+    /// Seconds the link works.
+    expires_in: u64,
+}
+
+/// Start a one-tap login
+///
+/// Begins a login the customer confirms in Telegram with one tap. Nothing about the customer
+/// is asked: whoever opens the link in Telegram and presses **Log in** is logged in, in the
+/// browser holding `poll_token`. The confirmation names the site (`SITE_NAME`), this browser (from
+/// its `User-Agent`) and the time, so a customer sent someone else's link can refuse it.
+#[utoipa::path(
+    post,
+    path = "/api/v1/login/telegram",
+    tag = "login",
+    responses(
+        (status = 201, description = "Begun.", body = LoginStarted),
+        (status = 429, description = "`rate_limited`: too many requests from this address.",
+            body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait."))),
+        (status = 503, description = "`unavailable`: Redis or Telegram is away.", body = ErrorBody),
+    )
+)]
+async fn start_login(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let user_agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok());
+    let started = one_tap::start(&state, user_agent).await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(LoginStarted {
+            login_id: started.login_id,
+            link: started.link,
+            poll_token: started.poll_token,
+            expires_in: started.expires_in.as_secs(),
+        }),
+    )
+        .into_response())
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct WaitParams {
+    /// Seconds to wait for an answer (0 to 25; 25 by default).
+    #[param(minimum = 0, maximum = 25)]
+    wait: Option<u64>,
+}
+
+/// How a login stands (`status`); once approved, with the session exactly as
+/// `POST /api/v1/otp/verify` returns it.
+#[derive(Serialize, ToSchema)]
+#[serde(tag = "status", rename_all = "lowercase")]
+pub enum LoginState {
+    /// Not answered yet: ask again.
+    Pending,
+    /// **Not me**: nobody is logged in.
+    Denied,
+    /// The link expired, the login is unknown, or its session was collected before.
+    Expired,
+    /// **Log in**: the session, in this answer only.
+    Approved(Session),
+}
+
+/// Wait for a one-tap login
+///
+/// Waits up to `wait` seconds for the customer's answer in Telegram (a long poll: ask again
+/// after `pending`). Once approved, the answer carries the session (tokens in the body and as
+/// httpOnly cookies, as after `POST /api/v1/otp/verify`), once: asking again gets `expired`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/login/telegram/{login_id}",
+    tag = "login",
+    params(("login_id" = String, Path, description = "From `POST /api/v1/login/telegram`."), WaitParams),
+    security(("poll_token" = [])),
+    responses(
+        (status = 200, description = "How the login stands.", body = LoginState,
+            headers(("Set-Cookie" = String, description = "The session's cookies, once approved."))),
+        (status = 400, description = "`invalid_request`: `wait` is not a number from 0 to 25.", body = ErrorBody),
+        (status = 401, description = "`unauthorized`: no poll token, or not this login's.", body = ErrorBody),
+        (status = 403, description = "`forbidden_origin`: a browser asked from another site.", body = ErrorBody),
+        (status = 503, description = "`unavailable`: Redis or the database is away.", body = ErrorBody),
+    )
+)]
+async fn wait_for_login(
+    State(state): State<AppState>,
+    Path(login_id): Path<String>,
+    params: Result<Query<WaitParams>, QueryRejection>,
+    headers: HeaderMap,
+    jar: CookieJar,
+) -> Result<Response, ApiError> {
+    let Query(params) = params.map_err(|err| ApiError::InvalidRequest {
+        status: StatusCode::BAD_REQUEST,
+        message: err.body_text(),
+    })?;
+    let wait = match params.wait {
+        None => MAX_WAIT,
+        Some(seconds) if seconds <= MAX_WAIT.as_secs() => Duration::from_secs(seconds),
+        Some(_) => {
+            return Err(ApiError::InvalidRequest {
+                status: StatusCode::BAD_REQUEST,
+                message: format!("wait must be 0 to {} seconds", MAX_WAIT.as_secs()),
+            });
+        }
+    };
+    let poll_token = bearer(&headers).ok_or(Error::Unauthorized)?;
+    let waited = one_tap::wait(&state, &login_id, &poll_token, wait).await?;
+    let login = match waited {
+        Waited::Pending => return Ok(axum::Json(LoginState::Pending).into_response()),
+        Waited::Denied => return Ok(axum::Json(LoginState::Denied).into_response()),
+        Waited::Expired => return Ok(axum::Json(LoginState::Expired).into_response()),
+        Waited::Approved(login) => login,
+    };
+    let jar = cookies::with_tokens(jar, &login.tokens, state.http.cookie_secure);
+    let session = Session::new(&login.tokens, Some(&login.user));
+    Ok((jar, axum::Json(LoginState::Approved(session))).into_response())
+}
+
+/// A login's link as a QR code
+///
+/// The login's link as an SVG QR code, for a customer on a desktop to scan with their phone.
+/// Needs the login's poll token, like the wait: fetch it with the header and show the SVG.
+#[utoipa::path(
+    get,
+    path = "/api/v1/login/telegram/{login_id}/qr.svg",
+    tag = "login",
+    params(("login_id" = String, Path, description = "From `POST /api/v1/login/telegram`.")),
+    security(("poll_token" = [])),
+    responses(
+        (status = 200, description = "The QR code.", content_type = "image/svg+xml", body = String),
+        (status = 401, description = "`unauthorized`: no poll token, or not this login's.", body = ErrorBody),
+        (status = 404, description = "`login_not_found`: expired or unknown.", body = ErrorBody),
+        (status = 503, description = "`unavailable`: Redis or Telegram is away.", body = ErrorBody),
+    )
+)]
+async fn login_qr(
+    State(state): State<AppState>,
+    Path(login_id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let poll_token = bearer(&headers).ok_or(Error::Unauthorized)?;
+    let link = one_tap::link_for(&state, &login_id, &poll_token).await?;
+    let code = QrCode::new(link.as_bytes())
+        .map_err(|err| Error::Internal(anyhow::anyhow!("drawing a QR code: {err}")))?;
+    let image = code
+        .render::<svg::Color>()
+        .min_dimensions(240, 240)
+        .quiet_zone(true)
+        .build();
+    Ok((
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        image,
+    )
+        .into_response())
+}

@@ -1,0 +1,176 @@
+//! One-tap login in the bot: the confirmation a login link opens (`/start login_…`), and its
+//! two buttons, **Log in** and **Not me**. The core ([`one_tap`]) decides; this file talks.
+
+use teloxide::{
+    prelude::*,
+    types::{CallbackQuery, ChatId, InlineKeyboardButton, InlineKeyboardMarkup},
+};
+
+use super::{private::share_phone_keyboard, schema::HandlerResult, sender::Sender};
+use crate::{
+    core::one_tap::{self, Opened, Settled},
+    domain::{Phone, TelegramId},
+    state::AppState,
+    store::Asking,
+    telegram::texts::{self, Lang, login},
+};
+
+/// The data of the two buttons: the prefix, then the login's id.
+const APPROVE: &str = "login_ok:";
+const DENY: &str = "login_no:";
+
+/// Whether a button's data is one of the login buttons.
+pub(super) fn is_answer(data: &str) -> bool {
+    data.starts_with(APPROVE) || data.starts_with(DENY)
+}
+
+/// `/start login_…`: the link opened in Telegram.
+pub(super) async fn on_link(
+    bot: &Bot,
+    msg: &Message,
+    state: &AppState,
+    payload: &str,
+    sender: &Sender,
+) -> HandlerResult {
+    let lang = sender.lang;
+    let Some(from) = msg.from.as_ref() else {
+        return Ok(());
+    };
+    let by = TelegramId::from(from.id);
+    let phone = sender.phone();
+    let opened = one_tap::open(state, by, payload, phone.is_some()).await;
+    let text = match (opened, &phone) {
+        (Ok(Opened::Confirm { login_id, asking }), Some(phone)) => {
+            return confirm(bot, state, msg.chat.id, lang, phone, &login_id, &asking).await;
+        }
+        (Ok(Opened::Confirm { .. } | Opened::NeedsPhone), _) => {
+            let text = login::share_phone(lang, state.login.site_name.as_deref());
+            state
+                .telegram
+                .reply(
+                    bot.send_message(msg.chat.id, text)
+                        .reply_markup(share_phone_keyboard(lang)),
+                )
+                .await?;
+            return Ok(());
+        }
+        (Ok(Opened::Used), _) => login::used(lang),
+        (Ok(Opened::Missing), _) => login::expired(lang),
+        (Ok(Opened::Limited(_)), _) => login::limited(lang),
+        (Err(err), _) => {
+            tracing::warn!(error = %err, "opening a login link failed");
+            texts::temporarily_unavailable(lang)
+        }
+    };
+    state
+        .telegram
+        .reply(bot.send_message(msg.chat.id, text))
+        .await?;
+    Ok(())
+}
+
+/// Once a phone is linked: the login the account opened before it had one, if it still waits.
+pub(super) async fn after_linking(
+    bot: &Bot,
+    state: &AppState,
+    by: TelegramId,
+    lang: Lang,
+    phone: &Phone,
+) -> HandlerResult {
+    match one_tap::awaiting_phone(state, by).await {
+        Ok(Some((login_id, asking))) => {
+            confirm(bot, state, by.into(), lang, phone, &login_id, &asking).await
+        }
+        Ok(None) => Ok(()),
+        Err(err) => {
+            tracing::warn!(error = %err, "looking for a login waiting on a phone failed");
+            Ok(())
+        }
+    }
+}
+
+/// "Log in to … from … at …?" with the two buttons.
+async fn confirm(
+    bot: &Bot,
+    state: &AppState,
+    chat: ChatId,
+    lang: Lang,
+    phone: &Phone,
+    login_id: &str,
+    asking: &Asking,
+) -> HandlerResult {
+    let time = chrono::DateTime::from_timestamp(asking.created, 0)
+        .map(|at| at.format("%H:%M").to_string())
+        .unwrap_or_default();
+    let text = login::confirm(
+        lang,
+        state.login.site_name.as_deref(),
+        &phone.masked(),
+        &asking.browser,
+        &time,
+    );
+    let buttons = InlineKeyboardMarkup::new(vec![vec![
+        InlineKeyboardButton::callback(login::button(lang), format!("{APPROVE}{login_id}")),
+        InlineKeyboardButton::callback(login::not_me_button(lang), format!("{DENY}{login_id}")),
+    ]]);
+    state
+        .telegram
+        .reply(bot.send_message(chat, text).reply_markup(buttons))
+        .await?;
+    Ok(())
+}
+
+/// **Log in** or **Not me**: the answer, then the confirmation rewritten to say what happened
+/// (its buttons go with the old text).
+pub(super) async fn on_answer(
+    bot: &Bot,
+    query: &CallbackQuery,
+    state: &AppState,
+    sender: &Sender,
+) -> HandlerResult {
+    let lang = sender.lang;
+    let data = query.data.as_deref().unwrap_or_default();
+    let (approve, login_id) = match (data.strip_prefix(APPROVE), data.strip_prefix(DENY)) {
+        (Some(id), _) => (true, id),
+        (_, Some(id)) => (false, id),
+        _ => return Ok(()),
+    };
+    let by = TelegramId::from(query.from.id);
+    let user = sender.account.as_ref().filter(|_| sender.phone().is_some());
+    if approve && user.is_none() {
+        // The phone was unlinked since the confirmation: there is nobody to log in.
+        state
+            .telegram
+            .reply(
+                bot.send_message(ChatId::from(by), texts::link_first(lang))
+                    .reply_markup(share_phone_keyboard(lang)),
+            )
+            .await?;
+        return Ok(());
+    }
+    let text = match one_tap::settle(state, by, login_id, user.filter(|_| approve)).await {
+        Ok(Settled::Approved(_)) => login::approved(lang, state.login.site_name.as_deref()),
+        Ok(Settled::Denied(_)) => login::denied(lang),
+        Ok(Settled::Already(_)) => login::already_answered(lang),
+        Ok(Settled::Missing) => login::expired(lang),
+        Err(err) => {
+            tracing::warn!(error = %err, "answering a login failed");
+            texts::temporarily_unavailable(lang)
+        }
+    };
+    match query.regular_message() {
+        Some(message) => {
+            state
+                .telegram
+                .reply(bot.edit_message_text(message.chat.id, message.id, text))
+                .await?;
+        }
+        None => {
+            state
+                .telegram
+                .reply(bot.send_message(ChatId::from(by), text))
+                .await?;
+        }
+    }
+    Ok(())
+}

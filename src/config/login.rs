@@ -1,0 +1,52 @@
+//! `login`: one-tap login in Telegram (and, later, the hosted login page): who is asking, and
+//! how long a login link works.
+
+use std::time::Duration;
+
+use super::{ConfigError, env::Raw, invalid, seconds};
+
+/// How one-tap logins behave.
+#[derive(Clone, Debug)]
+pub struct LoginConfig {
+    /// `SITE_NAME`: the shop's name, shown when the bot asks "Log in to …?".
+    pub site_name: Option<String>,
+    /// `LOGIN_LINK_TTL_SECONDS`: how long a login link (and its QR code) works.
+    pub link_ttl: Duration,
+}
+
+/// Longer than a login link could be left open on a screen without being a risk.
+const MAX_LINK_TTL: u64 = 900;
+
+/// The shortest link production accepts: a customer needs time to open Telegram and answer.
+pub(super) const MIN_PRODUCTION_LINK_TTL: Duration = Duration::from_secs(30);
+
+impl LoginConfig {
+    pub(super) fn from_raw(raw: &Raw) -> Result<Self, ConfigError> {
+        let link_ttl = seconds("LOGIN_LINK_TTL_SECONDS", raw.login_link_ttl_seconds, 2)?;
+        if raw.login_link_ttl_seconds > MAX_LINK_TTL {
+            return Err(invalid(
+                "LOGIN_LINK_TTL_SECONDS",
+                format!("must be at most {MAX_LINK_TTL}"),
+            ));
+        }
+        let site_name = raw
+            .site_name
+            .as_deref()
+            .map(str::trim)
+            .filter(|name| !name.is_empty())
+            .map(str::to_string);
+        if site_name
+            .as_deref()
+            .is_some_and(|name| name.chars().count() > 64 || name.chars().any(char::is_control))
+        {
+            return Err(invalid(
+                "SITE_NAME",
+                "must be at most 64 characters, without control characters",
+            ));
+        }
+        Ok(Self {
+            site_name,
+            link_ttl,
+        })
+    }
+}

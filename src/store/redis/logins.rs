@@ -1,0 +1,232 @@
+//! One-tap logins in Redis: one hash per login (see `lua/start_login.lua` for its fields), the
+//! login an account is linking its phone for, and the per-account allowance of opened links.
+//! The nonce and the poll token are stored as keyed hashes only.
+
+use std::time::Duration;
+
+use fred::{
+    prelude::{HashesInterface, KeysInterface},
+    types::Expiration,
+};
+
+use super::{RedisStore, unexpected};
+use crate::{domain::TelegramId, error::Result};
+
+/// A login as its confirmation shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Asking {
+    /// The browser that began it, summarised ("Chrome, Windows"); empty when unknown.
+    pub browser: String,
+    /// When it began (Unix seconds).
+    pub created: i64,
+}
+
+/// What opening a login link did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Open {
+    /// This account opened it first: it may answer.
+    Opened(Asking),
+    /// Someone opened it before.
+    Used,
+    /// Expired, unknown or forged.
+    Missing,
+}
+
+/// What answering a login did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Settle {
+    Settled(Asking),
+    /// It was answered before (`approved` or `denied`) or never opened by this account.
+    Already(String),
+    /// Expired, or not opened by this account.
+    Missing,
+}
+
+/// What the browser learns when it asks.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Collect {
+    /// Not answered yet (opened or not).
+    Pending,
+    Denied,
+    /// Approved for this user; handed over now, and never again.
+    Approved(String),
+    /// Expired, unknown, or already collected.
+    Expired,
+    /// The poll token is not this login's.
+    Forbidden,
+}
+
+impl RedisStore {
+    pub async fn start_login(
+        &self,
+        id: &str,
+        nonce_hash: &str,
+        poll_hash: &str,
+        asking: &Asking,
+        ttl: Duration,
+    ) -> Result<()> {
+        let _: i64 = self
+            .scripts
+            .start_login
+            .evalsha_with_reload(
+                self.pool.next(),
+                vec![self.keys.login(id)],
+                vec![
+                    nonce_hash.to_string(),
+                    poll_hash.to_string(),
+                    asking.browser.clone(),
+                    asking.created.to_string(),
+                    ttl.as_millis().to_string(),
+                ],
+            )
+            .await?;
+        Ok(())
+    }
+
+    pub async fn open_login(&self, id: &str, nonce_hash: &str, by: TelegramId) -> Result<Open> {
+        let answer: Vec<String> = self
+            .scripts
+            .open_login
+            .evalsha_with_reload(
+                self.pool.next(),
+                vec![self.keys.login(id)],
+                vec![nonce_hash.to_string(), by.to_string()],
+            )
+            .await?;
+        match answer.as_slice() {
+            [status, browser, created] if status == "opened" => Ok(Open::Opened(Asking {
+                browser: browser.clone(),
+                created: created
+                    .parse()
+                    .map_err(|_| unexpected("open_login", &answer))?,
+            })),
+            [status] if status == "used" => Ok(Open::Used),
+            [status] if status == "missing" => Ok(Open::Missing),
+            _ => Err(unexpected("open_login", &answer)),
+        }
+    }
+
+    /// Answers a login opened by `by`: approved for `user` (the browser then has at least
+    /// `collect_within` to collect it), or denied (`user` = `None`).
+    pub async fn settle_login(
+        &self,
+        id: &str,
+        by: TelegramId,
+        user: Option<&str>,
+        collect_within: Duration,
+    ) -> Result<Settle> {
+        let verdict = if user.is_some() { "approved" } else { "denied" };
+        let answer: Vec<String> = self
+            .scripts
+            .settle_login
+            .evalsha_with_reload(
+                self.pool.next(),
+                vec![self.keys.login(id)],
+                vec![
+                    by.to_string(),
+                    verdict.to_string(),
+                    user.unwrap_or_default().to_string(),
+                    collect_within.as_millis().to_string(),
+                ],
+            )
+            .await?;
+        match answer.as_slice() {
+            [status, browser, created] if status == "settled" => Ok(Settle::Settled(Asking {
+                browser: browser.clone(),
+                created: created
+                    .parse()
+                    .map_err(|_| unexpected("settle_login", &answer))?,
+            })),
+            [status, before] if status == "already" => Ok(Settle::Already(before.clone())),
+            [status] if status == "missing" => Ok(Settle::Missing),
+            _ => Err(unexpected("settle_login", &answer)),
+        }
+    }
+
+    pub async fn collect_login(&self, id: &str, poll_hash: &str) -> Result<Collect> {
+        let answer: Vec<String> = self
+            .scripts
+            .collect_login
+            .evalsha_with_reload(
+                self.pool.next(),
+                vec![self.keys.login(id)],
+                vec![poll_hash.to_string()],
+            )
+            .await?;
+        match answer.as_slice() {
+            [status] => match status.as_str() {
+                "pending" | "opened" => Ok(Collect::Pending),
+                "denied" => Ok(Collect::Denied),
+                "expired" => Ok(Collect::Expired),
+                "forbidden" => Ok(Collect::Forbidden),
+                _ => Err(unexpected("collect_login", &answer)),
+            },
+            [status, user] if status == "approved" => Ok(Collect::Approved(user.clone())),
+            _ => Err(unexpected("collect_login", &answer)),
+        }
+    }
+
+    /// The login's poll-token hash, while it lives (to check a token without collecting).
+    pub async fn login_poll_hash(&self, id: &str) -> Result<Option<String>> {
+        Ok(self.pool.next().hget(self.keys.login(id), "p").await?)
+    }
+
+    /// What a login opened by `by` shows, if it is still waiting for `by`'s answer.
+    pub async fn opened_login(&self, id: &str, by: TelegramId) -> Result<Option<Asking>> {
+        let (status, opener, browser, created): (
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<i64>,
+        ) = self
+            .pool
+            .next()
+            .hmget(self.keys.login(id), vec!["s", "t", "b", "c"])
+            .await?;
+        let waiting = status.as_deref() == Some("opened") && opener == Some(by.to_string());
+        Ok(waiting.then(|| Asking {
+            browser: browser.unwrap_or_default(),
+            created: created.unwrap_or_default(),
+        }))
+    }
+
+    /// Remembers that `by` opened login `id` before linking a phone: it is shown again once
+    /// the phone is shared.
+    pub async fn await_phone_for_login(
+        &self,
+        by: TelegramId,
+        id: &str,
+        ttl: Duration,
+    ) -> Result<()> {
+        self.pool
+            .next()
+            .set::<(), _, _>(
+                self.keys.login_awaiting_phone(by),
+                id,
+                Some(Expiration::PX(ttl.as_millis() as i64)),
+                None,
+                false,
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// The login `by` was linking a phone for, once (forgotten as it is read).
+    pub async fn take_login_awaiting_phone(&self, by: TelegramId) -> Result<Option<String>> {
+        Ok(self
+            .pool
+            .next()
+            .getdel(self.keys.login_awaiting_phone(by))
+            .await?)
+    }
+
+    /// Counts a login link opened by `by` against its allowance (a burst of `per_minute`,
+    /// refilling over the minute): `None` when admitted, else how long to wait.
+    pub async fn admit_login_open(
+        &self,
+        by: TelegramId,
+        per_minute: u32,
+    ) -> Result<Option<Duration>> {
+        self.admit(self.keys.login_opens(by), per_minute).await
+    }
+}

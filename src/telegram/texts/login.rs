@@ -1,0 +1,107 @@
+//! What the bot says about a one-tap login (plain text: names and browsers need no escaping).
+
+use super::{Lang, t, t_with, text};
+
+/// The site's name as the texts use it: `SITE_NAME`, else "the shop's website".
+fn site(lang: Lang, site_name: Option<&str>) -> String {
+    site_name.map_or_else(|| t(lang, "login-site-fallback"), str::to_string)
+}
+
+/// "Log in to … from Chrome, Windows at 14:05 (UTC)?", over the Log in / Not me buttons.
+pub fn confirm(
+    lang: Lang,
+    site_name: Option<&str>,
+    masked_phone: &str,
+    browser: &str,
+    time: &str,
+) -> String {
+    let browser = if browser.is_empty() {
+        t(lang, "login-browser-unknown")
+    } else {
+        browser.to_string()
+    };
+    t_with(
+        lang,
+        "login-confirm",
+        &[
+            ("site", text(&site(lang, site_name))),
+            ("phone", text(masked_phone)),
+            ("browser", text(&browser)),
+            ("time", text(time)),
+        ],
+    )
+}
+
+pub fn button(lang: Lang) -> String {
+    t(lang, "login-button")
+}
+
+pub fn not_me_button(lang: Lang) -> String {
+    t(lang, "not-me-button")
+}
+
+pub fn approved(lang: Lang, site_name: Option<&str>) -> String {
+    t_with(
+        lang,
+        "login-approved",
+        &[("site", text(&site(lang, site_name)))],
+    )
+}
+
+pub fn denied(lang: Lang) -> String {
+    t(lang, "login-denied")
+}
+
+pub fn expired(lang: Lang) -> String {
+    t(lang, "login-link-expired")
+}
+
+pub fn used(lang: Lang) -> String {
+    t(lang, "login-link-used")
+}
+
+pub fn share_phone(lang: Lang, site_name: Option<&str>) -> String {
+    t_with(
+        lang,
+        "login-share-phone",
+        &[("site", text(&site(lang, site_name)))],
+    )
+}
+
+pub fn already_answered(lang: Lang) -> String {
+    t(lang, "login-already-answered")
+}
+
+pub fn limited(lang: Lang) -> String {
+    t(lang, "login-limited")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_confirmation_names_the_site_the_phone_the_browser_and_the_time() {
+        for lang in Lang::ALL {
+            let text = confirm(
+                lang,
+                Some("Bozor.uz"),
+                "+99890*****67",
+                "Chrome, Windows 10",
+                "14:05",
+            );
+            for part in ["Bozor.uz", "+99890*****67", "Chrome, Windows 10", "14:05"] {
+                assert!(text.contains(part), "{lang:?}: {text}");
+            }
+            let unknown = confirm(lang, None, "+99890*****67", "", "14:05");
+            assert!(
+                unknown.contains(&t(lang, "login-browser-unknown")),
+                "{unknown}"
+            );
+            assert!(
+                unknown.contains(&t(lang, "login-site-fallback")),
+                "{unknown}"
+            );
+        }
+    }
+}
