@@ -15,20 +15,20 @@ const ANN_PHONE: &str = "+998901112233";
 const CHROME: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36";
 
 /// A login as the browser holds it.
-struct Started {
-    id: String,
-    link: String,
-    poll_token: String,
+pub struct Started {
+    pub id: String,
+    pub link: String,
+    pub poll_token: String,
 }
 
 impl Started {
     /// What `/start` carries when the link is opened.
-    fn payload(&self) -> String {
+    pub fn payload(&self) -> String {
         self.link.split_once("?start=").unwrap().1.to_string()
     }
 }
 
-async fn start(app: &TestApp) -> Started {
+pub async fn start(app: &TestApp) -> Started {
     let response = app
         .http
         .post(app.url("/api/v1/login/telegram"))
@@ -71,7 +71,7 @@ async fn wait(
 }
 
 /// The confirmation the bot sent `user`, with its two buttons' data.
-async fn confirmation(app: &TestApp, user: i64) -> (String, String, String) {
+pub async fn confirmation(app: &TestApp, user: i64) -> (String, String, String) {
     let message = app
         .telegram
         .wait_for_message(user, "a login confirmation", |t| t.contains("Log in to"))
