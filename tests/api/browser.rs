@@ -173,7 +173,46 @@ async fn a_browser_logs_in_through_the_sandbox_page() {
     assert!(logged_in.contains("Aziza Karimova"), "{logged_in}");
     assert!(logged_in.contains("+998901234567"), "{logged_in}");
 
+    // One tap: the site panel starts a login and shows its link and QR code; the pretend user
+    // opens the link in the chat and presses Log in; the waiting page is logged in.
+    find(&client, "#site-one-tap").await.click().await.unwrap();
+    text_of(&client, "#one-tap-href", "the login link", |t| {
+        t.starts_with("https://t.me/otpgram_sandbox_bot?start=login_")
+    })
+    .await;
+    find(&client, "#one-tap-qr svg").await;
+    text_of(&client, "#site-status", "the page waiting", |t| {
+        t.starts_with("Waiting for the answer")
+    })
+    .await;
     let dir = screenshot_dir();
+    std::fs::write(
+        dir.join("sandbox-one-tap.png"),
+        client.screenshot().await.unwrap(),
+    )
+    .unwrap();
+    find(&client, "#one-tap-open").await.click().await.unwrap();
+    text_of(&client, "#messages .msg.bot", "the confirmation", |t| {
+        t.contains("Log in to") && t.contains("+99890*****67")
+    })
+    .await;
+    find(&client, "#messages button[data-callback^='login_ok:']")
+        .await
+        .click()
+        .await
+        .unwrap();
+    text_of(
+        &client,
+        "#messages .msg.bot",
+        "the answered confirmation",
+        |t| t.contains("You are logged in"),
+    )
+    .await;
+    text_of(&client, "#site-status", "the one-tap login", |t| {
+        t.starts_with("Logged in")
+    })
+    .await;
+
     std::fs::write(dir.join("sandbox.png"), client.screenshot().await.unwrap()).unwrap();
     // And as on a phone.
     client.set_window_size(390, 844).await.unwrap();

@@ -262,12 +262,45 @@ async function verify(event) {
     siteStatus((json && json.message) || "Wrong code.", true);
     return;
   }
+  await showLoggedIn(json);
+}
+
+async function showLoggedIn(json) {
   const me = await call("GET", "/api/v1/me");
   const user = (me.json && me.json.user) || json.user;
   siteStatus("Logged in: the session's cookies are set, and /api/v1/me answers.");
   $("site-user").textContent = `Logged in as ${user.full_name || user.phone} (${user.phone})`;
   $("site-json").textContent = JSON.stringify({ user, token_type: json.token_type, expires_in: json.expires_in }, null, 2);
   $("site-result").hidden = false;
+}
+
+// One tap: start a login, show its link and QR code, and wait (a long poll) for the answer the
+// pretend user gives in the chat.
+async function oneTap() {
+  const { ok, json } = await call("POST", "/api/v1/login/telegram");
+  if (!ok) return siteStatus((json && json.message) || "Could not start a login.", true);
+  const login = json;
+  const auth = { Authorization: `Bearer ${login.poll_token}` };
+  $("one-tap-href").href = login.link;
+  $("one-tap-href").textContent = login.link;
+  $("one-tap-link").hidden = false;
+  $("one-tap-open").onclick = () => say(`/start ${login.link.split("?start=")[1]}`);
+  const qr = await fetch(`/api/v1/login/telegram/${login.login_id}/qr.svg`, { headers: auth });
+  // Our own SVG, drawn from the link: safe to show as markup.
+  $("one-tap-qr").innerHTML = qr.ok ? await qr.text() : "";
+  siteStatus(`Waiting for the answer in Telegram (the link works ${login.expires_in} s)…`);
+  for (;;) {
+    const response = await fetch(`/api/v1/login/telegram/${login.login_id}?wait=25`,
+      { headers: auth, credentials: "same-origin" });
+    const answer = await response.json().catch(() => null);
+    if (!response.ok || !answer) return siteStatus((answer && answer.message) || "The wait failed.", true);
+    if (answer.status === "pending") continue;
+    $("one-tap-link").hidden = true;
+    if (answer.status !== "approved") {
+      return siteStatus(answer.status === "denied" ? "Refused in Telegram (“Not me”)." : "The link expired.", true);
+    }
+    return showLoggedIn(answer);
+  }
 }
 
 // --- Forms and live updates ---------------------------------------------------------------------
@@ -330,6 +363,7 @@ document.addEventListener("DOMContentLoaded", () => {
   }
   $("site-request-form").addEventListener("submit", requestCode);
   $("site-verify-form").addEventListener("submit", verify);
+  $("site-one-tap").addEventListener("click", oneTap);
   if (!$("user-phone").value) {
     $("user-phone").value = "+99890" + String(Math.floor(1000000 + Math.random() * 8999999));
   }
