@@ -80,7 +80,26 @@ impl App {
                 tracing::warn!(valid_until = %review.valid_until, "TEST_PHONES expired: ignored");
             }
         }
+        // Without OIDC_ISSUER, development names itself by the address it listens on.
+        let issuer = config.login.oidc_issuer.clone().or_else(|| {
+            let addr = listener.local_addr().ok()?;
+            (!config.is_production()).then(|| {
+                let host = if addr.ip().is_unspecified() {
+                    "localhost".to_string()
+                } else {
+                    addr.ip().to_string()
+                };
+                format!("http://{host}:{}", addr.port())
+            })
+        });
+        let oidc = crate::core::oidc::Provider {
+            issuer,
+            keys: crate::core::oidc::keys::SigningKeys::new(
+                config.auth.jwt_secret.expose().as_bytes(),
+            ),
+        };
         let state = AppState::new(Shared {
+            oidc,
             tokens: Tokens::new(&config.auth),
             hasher: CodeHasher::new(config.auth.jwt_secret.expose().as_bytes()),
             http: config.http,

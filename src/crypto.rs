@@ -32,6 +32,14 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.ct_eq(b).into()
 }
 
+/// A key for one purpose, derived from the service secret with a fixed label (HMAC-SHA256), so
+/// no two purposes share key bytes.
+pub fn derive_key(secret: &[u8], label: &str) -> [u8; 32] {
+    let mut mac = HmacSha256::new_from_slice(secret).expect("HMAC takes any key length");
+    mac.update(label.as_bytes());
+    mac.finalize().into_bytes().into()
+}
+
 /// Hashes login codes with a server-side key, so Redis never holds a code that could be used.
 /// The phone is part of the message, so equal codes of different phones hash differently.
 #[derive(Clone)]
@@ -43,10 +51,8 @@ impl CodeHasher {
     /// Derives the code key from the service secret with a fixed label, so the JWT signing key
     /// and the code key are never the same bytes.
     pub fn new(secret: &[u8]) -> Self {
-        let mut mac = HmacSha256::new_from_slice(secret).expect("HMAC takes any key length");
-        mac.update(b"otpgram code hash v1");
         Self {
-            key: mac.finalize().into_bytes().to_vec(),
+            key: derive_key(secret, "otpgram code hash v1").to_vec(),
         }
     }
 

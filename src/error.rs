@@ -34,6 +34,8 @@ pub enum Error {
     NotificationNotFound,
     #[error("no such login, or it has expired")]
     LoginNotFound,
+    #[error("OpenID Connect is off: set OIDC_ISSUER")]
+    OidcDisabled,
     /// Input that parsed but makes no sense; `field` names the culprit.
     #[error("{field}: {message}")]
     Invalid { field: String, message: String },

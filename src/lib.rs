@@ -26,6 +26,7 @@ pub mod domain;
 pub mod error;
 pub mod health;
 pub mod meters;
+pub mod pages;
 pub mod sandbox;
 pub mod state;
 pub mod store;

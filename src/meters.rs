@@ -76,6 +76,11 @@ pub fn telegram_login(step: &'static str) {
     counter!("otpgram_telegram_logins_total", "step" => step).increment(1);
 }
 
+/// OpenID Connect: `code_issued`, `code_refused` (wrong, expired or used), `tokens_issued`.
+pub fn oidc(step: &'static str) {
+    counter!("otpgram_oidc_total", "step" => step).increment(1);
+}
+
 pub fn code_verified() {
     counter!("otpgram_codes_verified_total").increment(1);
 }

@@ -40,6 +40,8 @@ pub struct Shared {
     /// The background tasks, stopped together.
     pub tasks: Tasks,
     pub hasher: CodeHasher,
+    /// OpenID Connect: the issuer and the signing keys.
+    pub oidc: crate::core::oidc::Provider,
     /// Woken when this replica answers a one-tap login, so browsers waiting here look at once.
     pub logins_settled: tokio::sync::Notify,
 }

@@ -10,6 +10,7 @@ mod m20261121_000004_shop_chat_language;
 mod m20261129_000005_shop_links;
 mod m20261129_000006_delivery_claims;
 mod m20261129_000007_user_names;
+mod m20261130_000008_oidc;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000005_shop_links::Migration),
             Box::new(m20261129_000006_delivery_claims::Migration),
             Box::new(m20261129_000007_user_names::Migration),
+            Box::new(m20261130_000008_oidc::Migration),
         ]
     }
 }

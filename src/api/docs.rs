@@ -30,6 +30,8 @@ use utoipa::{
         (name = "shops", description = "Shops and the Telegram chats told about their orders \
             (service key)."),
         (name = "notifications", description = "Order notifications (service key)."),
+        (name = "openid", description = "otpgram as an OpenID Connect provider for the shops' \
+            sites: discovery, keys, tokens, userinfo, and registering a site (service key)."),
         (name = "operations", description = "Health, readiness, metrics, Telegram's webhook."),
         (name = "legacy", description = "Drop-in shapes of older integrations, thin layers \
             over the same core."),
@@ -78,6 +80,10 @@ pub fn finish(mut doc: openapi::OpenApi) -> openapi::OpenApi {
         (
             "poll_token",
             bearer("The `poll_token` of a one-tap login: only the browser that began it has it."),
+        ),
+        (
+            "oidc_access_token",
+            bearer("An access token from `POST /oauth/token`."),
         ),
         (
             "metrics_token",

@@ -69,6 +69,7 @@ impl ApiError {
                 Error::ChatNotFound => (StatusCode::NOT_FOUND, "chat_not_found"),
                 Error::NotificationNotFound => (StatusCode::NOT_FOUND, "notification_not_found"),
                 Error::LoginNotFound => (StatusCode::NOT_FOUND, "login_not_found"),
+                Error::OidcDisabled => (StatusCode::NOT_FOUND, "oidc_disabled"),
                 Error::Invalid { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_request"),
                 Error::Unavailable { .. } => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
                 Error::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),

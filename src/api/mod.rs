@@ -6,8 +6,9 @@ mod auth;
 mod cookies;
 mod docs;
 mod error;
-mod extract;
+pub(crate) mod extract;
 mod notifications;
+mod oidc;
 mod one_tap;
 mod operations;
 mod otp;
@@ -50,6 +51,7 @@ fn routes(state: &AppState) -> OpenApiRouter<AppState> {
         .merge(operations::router())
         .merge(otp::router(state))
         .merge(one_tap::router(state))
+        .merge(oidc::router())
         .merge(auth::router(state))
         .merge(shops::router())
         .merge(notifications::router())
@@ -71,6 +73,8 @@ pub fn router(state: AppState) -> Router {
             "/openapi.json",
             get(move || operations::openapi(doc.clone())),
         )
+        // People's pages, outside the API's description.
+        .merge(crate::pages::router(&state))
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

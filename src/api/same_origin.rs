@@ -34,21 +34,30 @@ pub fn guard(
     state: &AppState,
     refused: Refusal,
 ) -> OpenApiRouter<AppState> {
-    let guard = Guard {
-        allowed: state.http.cors_allowed_origins.clone().into(),
-        refused,
-    };
-    routes.layer(middleware::from_fn_with_state(guard, check))
+    routes.layer(middleware::from_fn_with_state(
+        Guard::new(state, refused),
+        check,
+    ))
 }
 
 #[derive(Clone)]
-struct Guard {
+pub struct Guard {
     /// `CORS_ALLOWED_ORIGINS`, as validated by the configuration (no trailing slash).
     allowed: std::sync::Arc<[String]>,
     refused: Refusal,
 }
 
-async fn check(State(guard): State<Guard>, req: Request, next: Next) -> Response {
+impl Guard {
+    pub fn new(state: &AppState, refused: Refusal) -> Self {
+        Self {
+            allowed: state.http.cors_allowed_origins.clone().into(),
+            refused,
+        }
+    }
+}
+
+/// The guard as a middleware (`axum::middleware::from_fn_with_state(Guard::new(..), check)`).
+pub async fn check(State(guard): State<Guard>, req: Request, next: Next) -> Response {
     let headers = req.headers();
     if has_body(headers) && !json_content_type(headers) {
         return (guard.refused)(StatusCode::UNSUPPORTED_MEDIA_TYPE, NOT_JSON);

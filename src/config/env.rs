@@ -129,6 +129,7 @@ pub(super) struct Raw {
     #[serde(default = "default_request_timeout")]
     pub(super) request_timeout_seconds: u64,
     pub(super) site_name: Option<String>,
+    pub(super) oidc_issuer: Option<String>,
     #[serde(default = "default_login_link_ttl")]
     pub(super) login_link_ttl_seconds: u64,
 }

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::{ConfigError, env::Raw, invalid, seconds};
+use super::{AppEnv, ConfigError, env::Raw, invalid, seconds};
 
 /// How one-tap logins behave.
 #[derive(Clone, Debug)]
@@ -12,6 +12,12 @@ pub struct LoginConfig {
     pub site_name: Option<String>,
     /// `LOGIN_LINK_TTL_SECONDS`: how long a login link (and its QR code) works.
     pub link_ttl: Duration,
+    /// `OIDC_ISSUER`: otpgram's public URL as an OpenID Connect provider. In development it
+    /// defaults to the address otpgram listens on; in production OpenID Connect is off without
+    /// it.
+    pub oidc_issuer: Option<String>,
+    /// Production: clients' redirect URIs must be https (no http://localhost).
+    pub production: bool,
 }
 
 /// Longer than a login link could be left open on a screen without being a risk.
@@ -21,7 +27,25 @@ const MAX_LINK_TTL: u64 = 900;
 pub(super) const MIN_PRODUCTION_LINK_TTL: Duration = Duration::from_secs(30);
 
 impl LoginConfig {
-    pub(super) fn from_raw(raw: &Raw) -> Result<Self, ConfigError> {
+    pub(super) fn from_raw(raw: &Raw, app_env: AppEnv) -> Result<Self, ConfigError> {
+        let production = app_env == AppEnv::Production;
+        let oidc_issuer = match raw.oidc_issuer.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(issuer) => {
+                let url = url::Url::parse(issuer)
+                    .map_err(|e| invalid("OIDC_ISSUER", format!("is not a URL: {e}")))?;
+                if url.query().is_some() || url.fragment().is_some() {
+                    return Err(invalid("OIDC_ISSUER", "must have no query or fragment"));
+                }
+                if production && url.scheme() != "https" {
+                    return Err(invalid(
+                        "OIDC_ISSUER",
+                        "must be https when APP_ENV=production",
+                    ));
+                }
+                Some(issuer.trim_end_matches('/').to_string())
+            }
+        };
         let link_ttl = seconds("LOGIN_LINK_TTL_SECONDS", raw.login_link_ttl_seconds, 2)?;
         if raw.login_link_ttl_seconds > MAX_LINK_TTL {
             return Err(invalid(
@@ -47,6 +71,8 @@ impl LoginConfig {
         Ok(Self {
             site_name,
             link_ttl,
+            oidc_issuer,
+            production,
         })
     }
 }

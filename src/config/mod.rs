@@ -119,7 +119,7 @@ impl Config {
             database: DatabaseConfig::from_raw(&raw)?,
             notify: NotifyPolicy::from_raw(&raw)?,
             legacy: LegacyConfig::from_raw(&raw)?,
-            login: LoginConfig::from_raw(&raw)?,
+            login: LoginConfig::from_raw(&raw, app_env)?,
         };
         if config.is_production() {
             config.refuse_unsafe()?;

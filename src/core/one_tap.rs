@@ -289,7 +289,7 @@ async fn collect(state: &AppState, user_id: &str) -> Result<Waited> {
         // The user's row went away between the tap and the collection.
         return Ok(Waited::Expired);
     };
-    let tokens = session::start(state, user.id).await?;
+    let tokens = session::start(state, user.id, session::Method::Telegram).await?;
     meters::telegram_login("collected");
     meters::login("telegram");
     tracing::info!(user_id = %user.id, "one-tap login collected");

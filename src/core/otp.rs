@@ -256,7 +256,7 @@ fn dispatch(state: &AppState, phone: &Phone, binding: &Binding, code: String, tt
 
 pub async fn verify_code(state: &AppState, phone: &Phone, code: &str) -> Result<Login> {
     let user = consume_code(state, phone, code).await?;
-    let tokens = session::start(state, user.id).await?;
+    let tokens = session::start(state, user.id, session::Method::Otp).await?;
     Ok(Login { user, tokens })
 }
 

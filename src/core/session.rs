@@ -29,6 +29,32 @@ pub enum TokenKind {
     Refresh,
 }
 
+/// How a session's user proved who they are: OpenID Connect's `amr` (RFC 8176's `otp` for a
+/// typed code; `telegram` for a confirmation in Telegram).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Method {
+    Otp,
+    Telegram,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Otp => "otp",
+            Method::Telegram => "telegram",
+        }
+    }
+}
+
+/// How and when a session began, carried by each of its tokens (older tokens lack it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Proof {
+    pub method: Method,
+    /// When the user logged in (Unix seconds): OpenID Connect's `auth_time`.
+    pub at: i64,
+}
+
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Claims {
     /// The user id.
@@ -42,6 +68,8 @@ pub struct Claims {
     pub exp: i64,
     pub iss: String,
     pub aud: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proof: Option<Proof>,
 }
 
 /// A freshly issued pair.
@@ -93,6 +121,7 @@ impl Tokens {
         token_id: &str,
         typ: TokenKind,
         ends_at: i64,
+        proof: Option<Proof>,
     ) -> Result<String> {
         let now = chrono::Utc::now().timestamp();
         let ttl = match typ {
@@ -108,6 +137,7 @@ impl Tokens {
             exp: (now + ttl.as_secs() as i64).min(ends_at),
             iss: ISSUER.into(),
             aud: AUDIENCE.into(),
+            proof,
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(|e| Error::Internal(e.into()))
@@ -119,6 +149,7 @@ impl Tokens {
         session_id: &str,
         refresh_id: &str,
         ends_at: i64,
+        proof: Option<Proof>,
     ) -> Result<TokenPair> {
         let left = Duration::from_secs(
             u64::try_from(ends_at - chrono::Utc::now().timestamp()).unwrap_or(0),
@@ -130,6 +161,7 @@ impl Tokens {
                 &random_token(16),
                 TokenKind::Access,
                 ends_at,
+                proof,
             )?,
             refresh_token: self.sign(
                 user_id,
@@ -137,6 +169,7 @@ impl Tokens {
                 refresh_id,
                 TokenKind::Refresh,
                 ends_at,
+                proof,
             )?,
             access_ttl: self.access_ttl.min(left),
             refresh_ttl: self.policy.refresh_ttl.min(left),
@@ -155,16 +188,18 @@ impl Tokens {
     }
 }
 
-/// Opens a new session for `user_id`.
+/// Opens a new session for `user_id`, who just proved who they are by `method`.
 #[tracing::instrument(skip_all)]
-pub async fn start(state: &AppState, user_id: Uuid) -> Result<TokenPair> {
+pub async fn start(state: &AppState, user_id: Uuid, method: Method) -> Result<TokenPair> {
     let session_id = random_token(22);
     let refresh_id = random_token(22);
     let policy = &state.tokens.policy;
-    let ends_at = chrono::Utc::now().timestamp() + policy.max_age.as_secs() as i64;
+    let now = chrono::Utc::now().timestamp();
+    let ends_at = now + policy.max_age.as_secs() as i64;
+    let proof = Proof { method, at: now };
     let pair = state
         .tokens
-        .pair(user_id, &session_id, &refresh_id, ends_at)?;
+        .pair(user_id, &session_id, &refresh_id, ends_at, Some(proof))?;
     state
         .redis
         .start_session(
@@ -194,9 +229,10 @@ pub async fn refresh(state: &AppState, refresh_token: &str) -> Result<(Uuid, Tok
         .await?
     {
         Rotation::Rotated { token_id, ends_at } => {
-            let pair = state
-                .tokens
-                .pair(claims.sub, &claims.sid, &token_id, ends_at)?;
+            let pair =
+                state
+                    .tokens
+                    .pair(claims.sub, &claims.sid, &token_id, ends_at, claims.proof)?;
             Ok((claims.sub, pair))
         }
         Rotation::Reused => {

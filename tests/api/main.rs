@@ -12,6 +12,7 @@ mod limits;
 mod login;
 mod measure;
 mod notifications;
+mod oidc;
 mod one_tap;
 mod openapi;
 mod ops;

@@ -23,6 +23,11 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/login/telegram"),
     ("get", "/api/v1/login/telegram/{login_id}"),
     ("get", "/api/v1/login/telegram/{login_id}/qr.svg"),
+    ("get", "/.well-known/openid-configuration"),
+    ("get", "/.well-known/jwks.json"),
+    ("post", "/oauth/token"),
+    ("get", "/oauth/userinfo"),
+    ("post", "/api/v1/clients"),
     ("post", "/api/v1/auth/refresh"),
     ("post", "/api/v1/auth/logout"),
     ("get", "/api/v1/me"),
@@ -262,6 +267,7 @@ async fn schemathesis_finds_nothing() {
     let tokens = otpgram::core::session::start(
         &app.state,
         login["user"]["id"].as_str().unwrap().parse().unwrap(),
+        otpgram::core::session::Method::Otp,
     )
     .await
     .unwrap();

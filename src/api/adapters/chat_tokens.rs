@@ -121,7 +121,9 @@ pub struct TokenNotValid {
 
 /// A new session for `user` in this integration's shape.
 async fn tokens_for(state: &AppState, user: &UserRecord) -> Result<Json<Tokens>, Detail> {
-    let pair = session::start(state, user.id).await.map_err(Detail::from)?;
+    let pair = session::start(state, user.id, session::Method::Telegram)
+        .await
+        .map_err(Detail::from)?;
     Ok(Json(Tokens {
         access: pair.access_token,
         refresh: pair.refresh_token,

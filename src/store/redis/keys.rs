@@ -89,6 +89,11 @@ impl Keys {
         format!("{}tg:{account}:login_opens", self.prefix)
     }
 
+    /// An OpenID Connect authorization code's grant (by the code's keyed hash).
+    pub fn auth_code(&self, code_hash: &str) -> String {
+        format!("{}oidc:code:{code_hash}", self.prefix)
+    }
+
     /// The notification work queue (a stream with a consumer group).
     pub fn notify_stream(&self) -> String {
         format!("{}notify:stream", self.prefix)

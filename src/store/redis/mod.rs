@@ -10,6 +10,7 @@ mod codes;
 mod keys;
 mod limits;
 mod logins;
+mod oidc;
 mod poller;
 mod queue;
 mod sessions;

@@ -1,9 +1,11 @@
 //! The SQL database: SQLite by default, PostgreSQL in production. Schema in `migration/`,
 //! entities in `entity/`; one module per table family.
 
+pub mod clients;
 pub mod deliveries;
 pub mod notifications;
 pub mod shops;
+pub mod signing_keys;
 pub mod users;
 
 use std::time::Duration;

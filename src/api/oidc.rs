@@ -1,0 +1,382 @@
+//! OpenID Connect endpoints (see [`crate::core::oidc`]): discovery, the keys, the token
+//! endpoint, `userinfo`, and registering clients (service key). The authorization endpoint is
+//! the hosted login page (`crate::pages`). The OAuth endpoints answer errors in the shape
+//! RFC 6749 names: `{"error": "invalid_grant", "error_description": "..."}`.
+
+use axum::{
+    Form,
+    extract::{State, rejection::FormRejection},
+    http::{HeaderMap, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use base64::{Engine, engine::general_purpose::STANDARD};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::{
+    error::{ApiError, ErrorBody},
+    extract::{Json, ServiceKey, bearer},
+};
+use crate::{
+    core::oidc::{self, SCOPES, TokenRefused, TokenRequest, clients},
+    error::Error,
+    state::AppState,
+};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(discovery))
+        .routes(routes!(jwks))
+        .routes(routes!(token))
+        .routes(routes!(userinfo))
+        .routes(routes!(register_client))
+}
+
+/// OpenID Connect discovery
+///
+/// What a relying party needs to know about otpgram as a provider (OpenID Connect Discovery
+/// 1.0). `404 oidc_disabled` when `OIDC_ISSUER` is not set in production.
+#[utoipa::path(
+    get,
+    path = "/.well-known/openid-configuration",
+    tag = "openid",
+    responses(
+        (status = 200, description = "The provider's metadata.", body = Object),
+        (status = 404, description = "`oidc_disabled`", body = ErrorBody),
+    )
+)]
+async fn discovery(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let issuer = oidc::issuer(&state)?;
+    let document = json!({
+        "issuer": issuer,
+        "authorization_endpoint": format!("{issuer}/login"),
+        "token_endpoint": format!("{issuer}/oauth/token"),
+        "userinfo_endpoint": format!("{issuer}/oauth/userinfo"),
+        "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query", "web_message"],
+        "grant_types_supported": ["authorization_code"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "code_challenge_methods_supported": ["S256"],
+        "scopes_supported": SCOPES,
+        "claims_supported": [
+            "sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "amr", "at_hash",
+            "phone_number", "phone_number_verified", "telegram_id", "name",
+            "preferred_username", "locale",
+        ],
+        "ui_locales_supported": ["uz", "ru", "en"],
+        "claims_parameter_supported": false,
+        "request_parameter_supported": false,
+    });
+    Ok(cached(axum::Json(document)))
+}
+
+/// The signing keys
+///
+/// The public keys ID tokens and access tokens are signed with (RS256), the current one and
+/// those retired recently.
+#[utoipa::path(
+    get,
+    path = "/.well-known/jwks.json",
+    tag = "openid",
+    responses(
+        (status = 200, description = "A JWK set.", body = Object),
+        (status = 404, description = "`oidc_disabled`", body = ErrorBody),
+    )
+)]
+async fn jwks(State(state): State<AppState>) -> Result<Response, ApiError> {
+    oidc::issuer(&state)?;
+    let keys = state.oidc.keys.current(&state.db).await?;
+    Ok(cached(axum::Json(keys.jwks.clone())))
+}
+
+/// Kept by clients and caches for five minutes: a rotated key shows up soon, and stays
+/// published far longer than that.
+fn cached(body: impl IntoResponse) -> Response {
+    ([(header::CACHE_CONTROL, "public, max-age=300")], body).into_response()
+}
+
+/// A token request (RFC 6749 4.1.3), form-encoded.
+#[derive(Deserialize, ToSchema)]
+pub struct TokenForm {
+    #[schema(example = "authorization_code")]
+    grant_type: Option<String>,
+    code: Option<String>,
+    redirect_uri: Option<String>,
+    /// PKCE (RFC 7636): the secret whose S256 hash was the `code_challenge`.
+    code_verifier: Option<String>,
+    /// With `client_secret_post` or a public client (without a secret).
+    client_id: Option<String>,
+    /// `client_secret_post`; `client_secret_basic` sends it in `Authorization: Basic`.
+    client_secret: Option<String>,
+}
+
+/// Tokens for a code.
+#[derive(Serialize, ToSchema)]
+pub struct TokenAnswer {
+    /// For `userinfo` (an RS256 JWT).
+    access_token: String,
+    #[schema(example = "Bearer")]
+    token_type: &'static str,
+    expires_in: u64,
+    /// The ID token: who logged in (RS256, `kid` in the header).
+    id_token: String,
+    #[schema(example = "openid phone")]
+    scope: String,
+}
+
+/// An OAuth error (RFC 6749 5.2).
+#[derive(Serialize, ToSchema)]
+pub struct OAuthError {
+    #[schema(example = "invalid_grant")]
+    error: String,
+    error_description: String,
+}
+
+/// Trade a code for tokens
+///
+/// The token endpoint (authorization code grant). A confidential client authenticates with
+/// `client_secret_basic` or `client_secret_post`; a public client sends its `client_id` and the
+/// PKCE `code_verifier`. A code works once, within 60 s, for the client and redirect URI it was
+/// issued for.
+#[utoipa::path(
+    post,
+    path = "/oauth/token",
+    tag = "openid",
+    request_body(content = TokenForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "Tokens.", body = TokenAnswer),
+        (status = 400, description = "`invalid_request`, `invalid_grant` (the code is wrong, expired, \
+            used, another client's, or the redirect URI or PKCE verifier does not match), \
+            `unsupported_grant_type`.", body = OAuthError),
+        (status = 401, description = "`invalid_client`: unknown client or wrong secret.", body = OAuthError),
+        (status = 404, description = "`oidc_disabled`", body = ErrorBody),
+    )
+)]
+async fn token(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    form: Result<Form<TokenForm>, FormRejection>,
+) -> Result<Response, ApiError> {
+    oidc::issuer(&state)?;
+    let Form(form) = match form {
+        Ok(form) => form,
+        Err(err) => {
+            return Ok(oauth_error(&TokenRefused {
+                error: "invalid_request",
+                message: err.body_text(),
+            }));
+        }
+    };
+    let (mut client_id, mut client_secret) = (form.client_id, form.client_secret);
+    if let Some((id, secret)) = basic_credentials(&headers) {
+        if client_id.as_deref().is_some_and(|given| given != id) {
+            return Ok(oauth_error(&TokenRefused {
+                error: "invalid_request",
+                message: "client_id differs from the Authorization header's".into(),
+            }));
+        }
+        (client_id, client_secret) = (Some(id), Some(secret));
+    }
+    let request = TokenRequest {
+        grant_type: form.grant_type,
+        code: form.code,
+        redirect_uri: form.redirect_uri,
+        code_verifier: form.code_verifier,
+        client_id,
+        client_secret,
+    };
+    match oidc::exchange(&state, request).await? {
+        Ok(issued) => Ok((
+            [
+                (header::CACHE_CONTROL, "no-store"),
+                (header::PRAGMA, "no-cache"),
+            ],
+            axum::Json(TokenAnswer {
+                access_token: issued.access_token,
+                token_type: "Bearer",
+                expires_in: issued.expires_in,
+                id_token: issued.id_token,
+                scope: issued.scope,
+            }),
+        )
+            .into_response()),
+        Err(refused) => Ok(oauth_error(&refused)),
+    }
+}
+
+/// `Authorization: Basic base64(client_id:client_secret)`, each part form-encoded (RFC 6749
+/// 2.3.1).
+fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let encoded = value
+        .strip_prefix("Basic ")
+        .or_else(|| value.strip_prefix("basic "))?;
+    let decoded = String::from_utf8(STANDARD.decode(encoded.trim()).ok()?).ok()?;
+    let (id, secret) = decoded.split_once(':')?;
+    let unescape = |s: &str| {
+        url::form_urlencoded::parse(format!("v={s}").as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+    };
+    Some((unescape(id)?, unescape(secret)?))
+}
+
+fn oauth_error(refused: &TokenRefused) -> Response {
+    let status = if refused.error == "invalid_client" {
+        StatusCode::UNAUTHORIZED
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    let mut response = (
+        status,
+        [(header::CACHE_CONTROL, "no-store")],
+        axum::Json(OAuthError {
+            error: refused.error.to_string(),
+            error_description: refused.message.clone(),
+        }),
+    )
+        .into_response();
+    if status == StatusCode::UNAUTHORIZED {
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            header::HeaderValue::from_static("Basic realm=\"otpgram\""),
+        );
+    }
+    response
+}
+
+/// Who the access token's customer is
+///
+/// The claims of the ID token about the customer, for an access token from `/oauth/token`.
+#[utoipa::path(
+    get,
+    path = "/oauth/userinfo",
+    tag = "openid",
+    security(("oidc_access_token" = [])),
+    responses(
+        (status = 200, description = "The customer's claims.", body = Object),
+        (status = 401, description = "`invalid_token`: missing, expired or not otpgram's.", body = OAuthError,
+            headers(("WWW-Authenticate" = String, description = "`Bearer error=\"invalid_token\"`"))),
+        (status = 404, description = "`oidc_disabled`", body = ErrorBody),
+    )
+)]
+async fn userinfo(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    oidc::issuer(&state)?;
+    let claims = match bearer(&headers) {
+        Some(token) => oidc::userinfo(&state, &token).await,
+        None => Err(Error::Unauthorized),
+    };
+    match claims {
+        Ok(claims) => Ok(axum::Json(claims).into_response()),
+        Err(Error::Unauthorized) => {
+            let mut response = (
+                StatusCode::UNAUTHORIZED,
+                axum::Json(OAuthError {
+                    error: "invalid_token".into(),
+                    error_description: "the access token is missing, expired or not otpgram's"
+                        .into(),
+                }),
+            )
+                .into_response();
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Bearer error=\"invalid_token\""),
+            );
+            Ok(response)
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct NewClient {
+    /// Shown on the login page ("Log in to Bozor.uz").
+    #[schema(example = "Bozor.uz")]
+    name: String,
+    /// Exact URIs the login may return to (https; http only for localhost outside production).
+    #[schema(example = json!(["https://bozor.uz/auth/callback"]))]
+    redirect_uris: Vec<String>,
+    /// `confidential` (a backend keeping a secret: the default) or `public` (a browser or an
+    /// app: PKCE is required).
+    #[schema(example = "confidential")]
+    #[serde(default)]
+    r#type: Option<String>,
+}
+
+/// A registered client; the secret is shown this once.
+#[derive(Serialize, ToSchema)]
+pub struct ClientCreated {
+    client_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client_secret: Option<String>,
+    name: String,
+    redirect_uris: Vec<String>,
+    #[schema(example = "confidential")]
+    r#type: &'static str,
+}
+
+/// Register a shop's site
+///
+/// Registers an OpenID Connect client. A confidential client's secret is in this answer only
+/// (otpgram keeps a keyed hash of it).
+#[utoipa::path(
+    post,
+    path = "/api/v1/clients",
+    tag = "openid",
+    security(("service_key" = [])),
+    request_body = NewClient,
+    responses(
+        (status = 201, description = "Registered.", body = ClientCreated),
+        (status = 401, description = "`unauthorized`", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`", body = ErrorBody),
+        (status = 415, description = "`invalid_request`: not JSON.", body = ErrorBody),
+        (status = 422, description = "`invalid_request` naming the field.", body = ErrorBody),
+    )
+)]
+async fn register_client(
+    State(state): State<AppState>,
+    _: ServiceKey,
+    Json(body): Json<NewClient>,
+) -> Result<Response, ApiError> {
+    let confidential = match body.r#type.as_deref() {
+        None | Some("confidential") => true,
+        Some("public") => false,
+        Some(_) => {
+            return Err(Error::Invalid {
+                field: "type".into(),
+                message: "must be confidential or public".into(),
+            }
+            .into());
+        }
+    };
+    let registered = clients::register(
+        &state,
+        clients::NewClient {
+            name: body.name,
+            redirect_uris: body.redirect_uris,
+            confidential,
+        },
+    )
+    .await?;
+    let client = registered.client;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(ClientCreated {
+            client_id: client.id,
+            client_secret: registered.secret,
+            name: client.name,
+            redirect_uris: client.redirect_uris,
+            r#type: if client.confidential {
+                "confidential"
+            } else {
+                "public"
+            },
+        }),
+    )
+        .into_response())
+}

@@ -1,0 +1,138 @@
+//! The shops' sites as OpenID Connect clients: registered through the service API, each with
+//! its exact redirect URIs; a confidential client's secret is shown once and kept as a keyed
+//! hash.
+
+use chrono::Utc;
+
+use crate::{
+    crypto::{constant_time_eq, random_token},
+    error::{Error, Result},
+    state::AppState,
+    store::sql::clients::{self, ClientRow},
+};
+
+/// A client to register.
+pub struct NewClient {
+    pub name: String,
+    pub redirect_uris: Vec<String>,
+    /// A backend that can keep a secret; otherwise a public client (a browser, an app), which
+    /// must use PKCE.
+    pub confidential: bool,
+}
+
+/// A registered client, and its secret (shown this once).
+pub struct Registered {
+    pub client: Client,
+    pub secret: Option<String>,
+}
+
+/// A registered client.
+#[derive(Clone, Debug)]
+pub struct Client {
+    pub id: String,
+    pub name: String,
+    pub redirect_uris: Vec<String>,
+    pub confidential: bool,
+    secret_hash: Option<String>,
+}
+
+impl Client {
+    /// Whether `uri` is one of the client's redirect URIs, character for character.
+    pub fn redirects_to(&self, uri: &str) -> bool {
+        self.redirect_uris.iter().any(|known| known == uri)
+    }
+}
+
+fn invalid(field: &str, message: impl Into<String>) -> Error {
+    Error::Invalid {
+        field: field.into(),
+        message: message.into(),
+    }
+}
+
+/// Registers a client after checking its name and redirect URIs.
+pub async fn register(state: &AppState, new: NewClient) -> Result<Registered> {
+    let name = new.name.trim();
+    if name.is_empty() || name.chars().count() > 128 || name.chars().any(char::is_control) {
+        return Err(invalid(
+            "name",
+            "must be 1 to 128 characters, without control characters",
+        ));
+    }
+    if new.redirect_uris.is_empty() || new.redirect_uris.len() > 10 {
+        return Err(invalid("redirect_uris", "must list 1 to 10 URIs"));
+    }
+    for uri in &new.redirect_uris {
+        check_redirect_uri(state, uri)?;
+    }
+    let id = random_token(24);
+    let secret = new.confidential.then(|| random_token(40));
+    let row = ClientRow {
+        id: id.clone(),
+        name: name.to_string(),
+        redirect_uris: serde_json::to_string(&new.redirect_uris)
+            .map_err(|e| Error::Internal(e.into()))?,
+        confidential: new.confidential,
+        secret_hash: secret.as_deref().map(|s| hash_secret(state, &id, s)),
+        created_at: Utc::now(),
+    };
+    clients::insert(&state.db, row.clone()).await?;
+    tracing::info!(client_id = %id, confidential = new.confidential, "an OpenID Connect client registered");
+    Ok(Registered {
+        client: from_row(row)?,
+        secret,
+    })
+}
+
+/// An absolute URI without a fragment; `https`, or `http` for this machine only outside
+/// production (a developer's site).
+fn check_redirect_uri(state: &AppState, uri: &str) -> Result<()> {
+    let parsed = url::Url::parse(uri)
+        .map_err(|_| invalid("redirect_uris", format!("{uri:?} is not an absolute URI")))?;
+    if parsed.fragment().is_some() {
+        return Err(invalid("redirect_uris", format!("{uri:?} has a fragment")));
+    }
+    let local = matches!(parsed.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+    match parsed.scheme() {
+        "https" => Ok(()),
+        "http" if local && !state.login.production => Ok(()),
+        _ => Err(invalid(
+            "redirect_uris",
+            format!("{uri:?} must be https (http only for localhost, outside production)"),
+        )),
+    }
+}
+
+pub async fn find(state: &AppState, client_id: &str) -> Result<Option<Client>> {
+    clients::find(&state.db, client_id)
+        .await?
+        .map(from_row)
+        .transpose()
+}
+
+/// The client, if `secret` is its secret (compared in constant time).
+pub fn authenticates(state: &AppState, client: &Client, secret: &str) -> bool {
+    client.secret_hash.as_deref().is_some_and(|stored| {
+        constant_time_eq(
+            stored.as_bytes(),
+            hash_secret(state, &client.id, secret).as_bytes(),
+        )
+    })
+}
+
+fn hash_secret(state: &AppState, client_id: &str, secret: &str) -> String {
+    state
+        .hasher
+        .secret(&format!("client secret {client_id}"), secret)
+}
+
+fn from_row(row: ClientRow) -> Result<Client> {
+    Ok(Client {
+        redirect_uris: serde_json::from_str(&row.redirect_uris)
+            .map_err(|e| Error::Internal(e.into()))?,
+        id: row.id,
+        name: row.name,
+        confidential: row.confidential,
+        secret_hash: row.secret_hash,
+    })
+}

@@ -1,0 +1,360 @@
+//! otpgram as an OpenID Connect provider: a shop's site logs its customers in with its
+//! framework's stock OIDC client (authorization code flow, PKCE), and otpgram's hosted login page
+//! is where the customer proves who they are (a code, or one tap in Telegram).
+//!
+//! - [`authorize`] checks an authorization request (client, exact redirect URI, PKCE) and, for
+//!   a customer with a session, issues a code (single use, [`CODE_TTL`]).
+//! - [`exchange`] trades a code for an ID token and an access token (both RS256, signed with
+//!   [`keys`]); [`userinfo`] answers the access token with the same claims.
+//! - [`clients`] registers the shops' sites.
+//!
+//! Errors carry the codes RFC 6749 and OpenID Connect Core name (`invalid_request`,
+//! `invalid_grant`, …).
+
+pub mod clients;
+pub mod keys;
+mod tokens;
+
+use std::time::Duration;
+
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::{
+    core::session::{Claims, Method},
+    crypto::{constant_time_eq, random_token},
+    error::{Error, Result},
+    state::AppState,
+    store::sql::users,
+};
+
+pub use clients::Client;
+pub use tokens::{Issued, UserClaims};
+
+/// otpgram as a provider: its issuer URL (`None`: OpenID Connect is off) and signing keys.
+pub struct Provider {
+    pub issuer: Option<String>,
+    pub keys: keys::SigningKeys,
+}
+
+/// How long an authorization code works (once).
+pub const CODE_TTL: Duration = Duration::from_secs(60);
+/// The scopes otpgram knows; others are ignored, as OpenID Connect asks.
+pub const SCOPES: [&str; 3] = ["openid", "phone", "profile"];
+
+/// An authorization request as the client sent it (query parameters of the login page).
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+pub struct AuthRequest {
+    pub client_id: Option<String>,
+    pub redirect_uri: Option<String>,
+    pub response_type: Option<String>,
+    pub scope: Option<String>,
+    pub state: Option<String>,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<String>,
+    pub code_challenge_method: Option<String>,
+    /// `web_message`: the widget's popup hands the answer to its opener instead of
+    /// redirecting.
+    pub response_mode: Option<String>,
+    pub ui_locales: Option<String>,
+    pub prompt: Option<String>,
+}
+
+/// A request that passed every check: what the code will be bound to.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Authorized {
+    pub client_id: String,
+    pub client_name: String,
+    pub redirect_uri: String,
+    pub scope: String,
+    pub state: Option<String>,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<String>,
+    pub web_message: bool,
+}
+
+/// Why an authorization request was refused.
+#[derive(Debug)]
+pub enum Refused {
+    /// Shown to the customer, never sent anywhere: the client is unknown or the redirect URI
+    /// is not one of its own (sending the customer there could hand the answer to anyone).
+    Here {
+        error: &'static str,
+        message: String,
+    },
+    /// Sent back to the client's redirect URI (with its `state`).
+    Back {
+        to: Authorized,
+        error: &'static str,
+        message: String,
+    },
+}
+
+/// Checks an authorization request (OpenID Connect Core 3.1.2.1, RFC 7636).
+pub async fn authorize(state: &AppState, request: &AuthRequest) -> Result<Authorized, RefusedOr> {
+    let here = |error, message: &str| {
+        RefusedOr::Refused(Refused::Here {
+            error,
+            message: message.to_string(),
+        })
+    };
+    let client_id = request.client_id.as_deref().unwrap_or_default();
+    let client = clients::find(state, client_id).await?.ok_or_else(|| {
+        here(
+            "invalid_client",
+            "This site is not registered with otpgram.",
+        )
+    })?;
+    let redirect_uri = request.redirect_uri.as_deref().unwrap_or_default();
+    if !client.redirects_to(redirect_uri) {
+        return Err(here(
+            "invalid_request",
+            "The site asked to return to an address it did not register.",
+        ));
+    }
+    let authorized = Authorized {
+        client_id: client.id.clone(),
+        client_name: client.name.clone(),
+        redirect_uri: redirect_uri.to_string(),
+        scope: scope_of(request.scope.as_deref()),
+        state: request.state.clone(),
+        nonce: request.nonce.clone(),
+        code_challenge: request.code_challenge.clone(),
+        web_message: request.response_mode.as_deref() == Some("web_message"),
+    };
+    let back = |error, message: &str| {
+        RefusedOr::Refused(Refused::Back {
+            to: authorized.clone(),
+            error,
+            message: message.to_string(),
+        })
+    };
+    if request.response_type.as_deref() != Some("code") {
+        return Err(back(
+            "unsupported_response_type",
+            "only the authorization code flow (response_type=code) is supported",
+        ));
+    }
+    let scopes = request.scope.as_deref().unwrap_or_default();
+    if !scopes.split_whitespace().any(|s| s == "openid") {
+        return Err(back("invalid_scope", "the scope must include openid"));
+    }
+    match (
+        request.code_challenge.as_deref(),
+        request.code_challenge_method.as_deref(),
+    ) {
+        (Some(challenge), Some("S256")) if is_s256_challenge(challenge) => {}
+        (Some(_), Some("S256")) => {
+            return Err(back(
+                "invalid_request",
+                "code_challenge is not an S256 challenge",
+            ));
+        }
+        (Some(_), _) => {
+            return Err(back(
+                "invalid_request",
+                "code_challenge_method must be S256",
+            ));
+        }
+        (None, _) if !client.confidential => {
+            return Err(back(
+                "invalid_request",
+                "PKCE is required: send code_challenge with code_challenge_method=S256",
+            ));
+        }
+        (None, _) => {}
+    }
+    if request.prompt.as_deref() == Some("none") {
+        // otpgram always asks the customer: it cannot answer without showing a page.
+        return Err(back("login_required", "the customer must log in"));
+    }
+    Ok(authorized)
+}
+
+/// An error that is either a refusal or a failure of otpgram itself.
+#[derive(Debug)]
+pub enum RefusedOr {
+    Refused(Refused),
+    Failed(Error),
+}
+
+impl From<Error> for RefusedOr {
+    fn from(err: Error) -> Self {
+        RefusedOr::Failed(err)
+    }
+}
+
+/// The scopes kept: the known ones the client asked for, in a fixed order.
+fn scope_of(asked: Option<&str>) -> String {
+    let asked: Vec<&str> = asked.unwrap_or_default().split_whitespace().collect();
+    SCOPES
+        .iter()
+        .filter(|s| asked.contains(s))
+        .copied()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// base64url of a SHA-256 digest: 43 characters.
+fn is_s256_challenge(challenge: &str) -> bool {
+    challenge.len() == 43
+        && challenge
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// What a code stands for, kept in Redis under the code's hash until used or expired.
+#[derive(Serialize, Deserialize)]
+struct Grant {
+    request: Authorized,
+    user_id: Uuid,
+    method: Method,
+    auth_time: i64,
+}
+
+/// Issues a code for the customer logged in with `session`, bound to the checked request;
+/// returns the code.
+pub async fn issue_code(
+    state: &AppState,
+    request: &Authorized,
+    session: &Claims,
+) -> Result<String> {
+    let proof = session.proof.unwrap_or(crate::core::session::Proof {
+        method: Method::Otp,
+        at: session.iat,
+    });
+    let grant = Grant {
+        request: request.clone(),
+        user_id: session.sub,
+        method: proof.method,
+        auth_time: proof.at,
+    };
+    let code = random_token(32);
+    let grant = serde_json::to_string(&grant).map_err(|e| Error::Internal(e.into()))?;
+    state
+        .redis
+        .store_auth_code(&code_hash(state, &code), &grant, CODE_TTL)
+        .await?;
+    crate::meters::oidc("code_issued");
+    Ok(code)
+}
+
+fn code_hash(state: &AppState, code: &str) -> String {
+    state.hasher.secret("authorization code", code)
+}
+
+/// A token request (RFC 6749 4.1.3), with the client's credentials however they came.
+pub struct TokenRequest {
+    pub grant_type: Option<String>,
+    pub code: Option<String>,
+    pub redirect_uri: Option<String>,
+    pub code_verifier: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+}
+
+/// A token request refused, with the error RFC 6749 5.2 names.
+#[derive(Debug)]
+pub struct TokenRefused {
+    pub error: &'static str,
+    pub message: String,
+}
+
+fn refused(error: &'static str, message: &str) -> TokenRefused {
+    TokenRefused {
+        error,
+        message: message.to_string(),
+    }
+}
+
+/// Trades a code for tokens.
+pub async fn exchange(
+    state: &AppState,
+    request: TokenRequest,
+) -> Result<Result<Issued, TokenRefused>> {
+    if request.grant_type.as_deref() != Some("authorization_code") {
+        return Ok(Err(refused(
+            "unsupported_grant_type",
+            "only grant_type=authorization_code is supported",
+        )));
+    }
+    // The client first: a wrong secret learns nothing about the code.
+    let client_id = request.client_id.as_deref().unwrap_or_default();
+    let Some(client) = clients::find(state, client_id).await? else {
+        return Ok(Err(refused("invalid_client", "unknown client")));
+    };
+    match (client.confidential, request.client_secret.as_deref()) {
+        (true, Some(secret)) if clients::authenticates(state, &client, secret) => {}
+        (true, _) => {
+            return Ok(Err(refused(
+                "invalid_client",
+                "the client secret is wrong or missing",
+            )));
+        }
+        (false, Some(_)) => {
+            return Ok(Err(refused(
+                "invalid_client",
+                "a public client has no secret",
+            )));
+        }
+        (false, None) => {}
+    }
+    let Some(code) = request.code.as_deref().filter(|c| !c.is_empty()) else {
+        return Ok(Err(refused("invalid_request", "code is missing")));
+    };
+    // Taken at once: a code works once, whatever happens next.
+    let Some(grant) = state.redis.take_auth_code(&code_hash(state, code)).await? else {
+        crate::meters::oidc("code_refused");
+        return Ok(Err(refused(
+            "invalid_grant",
+            "the code is wrong, expired or already used",
+        )));
+    };
+    let grant: Grant = serde_json::from_str(&grant).map_err(|e| Error::Internal(e.into()))?;
+    if grant.request.client_id != client.id {
+        return Ok(Err(refused(
+            "invalid_grant",
+            "the code was issued to another client",
+        )));
+    }
+    if request.redirect_uri.as_deref() != Some(grant.request.redirect_uri.as_str()) {
+        return Ok(Err(refused(
+            "invalid_grant",
+            "redirect_uri differs from the authorization request's",
+        )));
+    }
+    if let Some(challenge) = &grant.request.code_challenge {
+        let verified = request.code_verifier.as_deref().is_some_and(|verifier| {
+            let digest = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+            constant_time_eq(digest.as_bytes(), challenge.as_bytes())
+        });
+        if !verified {
+            return Ok(Err(refused(
+                "invalid_grant",
+                "code_verifier does not match the code_challenge",
+            )));
+        }
+    }
+    let Some(user) = users::find_by_id(&state.db, grant.user_id).await? else {
+        return Ok(Err(refused("invalid_grant", "the customer is gone")));
+    };
+    let issued = tokens::issue(state, &grant.request, &user, grant.method, grant.auth_time).await?;
+    crate::meters::oidc("tokens_issued");
+    Ok(Ok(issued))
+}
+
+/// The claims behind an access token otpgram issued.
+pub async fn userinfo(state: &AppState, access_token: &str) -> Result<UserClaims> {
+    let subject = tokens::check_access(state, access_token).await?;
+    let user = users::find_by_id(&state.db, subject.user_id)
+        .await?
+        .ok_or(Error::Unauthorized)?;
+    Ok(tokens::user_claims(state, &user, &subject.scope))
+}
+
+/// The issuer (`iss`), when OpenID Connect is on.
+pub fn issuer(state: &AppState) -> Result<&str> {
+    state.oidc.issuer.as_deref().ok_or(Error::OidcDisabled)
+}

@@ -1,0 +1,185 @@
+//! The ID token and the access token a code is traded for, and the claims about the customer
+//! both (and `userinfo`) carry. RS256, with the key id in the header.
+
+use std::time::Duration;
+
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use jsonwebtoken::{Algorithm, Header, Validation};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use super::{Authorized, issuer};
+use crate::{
+    core::profile::UserRecord as UserRow,
+    core::{profile, session::Method},
+    crypto::random_token,
+    error::{Error, Result},
+    state::AppState,
+};
+
+/// How long an access token (for `userinfo`) and an ID token live.
+const TOKEN_TTL: Duration = Duration::from_secs(3600);
+
+/// Tokens for the client.
+pub struct Issued {
+    pub access_token: String,
+    pub id_token: String,
+    pub expires_in: u64,
+    pub scope: String,
+}
+
+/// What otpgram says about a customer: in the ID token and from `userinfo`.
+#[derive(Debug, Serialize)]
+pub struct UserClaims {
+    /// The user's id: stable, never reused.
+    pub sub: String,
+    /// E.164, verified by the code or the Telegram account it is linked to.
+    pub phone_number: String,
+    pub phone_number_verified: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub telegram_id: Option<i64>,
+    /// With the `profile` scope.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preferred_username: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
+}
+
+#[derive(Serialize)]
+struct IdClaims<'a> {
+    iss: &'a str,
+    aud: &'a str,
+    azp: &'a str,
+    iat: i64,
+    exp: i64,
+    auth_time: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    nonce: Option<&'a str>,
+    amr: [&'static str; 1],
+    at_hash: String,
+    #[serde(flatten)]
+    user: UserClaims,
+}
+
+/// An access token's claims (RFC 9068's shape: `typ` `at+jwt`, the issuer as audience).
+#[derive(Serialize, Deserialize)]
+struct AccessClaims {
+    iss: String,
+    aud: String,
+    sub: Uuid,
+    client_id: String,
+    scope: String,
+    iat: i64,
+    exp: i64,
+    jti: String,
+}
+
+pub(super) async fn issue(
+    state: &AppState,
+    request: &Authorized,
+    user: &UserRow,
+    method: Method,
+    auth_time: i64,
+) -> Result<Issued> {
+    let iss = issuer(state)?;
+    let keys = state.oidc.keys.current(&state.db).await?;
+    let now = chrono::Utc::now().timestamp();
+    let exp = now + TOKEN_TTL.as_secs() as i64;
+    let mut header = Header::new(Algorithm::RS256);
+    header.kid = Some(keys.kid.clone());
+    let access = AccessClaims {
+        iss: iss.to_string(),
+        aud: iss.to_string(),
+        sub: user.id,
+        client_id: request.client_id.clone(),
+        scope: request.scope.clone(),
+        iat: now,
+        exp,
+        jti: random_token(16),
+    };
+    let mut access_header = header.clone();
+    access_header.typ = Some("at+jwt".into());
+    let access_token = jsonwebtoken::encode(&access_header, &access, &keys.signing)
+        .map_err(|e| Error::Internal(e.into()))?;
+    let id = IdClaims {
+        iss,
+        aud: &request.client_id,
+        azp: &request.client_id,
+        iat: now,
+        exp,
+        auth_time,
+        nonce: request.nonce.as_deref(),
+        amr: [method.as_str()],
+        at_hash: half_hash(&access_token),
+        user: user_claims(state, user, &request.scope),
+    };
+    let id_token =
+        jsonwebtoken::encode(&header, &id, &keys.signing).map_err(|e| Error::Internal(e.into()))?;
+    Ok(Issued {
+        access_token,
+        id_token,
+        expires_in: TOKEN_TTL.as_secs(),
+        scope: request.scope.clone(),
+    })
+}
+
+/// `at_hash`: the left half of the token's SHA-256, base64url (OpenID Connect Core 3.1.3.6).
+fn half_hash(token: &str) -> String {
+    let digest = Sha256::digest(token.as_bytes());
+    URL_SAFE_NO_PAD.encode(&digest[..16])
+}
+
+pub fn user_claims(state: &AppState, user: &UserRow, scope: &str) -> UserClaims {
+    let profile_scope = scope.split_whitespace().any(|s| s == "profile");
+    UserClaims {
+        sub: user.id.to_string(),
+        phone_number: user.phone.clone(),
+        phone_number_verified: user.is_verified,
+        telegram_id: user.telegram_id,
+        name: profile_scope.then(|| profile::full_name(user)).flatten(),
+        preferred_username: profile_scope.then(|| user.username.clone()).flatten(),
+        locale: profile_scope
+            .then(|| {
+                user.language
+                    .clone()
+                    .or_else(|| Some(state.bot.default_language.code().to_string()))
+            })
+            .flatten(),
+    }
+}
+
+/// Whose access token this is, and what it may read.
+pub(super) struct Subject {
+    pub user_id: Uuid,
+    pub scope: String,
+}
+
+/// Checks an access token otpgram issued: signature (a published key), issuer, audience,
+/// expiry.
+pub(super) async fn check_access(state: &AppState, token: &str) -> Result<Subject> {
+    let iss = issuer(state)?;
+    let header = jsonwebtoken::decode_header(token).map_err(|_| Error::Unauthorized)?;
+    if header.alg != Algorithm::RS256 || header.typ.as_deref() != Some("at+jwt") {
+        return Err(Error::Unauthorized);
+    }
+    let keys = state.oidc.keys.current(&state.db).await?;
+    let key = header
+        .kid
+        .as_deref()
+        .and_then(|kid| keys.verifying(kid))
+        .ok_or(Error::Unauthorized)?;
+    let mut validation = Validation::new(Algorithm::RS256);
+    validation.set_issuer(&[iss]);
+    validation.set_audience(&[iss]);
+    validation.leeway = 5;
+    let claims = jsonwebtoken::decode::<AccessClaims>(token, key, &validation)
+        .map_err(|_| Error::Unauthorized)?
+        .claims;
+    Ok(Subject {
+        user_id: claims.sub,
+        scope: claims.scope,
+    })
+}

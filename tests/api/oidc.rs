@@ -1,0 +1,594 @@
+//! otpgram as an OpenID Connect provider, driven by a real, unmodified relying party library
+//! (the `openidconnect` crate): discovery, the authorization code flow with PKCE through the
+//! hosted page's own calls, the ID token checked against the published keys (signature,
+//! issuer, audience, expiry, nonce, `at_hash`), `userinfo`; and the error paths the specs name.
+
+use fred::prelude::KeysInterface;
+use openidconnect::{
+    AccessTokenHash, AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce,
+    OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, TokenResponse,
+    core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata, CoreUserInfoClaims},
+    reqwest,
+};
+use reqwest::StatusCode;
+use sea_orm::EntityTrait;
+use serde_json::{Value, json};
+use url::Url;
+
+use crate::helpers::{SERVICE_KEY, TestApp, spawn_app};
+
+const ANN: i64 = 4001;
+const ANN_PHONE: &str = "+998901234400";
+const CALLBACK: &str = "https://bozor.example/auth/callback";
+
+/// Registers a client; returns its id and secret.
+pub async fn register(app: &TestApp, kind: &str, redirect: &str) -> (String, Option<String>) {
+    let response = app
+        .http
+        .post(app.url("/api/v1/clients"))
+        .bearer_auth(SERVICE_KEY)
+        .json(&json!({ "name": "Bozor.uz", "redirect_uris": [redirect], "type": kind }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["type"], kind);
+    (
+        body["client_id"].as_str().unwrap().to_string(),
+        body["client_secret"].as_str().map(str::to_string),
+    )
+}
+
+fn relying_party_http() -> reqwest::Client {
+    reqwest::ClientBuilder::new()
+        // As the library asks: a token endpoint that redirects is not followed.
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// What the hosted page does once the customer is logged in: the authorization request, with
+/// the session, to `/login/authorize`; returns where the page would go.
+pub async fn finish_as_the_page(app: &TestApp, auth_url: &Url, access_token: &str) -> Url {
+    let request: serde_json::Map<String, Value> = auth_url
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
+        .collect();
+    let response = app
+        .http
+        .post(app.url("/login/authorize"))
+        .bearer_auth(access_token)
+        .json(&request)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    Url::parse(body["redirect_to"].as_str().unwrap()).unwrap()
+}
+
+fn param(url: &Url, name: &str) -> Option<String> {
+    url.query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// A customer logged in with a code; their session's access token.
+async fn log_in(app: &TestApp) -> String {
+    let code = app.linked_code(ANN, ANN_PHONE).await;
+    let session: Value = app.verify(ANN_PHONE, &code).await.json().await.unwrap();
+    session["access_token"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn a_stock_relying_party_logs_a_customer_in() {
+    let app = spawn_app().await;
+    let (client_id, secret) = register(&app, "confidential", CALLBACK).await;
+    let http = relying_party_http();
+    let metadata =
+        CoreProviderMetadata::discover_async(IssuerUrl::new(app.address.clone()).unwrap(), &http)
+            .await
+            .expect("discovery validates");
+    let client = CoreClient::from_provider_metadata(
+        metadata,
+        ClientId::new(client_id.clone()),
+        secret.map(ClientSecret::new),
+    )
+    .set_redirect_uri(RedirectUrl::new(CALLBACK.into()).unwrap());
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let (auth_url, csrf, nonce) = client
+        .authorize_url(
+            CoreAuthenticationFlow::AuthorizationCode,
+            CsrfToken::new_random,
+            Nonce::new_random,
+        )
+        .add_scope(Scope::new("phone".into()))
+        .add_scope(Scope::new("profile".into()))
+        .set_pkce_challenge(challenge)
+        .url();
+    assert!(
+        auth_url
+            .as_str()
+            .starts_with(&format!("{}/login?", app.address))
+    );
+
+    // The hosted page opens for it, naming the shop.
+    let page = app.http.get(auth_url.as_str()).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(
+        page.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("frame-ancestors 'none'")
+    );
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains("Bozor.uz") && html.contains("/login/assets/login.js"),
+        "{html}"
+    );
+
+    let access_token = log_in(&app).await;
+    let back = finish_as_the_page(&app, &auth_url, &access_token).await;
+    assert!(back.as_str().starts_with(CALLBACK), "{back}");
+    assert_eq!(
+        param(&back, "state").as_deref(),
+        Some(csrf.secret().as_str())
+    );
+    assert_eq!(param(&back, "iss").as_deref(), Some(app.address.as_str()));
+    let code = param(&back, "code").unwrap();
+
+    let tokens = client
+        .exchange_code(AuthorizationCode::new(code.clone()))
+        .unwrap()
+        .set_pkce_verifier(verifier)
+        .request_async(&http)
+        .await
+        .expect("the code is traded");
+    let id_token = tokens.id_token().expect("an ID token");
+    let verifier = client.id_token_verifier();
+    let claims = id_token
+        .claims(&verifier, &nonce)
+        .expect("signature, iss, aud, exp, nonce");
+    let expected = claims.access_token_hash().expect("at_hash");
+    let actual = AccessTokenHash::from_token(
+        tokens.access_token(),
+        id_token.signing_alg().unwrap(),
+        id_token.signing_key(&verifier).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(&actual, expected);
+    let user = app.user_row(ANN_PHONE).await.unwrap();
+    assert_eq!(claims.subject().as_str(), user.id.to_string());
+    assert_eq!(claims.phone_number().unwrap().as_str(), ANN_PHONE);
+    assert_eq!(claims.phone_number_verified(), Some(true));
+    assert!(claims.auth_time().is_some());
+    let amr: Vec<&str> = claims
+        .auth_method_refs()
+        .unwrap()
+        .iter()
+        .map(|m| m.as_str())
+        .collect();
+    assert_eq!(amr, ["otp"]);
+    // otpgram's own claim, past the library's checks.
+    let payload = id_token.to_string().split('.').nth(1).unwrap().to_string();
+    let payload: Value = serde_json::from_slice(
+        &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, payload)
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(payload["telegram_id"], ANN);
+    assert_eq!(payload["name"], "Ann Lee");
+
+    let info: CoreUserInfoClaims = client
+        .user_info(
+            tokens.access_token().to_owned(),
+            Some(claims.subject().clone()),
+        )
+        .unwrap()
+        .request_async(&http)
+        .await
+        .expect("userinfo answers the access token");
+    assert_eq!(info.phone_number().unwrap().as_str(), ANN_PHONE);
+
+    // The code worked once.
+    let again = client
+        .exchange_code(AuthorizationCode::new(code))
+        .unwrap()
+        .set_pkce_verifier(PkceCodeVerifier::new("x".repeat(43)))
+        .request_async(&http)
+        .await
+        .unwrap_err();
+    assert!(format!("{again:?}").contains("invalid_grant"), "{again:?}");
+}
+
+async fn code_for(app: &TestApp, url: &Url, access_token: &str) -> String {
+    param(&finish_as_the_page(app, url, access_token).await, "code").unwrap()
+}
+
+/// The raw token endpoint, as any client library calls it.
+async fn token(
+    app: &TestApp,
+    form: &[(&str, &str)],
+    basic: Option<(&str, &str)>,
+) -> (StatusCode, Value) {
+    let mut request = app.http.post(app.url("/oauth/token")).form(form);
+    if let Some((id, secret)) = basic {
+        request = request.basic_auth(id, Some(secret));
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap())
+}
+
+/// An authorization request's URL, as a client would build it.
+fn auth_url(app: &TestApp, client_id: &str, redirect: &str, extra: &[(&str, &str)]) -> Url {
+    let mut url = Url::parse(&app.url("/login")).unwrap();
+    url.query_pairs_mut()
+        .append_pair("response_type", "code")
+        .append_pair("client_id", client_id)
+        .append_pair("redirect_uri", redirect)
+        .append_pair("scope", "openid phone")
+        .append_pair("state", "st-123")
+        .append_pair("nonce", "n-456");
+    for (k, v) in extra {
+        url.query_pairs_mut().append_pair(k, v);
+    }
+    url
+}
+
+const VERIFIER: &str = "a-verifier-that-is-long-enough-for-pkce-0123456789";
+
+fn challenge_of(verifier: &str) -> String {
+    use sha2::Digest;
+    base64::Engine::encode(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+        sha2::Sha256::digest(verifier.as_bytes()),
+    )
+}
+
+#[tokio::test]
+async fn each_error_is_the_one_the_specs_name() {
+    let app = spawn_app().await;
+    let no_redirects = reqwest::ClientBuilder::new()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let (public, _) = register(&app, "public", CALLBACK).await;
+    let (confidential, secret) = register(&app, "confidential", CALLBACK).await;
+    let secret = secret.unwrap();
+
+    // An unknown client, or a redirect URI the client did not register: said on the page, and
+    // the customer is sent nowhere.
+    for url in [
+        auth_url(&app, "no-such-client", CALLBACK, &[]),
+        auth_url(&app, &public, "https://evil.example/cb", &[]),
+        auth_url(&app, &public, &format!("{CALLBACK}/"), &[]),
+    ] {
+        let response = no_redirects.get(url.as_str()).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{url}");
+        assert!(response.headers().get("location").is_none());
+        let html = response.text().await.unwrap();
+        assert!(
+            html.contains("invalid_client") || html.contains("invalid_request"),
+            "{html}"
+        );
+    }
+
+    // A public client without PKCE, with a plain challenge, asking for another flow: back to
+    // the client with the error and its state.
+    let challenge = challenge_of(VERIFIER);
+    let s256 = [
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+    ];
+    let plain = [
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "plain"),
+    ];
+    let mut implicit = auth_url(&app, &public, CALLBACK, &s256);
+    let pairs: Vec<(String, String)> = implicit
+        .query_pairs()
+        .map(|(k, v)| {
+            (
+                k.to_string(),
+                if k == "response_type" {
+                    "token".into()
+                } else {
+                    v.to_string()
+                },
+            )
+        })
+        .collect();
+    implicit.query_pairs_mut().clear().extend_pairs(pairs);
+    for (url, error) in [
+        (auth_url(&app, &public, CALLBACK, &[]), "invalid_request"),
+        (auth_url(&app, &public, CALLBACK, &plain), "invalid_request"),
+        (implicit, "unsupported_response_type"),
+    ] {
+        let response = no_redirects.get(url.as_str()).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{url}");
+        let location = Url::parse(response.headers()["location"].to_str().unwrap()).unwrap();
+        assert!(location.as_str().starts_with(CALLBACK), "{location}");
+        assert_eq!(
+            param(&location, "error").as_deref(),
+            Some(error),
+            "{location}"
+        );
+        assert_eq!(param(&location, "state").as_deref(), Some("st-123"));
+    }
+
+    // A good request, answered with a code.
+    let access_token = log_in(&app).await;
+    let issue = |client: &str| auth_url(&app, client, CALLBACK, &s256);
+
+    // Wrong verifier, wrong redirect URI, another client's code: invalid_grant (and the code
+    // is used up by the attempt).
+    let code = code_for(&app, &issue(&public), &access_token).await;
+    let (status, body) = token(
+        &app,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", CALLBACK),
+            ("client_id", &public),
+            (
+                "code_verifier",
+                "wrong-verifier-wrong-verifier-wrong-verifier",
+            ),
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_grant")),
+        "{body}"
+    );
+    let code = code_for(&app, &issue(&public), &access_token).await;
+    let (status, body) = token(
+        &app,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", "https://bozor.example/other"),
+            ("client_id", &public),
+            ("code_verifier", VERIFIER),
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_grant")),
+        "{body}"
+    );
+    let code = code_for(&app, &issue(&public), &access_token).await;
+    let (status, body) = token(
+        &app,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", CALLBACK),
+            ("code_verifier", VERIFIER),
+        ],
+        Some((&confidential, &secret)),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_grant")),
+        "{body}"
+    );
+
+    // A wrong secret, an unknown client: invalid_client, 401.
+    let code = code_for(&app, &issue(&confidential), &access_token).await;
+    let (status, body) = token(
+        &app,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", CALLBACK),
+            ("code_verifier", VERIFIER),
+        ],
+        Some((&confidential, "not-the-secret")),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("invalid_client")),
+        "{body}"
+    );
+    let (status, body) = token(
+        &app,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", CALLBACK),
+            ("client_id", "nobody"),
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("invalid_client")),
+        "{body}"
+    );
+    // The code survived the refused clients: the right one trades it once.
+    let (status, body) = token(
+        &app,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", CALLBACK),
+            ("code_verifier", VERIFIER),
+            ("client_id", &confidential),
+            ("client_secret", &secret),
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body["id_token"].is_string() && body["access_token"].is_string());
+    let (status, body) = token(
+        &app,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", CALLBACK),
+            ("code_verifier", VERIFIER),
+        ],
+        Some((&confidential, &secret)),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_grant")),
+        "reused: {body}"
+    );
+
+    // An expired code (its Redis key past its TTL) is invalid_grant too.
+    let code = code_for(&app, &issue(&public), &access_token).await;
+    let keys: Vec<String> = app
+        .redis_dump()
+        .await
+        .into_iter()
+        .map(|(key, _)| key)
+        .filter(|key| key.contains("oidc:code:"))
+        .collect();
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    let _: () = app.redis.pexpire(&keys[0], 1, None).await.unwrap();
+    crate::helpers::eventually(5, "the code to expire", || async {
+        let left: i64 = app.redis.exists(&keys[0]).await.unwrap();
+        (left == 0).then_some(())
+    })
+    .await;
+    let (status, body) = token(
+        &app,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", CALLBACK),
+            ("client_id", &public),
+            ("code_verifier", VERIFIER),
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_grant")),
+        "{body}"
+    );
+
+    let (status, body) = token(&app, &[("grant_type", "password")], None).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("unsupported_grant_type"))
+    );
+
+    // userinfo without a token, or with otpgram's session token (not an OIDC access token).
+    for bearer in [None, Some(access_token.as_str())] {
+        let mut request = app.http.get(app.url("/oauth/userinfo"));
+        if let Some(token) = bearer {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        assert!(
+            response.headers()["www-authenticate"]
+                .to_str()
+                .unwrap()
+                .contains("invalid_token")
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_tampered_state_is_caught_by_the_relying_party() {
+    // otpgram hands `state` back untouched; a relying party compares it with the one it sent.
+    let app = spawn_app().await;
+    let (client_id, _) = register(&app, "public", CALLBACK).await;
+    let sent = CsrfToken::new_random();
+    let challenge = challenge_of(VERIFIER);
+    let mut url = auth_url(
+        &app,
+        &client_id,
+        CALLBACK,
+        &[
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+        ],
+    );
+    let pairs: Vec<(String, String)> = url
+        .query_pairs()
+        .map(|(k, v)| {
+            (
+                k.to_string(),
+                if k == "state" {
+                    sent.secret().clone()
+                } else {
+                    v.into_owned()
+                },
+            )
+        })
+        .collect();
+    url.query_pairs_mut().clear().extend_pairs(pairs);
+    let access_token = log_in(&app).await;
+    let back = finish_as_the_page(&app, &url, &access_token).await;
+    let returned = param(&back, "state").unwrap();
+    assert_eq!(&returned, sent.secret(), "round-tripped exactly");
+    let tampered = format!("{returned}x");
+    assert_ne!(
+        &tampered,
+        sent.secret(),
+        "a changed state no longer matches"
+    );
+}
+
+#[tokio::test]
+async fn keys_rotate_and_the_previous_one_stays_published() {
+    let app = spawn_app().await;
+    let jwks = || async {
+        let body: Value = app
+            .http
+            .get(app.url("/.well-known/jwks.json"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        body["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["kid"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    let before = jwks().await;
+    assert_eq!(before.len(), 1);
+    let rows_before = entity::signing_key::Entity::find()
+        .all(&app.state.db)
+        .await
+        .unwrap();
+    assert!(
+        rows_before
+            .iter()
+            .all(|k| !k.private_key.contains("PRIVATE")),
+        "sealed at rest"
+    );
+    let new = app
+        .state
+        .oidc
+        .keys
+        .rotate(&app.state.db, std::time::Duration::from_secs(3600))
+        .await
+        .unwrap();
+    let after = jwks().await;
+    assert_eq!(after.len(), 2, "{after:?}");
+    assert!(after.contains(&before[0]) && after.contains(&new));
+    let current = app.state.oidc.keys.current(&app.state.db).await.unwrap();
+    assert_eq!(current.kid, new, "the new key signs");
+}
