@@ -112,12 +112,20 @@ async fn type_into(client: &Client, css: &str, text: &str) {
     field.send_keys(text).await.unwrap();
 }
 
+/// One app (in sandbox mode) and one browser for both pages.
 #[tokio::test]
 #[ignore = "needs chromium and chromedriver (CHROMEDRIVER=path); run by scripts/test"]
-async fn a_browser_logs_in_through_the_sandbox_page() {
+async fn a_browser_logs_in_through_the_sandbox_page_and_the_hosted_login_page() {
     let app: TestApp = spawn_app_with(&[("TELEGRAM_BOT_TOKEN", "")]).await;
     let driver = start_driver().await;
     let client = browser(&driver).await;
+    sandbox_page(&app, &client).await;
+    hosted_login_page(&app, &client).await;
+    client.close().await.unwrap();
+}
+
+async fn sandbox_page(app: &TestApp, client: &Client) {
+    let client = client.clone();
     client.goto(&app.url("/sandbox")).await.unwrap();
     text_of(&client, "#bot-name", "the bot's name", |t| {
         t.starts_with('@')
@@ -222,5 +230,240 @@ async fn a_browser_logs_in_through_the_sandbox_page() {
     )
     .unwrap();
     eprintln!("screenshots: {}", dir.display());
-    client.close().await.unwrap();
+    client.set_window_size(1280, 900).await.unwrap();
+}
+
+/// A stand-in for the shop's site: its OpenID Connect callback, which records what arrives.
+async fn relying_party() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let record = seen.clone();
+    let router = axum::Router::new().route(
+        "/callback",
+        axum::routing::get(
+            move |axum::extract::RawQuery(query): axum::extract::RawQuery| {
+                let record = record.clone();
+                async move {
+                    record.lock().unwrap().push(query.unwrap_or_default());
+                    axum::response::Html("<h1>Welcome back to the shop</h1>")
+                }
+            },
+        ),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!(
+        "http://127.0.0.1:{}/callback",
+        listener.local_addr().unwrap().port()
+    );
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    (url, seen)
+}
+
+/// The shop's site sends a customer to otpgram's login page (a real OpenID Connect client
+/// builds the request and checks the answer); the customer logs in with a code, then again
+/// with one tap (the Telegram side played through the sandbox), and the site gets a valid ID
+/// token each time. Screenshots of the page in each language.
+async fn hosted_login_page(app: &TestApp, client: &Client) {
+    use openidconnect::{
+        AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, PkceCodeChallenge,
+        RedirectUrl, Scope, TokenResponse,
+        core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata},
+    };
+    let (callback, seen) = relying_party().await;
+    let (client_id, secret) = crate::oidc::register(app, "confidential", &callback).await;
+    let http = openidconnect::reqwest::ClientBuilder::new()
+        .redirect(openidconnect::reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let metadata =
+        CoreProviderMetadata::discover_async(IssuerUrl::new(app.address.clone()).unwrap(), &http)
+            .await
+            .unwrap();
+    let rp = CoreClient::from_provider_metadata(
+        metadata,
+        ClientId::new(client_id),
+        secret.map(ClientSecret::new),
+    )
+    .set_redirect_uri(RedirectUrl::new(callback.clone()).unwrap());
+    let dir = screenshot_dir();
+    // A pretend customer of the sandbox, linked there.
+    let created: serde_json::Value = app
+        .post_json(
+            "/sandbox/api/users",
+            json!({ "first_name": "Bekzod", "phone": PHONE, "language": "en" }),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let user = created["id"].as_i64().unwrap();
+    app.post_json(
+        &format!("/sandbox/api/chats/{user}/messages"),
+        json!({ "from": user, "text": "/start" }),
+    )
+    .await;
+    app.post_json("/sandbox/api/contact", json!({ "from": user }))
+        .await;
+    crate::helpers::eventually(10, "the phone linked", || async {
+        chat(app, user)
+            .await
+            .iter()
+            .any(|m| m["text"].as_str().is_some_and(|t| t.contains("is linked")))
+            .then_some(())
+    })
+    .await;
+
+    for (lang, way) in [("en", "code"), ("ru", "tap"), ("uz", "tap")] {
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        let (url, csrf, nonce) = rp
+            .authorize_url(
+                CoreAuthenticationFlow::AuthorizationCode,
+                CsrfToken::new_random,
+                Nonce::new_random,
+            )
+            .add_scope(Scope::new("phone".into()))
+            .add_extra_param("ui_locales", lang)
+            .set_pkce_challenge(challenge)
+            .url();
+        client.goto(url.as_str()).await.unwrap();
+        let title = text_of(client, "#title", "the page's title", |t| !t.is_empty()).await;
+        assert!(title.contains("Bozor.uz"), "{lang}: {title}");
+        std::fs::write(
+            dir.join(format!("login-{lang}.png")),
+            client.screenshot().await.unwrap(),
+        )
+        .unwrap();
+        let before = seen.lock().unwrap().len();
+        if way == "code" {
+            let codes_before = codes(app, user).await.len();
+            type_into(client, "#phone", PHONE).await;
+            find(client, "#send").await.click().await.unwrap();
+            text_of(client, "#resend", "the resend countdown", |t| {
+                t.chars().any(|c| c.is_ascii_digit())
+            })
+            .await;
+            let code = crate::helpers::eventually(10, "the code in the sandbox chat", || async {
+                codes(app, user).await.get(codes_before).cloned()
+            })
+            .await;
+            // Typed whole, the code submits itself (as when the phone fills it in).
+            type_into(client, "#code", &code).await;
+        } else {
+            find(client, "#tap").await.click().await.unwrap();
+            let link = find(client, "#tap-open")
+                .await
+                .attr("href")
+                .await
+                .unwrap()
+                .unwrap();
+            find(client, "#tap-qr svg").await;
+            std::fs::write(
+                dir.join(format!("login-{lang}-tap.png")),
+                client.screenshot().await.unwrap(),
+            )
+            .unwrap();
+            let payload = link.split_once("?start=").unwrap().1.to_string();
+            let said = app
+                .post_json(
+                    &format!("/sandbox/api/chats/{user}/messages"),
+                    json!({ "from": user, "text": format!("/start {payload}") }),
+                )
+                .await;
+            assert!(said.status().is_success());
+            let confirmation = crate::helpers::eventually(10, "the confirmation", || async {
+                let messages: Vec<serde_json::Value> = app
+                    .http
+                    .get(app.url(&format!("/sandbox/api/chats/{user}/messages")))
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                messages.into_iter().rev().find(|m| {
+                    m["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+                        .as_str()
+                        .is_some_and(|d| d.starts_with("login_ok:"))
+                })
+            })
+            .await;
+            let pressed = app.post_json(&format!("/sandbox/api/chats/{user}/press"), json!({
+                "from": user, "message_id": confirmation["id"],
+                "data": confirmation["reply_markup"]["inline_keyboard"][0][0]["callback_data"],
+            })).await;
+            assert!(pressed.status().is_success());
+        }
+        // The browser lands on the shop's callback with a code and the state it sent.
+        let query = crate::helpers::eventually(15, "the shop's callback", || async {
+            seen.lock().unwrap().get(before).cloned()
+        })
+        .await;
+        let params: std::collections::HashMap<String, String> =
+            url::form_urlencoded::parse(query.as_bytes())
+                .into_owned()
+                .collect();
+        assert_eq!(params.get("state"), Some(csrf.secret()), "{query}");
+        text_of(client, "h1", "the shop's page", |t| {
+            t.contains("Welcome back")
+        })
+        .await;
+        let tokens = rp
+            .exchange_code(AuthorizationCode::new(params["code"].clone()))
+            .unwrap()
+            .set_pkce_verifier(verifier)
+            .request_async(&http)
+            .await
+            .unwrap();
+        let claims = tokens
+            .id_token()
+            .unwrap()
+            .claims(&rp.id_token_verifier(), &nonce)
+            .unwrap();
+        assert_eq!(claims.phone_number().unwrap().as_str(), PHONE);
+        let amr = claims.auth_method_refs().unwrap()[0].as_str().to_string();
+        assert_eq!(
+            amr,
+            if way == "code" { "otp" } else { "telegram" },
+            "{lang}"
+        );
+    }
+    // And on a phone.
+    client.set_window_size(390, 844).await.unwrap();
+    let (url, _, _) = rp
+        .authorize_url(
+            CoreAuthenticationFlow::AuthorizationCode,
+            CsrfToken::new_random,
+            Nonce::new_random,
+        )
+        .set_pkce_challenge(PkceCodeChallenge::new_random_sha256().0)
+        .url();
+    client.goto(url.as_str()).await.unwrap();
+    find(client, "#tap").await;
+    std::fs::write(
+        dir.join("login-phone.png"),
+        client.screenshot().await.unwrap(),
+    )
+    .unwrap();
+}
+
+const PHONE: &str = "+998907770011";
+
+/// The sandbox chat of `user`, as its page loads it.
+async fn chat(app: &TestApp, user: i64) -> Vec<serde_json::Value> {
+    app.http
+        .get(app.url(&format!("/sandbox/api/chats/{user}/messages")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// The login codes the sandbox chat of `user` shows, oldest first.
+async fn codes(app: &TestApp, user: i64) -> Vec<String> {
+    chat(app, user)
+        .await
+        .iter()
+        .filter_map(|m| crate::helpers::code_in(m["text"].as_str().unwrap_or_default()))
+        .collect()
 }
