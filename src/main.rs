@@ -43,6 +43,21 @@ enum Command {
         #[command(subcommand)]
         command: ShopCommand,
     },
+    /// OpenID Connect.
+    Oidc {
+        #[command(subcommand)]
+        command: OidcCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum OidcCommand {
+    /// Make a new ID token signing key; the current one stops signing and stays published
+    /// for `--keep-hours` (every replica sees the new key within a minute).
+    RotateKey {
+        #[arg(long, default_value_t = 48)]
+        keep_hours: u64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -87,6 +102,15 @@ async fn main() -> anyhow::Result<ExitCode> {
                 link.expires_at,
                 shops::owner_link(&username, &link.token)
             );
+        }
+        Command::Oidc {
+            command: OidcCommand::RotateKey { keep_hours },
+        } => {
+            let app = App::build(with_free_port(config)).await?;
+            let state = app.state();
+            let keep = std::time::Duration::from_secs(keep_hours * 3600);
+            let kid = state.oidc.keys.rotate(&state.db, keep).await?;
+            println!("signing key {kid} signs from now on; the previous ones stay published for {keep_hours} h");
         }
     }
     Ok(ExitCode::SUCCESS)
