@@ -110,7 +110,9 @@ async fn main() -> anyhow::Result<ExitCode> {
             let state = app.state();
             let keep = std::time::Duration::from_secs(keep_hours * 3600);
             let kid = state.oidc.keys.rotate(&state.db, keep).await?;
-            println!("signing key {kid} signs from now on; the previous ones stay published for {keep_hours} h");
+            println!(
+                "signing key {kid} signs from now on; the previous ones stay published for {keep_hours} h"
+            );
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -1,6 +1,11 @@
-//! A real browser on the sandbox page: headless Chromium (Debian's `chromium` and
-//! `chromium-driver`, driven over WebDriver) creates a pretend user, shares the phone, asks for a
-//! code in the page's site panel, reads it from the rendered chat, logs in and sees the user.
+//! A real browser: headless Chromium (Debian's `chromium` and `chromium-driver`, driven over
+//! WebDriver) on
+//! - the sandbox page: creates a pretend user, shares the phone, asks for a code in the page's
+//!   site panel, reads it from the rendered chat, logs in, then logs in with one tap;
+//! - the hosted login page, sent there by a real OpenID Connect client: by code and by one tap
+//!   (the Telegram side played through the sandbox), landing on a stand-in shop's callback;
+//! - the widget on a shop's own page: the login in a popup, the code handed to the page.
+//!
 //! Screenshots are saved under the target dir (`tmp/screenshots/`) for a person to look at.
 
 use std::{
@@ -112,15 +117,16 @@ async fn type_into(client: &Client, css: &str, text: &str) {
     field.send_keys(text).await.unwrap();
 }
 
-/// One app (in sandbox mode) and one browser for both pages.
+/// One app (in sandbox mode) and one browser for the three.
 #[tokio::test]
 #[ignore = "needs chromium and chromedriver (CHROMEDRIVER=path); run by scripts/test"]
-async fn a_browser_logs_in_through_the_sandbox_page_and_the_hosted_login_page() {
+async fn a_browser_logs_in_through_the_sandbox_the_hosted_page_and_the_widget() {
     let app: TestApp = spawn_app_with(&[("TELEGRAM_BOT_TOKEN", "")]).await;
     let driver = start_driver().await;
     let client = browser(&driver).await;
     sandbox_page(&app, &client).await;
-    hosted_login_page(&app, &client).await;
+    let user = hosted_login_page(&app, &client).await;
+    widget_popup(&app, &client, user).await;
     client.close().await.unwrap();
 }
 
@@ -262,7 +268,7 @@ async fn relying_party() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>
 /// builds the request and checks the answer); the customer logs in with a code, then again
 /// with one tap (the Telegram side played through the sandbox), and the site gets a valid ID
 /// token each time. Screenshots of the page in each language.
-async fn hosted_login_page(app: &TestApp, client: &Client) {
+async fn hosted_login_page(app: &TestApp, client: &Client) -> i64 {
     use openidconnect::{
         AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, PkceCodeChallenge,
         RedirectUrl, Scope, TokenResponse,
@@ -361,36 +367,7 @@ async fn hosted_login_page(app: &TestApp, client: &Client) {
                 client.screenshot().await.unwrap(),
             )
             .unwrap();
-            let payload = link.split_once("?start=").unwrap().1.to_string();
-            let said = app
-                .post_json(
-                    &format!("/sandbox/api/chats/{user}/messages"),
-                    json!({ "from": user, "text": format!("/start {payload}") }),
-                )
-                .await;
-            assert!(said.status().is_success());
-            let confirmation = crate::helpers::eventually(10, "the confirmation", || async {
-                let messages: Vec<serde_json::Value> = app
-                    .http
-                    .get(app.url(&format!("/sandbox/api/chats/{user}/messages")))
-                    .send()
-                    .await
-                    .unwrap()
-                    .json()
-                    .await
-                    .unwrap();
-                messages.into_iter().rev().find(|m| {
-                    m["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
-                        .as_str()
-                        .is_some_and(|d| d.starts_with("login_ok:"))
-                })
-            })
-            .await;
-            let pressed = app.post_json(&format!("/sandbox/api/chats/{user}/press"), json!({
-                "from": user, "message_id": confirmation["id"],
-                "data": confirmation["reply_markup"]["inline_keyboard"][0][0]["callback_data"],
-            })).await;
-            assert!(pressed.status().is_success());
+            tap_in_the_sandbox(app, user, &link).await;
         }
         // The browser lands on the shop's callback with a code and the state it sent.
         let query = crate::helpers::eventually(15, "the shop's callback", || async {
@@ -443,6 +420,138 @@ async fn hosted_login_page(app: &TestApp, client: &Client) {
         client.screenshot().await.unwrap(),
     )
     .unwrap();
+    client.set_window_size(1280, 900).await.unwrap();
+    user
+}
+
+/// Plays the customer's Telegram side of a one-tap login through the sandbox: opens the link
+/// in `user`'s chat and presses Log in.
+async fn tap_in_the_sandbox(app: &TestApp, user: i64, link: &str) {
+    let payload = link.split_once("?start=").unwrap().1.to_string();
+    let said = app
+        .post_json(
+            &format!("/sandbox/api/chats/{user}/messages"),
+            json!({ "from": user, "text": format!("/start {payload}") }),
+        )
+        .await;
+    assert!(said.status().is_success());
+    let approve = format!("login_ok:{}", payload.split('_').nth(1).unwrap());
+    let confirmation = crate::helpers::eventually(10, "the confirmation", || async {
+        chat(app, user).await.into_iter().rev().find(|m| {
+            m["reply_markup"]["inline_keyboard"][0][0]["callback_data"].as_str()
+                == Some(approve.as_str())
+        })
+    })
+    .await;
+    let pressed = app
+        .post_json(
+            &format!("/sandbox/api/chats/{user}/press"),
+            json!({ "from": user, "message_id": confirmation["id"], "data": approve }),
+        )
+        .await;
+    assert!(pressed.status().is_success());
+}
+
+/// A shop's own page with the widget: the login opens in a popup, and the page gets a code and
+/// its PKCE verifier, which its backend trades for a valid ID token.
+async fn widget_popup(app: &TestApp, client: &Client, user: i64) {
+    use openidconnect::{
+        AuthorizationCode, ClientId, IssuerUrl, Nonce, PkceCodeVerifier, RedirectUrl,
+        TokenResponse,
+        core::{CoreClient, CoreProviderMetadata},
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let origin = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    let callback = format!("{origin}/callback");
+    let (client_id, _) = crate::oidc::register(app, "public", &callback).await;
+    let page = format!(
+        r#"<!doctype html><html><head><meta charset="utf-8"><title>Bozor.uz</title>
+        <script src="{otpgram}/widget.js"></script></head><body>
+        <button id="login" type="button">Log in</button><pre id="result"></pre>
+        <script>
+          document.getElementById("login").onclick = async () => {{
+            const answer = await otpgram.login({{ clientId: "{client_id}", redirectUri: "{callback}", locale: "en" }});
+            document.getElementById("result").textContent = JSON.stringify(answer);
+          }};
+        </script></body></html>"#,
+        otpgram = app.address,
+    );
+    let router = axum::Router::new().route(
+        "/shop",
+        axum::routing::get(move || {
+            let page = page.clone();
+            async move { axum::response::Html(page) }
+        }),
+    );
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+
+    client.goto(&format!("{origin}/shop")).await.unwrap();
+    let shop_window = client.window().await.unwrap();
+    find(client, "#login").await.click().await.unwrap();
+    // The popup: otpgram's page, in the window the widget opened.
+    let popup = crate::helpers::eventually(10, "the login popup", || async {
+        client
+            .windows()
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|w| *w != shop_window)
+    })
+    .await;
+    client.switch_to_window(popup).await.unwrap();
+    find(client, "#tap").await.click().await.unwrap();
+    let link = find(client, "#tap-open")
+        .await
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    std::fs::write(
+        screenshot_dir().join("widget-popup.png"),
+        client.screenshot().await.unwrap(),
+    )
+    .unwrap();
+    tap_in_the_sandbox(app, user, &link).await;
+    // The popup hands the code to the shop's page and closes itself.
+    crate::helpers::eventually(10, "the popup to close", || async {
+        (client.windows().await.unwrap().len() == 1).then_some(())
+    })
+    .await;
+    client.switch_to_window(shop_window).await.unwrap();
+    let result = text_of(client, "#result", "the widget's answer", |t| {
+        t.contains("code")
+    })
+    .await;
+    let answer: serde_json::Value = serde_json::from_str(&result).unwrap();
+
+    let http = openidconnect::reqwest::ClientBuilder::new()
+        .redirect(openidconnect::reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let metadata =
+        CoreProviderMetadata::discover_async(IssuerUrl::new(app.address.clone()).unwrap(), &http)
+            .await
+            .unwrap();
+    let rp = CoreClient::from_provider_metadata(metadata, ClientId::new(client_id), None)
+        .set_redirect_uri(RedirectUrl::new(callback).unwrap());
+    let tokens = rp
+        .exchange_code(AuthorizationCode::new(
+            answer["code"].as_str().unwrap().into(),
+        ))
+        .unwrap()
+        .set_pkce_verifier(PkceCodeVerifier::new(
+            answer["codeVerifier"].as_str().unwrap().into(),
+        ))
+        .request_async(&http)
+        .await
+        .unwrap();
+    let nonce = Nonce::new(answer["nonce"].as_str().unwrap().into());
+    let claims = tokens
+        .id_token()
+        .unwrap()
+        .claims(&rp.id_token_verifier(), &nonce)
+        .unwrap();
+    assert_eq!(claims.phone_number().unwrap().as_str(), PHONE);
 }
 
 const PHONE: &str = "+998907770011";
