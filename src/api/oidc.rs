@@ -332,6 +332,7 @@ pub struct ClientCreated {
     request_body = NewClient,
     responses(
         (status = 201, description = "Registered.", body = ClientCreated),
+        (status = 400, description = "`invalid_request`: not JSON.", body = ErrorBody),
         (status = 401, description = "`unauthorized`", body = ErrorBody),
         (status = 413, description = "`payload_too_large`", body = ErrorBody),
         (status = 415, description = "`invalid_request`: not JSON.", body = ErrorBody),

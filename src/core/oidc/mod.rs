@@ -94,6 +94,7 @@ pub enum Refused {
 
 /// Checks an authorization request (OpenID Connect Core 3.1.2.1, RFC 7636).
 pub async fn authorize(state: &AppState, request: &AuthRequest) -> Result<Authorized, RefusedOr> {
+    issuer(state)?;
     let here = |error, message: &str| {
         RefusedOr::Refused(Refused::Here {
             error,
