@@ -58,11 +58,7 @@ impl CodeHasher {
 
     /// Lower-case hex of HMAC-SHA256(key, phone ":" code).
     pub fn hash(&self, phone: &Phone, code: &str) -> String {
-        let mut mac = HmacSha256::new_from_slice(&self.key).expect("HMAC takes any key length");
-        mac.update(phone.as_str().as_bytes());
-        mac.update(b":");
-        mac.update(code.as_bytes());
-        hex::encode(mac.finalize().into_bytes())
+        self.secret(phone.as_str(), code)
     }
 
     /// Lower-case hex of HMAC-SHA256(key, purpose ":" secret): how other short-lived secrets
