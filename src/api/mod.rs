@@ -59,6 +59,12 @@ fn routes(state: &AppState) -> OpenApiRouter<AppState> {
         .merge(adapters::register_verify::router(state))
         .merge(adapters::chat_tokens::router(state))
         .merge(adapters::bot_codes::router(state))
+        .layer(middleware::from_fn_with_state(
+            state.http.request_timeout,
+            enforce_timeout,
+        ))
+        // Outside the request timeout: it waits up to 25 s by design, and bounds itself.
+        .merge(one_tap::waiting(state))
 }
 
 pub fn router(state: AppState) -> Router {
@@ -74,14 +80,15 @@ pub fn router(state: AppState) -> Router {
             get(move || operations::openapi(doc.clone())),
         )
         // People's pages, outside the API's description.
-        .merge(crate::pages::router(&state))
+        .merge(
+            crate::pages::router(&state).layer(middleware::from_fn_with_state(
+                state.http.request_timeout,
+                enforce_timeout,
+            )),
+        )
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(middleware::from_fn_with_state(
-            state.http.request_timeout,
-            enforce_timeout,
-        ))
         .layer(middleware::from_fn(count_request))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
             let route = req
@@ -155,16 +162,6 @@ async fn count_request(req: Request, next: Next) -> Response {
 }
 
 async fn enforce_timeout(State(limit): State<Duration>, req: Request, next: Next) -> Response {
-    // A long poll waits up to its own bound, then answers by itself.
-    let long_poll = req
-        .extensions()
-        .get::<MatchedPath>()
-        .is_some_and(|path| path.as_str() == one_tap::WAIT_PATH);
-    let limit = if long_poll {
-        limit.max(crate::core::one_tap::MAX_WAIT + Duration::from_secs(5))
-    } else {
-        limit
-    };
     match tokio::time::timeout(limit, next.run(req)).await {
         Ok(response) => response,
         Err(_) => ApiError::Timeout.into_response(),

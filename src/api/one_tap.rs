@@ -28,25 +28,24 @@ use crate::{
     state::AppState,
 };
 
-/// The path of the wait, which may outlast the request timeout (see `api::enforce_timeout`).
-pub const WAIT_PATH: &str = "/api/v1/login/telegram/{login_id}";
-
+/// Starting a login and its QR code.
 pub fn router(state: &AppState) -> OpenApiRouter<AppState> {
-    let start = rate_limit::per_ip(
+    rate_limit::per_ip(
         OpenApiRouter::new().routes(routes!(start_login)),
         state,
         rate_limit::refused,
-    );
-    // The wait sets the session's cookies.
-    let wait = same_origin::guard(
+    )
+    .routes(routes!(login_qr))
+}
+
+/// The browser's wait: a long poll that bounds itself ([`MAX_WAIT`]), so it is mounted outside
+/// the request timeout. It sets the session's cookies, hence the same-origin guard.
+pub fn waiting(state: &AppState) -> OpenApiRouter<AppState> {
+    same_origin::guard(
         OpenApiRouter::new().routes(routes!(wait_for_login)),
         state,
         same_origin::refused,
-    );
-    OpenApiRouter::new()
-        .merge(start)
-        .merge(wait)
-        .routes(routes!(login_qr))
+    )
 }
 
 /// A login begun: show `link` (a QR code on a desktop), then wait with `poll_token`.

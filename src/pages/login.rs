@@ -133,40 +133,35 @@ fn escape(text: &str) -> String {
     crate::telegram::texts::escape_html(text)
 }
 
-/// The client's redirect URI with `params` added to its query.
-fn redirect_uri_with(to: &Authorized, params: &[(&str, &str)]) -> String {
-    let mut url = match Url::parse(&to.redirect_uri) {
-        Ok(url) => url,
-        Err(_) => return to.redirect_uri.clone(),
+/// The client's redirect URI with the answer's `params`, then the client's `state` and the
+/// issuer (RFC 9207), in its query.
+fn answer_url(state: &AppState, to: &Authorized, params: &[(&str, &str)]) -> String {
+    let Ok(mut url) = Url::parse(&to.redirect_uri) else {
+        return to.redirect_uri.clone();
     };
     {
         let mut query = url.query_pairs_mut();
-        for (key, value) in params {
-            query.append_pair(key, value);
+        query.extend_pairs(params);
+        if let Some(client_state) = to.state.as_deref() {
+            query.append_pair("state", client_state);
+        }
+        if let Some(issuer) = state.oidc.issuer.as_deref() {
+            query.append_pair("iss", issuer);
         }
     }
     url.to_string()
 }
 
-fn error_params<'a>(
-    state: &'a AppState,
-    to: &'a Authorized,
-    error: &'a str,
-    message: &'a str,
-) -> Vec<(&'a str, &'a str)> {
-    let mut params = vec![("error", error), ("error_description", message)];
-    if let Some(client_state) = to.state.as_deref() {
-        params.push(("state", client_state));
-    }
-    if let Some(issuer) = state.oidc.issuer.as_deref() {
-        params.push(("iss", issuer));
-    }
-    params
+fn error_url(state: &AppState, to: &Authorized, error: &str, message: &str) -> String {
+    answer_url(
+        state,
+        to,
+        &[("error", error), ("error_description", message)],
+    )
 }
 
 fn back_with_error(state: &AppState, to: &Authorized, error: &str, message: &str) -> Response {
-    let params = error_params(state, to, error, message);
-    Redirect::to(&redirect_uri_with(to, &params)).into_response()
+    Redirect::to(&error_url(state, to, error, message)).into_response()
 }
 
 /// Where the page goes once the customer is logged in.
@@ -174,15 +169,18 @@ fn back_with_error(state: &AppState, to: &Authorized, error: &str, message: &str
 struct Finished {
     /// The client's redirect URI, with the code (or an error) and `state`.
     redirect_to: String,
-    /// The widget's popup: hand the code to the opener instead (at `target_origin` only).
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    /// The widget's popup hands the code to its opener instead.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    web_message: Option<WebMessage>,
+}
+
+#[derive(Serialize)]
+struct WebMessage {
     web_message: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    code: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    code: String,
     state: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    target_origin: Option<String>,
+    /// The redirect URI's origin: the only one the code is posted to.
+    target_origin: String,
 }
 
 /// `POST /login/authorize` with the authorization request, from the page, with the session it
@@ -204,38 +202,28 @@ pub async fn finish(
             .into());
         }
         Err(RefusedOr::Refused(Refused::Back { to, error, message })) => {
-            let params = error_params(&state, &to, error, &message);
             return Ok(axum::Json(Finished {
-                redirect_to: redirect_uri_with(&to, &params),
-                web_message: false,
-                code: None,
-                state: None,
-                target_origin: None,
+                redirect_to: error_url(&state, &to, error, &message),
+                web_message: None,
             })
             .into_response());
         }
         Err(RefusedOr::Failed(err)) => return Err(err.into()),
     };
     let code = oidc::issue_code(&state, &authorized, &session).await?;
-    let mut params = vec![("code", code.as_str())];
-    if let Some(client_state) = authorized.state.as_deref() {
-        params.push(("state", client_state));
-    }
-    if let Some(issuer) = state.oidc.issuer.as_deref() {
-        params.push(("iss", issuer));
-    }
-    let target_origin = Url::parse(&authorized.redirect_uri)
-        .ok()
-        .map(|url| url.origin().ascii_serialization());
+    let web_message = authorized
+        .web_message
+        .then(|| Url::parse(&authorized.redirect_uri).ok())
+        .flatten()
+        .map(|url| WebMessage {
+            web_message: true,
+            code: code.clone(),
+            state: authorized.state.clone(),
+            target_origin: url.origin().ascii_serialization(),
+        });
     Ok(axum::Json(Finished {
-        redirect_to: redirect_uri_with(&authorized, &params),
-        web_message: authorized.web_message,
-        code: authorized.web_message.then(|| code.clone()),
-        state: authorized
-            .web_message
-            .then(|| authorized.state.clone())
-            .flatten(),
-        target_origin: authorized.web_message.then_some(target_origin).flatten(),
+        redirect_to: answer_url(&state, &authorized, &[("code", &code)]),
+        web_message,
     })
     .into_response())
 }
@@ -251,21 +239,9 @@ pub async fn widget() -> Response {
 }
 
 fn asset(name: &str) -> Response {
-    let Some(file) = Assets::get(name).filter(|_| name != "index.html") else {
-        return ApiError::NotFound.into_response();
-    };
-    let kind = match name.rsplit('.').next() {
-        Some("css") => "text/css; charset=utf-8",
-        Some("js") => "text/javascript; charset=utf-8",
-        _ => "application/octet-stream",
-    };
-    (
-        [
-            (header::CONTENT_TYPE, kind),
-            (header::CACHE_CONTROL, "public, max-age=300"),
-            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-        ],
-        file.data,
-    )
-        .into_response()
+    // The page itself is served only through `page` (it is a template).
+    (name != "index.html")
+        .then(|| super::embedded::<Assets>(name, "public, max-age=300"))
+        .flatten()
+        .unwrap_or_else(|| ApiError::NotFound.into_response())
 }

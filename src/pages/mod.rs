@@ -6,8 +6,11 @@ mod login;
 
 use axum::{
     Router,
+    http::header,
+    response::{IntoResponse, Response},
     routing::{get, post},
 };
+use rust_embed::Embed;
 
 use crate::{api::same_origin, state::AppState};
 
@@ -24,4 +27,28 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/login/assets/{name}", get(login::file))
         .route("/widget.js", get(login::widget))
         .merge(authorize)
+}
+
+/// A file embedded in the binary (`E`'s folder), with its content type; `None` when there is no
+/// such file.
+pub fn embedded<E: Embed>(name: &str, cache_control: &'static str) -> Option<Response> {
+    let file = E::get(name)?;
+    let kind = match name.rsplit('.').next() {
+        Some("html") => "text/html; charset=utf-8",
+        Some("css") => "text/css; charset=utf-8",
+        Some("js") => "text/javascript; charset=utf-8",
+        Some("svg") => "image/svg+xml",
+        _ => "application/octet-stream",
+    };
+    Some(
+        (
+            [
+                (header::CONTENT_TYPE, kind),
+                (header::CACHE_CONTROL, cache_control),
+                (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            ],
+            file.data,
+        )
+            .into_response(),
+    )
 }

@@ -7,7 +7,7 @@ use std::{convert::Infallible, time::Duration};
 use axum::{
     Json,
     extract::{Path, State},
-    http::{StatusCode, header},
+    http::StatusCode,
     response::{
         IntoResponse, Response,
         sse::{Event, KeepAlive, Sse},
@@ -62,24 +62,9 @@ pub async fn file(Path(name): Path<String>) -> Response {
 }
 
 fn asset(name: &str) -> Response {
-    let Some(file) = Assets::get(name) else {
-        return Problem(StatusCode::NOT_FOUND, "not_found", "no such file".into()).into_response();
-    };
-    let kind = match name.rsplit('.').next() {
-        Some("html") => "text/html; charset=utf-8",
-        Some("css") => "text/css; charset=utf-8",
-        Some("js") => "text/javascript; charset=utf-8",
-        Some("svg") => "image/svg+xml",
-        _ => "application/octet-stream",
-    };
-    (
-        [
-            (header::CONTENT_TYPE, kind),
-            (header::CACHE_CONTROL, "no-cache"),
-        ],
-        file.data,
-    )
-        .into_response()
+    crate::pages::embedded::<Assets>(name, "no-cache").unwrap_or_else(|| {
+        Problem(StatusCode::NOT_FOUND, "not_found", "no such file".into()).into_response()
+    })
 }
 
 /// The bot's name, the pretend users and groups.

@@ -376,6 +376,19 @@ async fn the_deep_link_alone_collects_nothing() {
 }
 
 #[tokio::test]
+async fn the_wait_outlasts_the_request_timeout() {
+    // A long poll bounds itself; the 1 s request timeout would cut a 2 s wait into a 503.
+    let app = spawn_app_with(&[("REQUEST_TIMEOUT_SECONDS", "1")]).await;
+    let login = start(&app).await;
+    let (status, body, _) = wait(&app, &login.id, Some(&login.poll_token), 2).await;
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (StatusCode::OK, Some("pending")),
+        "{body}"
+    );
+}
+
+#[tokio::test]
 async fn the_qr_code_is_the_link_for_the_browser_that_holds_the_token() {
     let app = spawn_app_with(&[]).await;
     let login = start(&app).await;
