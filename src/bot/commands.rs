@@ -4,7 +4,7 @@ use teloxide::{prelude::*, types::Message};
 
 use super::{
     login,
-    private::share_phone_keyboard,
+    private::ask_for_phone,
     schema::{Command, HandlerResult},
     sender::{Sender, sender_id},
 };
@@ -70,13 +70,7 @@ async fn start(
     if payload.starts_with(one_tap::DEEP_LINK_PREFIX) {
         return login::on_link(bot, msg, state, payload, sender).await;
     }
-    state
-        .telegram
-        .reply(
-            bot.send_message(msg.chat.id, texts::welcome(lang))
-                .reply_markup(share_phone_keyboard(lang)),
-        )
-        .await?;
+    ask_for_phone(bot, state, msg.chat.id, texts::welcome(lang), lang).await?;
     Ok(())
 }
 
@@ -155,13 +149,7 @@ async fn code(bot: &Bot, msg: &Message, state: &AppState, sender: &Sender) -> Ha
                 .await?;
         }
         None => {
-            state
-                .telegram
-                .reply(
-                    bot.send_message(msg.chat.id, texts::link_first(lang))
-                        .reply_markup(share_phone_keyboard(lang)),
-                )
-                .await?;
+            ask_for_phone(bot, state, msg.chat.id, texts::link_first(lang), lang).await?;
         }
     }
     Ok(())

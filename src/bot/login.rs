@@ -6,7 +6,7 @@ use teloxide::{
     types::{CallbackQuery, ChatId, InlineKeyboardButton, InlineKeyboardMarkup},
 };
 
-use super::{private::share_phone_keyboard, schema::HandlerResult, sender::Sender};
+use super::{private::ask_for_phone, schema::HandlerResult, sender::Sender};
 use crate::{
     core::one_tap::{self, Opened, Settled},
     domain::{Phone, TelegramId},
@@ -45,14 +45,7 @@ pub(super) async fn on_link(
         }
         (Ok(Opened::Confirm { .. } | Opened::NeedsPhone), _) => {
             let text = login::share_phone(lang, state.login.site_name.as_deref());
-            state
-                .telegram
-                .reply(
-                    bot.send_message(msg.chat.id, text)
-                        .reply_markup(share_phone_keyboard(lang)),
-                )
-                .await?;
-            return Ok(());
+            return ask_for_phone(bot, state, msg.chat.id, text, lang).await;
         }
         (Ok(Opened::Used), _) => login::used(lang),
         (Ok(Opened::Missing), _) => login::expired(lang),
@@ -139,13 +132,7 @@ pub(super) async fn on_answer(
     let user = sender.account.as_ref().filter(|_| sender.phone().is_some());
     if approve && user.is_none() {
         // The phone was unlinked since the confirmation: there is nobody to log in.
-        state
-            .telegram
-            .reply(
-                bot.send_message(ChatId::from(by), texts::link_first(lang))
-                    .reply_markup(share_phone_keyboard(lang)),
-            )
-            .await?;
+        ask_for_phone(bot, state, ChatId::from(by), texts::link_first(lang), lang).await?;
         return Ok(());
     }
     let text = match one_tap::settle(state, by, login_id, user.filter(|_| approve)).await {

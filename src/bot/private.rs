@@ -22,7 +22,22 @@ use crate::{
     },
 };
 
-pub(super) fn share_phone_keyboard(lang: Lang) -> KeyboardMarkup {
+/// Says `text` with the "Share phone number" button under it.
+pub(super) async fn ask_for_phone(
+    bot: &Bot,
+    state: &AppState,
+    chat: ChatId,
+    text: String,
+    lang: Lang,
+) -> HandlerResult {
+    let ask = bot
+        .send_message(chat, text)
+        .reply_markup(share_phone_keyboard(lang));
+    state.telegram.reply(ask).await?;
+    Ok(())
+}
+
+fn share_phone_keyboard(lang: Lang) -> KeyboardMarkup {
     KeyboardMarkup::new(vec![vec![
         KeyboardButton::new(texts::share_phone_button(lang)).request(ButtonRequest::Contact),
     ]])
@@ -45,13 +60,14 @@ pub(super) async fn on_contact(
         return Ok(());
     };
     if contact.user_id != Some(from.id) {
-        state
-            .telegram
-            .reply(
-                bot.send_message(msg.chat.id, texts::not_your_contact(lang))
-                    .reply_markup(share_phone_keyboard(lang)),
-            )
-            .await?;
+        ask_for_phone(
+            &bot,
+            &state,
+            msg.chat.id,
+            texts::not_your_contact(lang),
+            lang,
+        )
+        .await?;
         return Ok(());
     }
     let Ok(phone) = Phone::from_telegram(&contact.phone_number) else {
@@ -112,13 +128,7 @@ pub(super) async fn on_other_message(
     } else {
         texts::welcome(lang)
     };
-    state
-        .telegram
-        .reply(
-            bot.send_message(msg.chat.id, text)
-                .reply_markup(share_phone_keyboard(lang)),
-        )
-        .await?;
+    ask_for_phone(&bot, &state, msg.chat.id, text, lang).await?;
     Ok(())
 }
 
@@ -144,13 +154,7 @@ pub(super) async fn on_button(
     let telegram_id = TelegramId::from(query.from.id);
     let chat = ChatId::from(telegram_id);
     let Some(account) = sender.account.as_ref().filter(|_| sender.phone().is_some()) else {
-        state
-            .telegram
-            .reply(
-                bot.send_message(chat, texts::link_first(lang))
-                    .reply_markup(share_phone_keyboard(lang)),
-            )
-            .await?;
+        ask_for_phone(&bot, &state, chat, texts::link_first(lang), lang).await?;
         return Ok(());
     };
     match otp::request_code_in_telegram(&state, account).await {
