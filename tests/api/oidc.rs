@@ -206,6 +206,50 @@ async fn code_for(app: &TestApp, url: &Url, access_token: &str) -> String {
     param(&finish_as_the_page(app, url, access_token).await, "code").unwrap()
 }
 
+/// How a client presents itself at the token endpoint.
+#[derive(Clone, Copy)]
+enum As<'a> {
+    /// A public client: its id, no secret.
+    Public(&'a str),
+    /// `client_secret_basic`.
+    Basic(&'a str, &'a str),
+    /// `client_secret_post`.
+    Post(&'a str, &'a str),
+}
+
+/// Trades `code` at the token endpoint (authorization code grant with a PKCE verifier).
+async fn trade(
+    app: &TestApp,
+    code: &str,
+    redirect: &str,
+    verifier: &str,
+    client: As<'_>,
+) -> (StatusCode, Value) {
+    let mut form = vec![
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("redirect_uri", redirect),
+        ("code_verifier", verifier),
+    ];
+    let basic = match client {
+        As::Public(id) => {
+            form.push(("client_id", id));
+            None
+        }
+        As::Basic(id, secret) => Some((id, secret)),
+        As::Post(id, secret) => {
+            form.extend([("client_id", id), ("client_secret", secret)]);
+            None
+        }
+    };
+    token(app, &form, basic).await
+}
+
+/// A token endpoint answer's status and OAuth error code.
+fn error_of((status, body): &(StatusCode, Value)) -> (StatusCode, Option<String>) {
+    (*status, body["error"].as_str().map(str::to_string))
+}
+
 /// The raw token endpoint, as any client library calls it.
 async fn token(
     app: &TestApp,
@@ -324,129 +368,48 @@ async fn each_error_is_the_one_the_specs_name() {
 
     // Wrong verifier, wrong redirect URI, another client's code: invalid_grant (and the code
     // is used up by the attempt).
+    let bad_grant = (StatusCode::BAD_REQUEST, Some("invalid_grant".to_string()));
     let code = code_for(&app, &issue(&public), &access_token).await;
-    let (status, body) = token(
+    let wrong_verifier = "wrong-verifier-wrong-verifier-wrong-verifier";
+    let answer = trade(&app, &code, CALLBACK, wrong_verifier, As::Public(&public)).await;
+    assert_eq!(error_of(&answer), bad_grant, "{answer:?}");
+    let code = code_for(&app, &issue(&public), &access_token).await;
+    let other = "https://bozor.example/other";
+    let answer = trade(&app, &code, other, VERIFIER, As::Public(&public)).await;
+    assert_eq!(error_of(&answer), bad_grant, "{answer:?}");
+    let code = code_for(&app, &issue(&public), &access_token).await;
+    let answer = trade(
         &app,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", CALLBACK),
-            ("client_id", &public),
-            (
-                "code_verifier",
-                "wrong-verifier-wrong-verifier-wrong-verifier",
-            ),
-        ],
-        None,
+        &code,
+        CALLBACK,
+        VERIFIER,
+        As::Basic(&confidential, &secret),
     )
     .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("invalid_grant")),
-        "{body}"
-    );
-    let code = code_for(&app, &issue(&public), &access_token).await;
-    let (status, body) = token(
-        &app,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", "https://bozor.example/other"),
-            ("client_id", &public),
-            ("code_verifier", VERIFIER),
-        ],
-        None,
-    )
-    .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("invalid_grant")),
-        "{body}"
-    );
-    let code = code_for(&app, &issue(&public), &access_token).await;
-    let (status, body) = token(
-        &app,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", CALLBACK),
-            ("code_verifier", VERIFIER),
-        ],
-        Some((&confidential, &secret)),
-    )
-    .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("invalid_grant")),
-        "{body}"
-    );
+    assert_eq!(error_of(&answer), bad_grant, "{answer:?}");
 
     // A wrong secret, an unknown client: invalid_client, 401.
+    let bad_client = (StatusCode::UNAUTHORIZED, Some("invalid_client".to_string()));
     let code = code_for(&app, &issue(&confidential), &access_token).await;
-    let (status, body) = token(
-        &app,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", CALLBACK),
-            ("code_verifier", VERIFIER),
-        ],
-        Some((&confidential, "not-the-secret")),
-    )
-    .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (StatusCode::UNAUTHORIZED, Some("invalid_client")),
-        "{body}"
-    );
-    let (status, body) = token(
-        &app,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", CALLBACK),
-            ("client_id", "nobody"),
-        ],
-        None,
-    )
-    .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (StatusCode::UNAUTHORIZED, Some("invalid_client")),
-        "{body}"
-    );
+    let wrong_secret = As::Basic(&confidential, "not-the-secret");
+    let answer = trade(&app, &code, CALLBACK, VERIFIER, wrong_secret).await;
+    assert_eq!(error_of(&answer), bad_client, "{answer:?}");
+    let answer = trade(&app, &code, CALLBACK, VERIFIER, As::Public("nobody")).await;
+    assert_eq!(error_of(&answer), bad_client, "{answer:?}");
     // The code survived the refused clients: the right one trades it once.
-    let (status, body) = token(
-        &app,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", CALLBACK),
-            ("code_verifier", VERIFIER),
-            ("client_id", &confidential),
-            ("client_secret", &secret),
-        ],
-        None,
-    )
-    .await;
+    let right = As::Post(&confidential, &secret);
+    let (status, body) = trade(&app, &code, CALLBACK, VERIFIER, right).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert!(body["id_token"].is_string() && body["access_token"].is_string());
-    let (status, body) = token(
+    let answer = trade(
         &app,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", CALLBACK),
-            ("code_verifier", VERIFIER),
-        ],
-        Some((&confidential, &secret)),
+        &code,
+        CALLBACK,
+        VERIFIER,
+        As::Basic(&confidential, &secret),
     )
     .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("invalid_grant")),
-        "reused: {body}"
-    );
+    assert_eq!(error_of(&answer), bad_grant, "reused: {answer:?}");
 
     // An expired code (its Redis key past its TTL) is invalid_grant too.
     let code = code_for(&app, &issue(&public), &access_token).await;
@@ -464,23 +427,8 @@ async fn each_error_is_the_one_the_specs_name() {
         (left == 0).then_some(())
     })
     .await;
-    let (status, body) = token(
-        &app,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", CALLBACK),
-            ("client_id", &public),
-            ("code_verifier", VERIFIER),
-        ],
-        None,
-    )
-    .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("invalid_grant")),
-        "{body}"
-    );
+    let answer = trade(&app, &code, CALLBACK, VERIFIER, As::Public(&public)).await;
+    assert_eq!(error_of(&answer), bad_grant, "{answer:?}");
 
     let (status, body) = token(&app, &[("grant_type", "password")], None).await;
     assert_eq!(
@@ -634,17 +582,6 @@ async fn the_popup_answer_names_only_the_redirect_uris_origin() {
     assert_eq!(answer["target_origin"], "https://bozor.example");
     assert_eq!(answer["state"], "st-123");
     let code = answer["code"].as_str().unwrap();
-    let (status, tokens) = token(
-        &app,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", code),
-            ("redirect_uri", CALLBACK),
-            ("client_id", &client_id),
-            ("code_verifier", VERIFIER),
-        ],
-        None,
-    )
-    .await;
+    let (status, tokens) = trade(&app, code, CALLBACK, VERIFIER, As::Public(&client_id)).await;
     assert_eq!(status, StatusCode::OK, "{tokens}");
 }
