@@ -136,9 +136,9 @@ pub(super) async fn on_answer(
         return Ok(());
     }
     let text = match one_tap::settle(state, by, login_id, user.filter(|_| approve)).await {
-        Ok(Settled::Approved(_)) => login::approved(lang, state.login.site_name.as_deref()),
-        Ok(Settled::Denied(_)) => login::denied(lang),
-        Ok(Settled::Already(_)) => login::already_answered(lang),
+        Ok(Settled::Approved) => login::approved(lang, state.login.site_name.as_deref()),
+        Ok(Settled::Denied) => login::denied(lang),
+        Ok(Settled::Already) => login::already_answered(lang),
         Ok(Settled::Missing) => login::expired(lang),
         Err(err) => {
             tracing::warn!(error = %err, "answering a login failed");

@@ -200,12 +200,12 @@ fn parse(payload: &str) -> Option<(&str, &str)> {
 }
 
 /// The answer to a login, as the bot reports it.
-#[derive(Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Settled {
-    Approved(Asking),
-    Denied(Asking),
-    /// Answered before: `approved` or `denied`.
-    Already(String),
+    Approved,
+    Denied,
+    /// Answered before.
+    Already,
     /// Expired, or not this account's to answer.
     Missing,
 }
@@ -223,14 +223,14 @@ pub async fn settle(
         .settle_login(login_id, by, user_id.as_deref(), COLLECT_WITHIN)
         .await?;
     let settled = match settled {
-        Settle::Settled(asking) if user.is_some() => Settled::Approved(asking),
-        Settle::Settled(asking) => Settled::Denied(asking),
-        Settle::Already(before) => Settled::Already(before),
+        Settle::Settled if user.is_some() => Settled::Approved,
+        Settle::Settled => Settled::Denied,
+        Settle::Already => Settled::Already,
         Settle::Missing => Settled::Missing,
     };
-    match &settled {
-        Settled::Approved(_) => meters::telegram_login("approved"),
-        Settled::Denied(_) => meters::telegram_login("denied"),
+    match settled {
+        Settled::Approved => meters::telegram_login("approved"),
+        Settled::Denied => meters::telegram_login("denied"),
         _ => meters::telegram_login("refused"),
     }
     // A browser waiting on this replica hears of it now; others look again within RECHECK.

@@ -35,9 +35,9 @@ pub enum Open {
 /// What answering a login did.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Settle {
-    Settled(Asking),
-    /// It was answered before (`approved` or `denied`) or never opened by this account.
-    Already(String),
+    Settled,
+    /// It was answered before (approved or denied).
+    Already,
     /// Expired, or not opened by this account.
     Missing,
 }
@@ -131,14 +131,12 @@ impl RedisStore {
             )
             .await?;
         match answer.as_slice() {
-            [status, browser, created] if status == "settled" => Ok(Settle::Settled(Asking {
-                browser: browser.clone(),
-                created: created
-                    .parse()
-                    .map_err(|_| unexpected("settle_login", &answer))?,
-            })),
-            [status, before] if status == "already" => Ok(Settle::Already(before.clone())),
-            [status] if status == "missing" => Ok(Settle::Missing),
+            [status] => match status.as_str() {
+                "settled" => Ok(Settle::Settled),
+                "already" => Ok(Settle::Already),
+                "missing" => Ok(Settle::Missing),
+                _ => Err(unexpected("settle_login", &answer)),
+            },
             _ => Err(unexpected("settle_login", &answer)),
         }
     }
