@@ -89,6 +89,10 @@ pub fn router(state: AppState) -> Router {
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn_with_state(
+            hsts(state.http.hsts_max_age),
+            security_headers,
+        ))
         .layer(middleware::from_fn(count_request))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
             let route = req
@@ -158,6 +162,31 @@ async fn count_request(req: Request, next: Next) -> Response {
         response.status().as_u16(),
         started.elapsed(),
     );
+    response
+}
+
+fn hsts(max_age: Option<u64>) -> Option<HeaderValue> {
+    max_age.and_then(|seconds| HeaderValue::try_from(format!("max-age={seconds}")).ok())
+}
+
+/// On every answer: no content sniffing (a JSON error is never run as a script or a page), no
+/// framing (nothing of otpgram's can be laid under another site's clicks), and HTTPS only for
+/// browsers once they have seen it (in production).
+async fn security_headers(
+    State(hsts): State<Option<HeaderValue>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let mut response = next.run(req).await;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    if let Some(hsts) = hsts {
+        headers.insert(header::STRICT_TRANSPORT_SECURITY, hsts);
+    }
     response
 }
 

@@ -20,7 +20,7 @@ use super::{
     extract::{Json, ServiceKey, bearer},
 };
 use crate::{
-    core::oidc::{self, SCOPES, TokenRefused, TokenRequest, clients},
+    core::oidc::{self, ClientCredentials, SCOPES, TokenRefused, TokenRequest, clients},
     error::Error,
     state::AppState,
 };
@@ -31,6 +31,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(jwks))
         .routes(routes!(token))
         .routes(routes!(userinfo))
+        .routes(routes!(revoke_token))
         .routes(routes!(register_client))
 }
 
@@ -49,11 +50,15 @@ pub fn router() -> OpenApiRouter<AppState> {
 )]
 async fn discovery(State(state): State<AppState>) -> Result<Response, ApiError> {
     let issuer = oidc::issuer(&state)?;
+    // Every field says what otpgram does: an omitted one has a default clients act on (RFC
+    // 8414, RFC 9207), e.g. `request_uri_parameter_supported` omitted means true.
     let document = json!({
         "issuer": issuer,
         "authorization_endpoint": format!("{issuer}/login"),
         "token_endpoint": format!("{issuer}/oauth/token"),
         "userinfo_endpoint": format!("{issuer}/oauth/userinfo"),
+        "revocation_endpoint": format!("{issuer}/oauth/revoke"),
+        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query", "web_message"],
@@ -64,13 +69,16 @@ async fn discovery(State(state): State<AppState>) -> Result<Response, ApiError> 
         "code_challenge_methods_supported": ["S256"],
         "scopes_supported": SCOPES,
         "claims_supported": [
-            "sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "amr", "at_hash",
+            "sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "amr", "azp", "at_hash",
             "phone_number", "phone_number_verified", "telegram_id", "name",
             "preferred_username", "locale",
         ],
         "ui_locales_supported": ["uz", "ru", "en"],
+        "authorization_response_iss_parameter_supported": true,
         "claims_parameter_supported": false,
         "request_parameter_supported": false,
+        "request_uri_parameter_supported": false,
+        "require_request_uri_registration": false,
     });
     Ok(cached(axum::Json(document)))
 }
@@ -172,23 +180,16 @@ async fn token(
             }));
         }
     };
-    let (mut client_id, mut client_secret) = (form.client_id, form.client_secret);
-    if let Some((id, secret)) = basic_credentials(&headers) {
-        if client_id.as_deref().is_some_and(|given| given != id) {
-            return Ok(oauth_error(&TokenRefused {
-                error: "invalid_request",
-                message: "client_id differs from the Authorization header's".into(),
-            }));
-        }
-        (client_id, client_secret) = (Some(id), Some(secret));
-    }
+    let client = match credentials(&headers, form.client_id, form.client_secret) {
+        Ok(client) => client,
+        Err(refused) => return Ok(oauth_error(&refused)),
+    };
     let request = TokenRequest {
         grant_type: form.grant_type,
         code: form.code,
         redirect_uri: form.redirect_uri,
         code_verifier: form.code_verifier,
-        client_id,
-        client_secret,
+        client,
     };
     match oidc::exchange(&state, request).await? {
         Ok(issued) => Ok((
@@ -207,6 +208,31 @@ async fn token(
             .into_response()),
         Err(refused) => Ok(oauth_error(&refused)),
     }
+}
+
+/// The client's credentials from the form and the `Authorization: Basic` header; both at once
+/// must name the same client.
+fn credentials(
+    headers: &HeaderMap,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+) -> Result<ClientCredentials, TokenRefused> {
+    let Some((id, secret)) = basic_credentials(headers) else {
+        return Ok(ClientCredentials {
+            client_id,
+            client_secret,
+        });
+    };
+    if client_id.as_deref().is_some_and(|given| given != id) {
+        return Err(TokenRefused {
+            error: "invalid_request",
+            message: "client_id differs from the Authorization header's".into(),
+        });
+    }
+    Ok(ClientCredentials {
+        client_id: Some(id),
+        client_secret: Some(secret),
+    })
 }
 
 /// `Authorization: Basic base64(client_id:client_secret)`, each part form-encoded (RFC 6749
@@ -248,6 +274,66 @@ fn oauth_error(refused: &TokenRefused) -> Response {
         );
     }
     response
+}
+
+/// A revocation request (RFC 7009), form-encoded.
+#[derive(Deserialize, ToSchema)]
+pub struct RevokeForm {
+    /// An access token otpgram issued to this client.
+    token: Option<String>,
+    /// `access_token` (the only kind otpgram issues to clients); other hints are ignored.
+    token_type_hint: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+}
+
+/// Revoke a token
+///
+/// The revocation endpoint (RFC 7009). The client authenticates as at the token endpoint;
+/// revoking an access token revokes every token issued from the same code, at once. A token that
+/// is unknown, expired or another client's is answered `200` too, and changes nothing.
+#[utoipa::path(
+    post,
+    path = "/oauth/revoke",
+    tag = "openid",
+    request_body(content = RevokeForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "Revoked (or nothing to revoke)."),
+        (status = 400, description = "`invalid_request`: no token.", body = OAuthError),
+        (status = 401, description = "`invalid_client`: unknown client or wrong secret.", body = OAuthError),
+        (status = 404, description = "`oidc_disabled`", body = ErrorBody),
+    )
+)]
+async fn revoke_token(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    form: Result<Form<RevokeForm>, FormRejection>,
+) -> Result<Response, ApiError> {
+    oidc::issuer(&state)?;
+    let Form(form) = match form {
+        Ok(form) => form,
+        Err(err) => {
+            return Ok(oauth_error(&TokenRefused {
+                error: "invalid_request",
+                message: err.body_text(),
+            }));
+        }
+    };
+    let _ = form.token_type_hint;
+    let client = match credentials(&headers, form.client_id, form.client_secret) {
+        Ok(client) => client,
+        Err(refused) => return Ok(oauth_error(&refused)),
+    };
+    let Some(token) = form.token.filter(|t| !t.is_empty()) else {
+        return Ok(oauth_error(&TokenRefused {
+            error: "invalid_request",
+            message: "token is missing".into(),
+        }));
+    };
+    match oidc::revoke(&state, &client, &token).await? {
+        Ok(()) => Ok(([(header::CACHE_CONTROL, "no-store")], StatusCode::OK).into_response()),
+        Err(refused) => Ok(oauth_error(&refused)),
+    }
 }
 
 /// Who the access token's customer is

@@ -132,6 +132,7 @@ pub(super) struct Raw {
     pub(super) oidc_issuer: Option<String>,
     #[serde(default = "default_login_link_ttl")]
     pub(super) login_link_ttl_seconds: u64,
+    pub(super) hsts_max_age_seconds: Option<u64>,
 }
 
 fn default_login_link_ttl() -> u64 {

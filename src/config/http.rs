@@ -22,10 +22,16 @@ pub struct HttpConfig {
     pub service_api_keys: Vec<Secret>,
     /// When set, `GET /metrics` needs `Authorization: Bearer <token>`.
     pub metrics_token: Option<Secret>,
+    /// `Strict-Transport-Security: max-age=…` on every answer (`HSTS_MAX_AGE_SECONDS`): a year
+    /// in production, off in development; `0` turns it off where a proxy in front sets it.
+    pub hsts_max_age: Option<u64>,
 }
 
+/// A year: what browsers' preload lists ask for.
+const PRODUCTION_HSTS_MAX_AGE: u64 = 365 * 24 * 3600;
+
 impl HttpConfig {
-    pub(super) fn from_raw(raw: &Raw) -> Result<Self, ConfigError> {
+    pub(super) fn from_raw(raw: &Raw, production: bool) -> Result<Self, ConfigError> {
         let bind_addr = match (&raw.bind_addr, raw.port) {
             (Some(addr), _) => addr
                 .parse()
@@ -49,6 +55,10 @@ impl HttpConfig {
                 .clone()
                 .filter(|t| !t.is_empty())
                 .map(Secret::new),
+            hsts_max_age: raw
+                .hsts_max_age_seconds
+                .or(production.then_some(PRODUCTION_HSTS_MAX_AGE))
+                .filter(|&seconds| seconds > 0),
         })
     }
 }

@@ -114,7 +114,7 @@ impl Config {
             telegram: TelegramConfig::from_raw(&raw, app_env)?,
             auth: AuthConfig::from_raw(&raw, app_env)?,
             otp: OtpPolicy::from_raw(&raw)?,
-            http: HttpConfig::from_raw(&raw)?,
+            http: HttpConfig::from_raw(&raw, app_env == AppEnv::Production)?,
             redis: RedisConfig::from_raw(&raw)?,
             database: DatabaseConfig::from_raw(&raw)?,
             notify: NotifyPolicy::from_raw(&raw)?,

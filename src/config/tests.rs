@@ -273,3 +273,17 @@ fn secrets_do_not_print() {
     let c = Config::from_vars(base()).unwrap();
     assert!(!format!("{c:?}").contains("0123456789abcdef"));
 }
+
+#[test]
+fn production_sends_hsts_unless_a_proxy_does() {
+    let config = Config::from_vars(production()).unwrap();
+    assert_eq!(config.http.hsts_max_age, Some(365 * 24 * 3600));
+    let mut behind_proxy = production();
+    behind_proxy.push(("HSTS_MAX_AGE_SECONDS", "0".into()));
+    assert_eq!(
+        Config::from_vars(behind_proxy).unwrap().http.hsts_max_age,
+        None
+    );
+    let development = Config::from_vars([("JWT_SECRET", "0123456789abcdef0123456789abcdef")]);
+    assert_eq!(development.unwrap().http.hsts_max_age, None);
+}

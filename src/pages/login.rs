@@ -15,7 +15,7 @@ use serde_json::json;
 use url::Url;
 
 use crate::{
-    api::{ApiError, extract::bearer_or_cookie},
+    api::{ApiError, extract::bearer},
     core::{
         oidc::{self, AuthRequest, Authorized, Refused, RefusedOr},
         session,
@@ -79,7 +79,6 @@ fn page_response(status: StatusCode, html: String) -> Response {
         [
             (header::CONTENT_SECURITY_POLICY, POLICY),
             (header::CACHE_CONTROL, "no-store"),
-            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         ],
         Html(html),
     )
@@ -184,13 +183,15 @@ struct WebMessage {
 }
 
 /// `POST /login/authorize` with the authorization request, from the page, with the session it
-/// just opened (`Authorization: Bearer`, or the cookie).
+/// just opened (`Authorization: Bearer`).
 pub async fn finish(
     State(state): State<AppState>,
     headers: HeaderMap,
     axum::Json(request): axum::Json<AuthRequest>,
 ) -> Result<Response, ApiError> {
-    let token = bearer_or_cookie(&headers, "access_token").ok_or(Error::Unauthorized)?;
+    // Bearer only: a cookie would ride along on a request another site of the same site (an
+    // allowed CORS origin) makes, and hand it a code for the customer.
+    let token = bearer(&headers).ok_or(Error::Unauthorized)?;
     let session = session::authenticate(&state, &token).await?;
     let authorized = match oidc::authorize(&state, &request).await {
         Ok(authorized) => authorized,

@@ -13,6 +13,7 @@ mod login;
 mod measure;
 mod notifications;
 mod oidc;
+mod oidc_review;
 mod one_tap;
 mod openapi;
 mod ops;

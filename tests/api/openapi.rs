@@ -27,6 +27,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/.well-known/jwks.json"),
     ("post", "/oauth/token"),
     ("get", "/oauth/userinfo"),
+    ("post", "/oauth/revoke"),
     ("post", "/api/v1/clients"),
     ("post", "/api/v1/auth/refresh"),
     ("post", "/api/v1/auth/logout"),

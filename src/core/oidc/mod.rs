@@ -27,7 +27,7 @@ use crate::{
     crypto::{constant_time_eq, random_token},
     error::{Error, Result},
     state::AppState,
-    store::sql::users,
+    store::{Redeemed, sql::users},
 };
 
 pub use clients::Client;
@@ -41,8 +41,12 @@ pub struct Provider {
 
 /// How long an authorization code works (once).
 pub const CODE_TTL: Duration = Duration::from_secs(60);
-/// The scopes otpgram knows; others are ignored, as OpenID Connect asks.
-pub const SCOPES: [&str; 3] = ["openid", "phone", "profile"];
+/// The scopes otpgram knows; others are ignored, as OpenID Connect asks. `telegram` is
+/// otpgram's own: the customer's Telegram user id (`telegram_id`).
+pub const SCOPES: [&str; 4] = ["openid", "phone", "profile", "telegram"];
+/// The most of `state` or `nonce` otpgram keeps with a code (they come back in the redirect
+/// and the ID token): a client needs far less, and nobody may park kilobytes in Redis.
+pub const MAX_PARAMETER: usize = 512;
 
 /// An authorization request as the client sent it (query parameters of the login page).
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
@@ -115,12 +119,17 @@ pub async fn authorize(state: &AppState, request: &AuthRequest) -> Result<Author
             "The site asked to return to an address it did not register.",
         ));
     }
+    // A state too long to carry is not sent back: the error goes to the client without it.
+    let state_fits = request
+        .state
+        .as_deref()
+        .is_none_or(|s| s.len() <= MAX_PARAMETER);
     let authorized = Authorized {
         client_id: client.id.clone(),
         client_name: client.name.clone(),
         redirect_uri: redirect_uri.to_string(),
         scope: scope_of(request.scope.as_deref()),
-        state: request.state.clone(),
+        state: request.state.clone().filter(|_| state_fits),
         nonce: request.nonce.clone(),
         code_challenge: request.code_challenge.clone(),
         web_message: request.response_mode.as_deref() == Some("web_message"),
@@ -132,6 +141,9 @@ pub async fn authorize(state: &AppState, request: &AuthRequest) -> Result<Author
             message: message.to_string(),
         })
     };
+    if !state_fits {
+        return Err(back("invalid_request", "state is longer than 512 bytes"));
+    }
     if request.response_type.as_deref() != Some("code") {
         return Err(back(
             "unsupported_response_type",
@@ -142,6 +154,8 @@ pub async fn authorize(state: &AppState, request: &AuthRequest) -> Result<Author
     if !scopes.split_whitespace().any(|s| s == "openid") {
         return Err(back("invalid_scope", "the scope must include openid"));
     }
+    // S256 PKCE for every client, confidential ones too (RFC 9700 2.1.1): a code taken from a
+    // redirect is worth nothing without the verifier the client kept.
     match (
         request.code_challenge.as_deref(),
         request.code_challenge_method.as_deref(),
@@ -159,13 +173,19 @@ pub async fn authorize(state: &AppState, request: &AuthRequest) -> Result<Author
                 "code_challenge_method must be S256",
             ));
         }
-        (None, _) if !client.confidential => {
+        (None, _) => {
             return Err(back(
                 "invalid_request",
                 "PKCE is required: send code_challenge with code_challenge_method=S256",
             ));
         }
-        (None, _) => {}
+    }
+    if request
+        .nonce
+        .as_deref()
+        .is_some_and(|n| n.len() > MAX_PARAMETER)
+    {
+        return Err(back("invalid_request", "nonce is longer than 512 bytes"));
     }
     if request.prompt.as_deref() == Some("none") {
         // otpgram always asks the customer: it cannot answer without showing a page.
@@ -206,9 +226,12 @@ fn is_s256_challenge(challenge: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-/// What a code stands for, kept in Redis under the code's hash until used or expired.
+/// What a code stands for, kept in Redis under the code's hash until used or expired. Every
+/// token issued from it names its id, so revoking the grant revokes them all.
 #[derive(Serialize, Deserialize)]
 struct Grant {
+    #[serde(skip)]
+    id: String,
     request: Authorized,
     user_id: Uuid,
     method: Method,
@@ -227,16 +250,17 @@ pub async fn issue_code(
         at: session.iat,
     });
     let grant = Grant {
+        id: random_token(16),
         request: request.clone(),
         user_id: session.sub,
         method: proof.method,
         auth_time: proof.at,
     };
     let code = random_token(32);
-    let grant = serde_json::to_string(&grant).map_err(|e| Error::Internal(e.into()))?;
+    let json = serde_json::to_string(&grant).map_err(|e| Error::Internal(e.into()))?;
     state
         .redis
-        .store_auth_code(&code_hash(state, &code), &grant, CODE_TTL)
+        .store_auth_code(&code_hash(state, &code), &grant.id, &json, CODE_TTL)
         .await?;
     crate::meters::oidc("code_issued");
     Ok(code)
@@ -246,14 +270,62 @@ fn code_hash(state: &AppState, code: &str) -> String {
     state.hasher.secret("authorization code", code)
 }
 
-/// A token request (RFC 6749 4.1.3), with the client's credentials however they came.
+/// The client at the token and revocation endpoints, however its credentials came (RFC 6749
+/// 2.3.1: `client_secret_basic`, `client_secret_post`, or a public client's id alone).
+pub struct ClientCredentials {
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+}
+
+/// A token request (RFC 6749 4.1.3).
 pub struct TokenRequest {
     pub grant_type: Option<String>,
     pub code: Option<String>,
     pub redirect_uri: Option<String>,
     pub code_verifier: Option<String>,
-    pub client_id: Option<String>,
-    pub client_secret: Option<String>,
+    pub client: ClientCredentials,
+}
+
+/// The registered client these credentials prove, or why not.
+async fn authenticate(
+    state: &AppState,
+    credentials: &ClientCredentials,
+) -> Result<Result<Client, TokenRefused>> {
+    let client_id = credentials.client_id.as_deref().unwrap_or_default();
+    let Some(client) = clients::find(state, client_id).await? else {
+        return Ok(Err(refused("invalid_client", "unknown client")));
+    };
+    match (client.confidential, credentials.client_secret.as_deref()) {
+        (true, Some(secret)) if clients::authenticates(state, &client, secret) => Ok(Ok(client)),
+        (true, _) => Ok(Err(refused(
+            "invalid_client",
+            "the client secret is wrong or missing",
+        ))),
+        (false, Some(_)) => Ok(Err(refused(
+            "invalid_client",
+            "a public client has no secret",
+        ))),
+        (false, None) => Ok(Ok(client)),
+    }
+}
+
+/// Revokes a token the client holds (RFC 7009): every token issued from the same code stops
+/// working at once, on every replica. A token that is not otpgram's, or not this client's,
+/// changes nothing and is answered the same way (RFC 7009 2.2).
+pub async fn revoke(
+    state: &AppState,
+    credentials: &ClientCredentials,
+    token: &str,
+) -> Result<Result<(), TokenRefused>> {
+    let client = match authenticate(state, credentials).await? {
+        Ok(client) => client,
+        Err(refusal) => return Ok(Err(refusal)),
+    };
+    if let Some(grant) = tokens::grant_of(state, token, &client.id).await? {
+        state.redis.revoke_grant(&grant, tokens::TOKEN_TTL).await?;
+        crate::meters::oidc("token_revoked");
+    }
+    Ok(Ok(()))
 }
 
 /// A token request refused, with the error RFC 6749 5.2 names.
@@ -282,38 +354,43 @@ pub async fn exchange(
         )));
     }
     // The client first: a wrong secret learns nothing about the code.
-    let client_id = request.client_id.as_deref().unwrap_or_default();
-    let Some(client) = clients::find(state, client_id).await? else {
-        return Ok(Err(refused("invalid_client", "unknown client")));
+    let client = match authenticate(state, &request.client).await? {
+        Ok(client) => client,
+        Err(refusal) => return Ok(Err(refusal)),
     };
-    match (client.confidential, request.client_secret.as_deref()) {
-        (true, Some(secret)) if clients::authenticates(state, &client, secret) => {}
-        (true, _) => {
-            return Ok(Err(refused(
-                "invalid_client",
-                "the client secret is wrong or missing",
-            )));
-        }
-        (false, Some(_)) => {
-            return Ok(Err(refused(
-                "invalid_client",
-                "a public client has no secret",
-            )));
-        }
-        (false, None) => {}
-    }
     let Some(code) = request.code.as_deref().filter(|c| !c.is_empty()) else {
         return Ok(Err(refused("invalid_request", "code is missing")));
     };
-    // Taken at once: a code works once, whatever happens next.
-    let Some(grant) = state.redis.take_auth_code(&code_hash(state, code)).await? else {
-        crate::meters::oidc("code_refused");
-        return Ok(Err(refused(
-            "invalid_grant",
-            "the code is wrong, expired or already used",
-        )));
+    // Taken at once: a code works once, whatever happens next; a second try revokes what the
+    // first one got (whoever presents it again has it from somewhere).
+    let (grant_id, grant) = match state
+        .redis
+        .redeem_auth_code(&code_hash(state, code), tokens::TOKEN_TTL)
+        .await?
+    {
+        Redeemed::Taken(grant_id, grant) => (grant_id, grant),
+        Redeemed::Replayed(grant_id) => {
+            state
+                .redis
+                .revoke_grant(&grant_id, tokens::TOKEN_TTL)
+                .await?;
+            tracing::warn!("an authorization code was presented again: its tokens are revoked");
+            crate::meters::oidc("code_replayed");
+            return Ok(Err(refused(
+                "invalid_grant",
+                "the code is wrong, expired or already used",
+            )));
+        }
+        Redeemed::Missing => {
+            crate::meters::oidc("code_refused");
+            return Ok(Err(refused(
+                "invalid_grant",
+                "the code is wrong, expired or already used",
+            )));
+        }
     };
-    let grant: Grant = serde_json::from_str(&grant).map_err(|e| Error::Internal(e.into()))?;
+    let mut grant: Grant = serde_json::from_str(&grant).map_err(|e| Error::Internal(e.into()))?;
+    grant.id = grant_id;
     if grant.request.client_id != client.id {
         return Ok(Err(refused(
             "invalid_grant",
@@ -326,22 +403,27 @@ pub async fn exchange(
             "redirect_uri differs from the authorization request's",
         )));
     }
-    if let Some(challenge) = &grant.request.code_challenge {
-        let verified = request.code_verifier.as_deref().is_some_and(|verifier| {
+    // A code issued without a challenge (none are now) is never traded on a made-up verifier.
+    let verified = match (
+        &grant.request.code_challenge,
+        request.code_verifier.as_deref(),
+    ) {
+        (Some(challenge), Some(verifier)) => {
             let digest = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
             constant_time_eq(digest.as_bytes(), challenge.as_bytes())
-        });
-        if !verified {
-            return Ok(Err(refused(
-                "invalid_grant",
-                "code_verifier does not match the code_challenge",
-            )));
         }
+        _ => false,
+    };
+    if !verified {
+        return Ok(Err(refused(
+            "invalid_grant",
+            "code_verifier does not match the code_challenge",
+        )));
     }
     let Some(user) = users::find_by_id(&state.db, grant.user_id).await? else {
         return Ok(Err(refused("invalid_grant", "the customer is gone")));
     };
-    let issued = tokens::issue(state, &grant.request, &user, grant.method, grant.auth_time).await?;
+    let issued = tokens::issue(state, &grant, &user).await?;
     crate::meters::oidc("tokens_issued");
     Ok(Ok(issued))
 }

@@ -9,17 +9,17 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::{Authorized, issuer};
+use super::{Grant, issuer};
 use crate::{
+    core::profile,
     core::profile::UserRecord as UserRow,
-    core::{profile, session::Method},
     crypto::random_token,
     error::{Error, Result},
     state::AppState,
 };
 
 /// How long an access token (for `userinfo`) and an ID token live.
-const TOKEN_TTL: Duration = Duration::from_secs(3600);
+pub(super) const TOKEN_TTL: Duration = Duration::from_secs(3600);
 
 /// Tokens for the client.
 pub struct Issued {
@@ -34,9 +34,13 @@ pub struct Issued {
 pub struct UserClaims {
     /// The user's id: stable, never reused.
     pub sub: String,
-    /// E.164, verified by the code or the Telegram account it is linked to.
-    pub phone_number: String,
-    pub phone_number_verified: bool,
+    /// With the `phone` scope: E.164, verified by the code or the Telegram account it is
+    /// linked to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone_number: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone_number_verified: Option<bool>,
+    /// With the `telegram` scope: the Telegram user id the phone is linked to.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub telegram_id: Option<i64>,
     /// With the `profile` scope.
@@ -75,15 +79,13 @@ struct AccessClaims {
     iat: i64,
     exp: i64,
     jti: String,
+    /// The grant (the code) the token was issued from: revoking it revokes the token.
+    #[serde(default)]
+    gid: String,
 }
 
-pub(super) async fn issue(
-    state: &AppState,
-    request: &Authorized,
-    user: &UserRow,
-    method: Method,
-    auth_time: i64,
-) -> Result<Issued> {
+pub(super) async fn issue(state: &AppState, grant: &Grant, user: &UserRow) -> Result<Issued> {
+    let request = &grant.request;
     let iss = issuer(state)?;
     let keys = state.oidc.keys.current(&state.db).await?;
     let now = chrono::Utc::now().timestamp();
@@ -99,6 +101,7 @@ pub(super) async fn issue(
         iat: now,
         exp,
         jti: random_token(16),
+        gid: grant.id.clone(),
     };
     let mut access_header = header.clone();
     access_header.typ = Some("at+jwt".into());
@@ -110,9 +113,9 @@ pub(super) async fn issue(
         azp: &request.client_id,
         iat: now,
         exp,
-        auth_time,
+        auth_time: grant.auth_time,
         nonce: request.nonce.as_deref(),
-        amr: [method.as_str()],
+        amr: [grant.method.as_str()],
         at_hash: half_hash(&access_token),
         user: user_claims(state, user, &request.scope),
     };
@@ -132,13 +135,17 @@ fn half_hash(token: &str) -> String {
     URL_SAFE_NO_PAD.encode(&digest[..16])
 }
 
+/// The claims `scope` grants (OpenID Connect Core 5.4): `openid` the subject alone, `phone` the
+/// number, `profile` the name, `telegram` the Telegram id. The ID token and `userinfo` both
+/// come from here, so they always agree.
 pub fn user_claims(state: &AppState, user: &UserRow, scope: &str) -> UserClaims {
-    let profile_scope = scope.split_whitespace().any(|s| s == "profile");
+    let has = |wanted: &str| scope.split_whitespace().any(|s| s == wanted);
+    let (phone_scope, profile_scope) = (has("phone"), has("profile"));
     UserClaims {
         sub: user.id.to_string(),
-        phone_number: user.phone.clone(),
-        phone_number_verified: user.is_verified,
-        telegram_id: user.telegram_id,
+        phone_number: phone_scope.then(|| user.phone.clone()),
+        phone_number_verified: phone_scope.then_some(user.is_verified),
+        telegram_id: user.telegram_id.filter(|_| has("telegram")),
         name: profile_scope.then(|| profile::full_name(user)).flatten(),
         preferred_username: profile_scope.then(|| user.username.clone()).flatten(),
         locale: profile_scope
@@ -158,8 +165,35 @@ pub(super) struct Subject {
 }
 
 /// Checks an access token otpgram issued: signature (a published key), issuer, audience,
-/// expiry.
+/// expiry, and that its grant was not revoked.
 pub(super) async fn check_access(state: &AppState, token: &str) -> Result<Subject> {
+    let claims = verify_access(state, token, true).await?;
+    if !claims.gid.is_empty() && state.redis.grant_revoked(&claims.gid).await? {
+        return Err(Error::Unauthorized);
+    }
+    Ok(Subject {
+        user_id: claims.sub,
+        scope: claims.scope,
+    })
+}
+
+/// The grant behind an access token otpgram issued to `client_id` (expired or not), if it is
+/// one.
+pub(super) async fn grant_of(
+    state: &AppState,
+    token: &str,
+    client_id: &str,
+) -> Result<Option<String>> {
+    match verify_access(state, token, false).await {
+        Ok(claims) if claims.client_id == client_id && !claims.gid.is_empty() => {
+            Ok(Some(claims.gid))
+        }
+        Ok(_) | Err(Error::Unauthorized) => Ok(None),
+        Err(err) => Err(err),
+    }
+}
+
+async fn verify_access(state: &AppState, token: &str, live: bool) -> Result<AccessClaims> {
     let iss = issuer(state)?;
     let header = jsonwebtoken::decode_header(token).map_err(|_| Error::Unauthorized)?;
     if header.alg != Algorithm::RS256 || header.typ.as_deref() != Some("at+jwt") {
@@ -175,11 +209,10 @@ pub(super) async fn check_access(state: &AppState, token: &str) -> Result<Subjec
     validation.set_issuer(&[iss]);
     validation.set_audience(&[iss]);
     validation.leeway = 5;
-    let claims = jsonwebtoken::decode::<AccessClaims>(token, key, &validation)
-        .map_err(|_| Error::Unauthorized)?
-        .claims;
-    Ok(Subject {
-        user_id: claims.sub,
-        scope: claims.scope,
-    })
+    validation.validate_exp = live;
+    Ok(
+        jsonwebtoken::decode::<AccessClaims>(token, key, &validation)
+            .map_err(|_| Error::Unauthorized)?
+            .claims,
+    )
 }

@@ -89,9 +89,16 @@ impl Keys {
         format!("{}tg:{account}:login_opens", self.prefix)
     }
 
-    /// An OpenID Connect authorization code's grant (by the code's keyed hash).
+    /// An OpenID Connect authorization code's grant (by the code's keyed hash): `<grant
+    /// id>|<grant>`, then `used:<grant id>` once traded.
     pub fn auth_code(&self, code_hash: &str) -> String {
         format!("{}oidc:code:{code_hash}", self.prefix)
+    }
+
+    /// Present while the tokens issued from a grant are revoked (a replayed code, or revoked
+    /// by the client).
+    pub fn revoked_grant(&self, grant_id: &str) -> String {
+        format!("{}oidc:revoked:{grant_id}", self.prefix)
     }
 
     /// The notification work queue (a stream with a consumer group).

@@ -26,6 +26,7 @@ pub use bindings::Binding;
 pub use codes::{Check, Issue, StoreMode};
 pub use keys::Keys;
 pub use logins::{Asking, Collect, Open, Settle};
+pub use oidc::Redeemed;
 pub use queue::{Entry, Queue};
 pub use sessions::{Rotation, SessionPolicy};
 
@@ -58,6 +59,7 @@ struct Scripts {
     open_login: Script,
     settle_login: Script,
     collect_login: Script,
+    redeem_code: Script,
 }
 
 /// A script answered something this code does not know: the script and the code disagree.
@@ -110,6 +112,7 @@ impl RedisStore {
                 open_login: Script::from_lua(include_str!("lua/open_login.lua")),
                 settle_login: Script::from_lua(include_str!("lua/settle_login.lua")),
                 collect_login: Script::from_lua(include_str!("lua/collect_login.lua")),
+                redeem_code: Script::from_lua(include_str!("lua/redeem_code.lua")),
             }),
         };
         Ok(store)

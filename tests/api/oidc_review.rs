@@ -1,0 +1,453 @@
+//! The security review of the OpenID Connect provider (issue 24, item 8 and the standards it
+//! names): each finding performed as the attack it describes, against a running otpgram.
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::Value;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use url::Url;
+
+use crate::{
+    helpers::{spawn_app, spawn_app_with},
+    oidc::{
+        ANN, ANN_PHONE, As, CALLBACK, VERIFIER, auth_url, challenge_of, code_for, error_of, log_in,
+        param, register, trade,
+    },
+};
+
+/// The payload of a JWT, unverified (the other tests check signatures).
+fn payload(jwt: &str) -> Value {
+    let part = jwt.split('.').nth(1).unwrap();
+    serde_json::from_slice(
+        &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, part).unwrap(),
+    )
+    .unwrap()
+}
+
+fn no_redirects() -> reqwest::Client {
+    reqwest::ClientBuilder::new()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// Where `GET url` sends the browser (a `303` to the client), as a URL.
+async fn sent_back(url: &Url) -> Url {
+    let response = no_redirects().get(url.as_str()).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "{url}");
+    Url::parse(response.headers()["location"].to_str().unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn discovery_states_what_otpgram_does_and_nothing_it_does_not() {
+    let app = spawn_app().await;
+    let document: Value = app
+        .http
+        .get(app.url("/.well-known/openid-configuration"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    // Omitted, these mean "no iss in the callback" (RFC 9207) and "request_uri works" (OIDC
+    // Discovery 3): both would be untrue.
+    assert_eq!(
+        document["authorization_response_iss_parameter_supported"],
+        true
+    );
+    for unsupported in [
+        "request_uri_parameter_supported",
+        "request_parameter_supported",
+        "claims_parameter_supported",
+    ] {
+        assert_eq!(document[unsupported], false, "{unsupported}");
+    }
+    assert_eq!(document["code_challenge_methods_supported"][0], "S256");
+    let scopes = document["scopes_supported"].as_array().unwrap();
+    assert!(scopes.contains(&Value::from("telegram")), "{scopes:?}");
+}
+
+/// RFC 9700 2.1.1: a code issued without PKCE could be traded by whoever took it from the
+/// redirect, and one issued without a challenge must not be traded on a made-up verifier. The
+/// review got a confidential client's code without `code_challenge` and traded it with
+/// `code_verifier=anything`.
+#[tokio::test]
+async fn no_client_gets_a_code_without_pkce() {
+    let app = spawn_app().await;
+    let (client_id, secret) = register(&app, "confidential", CALLBACK).await;
+    let secret = secret.unwrap();
+    let access_token = log_in(&app).await;
+
+    let without_pkce = auth_url(&app, &client_id, CALLBACK, &[]);
+    let back = sent_back(&without_pkce).await;
+    assert_eq!(param(&back, "error").as_deref(), Some("invalid_request"));
+    assert!(param(&back, "code").is_none());
+    // Nor through the page's own call.
+    let back = crate::oidc::finish_as_the_page(&app, &without_pkce, &access_token).await;
+    assert_eq!(param(&back, "code"), None, "{back}");
+    assert_eq!(param(&back, "error").as_deref(), Some("invalid_request"));
+
+    // With PKCE, the verifier is needed: a made-up one trades nothing.
+    let challenge = challenge_of(VERIFIER);
+    let pkce = [
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+    ];
+    let url = auth_url(&app, &client_id, CALLBACK, &pkce);
+    let code = code_for(&app, &url, &access_token).await;
+    let made_up = "made-up-verifier-made-up-verifier-made-up-0000";
+    let answer = trade(
+        &app,
+        &code,
+        CALLBACK,
+        made_up,
+        As::Basic(&client_id, &secret),
+    )
+    .await;
+    assert_eq!(
+        error_of(&answer),
+        (StatusCode::BAD_REQUEST, Some("invalid_grant".into()))
+    );
+}
+
+/// OpenID Connect Core 5.4: the phone belongs to the `phone` scope. The review saw
+/// `phone_number` in an ID token asked for with `scope=openid` alone.
+#[tokio::test]
+async fn each_claim_comes_only_with_its_scope() {
+    let app = spawn_app().await;
+    let (client_id, _) = register(&app, "public", CALLBACK).await;
+    let access_token = log_in(&app).await;
+    let challenge = challenge_of(VERIFIER);
+    let tokens_for = |scope: &'static str| {
+        let challenge = challenge.clone();
+        let (app, client_id, access_token) = (&app, &client_id, &access_token);
+        async move {
+            let mut url = auth_url(
+                app,
+                client_id,
+                CALLBACK,
+                &[
+                    ("code_challenge", &challenge),
+                    ("code_challenge_method", "S256"),
+                ],
+            );
+            let pairs: Vec<(String, String)> = url
+                .query_pairs()
+                .map(|(k, v)| {
+                    let v = if k == "scope" {
+                        scope.to_string()
+                    } else {
+                        v.into_owned()
+                    };
+                    (k.into_owned(), v)
+                })
+                .collect();
+            url.query_pairs_mut().clear().extend_pairs(pairs);
+            let code = code_for(app, &url, access_token).await;
+            let (status, tokens) =
+                trade(app, &code, CALLBACK, VERIFIER, As::Public(client_id)).await;
+            assert_eq!(status, StatusCode::OK, "{tokens}");
+            let info: Value = app
+                .http
+                .get(app.url("/oauth/userinfo"))
+                .bearer_auth(tokens["access_token"].as_str().unwrap())
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            (payload(tokens["id_token"].as_str().unwrap()), info)
+        }
+    };
+
+    let (id, info) = tokens_for("openid").await;
+    for claims in [&id, &info] {
+        for absent in [
+            "phone_number",
+            "phone_number_verified",
+            "telegram_id",
+            "name",
+        ] {
+            assert!(claims.get(absent).is_none(), "{absent} in {claims}");
+        }
+        assert!(claims["sub"].is_string());
+    }
+    assert!(id["auth_time"].is_i64() && id["amr"].is_array(), "{id}");
+
+    let (id, info) = tokens_for("openid phone telegram").await;
+    for claims in [&id, &info] {
+        assert_eq!(claims["phone_number"], ANN_PHONE, "{claims}");
+        assert_eq!(claims["phone_number_verified"], true);
+        assert_eq!(claims["telegram_id"], ANN);
+        assert!(claims.get("name").is_none(), "{claims}");
+    }
+    assert_eq!(id["sub"], info["sub"]);
+}
+
+/// The review parked 14 kB of `state` + `nonce` with each of 400 codes. Past 512 bytes, either
+/// is refused (and a state that long is not echoed back).
+#[tokio::test]
+async fn state_and_nonce_are_capped() {
+    let app = spawn_app().await;
+    let (client_id, _) = register(&app, "public", CALLBACK).await;
+    let challenge = challenge_of(VERIFIER);
+    let long = "s".repeat(513);
+    for (name, value) in [("state", long.as_str()), ("nonce", long.as_str())] {
+        let url = auth_url(
+            &app,
+            &client_id,
+            CALLBACK,
+            &[
+                ("code_challenge", &challenge),
+                ("code_challenge_method", "S256"),
+            ],
+        );
+        let pairs: Vec<(String, String)> = url
+            .query_pairs()
+            .map(|(k, v)| {
+                let v = if k == name {
+                    value.to_string()
+                } else {
+                    v.into_owned()
+                };
+                (k.into_owned(), v)
+            })
+            .collect();
+        let mut url = url;
+        url.query_pairs_mut().clear().extend_pairs(pairs);
+        let back = sent_back(&url).await;
+        assert_eq!(param(&back, "error").as_deref(), Some("invalid_request"));
+        assert!(back.as_str().len() < 600, "{back}");
+    }
+}
+
+/// The page always sends its session as a Bearer token. A cookie would also ride on a request
+/// from an allowed CORS origin (another site of the same site): the review got codes that way.
+#[tokio::test]
+async fn the_code_endpoint_takes_no_cookie() {
+    let app = spawn_app_with(&[("CORS_ALLOWED_ORIGINS", "https://bozor.example")]).await;
+    let (client_id, _) = register(&app, "public", CALLBACK).await;
+    let access_token = log_in(&app).await;
+    let challenge = challenge_of(VERIFIER);
+    let url = auth_url(
+        &app,
+        &client_id,
+        CALLBACK,
+        &[
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+        ],
+    );
+    let request: serde_json::Map<String, Value> = url
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
+        .collect();
+    let response = app
+        .http
+        .post(app.url("/login/authorize"))
+        .header("origin", "https://bozor.example")
+        .header("cookie", format!("access_token={access_token}"))
+        .json(&request)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    let body: Value = response.json().await.unwrap();
+    assert!(body.get("redirect_to").is_none(), "{body}");
+}
+
+/// `nosniff` and no framing on every answer, the API's JSON included; HSTS where configured
+/// (production sets a year by default).
+#[tokio::test]
+async fn every_answer_forbids_sniffing_and_framing() {
+    let app = spawn_app_with(&[("HSTS_MAX_AGE_SECONDS", "600")]).await;
+    for (method, path) in [
+        (reqwest::Method::GET, "/healthz"),
+        (reqwest::Method::POST, "/api/v1/otp/verify"),
+        (reqwest::Method::GET, "/login"),
+        (reqwest::Method::GET, "/no/such/page"),
+        (reqwest::Method::GET, "/.well-known/openid-configuration"),
+    ] {
+        let response = app
+            .http
+            .request(method.clone(), app.url(path))
+            .send()
+            .await
+            .unwrap();
+        let headers = response.headers();
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(headers["x-frame-options"], "DENY", "{path}");
+        assert_eq!(
+            headers["strict-transport-security"], "max-age=600",
+            "{path}"
+        );
+    }
+    let plain = spawn_app().await;
+    let response = plain.http.get(plain.url("/healthz")).send().await.unwrap();
+    assert!(
+        response
+            .headers()
+            .get("strict-transport-security")
+            .is_none()
+    );
+}
+
+/// A stranger posting to the webhook without the secret is answered before its body is read:
+/// the review held otpgram reading a megabyte that never came.
+#[tokio::test]
+async fn the_webhook_refuses_a_wrong_secret_before_reading_the_body() {
+    let app = spawn_app_with(&[
+        ("TELEGRAM_MODE", "webhook"),
+        (
+            "TELEGRAM_WEBHOOK_URL",
+            "https://otp.shop.example/telegram/webhook",
+        ),
+        ("TELEGRAM_WEBHOOK_SECRET", "hook-secret_1"),
+    ])
+    .await;
+    let address = app.address.trim_start_matches("http://").to_string();
+    let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+    // A body announced at 1,000,000 bytes, of which none is sent.
+    let head = format!(
+        "POST /telegram/webhook HTTP/1.1\r\nhost: {address}\r\ncontent-type: application/json\r\n\
+         x-telegram-bot-api-secret-token: wrong\r\ncontent-length: 1000000\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = vec![0u8; 512];
+    let read = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut answer))
+        .await
+        .expect("an answer without the body")
+        .unwrap();
+    let answer = String::from_utf8_lossy(&answer[..read]);
+    assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+}
+
+/// An access token's answer at `userinfo`.
+async fn userinfo_status(app: &crate::helpers::TestApp, access_token: &str) -> StatusCode {
+    app.http
+        .get(app.url("/oauth/userinfo"))
+        .bearer_auth(access_token)
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+/// RFC 6749 4.1.2: a code presented twice means someone else has it; the tokens the first
+/// trade got are revoked, on every replica at once. The review's access token kept working.
+#[tokio::test]
+async fn a_replayed_code_revokes_the_tokens_it_gave() {
+    let env = crate::helpers::TestEnv::new().await;
+    let issuer = [("OIDC_ISSUER", "https://auth.bozor.example")];
+    let app = crate::helpers::spawn_app_in(env.clone(), &issuer).await;
+    let other_replica = crate::helpers::spawn_app_in(env, &issuer).await;
+    let (client_id, _) = register(&app, "public", CALLBACK).await;
+    let access_token = log_in(&app).await;
+    let challenge = challenge_of(VERIFIER);
+    let pkce = [
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+    ];
+    let code = code_for(
+        &app,
+        &auth_url(&app, &client_id, CALLBACK, &pkce),
+        &access_token,
+    )
+    .await;
+    let (status, tokens) = trade(&app, &code, CALLBACK, VERIFIER, As::Public(&client_id)).await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+    let issued = tokens["access_token"].as_str().unwrap();
+    assert_eq!(
+        userinfo_status(&other_replica, issued).await,
+        StatusCode::OK
+    );
+
+    let again = trade(&app, &code, CALLBACK, VERIFIER, As::Public(&client_id)).await;
+    assert_eq!(
+        error_of(&again),
+        (StatusCode::BAD_REQUEST, Some("invalid_grant".into()))
+    );
+    for replica in [&app, &other_replica] {
+        assert_eq!(
+            userinfo_status(replica, issued).await,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+
+    // Another grant of the same customer is untouched.
+    let code = code_for(
+        &app,
+        &auth_url(&app, &client_id, CALLBACK, &pkce),
+        &access_token,
+    )
+    .await;
+    let (_, tokens) = trade(&app, &code, CALLBACK, VERIFIER, As::Public(&client_id)).await;
+    let fresh = tokens["access_token"].as_str().unwrap();
+    assert_eq!(userinfo_status(&other_replica, fresh).await, StatusCode::OK);
+}
+
+/// RFC 7009: the client revokes its access token; userinfo refuses it at once. Only the
+/// client it was issued to can, and an unknown token is answered the same way.
+#[tokio::test]
+async fn a_client_revokes_its_token() {
+    let app = spawn_app().await;
+    let (client_id, secret) = register(&app, "confidential", CALLBACK).await;
+    let secret = secret.unwrap();
+    let (stranger, _) = register(&app, "public", CALLBACK).await;
+    let access_token = log_in(&app).await;
+    let challenge = challenge_of(VERIFIER);
+    let pkce = [
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+    ];
+    let code = code_for(
+        &app,
+        &auth_url(&app, &client_id, CALLBACK, &pkce),
+        &access_token,
+    )
+    .await;
+    let (_, tokens) = trade(
+        &app,
+        &code,
+        CALLBACK,
+        VERIFIER,
+        As::Basic(&client_id, &secret),
+    )
+    .await;
+    let issued = tokens["access_token"].as_str().unwrap().to_string();
+    let revoke = |form: Vec<(&'static str, String)>, basic: Option<(String, String)>| {
+        let app = &app;
+        async move {
+            let mut request = app.http.post(app.url("/oauth/revoke")).form(&form);
+            if let Some((id, secret)) = basic {
+                request = request.basic_auth(id, Some(secret));
+            }
+            request.send().await.unwrap().status()
+        }
+    };
+    let basic = Some((client_id.clone(), secret.clone()));
+
+    // A wrong secret is refused; another client's revocation changes nothing.
+    let wrong = Some((client_id.clone(), "wrong".to_string()));
+    let form = vec![("token", issued.clone())];
+    assert_eq!(revoke(form.clone(), wrong).await, StatusCode::UNAUTHORIZED);
+    let as_stranger = vec![("token", issued.clone()), ("client_id", stranger)];
+    assert_eq!(revoke(as_stranger, None).await, StatusCode::OK);
+    assert_eq!(userinfo_status(&app, &issued).await, StatusCode::OK);
+    // Garbage is answered 200, as RFC 7009 asks.
+    let garbage = vec![("token", "not-a-token".to_string())];
+    assert_eq!(revoke(garbage, basic.clone()).await, StatusCode::OK);
+
+    let hinted = vec![
+        ("token", issued.clone()),
+        ("token_type_hint", "access_token".to_string()),
+    ];
+    assert_eq!(revoke(hinted, basic).await, StatusCode::OK);
+    assert_eq!(
+        userinfo_status(&app, &issued).await,
+        StatusCode::UNAUTHORIZED
+    );
+}
