@@ -34,6 +34,13 @@ pub enum Error {
     NotificationNotFound,
     #[error("no such login, or it has expired")]
     LoginNotFound,
+    /// The hosted page has no live login session that the request can use (none, too old
+    /// for `max_age`, or `prompt=login`).
+    #[error("the customer must log in on this page")]
+    LoginRequired,
+    /// A login session asked for more codes than any customer needs.
+    #[error("too many sign-ins from this browser, try again later")]
+    TooManySignIns { retry_after: Duration },
     #[error("OpenID Connect is off: set OIDC_ISSUER")]
     OidcDisabled,
     /// Input that parsed but makes no sense; `field` names the culprit.

@@ -9,6 +9,9 @@ use crate::core::session::TokenPair;
 pub const ACCESS_COOKIE: &str = "access_token";
 pub const REFRESH_COOKIE: &str = "refresh_token";
 pub const REFRESH_PATH: &str = "/api/v1/auth";
+/// The hosted login page's session (single sign-on), sent to every path of otpgram's origin
+/// (the page, its calls, logout) and to no other site.
+pub const LOGIN_SESSION_COOKIE: &str = "otpgram_login";
 
 fn build(
     name: &'static str,
@@ -73,6 +76,33 @@ pub fn cleared_at(jar: CookieJar, secure: bool, refresh_path: &'static str) -> C
         REFRESH_COOKIE,
         String::new(),
         refresh_path,
+        secure,
+        Duration::ZERO,
+    ))
+}
+
+/// Sets the hosted page's login session cookie.
+pub fn with_login_session(
+    jar: CookieJar,
+    token: String,
+    secure: bool,
+    ttl: std::time::Duration,
+) -> CookieJar {
+    jar.add(build(
+        LOGIN_SESSION_COOKIE,
+        token,
+        "/",
+        secure,
+        Duration::seconds(ttl.as_secs() as i64),
+    ))
+}
+
+/// Expires the hosted page's login session cookie.
+pub fn without_login_session(jar: CookieJar, secure: bool) -> CookieJar {
+    jar.add(build(
+        LOGIN_SESSION_COOKIE,
+        String::new(),
+        "/",
         secure,
         Duration::ZERO,
     ))

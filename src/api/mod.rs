@@ -3,16 +3,16 @@
 
 mod adapters;
 mod auth;
-mod cookies;
+pub(crate) mod cookies;
 mod docs;
 mod error;
 pub(crate) mod extract;
 mod notifications;
 mod oidc;
-mod one_tap;
+pub(crate) mod one_tap;
 mod operations;
-mod otp;
-mod rate_limit;
+pub(crate) mod otp;
+pub(crate) mod rate_limit;
 pub(crate) mod same_origin;
 mod shops;
 mod webhook;
@@ -113,6 +113,7 @@ pub fn router(state: AppState) -> Router {
     if let Some(cors) = cors(&state.http.cors_allowed_origins) {
         router = router.layer(cors);
     }
+    let router = router.merge(crate::pages::waiting());
     let sandbox = state.sandbox.as_ref().map(|s| s.router());
     let router = router.with_state(state);
     // Outside the request timeout: the bot's getUpdates and the page's live view wait long.

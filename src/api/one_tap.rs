@@ -153,31 +153,36 @@ async fn wait_for_login(
     headers: HeaderMap,
     jar: CookieJar,
 ) -> Result<Response, ApiError> {
-    let Query(params) = params.map_err(|err| ApiError::InvalidRequest {
-        status: StatusCode::BAD_REQUEST,
-        message: err.body_text(),
-    })?;
-    let wait = match params.wait {
-        None => MAX_WAIT,
-        Some(seconds) if seconds <= MAX_WAIT.as_secs() => Duration::from_secs(seconds),
-        Some(_) => {
-            return Err(ApiError::InvalidRequest {
-                status: StatusCode::BAD_REQUEST,
-                message: format!("wait must be 0 to {} seconds", MAX_WAIT.as_secs()),
-            });
-        }
-    };
+    let wait = wait_of(params)?;
     let poll_token = bearer(&headers).ok_or(Error::Unauthorized)?;
     let waited = one_tap::wait(&state, &login_id, &poll_token, wait).await?;
     let login = match waited {
         Waited::Pending => return Ok(axum::Json(LoginState::Pending).into_response()),
         Waited::Denied => return Ok(axum::Json(LoginState::Denied).into_response()),
         Waited::Expired => return Ok(axum::Json(LoginState::Expired).into_response()),
-        Waited::Approved(login) => login,
+        Waited::Approved(user) => one_tap::start_session(&state, *user).await?,
     };
     let jar = cookies::with_tokens(jar, &login.tokens, state.http.cookie_secure);
     let session = Session::new(&login.tokens, Some(&login.user));
     Ok((jar, axum::Json(LoginState::Approved(session))).into_response())
+}
+
+/// How long a wait may last: `wait` seconds (0 to [`MAX_WAIT`]), [`MAX_WAIT`] by default.
+pub(crate) fn wait_of(
+    params: Result<Query<WaitParams>, QueryRejection>,
+) -> Result<Duration, ApiError> {
+    let Query(params) = params.map_err(|err| ApiError::InvalidRequest {
+        status: StatusCode::BAD_REQUEST,
+        message: err.body_text(),
+    })?;
+    match params.wait {
+        None => Ok(MAX_WAIT),
+        Some(seconds) if seconds <= MAX_WAIT.as_secs() => Ok(Duration::from_secs(seconds)),
+        Some(_) => Err(ApiError::InvalidRequest {
+            status: StatusCode::BAD_REQUEST,
+            message: format!("wait must be 0 to {} seconds", MAX_WAIT.as_secs()),
+        }),
+    }
 }
 
 /// A login's link as a QR code

@@ -42,10 +42,10 @@ pub struct CodeRequest {
 #[derive(Deserialize, ToSchema)]
 pub struct VerifyRequest {
     #[schema(example = "+998901234567")]
-    phone: String,
+    pub(crate) phone: String,
     /// The code the bot sent.
     #[schema(example = "482913")]
-    code: String,
+    pub(crate) code: String,
 }
 
 /// The answer to a code request; the same whether or not the phone is linked to a Telegram
@@ -60,7 +60,7 @@ pub struct CodeSent {
     resend_after: u64,
 }
 
-fn parse_phone(state: &AppState, input: &str) -> Result<Phone, Error> {
+pub(crate) fn parse_phone(state: &AppState, input: &str) -> Result<Phone, Error> {
     Phone::parse(input, state.otp.default_country_code.as_deref()).map_err(|_| Error::InvalidPhone)
 }
 

@@ -54,6 +54,15 @@ impl Guard {
             refused,
         }
     }
+
+    /// This service's own pages only, not even `CORS_ALLOWED_ORIGINS`: for the hosted login
+    /// page's session, which no shop's page may use.
+    pub fn own_only(refused: Refusal) -> Self {
+        Self {
+            allowed: Vec::new().into(),
+            refused,
+        }
+    }
 }
 
 /// The guard as a middleware (`axum::middleware::from_fn_with_state(Guard::new(..), check)`).

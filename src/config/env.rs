@@ -133,6 +133,12 @@ pub(super) struct Raw {
     #[serde(default = "default_login_link_ttl")]
     pub(super) login_link_ttl_seconds: u64,
     pub(super) hsts_max_age_seconds: Option<u64>,
+    #[serde(default = "default_login_session_ttl")]
+    pub(super) login_session_ttl_seconds: u64,
+}
+
+fn default_login_session_ttl() -> u64 {
+    24 * 3600
 }
 
 fn default_login_link_ttl() -> u64 {

@@ -16,9 +16,15 @@ pub struct LoginConfig {
     /// defaults to the address otpgram listens on; in production OpenID Connect is off without
     /// it.
     pub oidc_issuer: Option<String>,
+    /// `LOGIN_SESSION_TTL_SECONDS`: how long the hosted login page remembers a customer (its
+    /// single sign-on session), from the moment they proved who they are.
+    pub session_ttl: Duration,
     /// Production: clients' redirect URIs must be https (no http://localhost).
     pub production: bool,
 }
+
+/// A month: longer than a shared computer should stay logged in anywhere.
+const MAX_SESSION_TTL: u64 = 30 * 24 * 3600;
 
 /// Longer than a login link could be left open on a screen without being a risk.
 const MAX_LINK_TTL: u64 = 900;
@@ -68,10 +74,22 @@ impl LoginConfig {
                 "must be at most 64 characters, without control characters",
             ));
         }
+        let session_ttl = seconds(
+            "LOGIN_SESSION_TTL_SECONDS",
+            raw.login_session_ttl_seconds,
+            60,
+        )?;
+        if raw.login_session_ttl_seconds > MAX_SESSION_TTL {
+            return Err(invalid(
+                "LOGIN_SESSION_TTL_SECONDS",
+                format!("must be at most {MAX_SESSION_TTL} (30 days)"),
+            ));
+        }
         Ok(Self {
             site_name,
             link_ttl,
             oidc_issuer,
+            session_ttl,
             production,
         })
     }

@@ -3,6 +3,7 @@
 //! - [`otp`]: asking for a code (site push, bot pull) and checking it, with the attempt limits.
 //! - [`binding`]: a phone linked to a Telegram account; SQL is the truth, Redis its hot copy.
 //! - [`oidc`]: otpgram as an OpenID Connect provider for the shops' sites.
+//! - [`login_session`]: the hosted login page's session, shared by every shop (single sign-on).
 //! - [`one_tap`]: logging in with one tap in Telegram instead of a typed code.
 //! - [`session`]: access and refresh tokens, rotation, logout.
 //! - [`profile`]: the user as the API shows it, and the fields a site may change.
@@ -11,6 +12,7 @@
 //! - [`replicas`]: what several replicas share: the poller lease, first sightings.
 
 pub mod binding;
+pub mod login_session;
 pub mod notify;
 pub mod oidc;
 pub mod one_tap;

@@ -244,12 +244,13 @@ pub enum Waited {
     Denied,
     /// Expired, unknown, or collected before.
     Expired,
-    /// The session, handed over once.
-    Approved(Box<Login>),
+    /// The customer, verified and logged in: handed over once, for the caller to open the
+    /// session it needs (the API's tokens, or the hosted page's login session).
+    Approved(Box<UserRecord>),
 }
 
-/// Waits up to `wait` for an answer to the login, then says how it stands. An approval opens
-/// the session (the user is verified and logged in, as with a code), once.
+/// Waits up to `wait` for an answer to the login, then says how it stands. An approval hands
+/// over the customer (verified and logged in, as with a code), once.
 pub async fn wait(
     state: &AppState,
     login_id: &str,
@@ -289,11 +290,16 @@ async fn collect(state: &AppState, user_id: &str) -> Result<Waited> {
         // The user's row went away between the tap and the collection.
         return Ok(Waited::Expired);
     };
-    let tokens = session::start(state, user.id, session::Method::Telegram).await?;
     meters::telegram_login("collected");
     meters::login("telegram");
     tracing::info!(user_id = %user.id, "one-tap login collected");
-    Ok(Waited::Approved(Box::new(Login { user, tokens })))
+    Ok(Waited::Approved(Box::new(user)))
+}
+
+/// The API's session for a collected one-tap login.
+pub async fn start_session(state: &AppState, user: UserRecord) -> Result<Login> {
+    let tokens = session::start(state, user.id, session::Method::Telegram).await?;
+    Ok(Login { user, tokens })
 }
 
 #[cfg(test)]

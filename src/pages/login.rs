@@ -1,8 +1,10 @@
 //! The hosted login page: OpenID Connect's authorization endpoint. `GET /login` checks the
 //! request (an unknown client or a foreign redirect URI is shown here, never followed; other
-//! errors go back to the client) and serves the page; the page logs the customer in through
-//! the JSON API (one tap, or a code), then `POST /login/authorize` trades that session for an
-//! authorization code and says where to go with it.
+//! errors go back to the client). With a live login session the request may use (single
+//! sign-on) it goes straight back with a code; `prompt=none` never shows anything. Otherwise it
+//! serves the page, which signs the customer in (`crate::pages::sign_in`: one tap, or a code)
+//! and then `POST /login/authorize` trades the login session for an authorization code and says
+//! where to go with it.
 
 use axum::{
     extract::{Path, Query, State},
@@ -14,13 +16,18 @@ use serde::Serialize;
 use serde_json::json;
 use url::Url;
 
+use axum_extra::extract::CookieJar;
+
 use crate::{
-    api::{ApiError, extract::bearer},
-    core::{
-        oidc::{self, AuthRequest, Authorized, Refused, RefusedOr},
-        session,
+    api::{
+        ApiError,
+        cookies::{LOGIN_SESSION_COOKIE, without_login_session},
     },
-    error::Error,
+    core::{
+        login_session::{self, LoginSession},
+        oidc::{self, AuthRequest, Authorized, Prompt, Refused, RefusedOr},
+    },
+    error::{Error, Result},
     state::AppState,
     telegram::texts::Lang,
 };
@@ -39,6 +46,7 @@ pub async fn page(
     State(state): State<AppState>,
     Query(request): Query<AuthRequest>,
     headers: HeaderMap,
+    jar: CookieJar,
 ) -> Response {
     let lang = language(&state, request.ui_locales.as_deref(), &headers);
     let authorized = match oidc::authorize(&state, &request).await {
@@ -51,11 +59,32 @@ pub async fn page(
         }
         Err(RefusedOr::Failed(err)) => return ApiError::from(err).into_response(),
     };
+    let (jar, session) = match usable_session(&state, &authorized, jar).await {
+        Ok(found) => found,
+        Err(err) => return ApiError::from(err).into_response(),
+    };
+    match (&session, authorized.prompt) {
+        // Single sign-on: the customer logged in here before, for this or another shop.
+        (Some((token, session)), _) if !authorized.web_message => {
+            return match answer(&state, &authorized, token, session).await {
+                Ok(finished) => (jar, Redirect::to(&finished.redirect_to)).into_response(),
+                Err(err) => ApiError::from(err).into_response(),
+            };
+        }
+        (None, Prompt::None) => {
+            let message = "the customer is not logged in on otpgram";
+            let back = back_with_error(&state, &authorized, "login_required", message);
+            return (jar, back).into_response();
+        }
+        _ => {}
+    }
     let config = json!({
         "lang": lang.code(),
         "site": authorized.client_name,
         "request": request,
         "code_length": state.otp.length,
+        // The widget's popup finishes at once from a live session.
+        "signed_in": session.is_some(),
     });
     let Some(template) = Assets::get("index.html") else {
         return ApiError::NotFound.into_response();
@@ -63,7 +92,38 @@ pub async fn page(
     let html = String::from_utf8_lossy(&template.data)
         .replace("{{LANG}}", lang.code())
         .replace("{{CONFIG}}", &script_safe(&config.to_string()));
-    page_response(StatusCode::OK, html)
+    (jar, page_response(StatusCode::OK, html)).into_response()
+}
+
+/// The login session in the cookie, if this request may use it. `prompt=login` ends it (the
+/// customer logs in again, and only the new one counts); one older than `max_age` is kept for
+/// other clients but not used here.
+async fn usable_session(
+    state: &AppState,
+    authorized: &Authorized,
+    jar: CookieJar,
+) -> Result<(CookieJar, Option<(String, LoginSession)>)> {
+    let Some(token) = session_cookie(&jar) else {
+        return Ok((jar, None));
+    };
+    let secure = state.http.cookie_secure;
+    let Some(session) = login_session::find(state, &token).await? else {
+        return Ok((without_login_session(jar, secure), None));
+    };
+    if authorized.prompt == Prompt::Login {
+        login_session::end(state, &token).await?;
+        return Ok((without_login_session(jar, secure), None));
+    }
+    if !session.younger_than(authorized.max_age) {
+        return Ok((jar, None));
+    }
+    Ok((jar, Some((token, session))))
+}
+
+fn session_cookie(jar: &CookieJar) -> Option<String> {
+    jar.get(LOGIN_SESSION_COOKIE)
+        .map(|cookie| cookie.value().to_string())
+        .filter(|value| !value.is_empty())
 }
 
 /// JSON inside `<script>`: nothing in it may close the element.
@@ -182,17 +242,14 @@ struct WebMessage {
     target_origin: String,
 }
 
-/// `POST /login/authorize` with the authorization request, from the page, with the session it
-/// just opened (`Authorization: Bearer`).
+/// `POST /login/authorize` with the authorization request, from the page once it signed the
+/// customer in: the login session's cookie, and only from otpgram's own origin (the guard in
+/// `pages::router`), so no shop's page can mint codes with it. Never a first-party token.
 pub async fn finish(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    jar: CookieJar,
     axum::Json(request): axum::Json<AuthRequest>,
 ) -> Result<Response, ApiError> {
-    // Bearer only: a cookie would ride along on a request another site of the same site (an
-    // allowed CORS origin) makes, and hand it a code for the customer.
-    let token = bearer(&headers).ok_or(Error::Unauthorized)?;
-    let session = session::authenticate(&state, &token).await?;
     let authorized = match oidc::authorize(&state, &request).await {
         Ok(authorized) => authorized,
         Err(RefusedOr::Refused(Refused::Here { message, .. })) => {
@@ -211,7 +268,24 @@ pub async fn finish(
         }
         Err(RefusedOr::Failed(err)) => return Err(err.into()),
     };
-    let code = oidc::issue_code(&state, &authorized, &session).await?;
+    let token = session_cookie(&jar).ok_or(Error::LoginRequired)?;
+    let session = login_session::find(&state, &token)
+        .await?
+        .filter(|session| session.younger_than(authorized.max_age))
+        .ok_or(Error::LoginRequired)?;
+    let finished = answer(&state, &authorized, &token, &session).await?;
+    Ok(axum::Json(finished).into_response())
+}
+
+/// A code for the login session (within its allowance), and where it goes.
+async fn answer(
+    state: &AppState,
+    authorized: &Authorized,
+    token: &str,
+    session: &LoginSession,
+) -> Result<Finished> {
+    login_session::admit_code(state, token).await?;
+    let code = oidc::issue_code(state, authorized, session).await?;
     let web_message = authorized
         .web_message
         .then(|| Url::parse(&authorized.redirect_uri).ok())
@@ -222,11 +296,10 @@ pub async fn finish(
             state: authorized.state.clone(),
             target_origin: url.origin().ascii_serialization(),
         });
-    Ok(axum::Json(Finished {
-        redirect_to: answer_url(&state, &authorized, &[("code", &code)]),
+    Ok(Finished {
+        redirect_to: answer_url(state, authorized, &[("code", &code)]),
         web_message,
     })
-    .into_response())
 }
 
 /// The page's files.

@@ -3,6 +3,7 @@
 //! widget a shop adds to its own pages.
 
 mod login;
+mod sign_in;
 
 use axum::{
     Router,
@@ -12,21 +13,46 @@ use axum::{
 };
 use rust_embed::Embed;
 
-use crate::{api::same_origin, state::AppState};
+use crate::{
+    api::{rate_limit, same_origin},
+    state::AppState,
+};
 
-/// `/login` (the page), `/login/authorize` (the page's last step), their files, `/widget.js`.
+/// `/login` (the page), its sign-in calls and `/login/authorize` (the page's last step), their
+/// files, `/widget.js`.
 pub fn router(state: &AppState) -> Router<AppState> {
-    let authorize = Router::new()
-        .route("/login/authorize", post(login::finish))
-        .layer(axum::middleware::from_fn_with_state(
-            same_origin::Guard::new(state, same_origin::refused),
+    // The login session's cookie is set and used only by otpgram's own page: no other origin,
+    // not even an allowed CORS one, may post here. Signing in checks codes, and every code
+    // handed out costs Redis: both count against the per-address limit.
+    let own_page = |routes: Router<AppState>| {
+        routes.layer(axum::middleware::from_fn_with_state(
+            same_origin::Guard::own_only(same_origin::refused),
             same_origin::check,
-        ));
+        ))
+    };
+    let limited = own_page(
+        Router::new()
+            .route("/login/authorize", post(login::finish))
+            .route("/login/verify", post(sign_in::verify)),
+    );
+    let limited: Router<AppState> =
+        rate_limit::per_ip(limited.into(), state, rate_limit::refused).into();
     Router::new()
         .route("/login", get(login::page))
         .route("/login/assets/{name}", get(login::file))
         .route("/widget.js", get(login::widget))
-        .merge(authorize)
+        .merge(limited)
+}
+
+/// The page's one-tap wait: a long poll that bounds itself, so it is mounted outside the
+/// request timeout (as the API's is).
+pub fn waiting() -> Router<AppState> {
+    Router::new()
+        .route("/login/telegram/{login_id}", get(sign_in::wait))
+        .layer(axum::middleware::from_fn_with_state(
+            same_origin::Guard::own_only(same_origin::refused),
+            same_origin::check,
+        ))
 }
 
 /// A file embedded in the binary (`E`'s folder), with its content type; `None` when there is no

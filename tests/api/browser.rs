@@ -318,9 +318,11 @@ async fn hosted_login_page(app: &TestApp, client: &Client) -> i64 {
     })
     .await;
 
+    // The first login opens otpgram's login session; the next two ask for a fresh one
+    // (`prompt=login`), or the page would go straight back (single sign-on, checked after).
     for (lang, way) in [("en", "code"), ("ru", "tap"), ("uz", "tap")] {
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-        let (url, csrf, nonce) = rp
+        let mut request = rp
             .authorize_url(
                 CoreAuthenticationFlow::AuthorizationCode,
                 CsrfToken::new_random,
@@ -328,8 +330,11 @@ async fn hosted_login_page(app: &TestApp, client: &Client) -> i64 {
             )
             .add_scope(Scope::new("phone".into()))
             .add_extra_param("ui_locales", lang)
-            .set_pkce_challenge(challenge)
-            .url();
+            .set_pkce_challenge(challenge);
+        if way == "tap" {
+            request = request.add_extra_param("prompt", "login");
+        }
+        let (url, csrf, nonce) = request.url();
         client.goto(url.as_str()).await.unwrap();
         let title = text_of(client, "#title", "the page's title", |t| !t.is_empty()).await;
         assert!(title.contains("Bozor.uz"), "{lang}: {title}");
@@ -403,6 +408,26 @@ async fn hosted_login_page(app: &TestApp, client: &Client) -> i64 {
             "{lang}"
         );
     }
+    // Signed in once, the browser goes through without a page (single sign-on).
+    let before = seen.lock().unwrap().len();
+    let (url, csrf, _) = rp
+        .authorize_url(
+            CoreAuthenticationFlow::AuthorizationCode,
+            CsrfToken::new_random,
+            Nonce::new_random,
+        )
+        .set_pkce_challenge(PkceCodeChallenge::new_random_sha256().0)
+        .url();
+    client.goto(url.as_str()).await.unwrap();
+    let query = crate::helpers::eventually(15, "the shop's callback, at once", || async {
+        seen.lock().unwrap().get(before).cloned()
+    })
+    .await;
+    assert!(query.contains("code="), "{query}");
+    assert!(
+        query.contains(&format!("state={}", csrf.secret())),
+        "{query}"
+    );
     // And on a phone.
     client.set_window_size(390, 844).await.unwrap();
     let (url, _, _) = rp
@@ -411,6 +436,7 @@ async fn hosted_login_page(app: &TestApp, client: &Client) -> i64 {
             CsrfToken::new_random,
             Nonce::new_random,
         )
+        .add_extra_param("prompt", "login")
         .set_pkce_challenge(PkceCodeChallenge::new_random_sha256().0)
         .url();
     client.goto(url.as_str()).await.unwrap();
@@ -470,7 +496,7 @@ async fn widget_popup(app: &TestApp, client: &Client, user: i64) {
         <button id="login" type="button">Log in</button><pre id="result"></pre>
         <script>
           document.getElementById("login").onclick = async () => {{
-            const answer = await otpgram.login({{ clientId: "{client_id}", redirectUri: "{callback}", locale: "en" }});
+            const answer = await otpgram.login({{ clientId: "{client_id}", redirectUri: "{callback}", locale: "en", prompt: "login" }});
             document.getElementById("result").textContent = JSON.stringify(answer);
           }};
         </script></body></html>"#,

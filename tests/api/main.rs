@@ -22,4 +22,5 @@ mod sandbox;
 mod sessions;
 mod shop_site;
 mod shops;
+mod sso;
 mod telegram;

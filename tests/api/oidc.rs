@@ -48,24 +48,49 @@ pub fn relying_party_http() -> reqwest::Client {
         .unwrap()
 }
 
-/// What the hosted page does once the customer is logged in: the authorization request, with
-/// the session, to `/login/authorize`; returns where the page would go.
-pub async fn finish_as_the_page(app: &TestApp, auth_url: &Url, access_token: &str) -> Url {
+/// What the hosted page does once the customer is signed in: the authorization request, with
+/// the login session's cookie, to `/login/authorize`; returns where the page would go.
+pub async fn finish_as_the_page(app: &TestApp, auth_url: &Url, signed_in: &str) -> Url {
+    let response = authorize_as_the_page(app, auth_url, signed_in).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    Url::parse(body["redirect_to"].as_str().unwrap()).unwrap()
+}
+
+/// `POST /login/authorize` with the request in `auth_url` and the login session `signed_in`.
+pub async fn authorize_as_the_page(
+    app: &TestApp,
+    auth_url: &Url,
+    signed_in: &str,
+) -> reqwest::Response {
     let request: serde_json::Map<String, Value> = auth_url
         .query_pairs()
         .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
         .collect();
-    let response = app
-        .http
+    app.http
         .post(app.url("/login/authorize"))
-        .bearer_auth(access_token)
+        .header("cookie", format!("{LOGIN_COOKIE}={signed_in}"))
         .json(&request)
         .send()
         .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    let body: Value = response.json().await.unwrap();
-    Url::parse(body["redirect_to"].as_str().unwrap()).unwrap()
+        .unwrap()
+}
+
+/// The hosted page's login session cookie.
+pub const LOGIN_COOKIE: &str = "otpgram_login";
+
+/// The value `name` is set to by `response`'s `Set-Cookie`, if any.
+pub fn set_cookie(response: &reqwest::Response, name: &str) -> Option<String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| {
+            let (pair, _) = v.split_once(';').unwrap_or((v, ""));
+            let (key, value) = pair.split_once('=')?;
+            (key.trim() == name).then(|| value.trim().to_string())
+        })
 }
 
 pub fn param(url: &Url, name: &str) -> Option<String> {
@@ -74,11 +99,21 @@ pub fn param(url: &Url, name: &str) -> Option<String> {
         .map(|(_, v)| v.into_owned())
 }
 
-/// A customer logged in with a code; their session's access token.
+/// A customer signs in on the hosted page with a code (as its script does); the login
+/// session's cookie.
 pub async fn log_in(app: &TestApp) -> String {
     let code = app.linked_code(ANN, ANN_PHONE).await;
-    let session: Value = app.verify(ANN_PHONE, &code).await.json().await.unwrap();
-    session["access_token"].as_str().unwrap().to_string()
+    let response = app
+        .post_json(
+            "/login/verify",
+            serde_json::json!({ "phone": ANN_PHONE, "code": code }),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let cookie = set_cookie(&response, LOGIN_COOKIE).expect("the login session's cookie");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["status"], "signed_in", "{body}");
+    cookie
 }
 
 #[tokio::test]
@@ -129,8 +164,8 @@ async fn a_stock_relying_party_logs_a_customer_in() {
         "{html}"
     );
 
-    let access_token = log_in(&app).await;
-    let back = finish_as_the_page(&app, &auth_url, &access_token).await;
+    let signed_in = log_in(&app).await;
+    let back = finish_as_the_page(&app, &auth_url, &signed_in).await;
     assert!(back.as_str().starts_with(CALLBACK), "{back}");
     assert_eq!(
         param(&back, "state").as_deref(),
@@ -203,8 +238,8 @@ async fn a_stock_relying_party_logs_a_customer_in() {
     assert!(format!("{again:?}").contains("invalid_grant"), "{again:?}");
 }
 
-pub async fn code_for(app: &TestApp, url: &Url, access_token: &str) -> String {
-    param(&finish_as_the_page(app, url, access_token).await, "code").unwrap()
+pub async fn code_for(app: &TestApp, url: &Url, signed_in: &str) -> String {
+    param(&finish_as_the_page(app, url, signed_in).await, "code").unwrap()
 }
 
 /// How a client presents itself at the token endpoint.
@@ -364,21 +399,21 @@ async fn each_error_is_the_one_the_specs_name() {
     }
 
     // A good request, answered with a code.
-    let access_token = log_in(&app).await;
+    let signed_in = log_in(&app).await;
     let issue = |client: &str| auth_url(&app, client, CALLBACK, &s256);
 
     // Wrong verifier, wrong redirect URI, another client's code: invalid_grant (and the code
     // is used up by the attempt).
     let bad_grant = (StatusCode::BAD_REQUEST, Some("invalid_grant".to_string()));
-    let code = code_for(&app, &issue(&public), &access_token).await;
+    let code = code_for(&app, &issue(&public), &signed_in).await;
     let wrong_verifier = "wrong-verifier-wrong-verifier-wrong-verifier";
     let answer = trade(&app, &code, CALLBACK, wrong_verifier, As::Public(&public)).await;
     assert_eq!(error_of(&answer), bad_grant, "{answer:?}");
-    let code = code_for(&app, &issue(&public), &access_token).await;
+    let code = code_for(&app, &issue(&public), &signed_in).await;
     let other = "https://bozor.example/other";
     let answer = trade(&app, &code, other, VERIFIER, As::Public(&public)).await;
     assert_eq!(error_of(&answer), bad_grant, "{answer:?}");
-    let code = code_for(&app, &issue(&public), &access_token).await;
+    let code = code_for(&app, &issue(&public), &signed_in).await;
     let answer = trade(
         &app,
         &code,
@@ -391,7 +426,7 @@ async fn each_error_is_the_one_the_specs_name() {
 
     // A wrong secret, an unknown client: invalid_client, 401.
     let bad_client = (StatusCode::UNAUTHORIZED, Some("invalid_client".to_string()));
-    let code = code_for(&app, &issue(&confidential), &access_token).await;
+    let code = code_for(&app, &issue(&confidential), &signed_in).await;
     let wrong_secret = As::Basic(&confidential, "not-the-secret");
     let answer = trade(&app, &code, CALLBACK, VERIFIER, wrong_secret).await;
     assert_eq!(error_of(&answer), bad_client, "{answer:?}");
@@ -413,7 +448,7 @@ async fn each_error_is_the_one_the_specs_name() {
     assert_eq!(error_of(&answer), bad_grant, "reused: {answer:?}");
 
     // An expired code (its Redis key past its TTL) is invalid_grant too.
-    let code = code_for(&app, &issue(&public), &access_token).await;
+    let code = code_for(&app, &issue(&public), &signed_in).await;
     let keys: Vec<String> = app
         .redis_dump()
         .await
@@ -439,7 +474,13 @@ async fn each_error_is_the_one_the_specs_name() {
     );
 
     // userinfo without a token, or with otpgram's session token (not an OIDC access token).
-    for bearer in [None, Some(access_token.as_str())] {
+    let first_party = {
+        let (bob, bob_phone) = (4002, "+998901234401");
+        let code = app.linked_code(bob, bob_phone).await;
+        let session: Value = app.verify(bob_phone, &code).await.json().await.unwrap();
+        session["access_token"].as_str().unwrap().to_string()
+    };
+    for bearer in [None, Some(first_party.as_str())] {
         let mut request = app.http.get(app.url("/oauth/userinfo"));
         if let Some(token) = bearer {
             request = request.bearer_auth(token);
@@ -480,16 +521,16 @@ async fn state_comes_back_exactly_on_a_code_and_on_an_error() {
         url
     };
     let challenge = challenge_of(VERIFIER);
-    let access_token = log_in(&app).await;
+    let signed_in = log_in(&app).await;
     let pkce = [
         ("code_challenge", challenge.as_str()),
         ("code_challenge_method", "S256"),
     ];
-    let back = finish_as_the_page(&app, &with_state(&pkce), &access_token).await;
+    let back = finish_as_the_page(&app, &with_state(&pkce), &signed_in).await;
     assert!(param(&back, "code").is_some());
     assert_eq!(param(&back, "state").as_deref(), Some(sent), "{back}");
     // An error (no PKCE for a public client) carries it back too.
-    let back = finish_as_the_page(&app, &with_state(&[]), &access_token).await;
+    let back = finish_as_the_page(&app, &with_state(&[]), &signed_in).await;
     assert_eq!(param(&back, "error").as_deref(), Some("invalid_request"));
     assert_eq!(param(&back, "state").as_deref(), Some(sent), "{back}");
 }
@@ -564,19 +605,9 @@ async fn the_popup_answer_names_only_the_redirect_uris_origin() {
             ("response_mode", "web_message"),
         ],
     );
-    let request: serde_json::Map<String, Value> = url
-        .query_pairs()
-        .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
-        .collect();
-    let access_token = log_in(&app).await;
-    let answer: Value = app
-        .http
-        .post(app.url("/login/authorize"))
-        .bearer_auth(&access_token)
-        .json(&request)
-        .send()
+    let signed_in = log_in(&app).await;
+    let answer: Value = authorize_as_the_page(&app, &url, &signed_in)
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();

@@ -11,8 +11,8 @@ use url::Url;
 use crate::{
     helpers::{spawn_app, spawn_app_with},
     oidc::{
-        ANN, ANN_PHONE, As, CALLBACK, VERIFIER, auth_url, challenge_of, code_for, error_of, log_in,
-        param, register, trade,
+        ANN, ANN_PHONE, As, CALLBACK, LOGIN_COOKIE, VERIFIER, auth_url, challenge_of, code_for,
+        error_of, log_in, param, register, trade,
     },
 };
 
@@ -78,14 +78,14 @@ async fn no_client_gets_a_code_without_pkce() {
     let app = spawn_app().await;
     let (client_id, secret) = register(&app, "confidential", CALLBACK).await;
     let secret = secret.unwrap();
-    let access_token = log_in(&app).await;
+    let signed_in = log_in(&app).await;
 
     let without_pkce = auth_url(&app, &client_id, CALLBACK, &[]);
     let back = sent_back(&without_pkce).await;
     assert_eq!(param(&back, "error").as_deref(), Some("invalid_request"));
     assert!(param(&back, "code").is_none());
     // Nor through the page's own call.
-    let back = crate::oidc::finish_as_the_page(&app, &without_pkce, &access_token).await;
+    let back = crate::oidc::finish_as_the_page(&app, &without_pkce, &signed_in).await;
     assert_eq!(param(&back, "code"), None, "{back}");
     assert_eq!(param(&back, "error").as_deref(), Some("invalid_request"));
 
@@ -96,7 +96,7 @@ async fn no_client_gets_a_code_without_pkce() {
         ("code_challenge_method", "S256"),
     ];
     let url = auth_url(&app, &client_id, CALLBACK, &pkce);
-    let code = code_for(&app, &url, &access_token).await;
+    let code = code_for(&app, &url, &signed_in).await;
     let made_up = "made-up-verifier-made-up-verifier-made-up-0000";
     let answer = trade(
         &app,
@@ -118,11 +118,11 @@ async fn no_client_gets_a_code_without_pkce() {
 async fn each_claim_comes_only_with_its_scope() {
     let app = spawn_app().await;
     let (client_id, _) = register(&app, "public", CALLBACK).await;
-    let access_token = log_in(&app).await;
+    let signed_in = log_in(&app).await;
     let challenge = challenge_of(VERIFIER);
     let tokens_for = |scope: &'static str| {
         let challenge = challenge.clone();
-        let (app, client_id, access_token) = (&app, &client_id, &access_token);
+        let (app, client_id, signed_in) = (&app, &client_id, &signed_in);
         async move {
             let mut url = auth_url(
                 app,
@@ -145,7 +145,7 @@ async fn each_claim_comes_only_with_its_scope() {
                 })
                 .collect();
             url.query_pairs_mut().clear().extend_pairs(pairs);
-            let code = code_for(app, &url, access_token).await;
+            let code = code_for(app, &url, signed_in).await;
             let (status, tokens) =
                 trade(app, &code, CALLBACK, VERIFIER, As::Public(client_id)).await;
             assert_eq!(status, StatusCode::OK, "{tokens}");
@@ -224,13 +224,14 @@ async fn state_and_nonce_are_capped() {
     }
 }
 
-/// The page always sends its session as a Bearer token. A cookie would also ride on a request
-/// from an allowed CORS origin (another site of the same site): the review got codes that way.
+/// Codes come only from a sign-in the hosted page itself completed (its login session), and
+/// only when otpgram's own page asks. The review minted ID tokens for a public client with any
+/// first-party access token, and got codes with the cookie from an allowed CORS origin (another
+/// site of the same site).
 #[tokio::test]
-async fn the_code_endpoint_takes_no_cookie() {
+async fn codes_come_only_from_the_pages_own_sign_in() {
     let app = spawn_app_with(&[("CORS_ALLOWED_ORIGINS", "https://bozor.example")]).await;
     let (client_id, _) = register(&app, "public", CALLBACK).await;
-    let access_token = log_in(&app).await;
     let challenge = challenge_of(VERIFIER);
     let url = auth_url(
         &app,
@@ -245,18 +246,52 @@ async fn the_code_endpoint_takes_no_cookie() {
         .query_pairs()
         .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
         .collect();
-    let response = app
-        .http
-        .post(app.url("/login/authorize"))
-        .header("origin", "https://bozor.example")
-        .header("cookie", format!("access_token={access_token}"))
-        .json(&request)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
-    let body: Value = response.json().await.unwrap();
+    let authorize = |origin: Option<&'static str>, bearer: Option<String>, cookie: String| {
+        let (app, request) = (&app, &request);
+        async move {
+            let mut call = app
+                .http
+                .post(app.url("/login/authorize"))
+                .header("cookie", cookie)
+                .json(request);
+            if let Some(origin) = origin {
+                call = call.header("origin", origin);
+            }
+            if let Some(token) = bearer {
+                call = call.bearer_auth(token);
+            }
+            let response = call.send().await.unwrap();
+            let status = response.status();
+            (status, response.json::<Value>().await.unwrap())
+        }
+    };
+
+    // A session of the API (what a shop's own login made): no code, as a header or a cookie.
+    let (bob, bob_phone) = (4002, "+998901234401");
+    let code = app.linked_code(bob, bob_phone).await;
+    let session: Value = app.verify(bob_phone, &code).await.json().await.unwrap();
+    let first_party = session["access_token"].as_str().unwrap().to_string();
+    let (status, body) = authorize(None, Some(first_party.clone()), String::new()).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert_eq!(body["error"], "login_required");
+    let (status, body) = authorize(None, None, format!("access_token={first_party}")).await;
+    assert_eq!(
+        (status, &body["error"]),
+        (StatusCode::UNAUTHORIZED, &"login_required".into())
+    );
+
+    // The page's own login session, sent by a shop's page: refused before anything is issued.
+    let signed_in = log_in(&app).await;
+    let cookie = format!("{LOGIN_COOKIE}={signed_in}");
+    let (status, body) = authorize(Some("https://bozor.example"), None, cookie.clone()).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
     assert!(body.get("redirect_to").is_none(), "{body}");
+
+    // From otpgram's own page it works.
+    let own: &'static str = Box::leak(app.address.clone().into_boxed_str());
+    let (status, body) = authorize(Some(own), None, cookie).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body["redirect_to"].as_str().unwrap().contains("code="));
 }
 
 /// `nosniff` and no framing on every answer, the API's JSON included; HSTS where configured
@@ -345,7 +380,7 @@ async fn a_replayed_code_revokes_the_tokens_it_gave() {
     let app = crate::helpers::spawn_app_in(env.clone(), &issuer).await;
     let other_replica = crate::helpers::spawn_app_in(env, &issuer).await;
     let (client_id, _) = register(&app, "public", CALLBACK).await;
-    let access_token = log_in(&app).await;
+    let signed_in = log_in(&app).await;
     let challenge = challenge_of(VERIFIER);
     let pkce = [
         ("code_challenge", challenge.as_str()),
@@ -354,7 +389,7 @@ async fn a_replayed_code_revokes_the_tokens_it_gave() {
     let code = code_for(
         &app,
         &auth_url(&app, &client_id, CALLBACK, &pkce),
-        &access_token,
+        &signed_in,
     )
     .await;
     let (status, tokens) = trade(&app, &code, CALLBACK, VERIFIER, As::Public(&client_id)).await;
@@ -381,7 +416,7 @@ async fn a_replayed_code_revokes_the_tokens_it_gave() {
     let code = code_for(
         &app,
         &auth_url(&app, &client_id, CALLBACK, &pkce),
-        &access_token,
+        &signed_in,
     )
     .await;
     let (_, tokens) = trade(&app, &code, CALLBACK, VERIFIER, As::Public(&client_id)).await;
@@ -397,7 +432,7 @@ async fn a_client_revokes_its_token() {
     let (client_id, secret) = register(&app, "confidential", CALLBACK).await;
     let secret = secret.unwrap();
     let (stranger, _) = register(&app, "public", CALLBACK).await;
-    let access_token = log_in(&app).await;
+    let signed_in = log_in(&app).await;
     let challenge = challenge_of(VERIFIER);
     let pkce = [
         ("code_challenge", challenge.as_str()),
@@ -406,7 +441,7 @@ async fn a_client_revokes_its_token() {
     let code = code_for(
         &app,
         &auth_url(&app, &client_id, CALLBACK, &pkce),
-        &access_token,
+        &signed_in,
     )
     .await;
     let (_, tokens) = trade(

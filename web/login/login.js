@@ -123,11 +123,11 @@ async function call(method, path, body, headers) {
   }
 }
 
-// Back to the shop's site with a code (or, in the widget's popup, to the page that opened it).
-async function complete(session) {
+// Back to the shop's site with a code (or, in the widget's popup, to the page that opened it),
+// from the login session the sign-in just opened (its cookie).
+async function complete() {
   status(t.done);
-  const { ok, json } = await call("POST", "/login/authorize", config.request,
-    { Authorization: `Bearer ${session.access_token}` });
+  const { ok, json } = await call("POST", "/login/authorize", config.request);
   if (!ok) return status(errorText(json), true);
   if (json.web_message && window.opener) {
     window.opener.postMessage({ type: "otpgram:login", code: json.code, state: json.state },
@@ -157,7 +157,7 @@ async function oneTap() {
     .then((svg) => { $("tap-qr").innerHTML = svg; })
     .catch(() => {});
   for (;;) {
-    const wait = await call("GET", `/api/v1/login/telegram/${json.login_id}?wait=25`, null, auth);
+    const wait = await call("GET", `/login/telegram/${json.login_id}?wait=25`, null, auth);
     if (!wait.ok) {
       if (wait.status === 0) { await new Promise((r) => setTimeout(r, 2000)); continue; }
       break;
@@ -165,7 +165,7 @@ async function oneTap() {
     if (wait.json.status === "pending") continue;
     $("tap-waiting").hidden = true;
     $("tap").disabled = false;
-    if (wait.json.status === "approved") return complete(wait.json);
+    if (wait.json.status === "signed_in") return complete();
     return status(wait.json.status === "denied" ? t.denied : t.expired, true);
   }
   $("tap").disabled = false;
@@ -217,11 +217,11 @@ async function verify(event) {
   const code = $("code").value.replace(/\D/g, "");
   if (!code) return status(t.errors.invalid_code, true);
   $("verify").disabled = true;
-  const { ok, json } = await call("POST", "/api/v1/otp/verify",
+  const { ok, json } = await call("POST", "/login/verify",
     { phone: $("phone").value.trim(), code });
   $("verify").disabled = false;
   if (!ok) return status(errorText(json), true);
-  return complete(json);
+  return complete();
 }
 
 // A pasted code (or one the phone fills in) logs in at once when it is whole.
@@ -252,6 +252,8 @@ function init() {
   $("code-form").addEventListener("submit", verify);
   $("code").addEventListener("input", codeInput);
   $("resend").addEventListener("click", () => sendCode());
+  // The widget's popup, for a customer already logged in here: straight back.
+  if (config.signed_in) complete();
 }
 
 init();

@@ -2,6 +2,7 @@
 //   <script src="https://<otpgram>/widget.js"></script>
 // to any page of the shop's site, then
 //   const { code, codeVerifier, redirectUri } = await otpgram.login({ clientId, redirectUri });
+// (options also: scope, locale, nonce, and prompt: "login" to ask even a logged-in customer)
 // opens otpgram's login in a popup and resolves with an authorization code (and the PKCE
 // verifier) for the shop's backend to trade at /oauth/token. The code reaches only pages of
 // the redirect URI's origin, which the client registered.
@@ -48,6 +49,8 @@
       code_challenge_method: "S256",
     });
     if (opts.locale) params.set("ui_locales", opts.locale);
+    // "login": ask the customer again even when they are logged in to otpgram already.
+    if (opts.prompt) params.set("prompt", opts.prompt);
     popup.location.href = `${base}/login?${params}`;
     return new Promise((resolve, reject) => {
       const closed = setInterval(() => {

@@ -23,7 +23,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::{
-    core::session::{Claims, Method},
+    core::{login_session::LoginSession, session::Method},
     crypto::{constant_time_eq, random_token},
     error::{Error, Result},
     state::AppState,
@@ -63,7 +63,23 @@ pub struct AuthRequest {
     /// redirecting.
     pub response_mode: Option<String>,
     pub ui_locales: Option<String>,
+    /// `none`: answer without showing anything; `login` (or `select_account`): make the
+    /// customer log in again; `consent` is accepted (the customer consents by logging in).
     pub prompt: Option<String>,
+    /// The most seconds since the customer last proved who they are.
+    pub max_age: Option<String>,
+}
+
+/// What the client asked the page to do about an existing login session.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Prompt {
+    /// Reuse a live session (single sign-on), or show the page.
+    #[default]
+    Default,
+    /// Never show the page: a code from the live session, or `login_required`.
+    None,
+    /// Always make the customer log in again.
+    Login,
 }
 
 /// A request that passed every check: what the code will be bound to.
@@ -77,6 +93,10 @@ pub struct Authorized {
     pub nonce: Option<String>,
     pub code_challenge: Option<String>,
     pub web_message: bool,
+    #[serde(default)]
+    pub prompt: Prompt,
+    #[serde(default)]
+    pub max_age: Option<u64>,
 }
 
 /// Why an authorization request was refused.
@@ -133,6 +153,8 @@ pub async fn authorize(state: &AppState, request: &AuthRequest) -> Result<Author
         nonce: request.nonce.clone(),
         code_challenge: request.code_challenge.clone(),
         web_message: request.response_mode.as_deref() == Some("web_message"),
+        prompt: Prompt::Default,
+        max_age: None,
     };
     let back = |error, message: &str| {
         RefusedOr::Refused(Refused::Back {
@@ -187,11 +209,41 @@ pub async fn authorize(state: &AppState, request: &AuthRequest) -> Result<Author
     {
         return Err(back("invalid_request", "nonce is longer than 512 bytes"));
     }
-    if request.prompt.as_deref() == Some("none") {
-        // otpgram always asks the customer: it cannot answer without showing a page.
-        return Err(back("login_required", "the customer must log in"));
-    }
-    Ok(authorized)
+    let prompts: Vec<&str> = request
+        .prompt
+        .as_deref()
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect();
+    let prompt = match (
+        prompts.contains(&"none"),
+        prompts.contains(&"login") || prompts.contains(&"select_account"),
+    ) {
+        (true, _) if prompts.len() > 1 => {
+            return Err(back(
+                "invalid_request",
+                "prompt=none cannot be combined with another value",
+            ));
+        }
+        (true, _) => Prompt::None,
+        (false, true) => Prompt::Login,
+        (false, false) => Prompt::Default,
+    };
+    let max_age = match request.max_age.as_deref().map(str::parse::<u64>) {
+        None => None,
+        Some(Ok(seconds)) => Some(seconds),
+        Some(Err(_)) => {
+            return Err(back(
+                "invalid_request",
+                "max_age must be a whole number of seconds",
+            ));
+        }
+    };
+    Ok(Authorized {
+        prompt,
+        max_age,
+        ..authorized
+    })
 }
 
 /// An error that is either a refusal or a failure of otpgram itself.
@@ -238,23 +290,19 @@ struct Grant {
     auth_time: i64,
 }
 
-/// Issues a code for the customer logged in with `session`, bound to the checked request;
-/// returns the code.
+/// Issues a code for the customer logged in on the hosted page with `session`, bound to the
+/// checked request; returns the code.
 pub async fn issue_code(
     state: &AppState,
     request: &Authorized,
-    session: &Claims,
+    session: &LoginSession,
 ) -> Result<String> {
-    let proof = session.proof.unwrap_or(crate::core::session::Proof {
-        method: Method::Otp,
-        at: session.iat,
-    });
     let grant = Grant {
         id: random_token(16),
         request: request.clone(),
-        user_id: session.sub,
-        method: proof.method,
-        auth_time: proof.at,
+        user_id: session.user_id,
+        method: session.method,
+        auth_time: session.auth_time,
     };
     let code = random_token(32);
     let json = serde_json::to_string(&grant).map_err(|e| Error::Internal(e.into()))?;

@@ -95,6 +95,17 @@ impl Keys {
         format!("{}oidc:code:{code_hash}", self.prefix)
     }
 
+    /// A hosted-page login session (by its cookie's keyed hash): `<user id>|<method>|<auth
+    /// time>`.
+    pub fn login_session(&self, hash: &str) -> String {
+        format!("{}ls:{hash}", self.prefix)
+    }
+
+    /// The codes a login session was given in the current window.
+    pub fn login_session_codes(&self, hash: &str) -> String {
+        format!("{}ls:{hash}:codes", self.prefix)
+    }
+
     /// Present while the tokens issued from a grant are revoked (a replayed code, or revoked
     /// by the client).
     pub fn revoked_grant(&self, grant_id: &str) -> String {

@@ -9,6 +9,7 @@ mod bindings;
 mod codes;
 mod keys;
 mod limits;
+mod login_sessions;
 mod logins;
 mod oidc;
 mod poller;

@@ -1,0 +1,105 @@
+//! The hosted login page's own session: the one thing a sign-in on the page creates. It lives in
+//! one cookie (`otpgram_login`, HttpOnly, SameSite=Lax) and in Redis under the cookie's keyed
+//! hash, for `LOGIN_SESSION_TTL_SECONDS`. Every shop's client of the deployment reuses it
+//! (single sign-on): `prompt=none`, `prompt=login` and `max_age` are judged against it, its
+//! `auth_time` and method are the ID token's, and logout ends it.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use uuid::Uuid;
+
+use crate::{
+    core::session::Method,
+    crypto::random_token,
+    error::{Error, Result},
+    state::AppState,
+};
+
+/// Codes one login session may be given per [`CODE_WINDOW`]: far more than any customer
+/// logging in to a few shops needs, and far fewer than a script filling Redis would want.
+pub const CODES_PER_WINDOW: u64 = 30;
+pub const CODE_WINDOW: Duration = Duration::from_secs(600);
+
+/// A customer logged in on the hosted page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LoginSession {
+    pub user_id: Uuid,
+    pub method: Method,
+    /// When the customer proved who they are (Unix seconds): OpenID Connect's `auth_time`.
+    pub auth_time: i64,
+}
+
+impl LoginSession {
+    /// Whether a client asking for `max_age` seconds at most may use it.
+    pub fn younger_than(&self, max_age: Option<u64>) -> bool {
+        max_age.is_none_or(|max| Utc::now().timestamp() - self.auth_time <= max as i64)
+    }
+}
+
+/// A session opened: the cookie's value, and how long it lives.
+pub struct Opened {
+    pub token: String,
+    pub ttl: Duration,
+}
+
+fn hash(state: &AppState, token: &str) -> String {
+    state.hasher.secret("login session", token)
+}
+
+/// Opens a session for `user_id`, who just proved who they are by `method`.
+pub async fn open(state: &AppState, user_id: Uuid, method: Method) -> Result<Opened> {
+    let token = random_token(32);
+    let record = format!("{user_id}|{}|{}", method.as_str(), Utc::now().timestamp());
+    let ttl = state.login.session_ttl;
+    state
+        .redis
+        .put_login_session(&hash(state, &token), &record, ttl)
+        .await?;
+    Ok(Opened { token, ttl })
+}
+
+/// The session the cookie names, while it lives.
+pub async fn find(state: &AppState, token: &str) -> Result<Option<LoginSession>> {
+    let Some(record) = state.redis.login_session(&hash(state, token)).await? else {
+        return Ok(None);
+    };
+    let mut parts = record.split('|');
+    let parsed = (|| {
+        let user_id = Uuid::parse_str(parts.next()?).ok()?;
+        let method = match parts.next()? {
+            "otp" => Method::Otp,
+            "telegram" => Method::Telegram,
+            _ => return None,
+        };
+        let auth_time = parts.next()?.parse().ok()?;
+        Some(LoginSession {
+            user_id,
+            method,
+            auth_time,
+        })
+    })();
+    parsed
+        .map(Some)
+        .ok_or_else(|| Error::Internal(anyhow::anyhow!("a malformed login session record")))
+}
+
+/// Ends the session (logout, `prompt=login`, a `max_age` it is too old for).
+pub async fn end(state: &AppState, token: &str) -> Result<()> {
+    state.redis.end_login_session(&hash(state, token)).await
+}
+
+/// Counts a code given to the session; refused once it has had [`CODES_PER_WINDOW`].
+pub async fn admit_code(state: &AppState, token: &str) -> Result<()> {
+    let count = state
+        .redis
+        .count_session_code(&hash(state, token), CODE_WINDOW)
+        .await?;
+    if count > CODES_PER_WINDOW {
+        crate::meters::rate_limited("session_codes");
+        return Err(Error::TooManySignIns {
+            retry_after: CODE_WINDOW,
+        });
+    }
+    Ok(())
+}

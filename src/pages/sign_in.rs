@@ -1,0 +1,91 @@
+//! How the hosted page signs a customer in, by a code (`POST /login/verify`) or by one tap (the
+//! wait, `GET /login/telegram/{login_id}`): either opens the login session, sets its cookie, and
+//! creates nothing else (no token family: the shop gets its tokens from `/oauth/token`).
+
+use axum::{
+    extract::{Path, Query, State, rejection::QueryRejection},
+    http::HeaderMap,
+    response::{IntoResponse, Response},
+};
+use axum_extra::extract::CookieJar;
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::{
+    api::{
+        ApiError,
+        cookies::with_login_session,
+        extract::{Json, bearer},
+        one_tap::{WaitParams, wait_of},
+        otp::{VerifyRequest, parse_phone},
+    },
+    core::{
+        login_session,
+        one_tap::{self, Waited},
+        otp,
+        session::Method,
+    },
+    error::{Error, Result},
+    state::AppState,
+};
+
+/// How a sign-in stands.
+#[derive(Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+enum SignIn {
+    /// One tap, not answered yet: ask again.
+    Pending,
+    Denied,
+    Expired,
+    /// The login session's cookie is set: the page goes on to `/login/authorize`.
+    SignedIn,
+}
+
+/// `POST /login/verify` `{"phone","code"}`: the code the customer typed.
+pub async fn verify(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Json(body): Json<VerifyRequest>,
+) -> Result<Response, ApiError> {
+    let phone = parse_phone(&state, &body.phone)?;
+    let user = otp::consume_code(&state, &phone, body.code.trim()).await?;
+    let jar = open(&state, jar, user.id, Method::Otp).await?;
+    Ok((jar, axum::Json(SignIn::SignedIn)).into_response())
+}
+
+/// `GET /login/telegram/{login_id}?wait=…` with the poll token: the page's one-tap wait.
+pub async fn wait(
+    State(state): State<AppState>,
+    Path(login_id): Path<String>,
+    params: Result<Query<WaitParams>, QueryRejection>,
+    headers: HeaderMap,
+    jar: CookieJar,
+) -> Result<Response, ApiError> {
+    let wait = wait_of(params)?;
+    let poll_token = bearer(&headers).ok_or(Error::Unauthorized)?;
+    let answer = match one_tap::wait(&state, &login_id, &poll_token, wait).await? {
+        Waited::Pending => SignIn::Pending,
+        Waited::Denied => SignIn::Denied,
+        Waited::Expired => SignIn::Expired,
+        Waited::Approved(user) => {
+            let jar = open(&state, jar, user.id, Method::Telegram).await?;
+            return Ok((jar, axum::Json(SignIn::SignedIn)).into_response());
+        }
+    };
+    Ok(axum::Json(answer).into_response())
+}
+
+async fn open(
+    state: &AppState,
+    jar: CookieJar,
+    user_id: Uuid,
+    method: Method,
+) -> Result<CookieJar> {
+    let opened = login_session::open(state, user_id, method).await?;
+    Ok(with_login_session(
+        jar,
+        opened.token,
+        state.http.cookie_secure,
+        opened.ttl,
+    ))
+}
