@@ -11,6 +11,8 @@ pub struct Model {
     pub name: String,
     /// A JSON array of the exact redirect URIs.
     pub redirect_uris: String,
+    /// A JSON array of the exact URIs the customer may be sent to after logging out.
+    pub post_logout_redirect_uris: String,
     /// Confidential clients (a backend) authenticate with a secret; public ones (a browser or
     /// an app) cannot keep one and must use PKCE.
     pub confidential: bool,

@@ -57,10 +57,11 @@ order-items = Items
 order-more = … and { $count } more
 order-open = Open order
 login-confirm = 🔐 Log in to { $site }?
+    { $origin_line }
+    A login was started in { $browser } at { $time }. “Log in” logs that browser in to your account { $phone }.
 
-    Someone asked to log in with your phone { $phone } from { $browser } at { $time } (UTC).
-
-    If that is you, press “Log in”. If not, press “Not me” and nobody gets in.
+    Press it only if you started this login yourself, just now. If not, press “Not me” and nobody gets in.
+login-confirm-origin = Website: { $origin }
 login-site-fallback = the shop's website
 login-browser-unknown = an unknown browser
 login-button = ✅ Log in
@@ -72,3 +73,11 @@ login-link-used = This login link was already used. Start again on the website.
 login-share-phone = To log in to { $site }, link your phone first: press “Share phone number” below.
 login-already-answered = This login was already answered.
 login-limited = Too many login links in a short time. Try again in a minute.
+page-refused-title = This login link does not work
+page-refused-hint = Go back to the shop's site and try again.
+page-logout-title = Log out of otpgram?
+page-logout-lead = You are logged in to otpgram in this browser. Once you log out, the next login to any shop here asks who you are again.
+page-logout-back = Then you go back to { $site }.
+page-logout-button = Log out
+page-logout-done-title = You are logged out
+page-logout-done = The next login in this browser asks who you are again.

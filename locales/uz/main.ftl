@@ -51,10 +51,11 @@ order-items = Mahsulotlar
 order-more = … va yana { $count } ta
 order-open = Buyurtmani ochish
 login-confirm = 🔐 { $site } saytiga kirasizmi?
+    { $origin_line }
+    Kirish { $browser } brauzerida { $time } da boshlandi. “Kirish” shu brauzerni { $phone } hisobingizga kiritadi.
 
-    Kimdir { $phone } raqamingiz bilan { $browser } orqali { $time } (UTC) da kirmoqchi.
-
-    Bu siz bo‘lsangiz, “Kirish” tugmasini bosing. Aks holda “Bu men emas” tugmasini bosing, hech kim kira olmaydi.
+    Faqat bu kirishni hozirgina o‘zingiz boshlagan bo‘lsangiz bosing. Aks holda “Bu men emas” tugmasini bosing, hech kim kira olmaydi.
+login-confirm-origin = Sayt: { $origin }
 login-site-fallback = do‘kon
 login-browser-unknown = noma’lum brauzer
 login-button = ✅ Kirish
@@ -66,3 +67,11 @@ login-link-used = Bu kirish havolasi allaqachon ishlatilgan. Saytda qaytadan bos
 login-share-phone = { $site } saytiga kirish uchun avval telefoningizni bog‘lang: pastdagi “Telefon raqamni yuborish” tugmasini bosing.
 login-already-answered = Bu kirish so‘roviga allaqachon javob berilgan.
 login-limited = Qisqa vaqtda juda ko‘p kirish havolalari. Bir daqiqadan so‘ng qayta urinib ko‘ring.
+page-refused-title = Bu kirish havolasi ishlamaydi
+page-refused-hint = Do‘kon saytiga qayting va qaytadan urinib ko‘ring.
+page-logout-title = otpgram’dan chiqasizmi?
+page-logout-lead = Siz ushbu brauzerda otpgram’ga kirgansiz. Chiqqaningizdan so‘ng bu yerda istalgan do‘konga keyingi kirishda sizdan yana kimligingiz so‘raladi.
+page-logout-back = Keyin { $site } saytiga qaytasiz.
+page-logout-button = Chiqish
+page-logout-done-title = Siz chiqdingiz
+page-logout-done = Ushbu brauzerda keyingi kirishda sizdan yana kimligingiz so‘raladi.

@@ -11,6 +11,7 @@ mod m20261129_000005_shop_links;
 mod m20261129_000006_delivery_claims;
 mod m20261129_000007_user_names;
 mod m20261130_000008_oidc;
+mod m20261203_000009_post_logout_uris;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000006_delivery_claims::Migration),
             Box::new(m20261129_000007_user_names::Migration),
             Box::new(m20261130_000008_oidc::Migration),
+            Box::new(m20261203_000009_post_logout_uris::Migration),
         ]
     }
 }

@@ -58,6 +58,7 @@ async fn discovery(State(state): State<AppState>) -> Result<Response, ApiError> 
         "token_endpoint": format!("{issuer}/oauth/token"),
         "userinfo_endpoint": format!("{issuer}/oauth/userinfo"),
         "revocation_endpoint": format!("{issuer}/oauth/revoke"),
+        "end_session_endpoint": format!("{issuer}/logout"),
         "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
         "response_types_supported": ["code"],
@@ -387,6 +388,11 @@ pub struct NewClient {
     /// Exact URIs the login may return to (https; http only for localhost outside production).
     #[schema(example = json!(["https://bozor.uz/auth/callback"]))]
     redirect_uris: Vec<String>,
+    /// Exact URIs the customer may be sent to after logging out of otpgram (`/logout`'s
+    /// `post_logout_redirect_uri`), with the same rules.
+    #[schema(example = json!(["https://bozor.uz/"]))]
+    #[serde(default)]
+    post_logout_redirect_uris: Vec<String>,
     /// `confidential` (a backend keeping a secret: the default) or `public` (a browser or an
     /// app: PKCE is required).
     #[schema(example = "confidential")]
@@ -402,6 +408,7 @@ pub struct ClientCreated {
     client_secret: Option<String>,
     name: String,
     redirect_uris: Vec<String>,
+    post_logout_redirect_uris: Vec<String>,
     #[schema(example = "confidential")]
     r#type: &'static str,
 }
@@ -446,6 +453,7 @@ async fn register_client(
         clients::NewClient {
             name: body.name,
             redirect_uris: body.redirect_uris,
+            post_logout_redirect_uris: body.post_logout_redirect_uris,
             confidential,
         },
     )
@@ -458,6 +466,7 @@ async fn register_client(
             client_secret: registered.secret,
             name: client.name,
             redirect_uris: client.redirect_uris,
+            post_logout_redirect_uris: client.post_logout_redirect_uris,
             r#type: if client.confidential {
                 "confidential"
             } else {

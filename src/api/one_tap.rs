@@ -87,11 +87,13 @@ async fn start_login(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let user_agent = headers
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok());
-    let started = one_tap::start(&state, user_agent).await?;
-    Ok((
+    let started = one_tap::start(&state, user_agent(&headers), None).await?;
+    Ok(started_answer(started))
+}
+
+/// `201` with the login's link and poll token (the hosted page's start answers the same).
+pub(crate) fn started_answer(started: one_tap::Started) -> Response {
+    (
         StatusCode::CREATED,
         axum::Json(LoginStarted {
             login_id: started.login_id,
@@ -100,7 +102,14 @@ async fn start_login(
             expires_in: started.expires_in.as_secs(),
         }),
     )
-        .into_response())
+        .into_response()
+}
+
+/// The browser's summary for the confirmation comes from its `User-Agent`.
+pub(crate) fn user_agent(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
 }
 
 #[derive(Deserialize, IntoParams)]

@@ -43,8 +43,8 @@ pub(super) async fn on_link(
         (Ok(Opened::Confirm { login_id, asking }), Some(phone)) => {
             return confirm(bot, state, msg.chat.id, lang, phone, &login_id, &asking).await;
         }
-        (Ok(Opened::Confirm { .. } | Opened::NeedsPhone), _) => {
-            let text = login::share_phone(lang, state.login.site_name.as_deref());
+        (Ok(Opened::Confirm { asking, .. } | Opened::NeedsPhone(asking)), _) => {
+            let text = login::share_phone(lang, site_name(state, &asking));
             return ask_for_phone(bot, state, msg.chat.id, text, lang).await;
         }
         (Ok(Opened::Used), _) => login::used(lang),
@@ -92,12 +92,18 @@ async fn confirm(
     login_id: &str,
     asking: &Asking,
 ) -> HandlerResult {
+    // In the deployment's time zone, with its offset: what the customer's own clock says.
     let time = chrono::DateTime::from_timestamp(asking.created, 0)
-        .map(|at| at.format("%H:%M").to_string())
+        .map(|at| {
+            at.with_timezone(&state.login.time_zone)
+                .format("%H:%M (UTC%:z)")
+                .to_string()
+        })
         .unwrap_or_default();
     let text = login::confirm(
         lang,
-        state.login.site_name.as_deref(),
+        site_name(state, asking),
+        &asking.origin,
         &phone.masked(),
         &asking.browser,
         &time,
@@ -111,6 +117,13 @@ async fn confirm(
         .reply(bot.send_message(chat, text).reply_markup(buttons))
         .await?;
     Ok(())
+}
+
+/// The client's registered name the login began for, else `SITE_NAME`.
+fn site_name<'a>(state: &'a AppState, asking: &'a Asking) -> Option<&'a str> {
+    Some(asking.site.as_str())
+        .filter(|name| !name.is_empty())
+        .or(state.login.site_name.as_deref())
 }
 
 /// **Log in** or **Not me**: the answer, then the confirmation rewritten to say what happened
@@ -135,8 +148,13 @@ pub(super) async fn on_answer(
         ask_for_phone(bot, state, ChatId::from(by), texts::link_first(lang), lang).await?;
         return Ok(());
     }
+    // Read before the answer: the login may be collected (and gone) right after it.
+    let site = one_tap::site_of(state, login_id).await.unwrap_or_default();
+    let site = Some(site.as_str())
+        .filter(|name| !name.is_empty())
+        .or(state.login.site_name.as_deref());
     let text = match one_tap::settle(state, by, login_id, user.filter(|_| approve)).await {
-        Ok(Settled::Approved) => login::approved(lang, state.login.site_name.as_deref()),
+        Ok(Settled::Approved) => login::approved(lang, site),
         Ok(Settled::Denied) => login::denied(lang),
         Ok(Settled::Already) => login::already_answered(lang),
         Ok(Settled::Missing) => login::expired(lang),

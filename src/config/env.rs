@@ -135,6 +135,7 @@ pub(super) struct Raw {
     pub(super) hsts_max_age_seconds: Option<u64>,
     #[serde(default = "default_login_session_ttl")]
     pub(super) login_session_ttl_seconds: u64,
+    pub(super) time_zone: Option<String>,
 }
 
 fn default_login_session_ttl() -> u64 {

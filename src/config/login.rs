@@ -19,6 +19,8 @@ pub struct LoginConfig {
     /// `LOGIN_SESSION_TTL_SECONDS`: how long the hosted login page remembers a customer (its
     /// single sign-on session), from the moment they proved who they are.
     pub session_ttl: Duration,
+    /// `TIME_ZONE`: the deployment's time zone, in which the one-tap confirmation tells the time.
+    pub time_zone: chrono_tz::Tz,
     /// Production: clients' redirect URIs must be https (no http://localhost).
     pub production: bool,
 }
@@ -85,11 +87,21 @@ impl LoginConfig {
                 format!("must be at most {MAX_SESSION_TTL} (30 days)"),
             ));
         }
+        let time_zone = match raw.time_zone.as_deref().map(str::trim) {
+            None | Some("") => chrono_tz::Asia::Tashkent,
+            Some(name) => name.parse().map_err(|_| {
+                invalid(
+                    "TIME_ZONE",
+                    format!("{name:?} is not an IANA time zone (e.g. Asia/Tashkent)"),
+                )
+            })?,
+        };
         Ok(Self {
             site_name,
             link_ttl,
             oidc_issuer,
             session_ttl,
+            time_zone,
             production,
         })
     }

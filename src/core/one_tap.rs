@@ -53,15 +53,29 @@ pub struct Started {
     pub expires_in: Duration,
 }
 
-/// Begins a login for the browser that sent `user_agent`.
-pub async fn start(state: &AppState, user_agent: Option<&str>) -> Result<Started> {
+/// Who a login is for, as the confirmation names it: a registered client's name and its
+/// origin. Without one the confirmation names `SITE_NAME`.
+pub struct Site {
+    pub name: String,
+    pub origin: String,
+}
+
+/// Begins a login for the browser that sent `user_agent`, on `site`'s behalf.
+pub async fn start(
+    state: &AppState,
+    user_agent: Option<&str>,
+    site: Option<Site>,
+) -> Result<Started> {
     let login_id = random_token(ID_LEN);
     let poll_token = random_token(POLL_TOKEN_LEN);
     let nonce = nonce_of(state, &poll_token);
     let link = link(state, &login_id, &nonce).await?;
+    let (site, origin) = site.map_or_else(Default::default, |s| (s.name, s.origin));
     let asking = Asking {
         browser: browser_of(user_agent),
         created: Utc::now().timestamp(),
+        site,
+        origin,
     };
     let ttl = state.login.link_ttl;
     state
@@ -135,7 +149,7 @@ pub enum Opened {
     Confirm { login_id: String, asking: Asking },
     /// The account has no phone linked: ask for it first; the login waits (see
     /// [`awaiting_phone`]).
-    NeedsPhone,
+    NeedsPhone(Asking),
     /// Opened before (by anyone): a link works once.
     Used,
     /// Expired, unknown or malformed.
@@ -173,7 +187,7 @@ pub async fn open(state: &AppState, by: TelegramId, payload: &str, linked: bool)
             .redis
             .await_phone_for_login(by, login_id, state.login.link_ttl)
             .await?;
-        return Ok(Opened::NeedsPhone);
+        return Ok(Opened::NeedsPhone(asking));
     }
     Ok(Opened::Confirm {
         login_id: login_id.to_string(),
@@ -197,6 +211,11 @@ fn parse(payload: &str) -> Option<(&str, &str)> {
     let well_formed =
         |s: &str, len: usize| s.len() == len && s.bytes().all(|b| b.is_ascii_alphanumeric());
     (well_formed(id, ID_LEN) && well_formed(nonce, NONCE_LEN)).then_some((id, nonce))
+}
+
+/// The name of the client a login began for (empty: none), while the login lives.
+pub async fn site_of(state: &AppState, login_id: &str) -> Result<String> {
+    Ok(state.redis.login_site(login_id).await?.unwrap_or_default())
 }
 
 /// The answer to a login, as the bot reports it.

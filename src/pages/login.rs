@@ -8,8 +8,8 @@
 
 use axum::{
     extract::{Path, Query, State},
-    http::{HeaderMap, StatusCode, header},
-    response::{Html, IntoResponse, Redirect, Response},
+    http::{HeaderMap, HeaderValue, StatusCode},
+    response::{IntoResponse, Redirect, Response},
 };
 use rust_embed::Embed;
 use serde::Serialize;
@@ -29,17 +29,13 @@ use crate::{
     },
     error::{Error, Result},
     state::AppState,
-    telegram::texts::Lang,
 };
+
+use super::card;
 
 #[derive(Embed)]
 #[folder = "web/login/"]
 struct Assets;
-
-/// Only otpgram's own files, no frames (the widget opens a popup), nothing sent elsewhere.
-const POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
-    img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; \
-    frame-ancestors 'none'";
 
 /// `GET /login?client_id=…&redirect_uri=…&response_type=code&scope=openid…`
 pub async fn page(
@@ -48,11 +44,11 @@ pub async fn page(
     headers: HeaderMap,
     jar: CookieJar,
 ) -> Response {
-    let lang = language(&state, request.ui_locales.as_deref(), &headers);
+    let lang = card::language(&state, request.ui_locales.as_deref(), &headers);
     let authorized = match oidc::authorize(&state, &request).await {
         Ok(authorized) => authorized,
         Err(RefusedOr::Refused(Refused::Here { error, message })) => {
-            return refusal_page(lang, error, &message);
+            return card::refusal(lang, error, &message);
         }
         Err(RefusedOr::Refused(Refused::Back { to, error, message })) => {
             return back_with_error(&state, &to, error, &message);
@@ -92,7 +88,8 @@ pub async fn page(
     let html = String::from_utf8_lossy(&template.data)
         .replace("{{LANG}}", lang.code())
         .replace("{{CONFIG}}", &script_safe(&config.to_string()));
-    (jar, page_response(StatusCode::OK, html)).into_response()
+    let policy = HeaderValue::from_static(card::POLICY);
+    (jar, card::response(StatusCode::OK, policy, html)).into_response()
 }
 
 /// The login session in the cookie, if this request may use it. `prompt=login` ends it (the
@@ -131,65 +128,6 @@ fn script_safe(json: &str) -> String {
     json.replace('<', "\\u003c")
         .replace('>', "\\u003e")
         .replace('&', "\\u0026")
-}
-
-fn page_response(status: StatusCode, html: String) -> Response {
-    (
-        status,
-        [
-            (header::CONTENT_SECURITY_POLICY, POLICY),
-            (header::CACHE_CONTROL, "no-store"),
-        ],
-        Html(html),
-    )
-        .into_response()
-}
-
-/// The page's language: `ui_locales`, else the browser's `Accept-Language`, else the default.
-fn language(state: &AppState, ui_locales: Option<&str>, headers: &HeaderMap) -> Lang {
-    let asked = ui_locales
-        .into_iter()
-        .flat_map(str::split_whitespace)
-        .find_map(Lang::parse);
-    let browser = || {
-        headers
-            .get(header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok())
-            .into_iter()
-            .flat_map(|v| v.split(','))
-            .filter_map(|part| part.split(';').next())
-            .find_map(|code| Lang::parse(code.trim()))
-    };
-    asked.or_else(browser).unwrap_or(state.bot.default_language)
-}
-
-/// A request that cannot go back to the client: said here, in the customer's language.
-fn refusal_page(lang: Lang, error: &str, message: &str) -> Response {
-    let title = match lang {
-        Lang::En => "This login link does not work",
-        Lang::Ru => "Эта ссылка для входа не работает",
-        Lang::Uz => "Bu kirish havolasi ishlamaydi",
-    };
-    let hint = match lang {
-        Lang::En => "Go back to the shop's site and try again.",
-        Lang::Ru => "Вернитесь на сайт магазина и попробуйте снова.",
-        Lang::Uz => "Do‘kon saytiga qayting va qaytadan urinib ko‘ring.",
-    };
-    let html = format!(
-        "<!doctype html><html lang=\"{}\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{title}</title><link rel=\"stylesheet\" href=\"/login/assets/login.css\"></head>\
-         <body><main class=\"card\"><h1>{title}</h1><p>{hint}</p>\
-         <p class=\"muted\"><code id=\"error\">{}</code>: {}</p></main></body></html>",
-        lang.code(),
-        escape(error),
-        escape(message),
-    );
-    page_response(StatusCode::BAD_REQUEST, html)
-}
-
-fn escape(text: &str) -> String {
-    crate::telegram::texts::escape_html(text)
 }
 
 /// The client's redirect URI with the answer's `params`, then the client's `state` and the

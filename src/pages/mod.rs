@@ -2,7 +2,9 @@
 //! step): the hosted login page, which is the OpenID Connect authorization endpoint, and the
 //! widget a shop adds to its own pages.
 
+mod card;
 mod login;
+mod logout;
 mod sign_in;
 
 use axum::{
@@ -19,7 +21,7 @@ use crate::{
 };
 
 /// `/login` (the page), its sign-in calls and `/login/authorize` (the page's last step), their
-/// files, `/widget.js`.
+/// files, `/widget.js`, `/logout`.
 pub fn router(state: &AppState) -> Router<AppState> {
     // The login session's cookie is set and used only by otpgram's own page: no other origin,
     // not even an allowed CORS one, may post here. Signing in checks codes, and every code
@@ -33,7 +35,8 @@ pub fn router(state: &AppState) -> Router<AppState> {
     let limited = own_page(
         Router::new()
             .route("/login/authorize", post(login::finish))
-            .route("/login/verify", post(sign_in::verify)),
+            .route("/login/verify", post(sign_in::verify))
+            .route("/login/telegram", post(sign_in::start_one_tap)),
     );
     let limited: Router<AppState> =
         rate_limit::per_ip(limited.into(), state, rate_limit::refused).into();
@@ -41,6 +44,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/login", get(login::page))
         .route("/login/assets/{name}", get(login::file))
         .route("/widget.js", get(login::widget))
+        .route("/logout", get(logout::ask).post(logout::confirm))
         .merge(limited)
 }
 

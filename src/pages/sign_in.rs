@@ -9,6 +9,7 @@ use axum::{
 };
 use axum_extra::extract::CookieJar;
 use serde::Serialize;
+use url::Url;
 use uuid::Uuid;
 
 use crate::{
@@ -16,12 +17,13 @@ use crate::{
         ApiError,
         cookies::with_login_session,
         extract::{Json, bearer},
-        one_tap::{WaitParams, wait_of},
+        one_tap::{WaitParams, started_answer, user_agent, wait_of},
         otp::{VerifyRequest, parse_phone},
     },
     core::{
         login_session,
-        one_tap::{self, Waited},
+        oidc::{self, AuthRequest, RefusedOr},
+        one_tap::{self, Site, Waited},
         otp,
         session::Method,
     },
@@ -51,6 +53,34 @@ pub async fn verify(
     let user = otp::consume_code(&state, &phone, body.code.trim()).await?;
     let jar = open(&state, jar, user.id, Method::Otp).await?;
     Ok((jar, axum::Json(SignIn::SignedIn)).into_response())
+}
+
+/// `POST /login/telegram` with the authorization request: a one-tap login whose confirmation
+/// in Telegram names the client that asks (its registered name and its origin).
+pub async fn start_one_tap(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    axum::Json(request): axum::Json<AuthRequest>,
+) -> Result<Response, ApiError> {
+    let authorized = match oidc::authorize(&state, &request).await {
+        Ok(authorized) => authorized,
+        Err(RefusedOr::Failed(err)) => return Err(err.into()),
+        Err(RefusedOr::Refused(_)) => {
+            return Err(Error::Invalid {
+                field: "client_id".into(),
+                message: "not an authorization request otpgram accepts".into(),
+            }
+            .into());
+        }
+    };
+    let site = Site {
+        origin: Url::parse(&authorized.redirect_uri)
+            .map(|url| url.origin().ascii_serialization())
+            .unwrap_or_default(),
+        name: authorized.client_name,
+    };
+    let started = one_tap::start(&state, user_agent(&headers), Some(site)).await?;
+    Ok(started_answer(started))
 }
 
 /// `GET /login/telegram/{login_id}?wait=…` with the poll token: the page's one-tap wait.

@@ -10,6 +10,7 @@ mod errors;
 mod helpers;
 mod limits;
 mod login;
+mod logout;
 mod measure;
 mod notifications;
 mod oidc;

@@ -242,3 +242,47 @@ async fn one_tap_on_the_page_signs_in_with_a_login_session() {
     let claims = id_token(&app, &param(&back, "code").unwrap(), CALLBACK, &client).await;
     assert_eq!(claims["amr"], json!(["telegram"]));
 }
+
+/// The confirmation in Telegram names the client that asks (its registered name, not the
+/// deployment's `SITE_NAME`), its origin, and the time in the deployment's zone. The review
+/// saw "Log in to the shop's website?" while the page said "Log in to Chorsu Market".
+#[tokio::test]
+async fn the_confirmation_names_the_client_that_asks_and_its_origin() {
+    let app = crate::helpers::spawn_app_with(&[
+        ("SITE_NAME", "Deployment-wide name"),
+        ("TIME_ZONE", "Europe/Moscow"),
+    ])
+    .await;
+    let (client, _) = register(&app, "public", CALLBACK).await;
+    let (ann, phone) = (4102, "+998901234411");
+    app.link(ann, phone).await;
+    let url = request(&app, &client, CALLBACK, &[]);
+    let request: serde_json::Map<String, Value> = url
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
+        .collect();
+    let started = app
+        .post_json("/login/telegram", Value::Object(request))
+        .await;
+    assert_eq!(started.status(), StatusCode::CREATED);
+    let started: Value = started.json().await.unwrap();
+    let link = started["link"].as_str().unwrap();
+    let payload = link.split_once("?start=").unwrap().1;
+    app.telegram.send_text(ann, &format!("/start {payload}"));
+    let (text, approve, _) = one_tap::confirmation(&app, ann).await;
+    for part in [
+        "Log in to Bozor.uz?",
+        "https://bozor.example",
+        "(UTC+03:00)",
+    ] {
+        assert!(text.contains(part), "{part} missing from {text}");
+    }
+    assert!(!text.contains("Deployment-wide"), "{text}");
+    assert!(!text.contains("Someone asked"), "{text}");
+    app.telegram.press_button(ann, &approve);
+    let edited = app
+        .telegram
+        .wait_for_edit(ann, "the answer", |t| t.contains("logged in"))
+        .await;
+    assert!(edited.text.contains("Bozor.uz"), "{}", edited.text);
+}

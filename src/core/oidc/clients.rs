@@ -15,6 +15,8 @@ use crate::{
 pub struct NewClient {
     pub name: String,
     pub redirect_uris: Vec<String>,
+    /// Where the customer may be sent after logging out (RP-Initiated Logout).
+    pub post_logout_redirect_uris: Vec<String>,
     /// A backend that can keep a secret; otherwise a public client (a browser, an app), which
     /// must use PKCE.
     pub confidential: bool,
@@ -32,6 +34,7 @@ pub struct Client {
     pub id: String,
     pub name: String,
     pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
     pub confidential: bool,
     secret_hash: Option<String>,
 }
@@ -40,6 +43,13 @@ impl Client {
     /// Whether `uri` is one of the client's redirect URIs, character for character.
     pub fn redirects_to(&self, uri: &str) -> bool {
         self.redirect_uris.iter().any(|known| known == uri)
+    }
+
+    /// Whether `uri` is one of the client's logout addresses, character for character.
+    pub fn returns_after_logout_to(&self, uri: &str) -> bool {
+        self.post_logout_redirect_uris
+            .iter()
+            .any(|known| known == uri)
     }
 }
 
@@ -63,7 +73,16 @@ pub async fn register(state: &AppState, new: NewClient) -> Result<Registered> {
         return Err(invalid("redirect_uris", "must list 1 to 10 URIs"));
     }
     for uri in &new.redirect_uris {
-        check_redirect_uri(state, uri)?;
+        check_redirect_uri(state, "redirect_uris", uri)?;
+    }
+    if new.post_logout_redirect_uris.len() > 10 {
+        return Err(invalid(
+            "post_logout_redirect_uris",
+            "must list at most 10 URIs",
+        ));
+    }
+    for uri in &new.post_logout_redirect_uris {
+        check_redirect_uri(state, "post_logout_redirect_uris", uri)?;
     }
     let id = random_token(24);
     let secret = new.confidential.then(|| random_token(40));
@@ -71,6 +90,8 @@ pub async fn register(state: &AppState, new: NewClient) -> Result<Registered> {
         id: id.clone(),
         name: name.to_string(),
         redirect_uris: serde_json::to_string(&new.redirect_uris)
+            .map_err(|e| Error::Internal(e.into()))?,
+        post_logout_redirect_uris: serde_json::to_string(&new.post_logout_redirect_uris)
             .map_err(|e| Error::Internal(e.into()))?,
         confidential: new.confidential,
         secret_hash: secret.as_deref().map(|s| hash_secret(state, &id, s)),
@@ -86,18 +107,18 @@ pub async fn register(state: &AppState, new: NewClient) -> Result<Registered> {
 
 /// An absolute URI without a fragment; `https`, or `http` for this machine only outside
 /// production (a developer's site).
-fn check_redirect_uri(state: &AppState, uri: &str) -> Result<()> {
+fn check_redirect_uri(state: &AppState, field: &str, uri: &str) -> Result<()> {
     let parsed = url::Url::parse(uri)
-        .map_err(|_| invalid("redirect_uris", format!("{uri:?} is not an absolute URI")))?;
+        .map_err(|_| invalid(field, format!("{uri:?} is not an absolute URI")))?;
     if parsed.fragment().is_some() {
-        return Err(invalid("redirect_uris", format!("{uri:?} has a fragment")));
+        return Err(invalid(field, format!("{uri:?} has a fragment")));
     }
     let local = matches!(parsed.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
     match parsed.scheme() {
         "https" => Ok(()),
         "http" if local && !state.login.production => Ok(()),
         _ => Err(invalid(
-            "redirect_uris",
+            field,
             format!("{uri:?} must be https (http only for localhost, outside production)"),
         )),
     }
@@ -129,6 +150,8 @@ fn hash_secret(state: &AppState, client_id: &str, secret: &str) -> String {
 fn from_row(row: ClientRow) -> Result<Client> {
     Ok(Client {
         redirect_uris: serde_json::from_str(&row.redirect_uris)
+            .map_err(|e| Error::Internal(e.into()))?,
+        post_logout_redirect_uris: serde_json::from_str(&row.post_logout_redirect_uris)
             .map_err(|e| Error::Internal(e.into()))?,
         id: row.id,
         name: row.name,

@@ -6,13 +6,15 @@
 //!   a customer with a session, issues a code (single use, [`CODE_TTL`]).
 //! - [`exchange`] trades a code for an ID token and an access token (both RS256, signed with
 //!   [`keys`]); [`userinfo`] answers the access token with the same claims.
-//! - [`clients`] registers the shops' sites.
+//! - [`clients`] registers the shops' sites; [`logout`] ends the customer's login session
+//!   when a client asks.
 //!
 //! Errors carry the codes RFC 6749 and OpenID Connect Core name (`invalid_request`,
 //! `invalid_grant`, …).
 
 pub mod clients;
 pub mod keys;
+pub mod logout;
 mod tokens;
 
 use std::time::Duration;

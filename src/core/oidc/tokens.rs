@@ -216,3 +216,42 @@ async fn verify_access(state: &AppState, token: &str, live: bool) -> Result<Acce
             .claims,
     )
 }
+
+/// Who an ID token otpgram issued names, and for which client: a logout's `id_token_hint`.
+pub(super) struct Hint {
+    pub client_id: String,
+    pub user_id: Uuid,
+}
+
+#[derive(Deserialize)]
+struct HintClaims {
+    aud: String,
+    sub: Uuid,
+}
+
+/// Reads an ID token otpgram signed (expired or not, as RP-Initiated Logout allows); `None`
+/// when it is not one.
+pub(super) async fn read_hint(state: &AppState, token: &str) -> Result<Option<Hint>> {
+    let iss = issuer(state)?;
+    let Ok(header) = jsonwebtoken::decode_header(token) else {
+        return Ok(None);
+    };
+    if header.alg != Algorithm::RS256 || header.typ.as_deref() == Some("at+jwt") {
+        return Ok(None);
+    }
+    let keys = state.oidc.keys.current(&state.db).await?;
+    let Some(key) = header.kid.as_deref().and_then(|kid| keys.verifying(kid)) else {
+        return Ok(None);
+    };
+    let mut validation = Validation::new(Algorithm::RS256);
+    validation.set_issuer(&[iss]);
+    validation.validate_aud = false;
+    validation.validate_exp = false;
+    validation.required_spec_claims.clear();
+    Ok(jsonwebtoken::decode::<HintClaims>(token, key, &validation)
+        .ok()
+        .map(|data| Hint {
+            client_id: data.claims.aud,
+            user_id: data.claims.sub,
+        }))
+}

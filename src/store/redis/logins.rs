@@ -19,6 +19,11 @@ pub struct Asking {
     pub browser: String,
     /// When it began (Unix seconds).
     pub created: i64,
+    /// The registered client's name the login began for; empty when it began elsewhere (a
+    /// shop's own page: `SITE_NAME` then).
+    pub site: String,
+    /// That client's origin (its redirect URI's), shown beside the name; empty when unknown.
+    pub origin: String,
 }
 
 /// What opening a login link did.
@@ -77,6 +82,8 @@ impl RedisStore {
                     asking.browser.clone(),
                     asking.created.to_string(),
                     ttl.as_millis().to_string(),
+                    asking.site.clone(),
+                    asking.origin.clone(),
                 ],
             )
             .await?;
@@ -94,12 +101,16 @@ impl RedisStore {
             )
             .await?;
         match answer.as_slice() {
-            [status, browser, created] if status == "opened" => Ok(Open::Opened(Asking {
-                browser: browser.clone(),
-                created: created
-                    .parse()
-                    .map_err(|_| unexpected("open_login", &answer))?,
-            })),
+            [status, browser, created, site, origin] if status == "opened" => {
+                Ok(Open::Opened(Asking {
+                    browser: browser.clone(),
+                    created: created
+                        .parse()
+                        .map_err(|_| unexpected("open_login", &answer))?,
+                    site: site.clone(),
+                    origin: origin.clone(),
+                }))
+            }
             [status] if status == "used" => Ok(Open::Used),
             [status] if status == "missing" => Ok(Open::Missing),
             _ => Err(unexpected("open_login", &answer)),
@@ -169,22 +180,26 @@ impl RedisStore {
         Ok(self.pool.next().hget(self.keys.login(id), "p").await?)
     }
 
+    /// The name of the client a login began for, while it lives.
+    pub async fn login_site(&self, id: &str) -> Result<Option<String>> {
+        Ok(self.pool.next().hget(self.keys.login(id), "sn").await?)
+    }
+
     /// What a login opened by `by` shows, if it is still waiting for `by`'s answer.
     pub async fn opened_login(&self, id: &str, by: TelegramId) -> Result<Option<Asking>> {
-        let (status, opener, browser, created): (
-            Option<String>,
-            Option<String>,
-            Option<String>,
-            Option<i64>,
-        ) = self
+        let fields: Vec<Option<String>> = self
             .pool
             .next()
-            .hmget(self.keys.login(id), vec!["s", "t", "b", "c"])
+            .hmget(self.keys.login(id), vec!["s", "t", "b", "c", "sn", "so"])
             .await?;
+        let [status, opener, browser, created, site, origin] =
+            <[Option<String>; 6]>::try_from(fields).map_err(|f| unexpected("HMGET", f))?;
         let waiting = status.as_deref() == Some("opened") && opener == Some(by.to_string());
         Ok(waiting.then(|| Asking {
             browser: browser.unwrap_or_default(),
-            created: created.unwrap_or_default(),
+            created: created.and_then(|c| c.parse().ok()).unwrap_or_default(),
+            site: site.unwrap_or_default(),
+            origin: origin.unwrap_or_default(),
         }))
     }
 

@@ -7,10 +7,13 @@ fn site(lang: Lang, site_name: Option<&str>) -> String {
     site_name.map_or_else(|| t(lang, "login-site-fallback"), str::to_string)
 }
 
-/// "Log in to … from Chrome, Windows at 14:05 (UTC)?", over the Log in / Not me buttons.
+/// "Log in to …?", the site's origin, the browser and the time the login began, over the Log
+/// in / Not me buttons. `site_name` is the client's registered name (else `SITE_NAME`);
+/// `origin` is empty when the login did not come through a registered client.
 pub fn confirm(
     lang: Lang,
     site_name: Option<&str>,
+    origin: &str,
     masked_phone: &str,
     browser: &str,
     time: &str,
@@ -20,11 +23,18 @@ pub fn confirm(
     } else {
         browser.to_string()
     };
+    let origin_line = if origin.is_empty() {
+        String::new()
+    } else {
+        let line = t_with(lang, "login-confirm-origin", &[("origin", text(origin))]);
+        format!("\n{line}")
+    };
     t_with(
         lang,
         "login-confirm",
         &[
             ("site", text(&site(lang, site_name))),
+            ("origin_line", text(&origin_line)),
             ("phone", text(masked_phone)),
             ("browser", text(&browser)),
             ("time", text(time)),
@@ -86,14 +96,21 @@ mod tests {
             let text = confirm(
                 lang,
                 Some("Bozor.uz"),
+                "https://bozor.uz",
                 "+99890*****67",
                 "Chrome, Windows 10",
                 "14:05",
             );
-            for part in ["Bozor.uz", "+99890*****67", "Chrome, Windows 10", "14:05"] {
+            for part in [
+                "Bozor.uz",
+                "https://bozor.uz",
+                "+99890*****67",
+                "Chrome, Windows 10",
+                "14:05",
+            ] {
                 assert!(text.contains(part), "{lang:?}: {text}");
             }
-            let unknown = confirm(lang, None, "+99890*****67", "", "14:05");
+            let unknown = confirm(lang, None, "", "+99890*****67", "", "14:05");
             assert!(
                 unknown.contains(&t(lang, "login-browser-unknown")),
                 "{unknown}"

@@ -3,6 +3,7 @@
 //! any language.
 
 pub mod login;
+pub mod page;
 
 use std::{borrow::Cow, collections::HashMap, time::Duration};
 
