@@ -26,14 +26,18 @@ pub fn network(ip: IpAddr) -> IpAddr {
 /// Counts one request from `ip` against its per-minute allowance (`RATE_LIMIT_PER_IP_PER_MINUTE`,
 /// shared by every replica through Redis): `None` when admitted, else how long to wait.
 pub async fn admit(state: &AppState, ip: IpAddr) -> Result<Option<Duration>> {
-    let key = match network(ip) {
-        IpAddr::V4(v4) => v4.to_string(),
-        IpAddr::V6(v6) => format!("{v6}/64"),
-    };
     state
         .redis
-        .admit_address(&key, state.http.rate_limit_per_ip_per_minute)
+        .admit_address(&counted_as(ip), state.http.rate_limit_per_ip_per_minute)
         .await
+}
+
+/// The address as every per-address limit counts it, as text (`1.2.3.4`, `2001:db8::/64`).
+pub fn counted_as(ip: IpAddr) -> String {
+    match network(ip) {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => format!("{v6}/64"),
+    }
 }
 
 #[cfg(test)]

@@ -38,9 +38,10 @@ pub enum Error {
     /// for `max_age`, or `prompt=login`).
     #[error("the customer must log in on this page")]
     LoginRequired,
-    /// A login session asked for more codes than any customer needs.
-    #[error("too many sign-ins from this browser, try again later")]
-    TooManySignIns { retry_after: Duration },
+    /// More at once than any customer needs: codes for one login session, waits on one login
+    /// or from one address.
+    #[error("too many at once from this browser or address, try again later")]
+    Throttled { retry_after: Duration },
     #[error("OpenID Connect is off: set OIDC_ISSUER")]
     OidcDisabled,
     /// Input that parsed but makes no sense; `field` names the culprit.

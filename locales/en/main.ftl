@@ -81,3 +81,5 @@ page-logout-back = Then you go back to { $site }.
 page-logout-button = Log out
 page-logout-done-title = You are logged out
 page-logout-done = The next login in this browser asks who you are again.
+login-pick-number = 👇 Pick the number the login page shows next to the QR code or the button. Not seeing a login page? Press “Not me”.
+login-wrong-number = 🚫 That is not the number the login page shows, so the login was refused and nobody got in. If you started it yourself, start again on the website.

@@ -75,3 +75,5 @@ page-logout-back = Keyin { $site } saytiga qaytasiz.
 page-logout-button = Chiqish
 page-logout-done-title = Siz chiqdingiz
 page-logout-done = Ushbu brauzerda keyingi kirishda sizdan yana kimligingiz so‘raladi.
+login-pick-number = 👇 Kirish sahifasi QR-kod yoki tugma yonida ko‘rsatayotgan raqamni tanlang. Kirish sahifasini ko‘rmayapsizmi? “Bu men emas” tugmasini bosing.
+login-wrong-number = 🚫 Bu kirish sahifasidagi raqam emas, shuning uchun kirish rad etildi va hech kim kirmadi. Agar kirishni o‘zingiz boshlagan bo‘lsangiz, saytda qaytadan boshlang.

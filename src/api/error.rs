@@ -71,7 +71,7 @@ impl ApiError {
                 Error::LoginNotFound => (StatusCode::NOT_FOUND, "login_not_found"),
                 Error::OidcDisabled => (StatusCode::NOT_FOUND, "oidc_disabled"),
                 Error::LoginRequired => (StatusCode::UNAUTHORIZED, "login_required"),
-                Error::TooManySignIns { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+                Error::Throttled { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
                 Error::Invalid { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_request"),
                 Error::Unavailable { .. } => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
                 Error::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
@@ -89,7 +89,7 @@ impl ApiError {
     fn retry_after(&self) -> Option<Duration> {
         match self {
             ApiError::Core(
-                Error::RateLimited { retry_after } | Error::TooManySignIns { retry_after },
+                Error::RateLimited { retry_after } | Error::Throttled { retry_after },
             ) => Some(*retry_after),
             ApiError::Core(Error::TooManyAttempts { retry_after }) => *retry_after,
             ApiError::TooManyRequests { retry_after } => Some(*retry_after),

@@ -94,14 +94,34 @@ impl ClientIp {
     }
 
     pub fn of<T>(&self, req: &Request<T>) -> Option<IpAddr> {
-        let peer = req
-            .extensions()
+        self.from(req.extensions(), req.headers())
+    }
+
+    fn from(&self, extensions: &axum::http::Extensions, headers: &HeaderMap) -> Option<IpAddr> {
+        let peer = extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map(|ConnectInfo(addr)| addr.ip());
         if self.trusted_hops == 0 {
             return peer;
         }
-        forwarded_for(req.headers(), self.trusted_hops).or(peer)
+        forwarded_for(headers, self.trusted_hops).or(peer)
+    }
+}
+
+/// The client's address as a handler's argument (see [`ClientIp`]); `None` when it cannot be
+/// told.
+pub struct ClientAddress(pub Option<IpAddr>);
+
+impl FromRequestParts<AppState> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Self(
+            ClientIp::new(&state.http).from(&parts.extensions, &parts.headers),
+        ))
     }
 }
 

@@ -19,7 +19,7 @@ use super::{
     auth::Session,
     cookies,
     error::{ApiError, ErrorBody},
-    extract::bearer,
+    extract::{ClientAddress, bearer},
     rate_limit, same_origin,
 };
 use crate::{
@@ -64,14 +64,19 @@ pub struct LoginStarted {
     poll_token: String,
     /// Seconds the link works.
     expires_in: u64,
+    /// Show it beside the link and the QR code ("Pick 42 in Telegram"): the customer picks it
+    /// among three in the bot, and a wrong pick refuses the login.
+    #[schema(example = 42)]
+    number: u8,
 }
 
 /// Start a one-tap login
 ///
 /// Begins a login the customer confirms in Telegram with one tap. Nothing about the customer
-/// is asked: whoever opens the link in Telegram and presses **Log in** is logged in, in the
-/// browser holding `poll_token`. The confirmation names the site (`SITE_NAME`), this browser (from
-/// its `User-Agent`) and the time, so a customer sent someone else's link can refuse it.
+/// is asked: whoever opens the link in Telegram and picks `number` (the page shows it) among
+/// three is logged in, in the browser holding `poll_token`; a wrong pick refuses the login, so
+/// a link or QR code sent to someone who cannot see the page logs nobody in. The confirmation
+/// names the site (`SITE_NAME`), this browser (from its `User-Agent`) and the time.
 #[utoipa::path(
     post,
     path = "/api/v1/login/telegram",
@@ -100,6 +105,7 @@ pub(crate) fn started_answer(started: one_tap::Started) -> Response {
             link: started.link,
             poll_token: started.poll_token,
             expires_in: started.expires_in.as_secs(),
+            number: started.number,
         }),
     )
         .into_response()
@@ -159,12 +165,13 @@ async fn wait_for_login(
     State(state): State<AppState>,
     Path(login_id): Path<String>,
     params: Result<Query<WaitParams>, QueryRejection>,
+    ClientAddress(from): ClientAddress,
     headers: HeaderMap,
     jar: CookieJar,
 ) -> Result<Response, ApiError> {
     let wait = wait_of(params)?;
     let poll_token = bearer(&headers).ok_or(Error::Unauthorized)?;
-    let waited = one_tap::wait(&state, &login_id, &poll_token, wait).await?;
+    let waited = one_tap::wait(&state, &login_id, &poll_token, from, wait).await?;
     let login = match waited {
         Waited::Pending => return Ok(axum::Json(LoginState::Pending).into_response()),
         Waited::Denied => return Ok(axum::Json(LoginState::Denied).into_response()),

@@ -8,20 +8,21 @@ use teloxide::{
 
 use super::{private::ask_for_phone, schema::HandlerResult, sender::Sender};
 use crate::{
-    core::one_tap::{self, Opened, Settled},
+    core::one_tap::{self, Answer, Opened, Settled},
     domain::{Phone, TelegramId},
     state::AppState,
     store::Asking,
     telegram::texts::{self, Lang, login},
 };
 
-/// The data of the two buttons: the prefix, then the login's id.
+/// The data of the buttons: the prefix, then the login's id (and, for a number, `:<number>`).
+const PICK: &str = "login_pick:";
 const APPROVE: &str = "login_ok:";
 const DENY: &str = "login_no:";
 
 /// Whether a button's data is one of the login buttons.
 pub(super) fn is_answer(data: &str) -> bool {
-    data.starts_with(APPROVE) || data.starts_with(DENY)
+    data.starts_with(PICK) || data.starts_with(APPROVE) || data.starts_with(DENY)
 }
 
 /// `/start login_…`: the link opened in Telegram.
@@ -108,15 +109,52 @@ async fn confirm(
         &asking.browser,
         &time,
     );
-    let buttons = InlineKeyboardMarkup::new(vec![vec![
-        InlineKeyboardButton::callback(login::button(lang), format!("{APPROVE}{login_id}")),
-        InlineKeyboardButton::callback(login::not_me_button(lang), format!("{DENY}{login_id}")),
-    ]]);
+    let not_me =
+        InlineKeyboardButton::callback(login::not_me_button(lang), format!("{DENY}{login_id}"));
+    // The login page shows a number: the customer picks it among three, so someone who was
+    // sent a link or a QR code, and cannot see the page, logs nobody in.
+    let (text, rows) = match asking.number {
+        Some(number) => {
+            let numbers = one_tap::choices(number)
+                .into_iter()
+                .map(|n| {
+                    InlineKeyboardButton::callback(n.to_string(), format!("{PICK}{login_id}:{n}"))
+                })
+                .collect();
+            let text = format!("{text}\n\n{}", login::pick_the_number(lang));
+            (text, vec![numbers, vec![not_me]])
+        }
+        None => {
+            let approve =
+                InlineKeyboardButton::callback(login::button(lang), format!("{APPROVE}{login_id}"));
+            (text, vec![vec![approve, not_me]])
+        }
+    };
+    let buttons = InlineKeyboardMarkup::new(rows);
     state
         .telegram
         .reply(bot.send_message(chat, text).reply_markup(buttons))
         .await?;
     Ok(())
+}
+
+/// A login button's answer, as its data says it.
+enum Parsed {
+    Picked(u8),
+    Approve,
+    Deny,
+}
+
+/// `login_pick:<id>:<number>`, `login_ok:<id>` or `login_no:<id>`: the login and the answer.
+fn parse_answer(data: &str) -> Option<(&str, Parsed)> {
+    if let Some(rest) = data.strip_prefix(PICK) {
+        let (id, number) = rest.split_once(':')?;
+        return Some((id, Parsed::Picked(number.parse().ok()?)));
+    }
+    if let Some(id) = data.strip_prefix(APPROVE) {
+        return Some((id, Parsed::Approve));
+    }
+    data.strip_prefix(DENY).map(|id| (id, Parsed::Deny))
 }
 
 /// The client's registered name the login began for, else `SITE_NAME`.
@@ -136,26 +174,30 @@ pub(super) async fn on_answer(
 ) -> HandlerResult {
     let lang = sender.lang;
     let data = query.data.as_deref().unwrap_or_default();
-    let (approve, login_id) = match (data.strip_prefix(APPROVE), data.strip_prefix(DENY)) {
-        (Some(id), _) => (true, id),
-        (_, Some(id)) => (false, id),
-        _ => return Ok(()),
+    let Some((login_id, answer)) = parse_answer(data) else {
+        return Ok(());
     };
     let by = TelegramId::from(query.from.id);
     let user = sender.account.as_ref().filter(|_| sender.phone().is_some());
-    if approve && user.is_none() {
-        // The phone was unlinked since the confirmation: there is nobody to log in.
-        ask_for_phone(bot, state, ChatId::from(by), texts::link_first(lang), lang).await?;
-        return Ok(());
-    }
+    let answer = match (answer, user) {
+        (Parsed::Deny, _) => Answer::Deny,
+        (Parsed::Picked(number), Some(user)) => Answer::Picked(user, number),
+        (Parsed::Approve, Some(user)) => Answer::Approve(user),
+        (_, None) => {
+            // The phone was unlinked since the confirmation: there is nobody to log in.
+            ask_for_phone(bot, state, ChatId::from(by), texts::link_first(lang), lang).await?;
+            return Ok(());
+        }
+    };
     // Read before the answer: the login may be collected (and gone) right after it.
     let site = one_tap::site_of(state, login_id).await.unwrap_or_default();
     let site = Some(site.as_str())
         .filter(|name| !name.is_empty())
         .or(state.login.site_name.as_deref());
-    let text = match one_tap::settle(state, by, login_id, user.filter(|_| approve)).await {
+    let text = match one_tap::settle(state, by, login_id, answer).await {
         Ok(Settled::Approved) => login::approved(lang, site),
         Ok(Settled::Denied) => login::denied(lang),
+        Ok(Settled::WrongNumber) => login::wrong_number(lang),
         Ok(Settled::Already) => login::already_answered(lang),
         Ok(Settled::Missing) => login::expired(lang),
         Err(err) => {

@@ -97,7 +97,7 @@ pub async fn admit_code(state: &AppState, token: &str) -> Result<()> {
         .await?;
     if count > CODES_PER_WINDOW {
         crate::meters::rate_limited("session_codes");
-        return Err(Error::TooManySignIns {
+        return Err(Error::Throttled {
             retry_after: CODE_WINDOW,
         });
     }

@@ -12,20 +12,22 @@
 //! is in Redis, and a browser waiting on another replica than the bot's sees an approval within
 //! [`RECHECK`].
 
-use std::time::Duration;
+use std::{net::IpAddr, time::Duration};
 
 use chrono::Utc;
+use rand::{Rng, seq::SliceRandom};
 use tokio::time::Instant;
 use uuid::Uuid;
 
 use crate::{
+    addresses,
     core::{otp::Login, profile::UserRecord, session},
     crypto::{constant_time_eq, random_token},
     domain::TelegramId,
     error::{Error, Result},
     meters,
     state::AppState,
-    store::{Asking, Collect, Open, Settle, sql::users},
+    store::{Asking, Collect, Open, Settle, WaitsOn, sql::users},
 };
 
 /// `/start login_<id>_<nonce>`: the payload of a login link.
@@ -43,6 +45,23 @@ pub const RECHECK: Duration = Duration::from_millis(200);
 /// The longest one wait lasts; the browser then asks again.
 pub const MAX_WAIT: Duration = Duration::from_secs(25);
 
+/// The numbers a login shows: two digits, so one is quick to read and to find among three.
+const NUMBERS: std::ops::RangeInclusive<u8> = 10..=99;
+
+/// The three numbers the confirmation offers: the login's own and two others, in random order.
+pub fn choices(number: u8) -> [u8; 3] {
+    let mut rng = rand::rng();
+    let mut choices = vec![number];
+    while choices.len() < 3 {
+        let other = rng.random_range(NUMBERS);
+        if !choices.contains(&other) {
+            choices.push(other);
+        }
+    }
+    choices.shuffle(&mut rng);
+    [choices[0], choices[1], choices[2]]
+}
+
 /// A login begun for a browser.
 pub struct Started {
     pub login_id: String,
@@ -51,6 +70,9 @@ pub struct Started {
     /// The browser's secret: collecting the session (and showing the QR code) takes it.
     pub poll_token: String,
     pub expires_in: Duration,
+    /// Shown beside the link and its QR code: the customer picks it among three in Telegram,
+    /// so a link or QR code sent to someone who cannot see this page logs nobody in.
+    pub number: u8,
 }
 
 /// Who a login is for, as the confirmation names it: a registered client's name and its
@@ -71,11 +93,13 @@ pub async fn start(
     let nonce = nonce_of(state, &poll_token);
     let link = link(state, &login_id, &nonce).await?;
     let (site, origin) = site.map_or_else(Default::default, |s| (s.name, s.origin));
+    let number = rand::rng().random_range(NUMBERS);
     let asking = Asking {
         browser: browser_of(user_agent),
         created: Utc::now().timestamp(),
         site,
         origin,
+        number: Some(number),
     };
     let ttl = state.login.link_ttl;
     state
@@ -94,6 +118,7 @@ pub async fn start(
         link,
         poll_token,
         expires_in: ttl,
+        number,
     })
 }
 
@@ -223,33 +248,53 @@ pub async fn site_of(state: &AppState, login_id: &str) -> Result<String> {
 pub enum Settled {
     Approved,
     Denied,
+    /// A number that is not the one the login page shows: denied for good.
+    WrongNumber,
     /// Answered before.
     Already,
     /// Expired, or not this account's to answer.
     Missing,
 }
 
-/// The account `by` answers login `login_id`: approved for `user` (its own record), or denied.
+/// How the customer answered in Telegram; an approval names the account's own user.
+#[derive(Clone, Copy, Debug)]
+pub enum Answer<'a> {
+    /// Picked this number among the three.
+    Picked(&'a UserRecord, u8),
+    /// **Log in**, on a login that shows no number (begun before numbers were shown).
+    Approve(&'a UserRecord),
+    /// **Not me**.
+    Deny,
+}
+
+/// The account `by` answers login `login_id`: approved when the answer is the login's number
+/// (or **Log in** on a login without one), else denied.
 pub async fn settle(
     state: &AppState,
     by: TelegramId,
     login_id: &str,
-    user: Option<&UserRecord>,
+    answer: Answer<'_>,
 ) -> Result<Settled> {
-    let user_id = user.map(|u| u.id.to_string());
+    let (user_id, picked) = match answer {
+        Answer::Picked(user, number) => (Some(user.id.to_string()), Some(number)),
+        Answer::Approve(user) => (Some(user.id.to_string()), None),
+        Answer::Deny => (None, None),
+    };
     let settled = state
         .redis
-        .settle_login(login_id, by, user_id.as_deref(), COLLECT_WITHIN)
+        .settle_login(login_id, by, user_id.as_deref(), picked, COLLECT_WITHIN)
         .await?;
     let settled = match settled {
-        Settle::Settled if user.is_some() => Settled::Approved,
-        Settle::Settled => Settled::Denied,
+        Settle::Settled { approved: true } => Settled::Approved,
+        Settle::Settled { .. } if user_id.is_some() => Settled::WrongNumber,
+        Settle::Settled { .. } => Settled::Denied,
         Settle::Already => Settled::Already,
         Settle::Missing => Settled::Missing,
     };
     match settled {
         Settled::Approved => meters::telegram_login("approved"),
         Settled::Denied => meters::telegram_login("denied"),
+        Settled::WrongNumber => meters::telegram_login("wrong_number"),
         _ => meters::telegram_login("refused"),
     }
     // A browser waiting on this replica hears of it now; others look again within RECHECK.
@@ -268,22 +313,80 @@ pub enum Waited {
     Approved(Box<UserRecord>),
 }
 
+/// Browsers that may wait on one login at once: the page, and one more (a second tab, a
+/// reload before the first wait ended).
+pub const WAITS_PER_LOGIN: u32 = 2;
+/// Waits one address may hold at once: a household or an office behind one address logging in
+/// together, far below what would tie up the service's connections.
+pub const WAITS_PER_ADDRESS: u32 = 20;
+
 /// Waits up to `wait` for an answer to the login, then says how it stands. An approval hands
-/// over the customer (verified and logged in, as with a code), once.
+/// over the customer (verified and logged in, as with a code), once. Only the poll token's
+/// holder waits, within [`WAITS_PER_LOGIN`] and, from one address `from`, [`WAITS_PER_ADDRESS`].
 pub async fn wait(
     state: &AppState,
     login_id: &str,
     poll_token: &str,
+    from: Option<IpAddr>,
+    wait: Duration,
+) -> Result<Waited> {
+    let poll_hash = poll_hash(state, poll_token);
+    match state.redis.login_poll_hash(login_id).await? {
+        None => return Ok(Waited::Expired),
+        Some(stored) if !constant_time_eq(stored.as_bytes(), poll_hash.as_bytes()) => {
+            return Err(Error::Unauthorized);
+        }
+        Some(_) => {}
+    }
+    let wait_id = random_token(12);
+    let hold = MAX_WAIT + Duration::from_secs(5);
+    let address = from.map(addresses::counted_as);
+    let mut places = vec![(WaitsOn::Login(login_id), WAITS_PER_LOGIN)];
+    if let Some(address) = address.as_deref() {
+        places.push((WaitsOn::Address(address), WAITS_PER_ADDRESS));
+    }
+    let mut taken = Vec::new();
+    for (on, limit) in places {
+        if !state
+            .redis
+            .take_wait_slot(on, &wait_id, hold, limit)
+            .await?
+        {
+            give_back(state, &taken, &wait_id).await;
+            meters::rate_limited("login_waits");
+            return Err(Error::Throttled {
+                retry_after: Duration::from_secs(5),
+            });
+        }
+        taken.push(on);
+    }
+    let waited = wait_for_answer(state, login_id, &poll_hash, wait).await;
+    give_back(state, &taken, &wait_id).await;
+    waited
+}
+
+/// Leaves the places a wait took; one left behind (Redis away) leaves by itself.
+async fn give_back(state: &AppState, taken: &[WaitsOn<'_>], wait_id: &str) {
+    for on in taken {
+        if let Err(err) = state.redis.give_wait_slot(*on, wait_id).await {
+            tracing::debug!(error = %err, "a wait's place is left to expire");
+        }
+    }
+}
+
+async fn wait_for_answer(
+    state: &AppState,
+    login_id: &str,
+    poll_hash: &str,
     wait: Duration,
 ) -> Result<Waited> {
     let deadline = Instant::now() + wait.min(MAX_WAIT);
-    let poll_hash = poll_hash(state, poll_token);
     loop {
         // Listening before looking, so an answer between the two is not missed.
         let settled = state.logins_settled.notified();
         tokio::pin!(settled);
         settled.as_mut().enable();
-        match state.redis.collect_login(login_id, &poll_hash).await? {
+        match state.redis.collect_login(login_id, poll_hash).await? {
             Collect::Pending => {}
             Collect::Denied => return Ok(Waited::Denied),
             Collect::Expired => return Ok(Waited::Expired),

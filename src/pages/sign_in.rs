@@ -16,7 +16,7 @@ use crate::{
     api::{
         ApiError,
         cookies::with_login_session,
-        extract::{Json, bearer},
+        extract::{ClientAddress, Json, bearer},
         one_tap::{WaitParams, started_answer, user_agent, wait_of},
         otp::{VerifyRequest, parse_phone},
     },
@@ -88,12 +88,13 @@ pub async fn wait(
     State(state): State<AppState>,
     Path(login_id): Path<String>,
     params: Result<Query<WaitParams>, QueryRejection>,
+    ClientAddress(from): ClientAddress,
     headers: HeaderMap,
     jar: CookieJar,
 ) -> Result<Response, ApiError> {
     let wait = wait_of(params)?;
     let poll_token = bearer(&headers).ok_or(Error::Unauthorized)?;
-    let answer = match one_tap::wait(&state, &login_id, &poll_token, wait).await? {
+    let answer = match one_tap::wait(&state, &login_id, &poll_token, from, wait).await? {
         Waited::Pending => SignIn::Pending,
         Waited::Denied => SignIn::Denied,
         Waited::Expired => SignIn::Expired,

@@ -11,5 +11,5 @@ pub mod sql;
 
 pub use redis::{
     Asking, Binding, Check, Collect, Issue, Open, Redeemed, RedisStore, Rotation, SessionPolicy,
-    Settle, StoreMode,
+    Settle, StoreMode, WaitsOn,
 };

@@ -264,6 +264,59 @@ async fn chat_id_token_endpoints_issue_real_sessions() {
     assert_eq!(garbage.status(), StatusCode::UNAUTHORIZED);
 }
 
+/// OvozPay's client logs a new chat in with the phone its bot collected, before any register
+/// call: the drop-in makes the account (the bot vouches), as the original did. The review got
+/// `404` here. A phone that is another account's stays refused, with no tokens.
+#[tokio::test]
+async fn telegram_login_registers_a_new_chat_with_a_free_phone() {
+    let app = legacy_app().await;
+    let (new_chat, phone) = (TG + 100, "+998901234590");
+    let first = bot_post(
+        &app,
+        "/api/auth/telegram-login/",
+        json!({ "telegram_chat_id": new_chat, "phone_number": phone }),
+    )
+    .await;
+    assert_eq!(first.status(), StatusCode::OK);
+    let body: Value = first.json().await.unwrap();
+    assert!(body["access"].is_string() && body["refresh"].is_string());
+    assert_eq!(body["user"]["phone_number"], phone);
+    assert_eq!(body["user"]["is_active"], true);
+    let row = app.user_row(phone).await.unwrap();
+    assert_eq!(row.telegram_id, Some(new_chat));
+    // Logged in again by the chat alone.
+    let again = bot_post(
+        &app,
+        "/api/auth/telegram-login/",
+        json!({ "telegram_chat_id": new_chat }),
+    )
+    .await;
+    assert_eq!(again.status(), StatusCode::OK);
+
+    // Another chat naming that phone is refused, and gets nothing.
+    let thief = bot_post(
+        &app,
+        "/api/auth/telegram-login/",
+        json!({ "telegram_chat_id": new_chat + 1, "phone_number": phone }),
+    )
+    .await;
+    assert_eq!(thief.status(), StatusCode::CONFLICT);
+    let body: Value = thief.json().await.unwrap();
+    assert!(body.get("access").is_none(), "{body}");
+    assert_eq!(
+        app.user_row(phone).await.unwrap().telegram_id,
+        Some(new_chat)
+    );
+    // An unknown chat with no phone is still unknown.
+    let unknown = bot_post(
+        &app,
+        "/api/auth/telegram-login/",
+        json!({ "telegram_chat_id": new_chat + 2 }),
+    )
+    .await;
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+}
+
 #[tokio::test]
 async fn chat_id_endpoints_need_the_bot_secret() {
     let app = legacy_app().await;

@@ -210,11 +210,16 @@ async fn sandbox_page(app: &TestApp, client: &Client) {
         t.contains("Log in to") && t.contains("+99890*****67")
     })
     .await;
-    find(&client, "#messages button[data-callback^='login_ok:']")
-        .await
-        .click()
-        .await
-        .unwrap();
+    // The number the site's panel shows, picked among the three in the chat.
+    let number = find(&client, "#one-tap-number").await.text().await.unwrap();
+    find(
+        &client,
+        &format!("#messages button[data-callback^='login_pick:'][data-callback$=':{number}']"),
+    )
+    .await
+    .click()
+    .await
+    .unwrap();
     text_of(
         &client,
         "#messages .msg.bot",
@@ -372,7 +377,8 @@ async fn hosted_login_page(app: &TestApp, client: &Client) -> i64 {
                 client.screenshot().await.unwrap(),
             )
             .unwrap();
-            tap_in_the_sandbox(app, user, &link).await;
+            let number = find(client, "#tap-number").await.text().await.unwrap();
+            tap_in_the_sandbox(app, user, &link, &number).await;
         }
         // The browser lands on the shop's callback with a code and the state it sent.
         let query = crate::helpers::eventually(15, "the shop's callback", || async {
@@ -451,8 +457,8 @@ async fn hosted_login_page(app: &TestApp, client: &Client) -> i64 {
 }
 
 /// Plays the customer's Telegram side of a one-tap login through the sandbox: opens the link
-/// in `user`'s chat and presses Log in.
-async fn tap_in_the_sandbox(app: &TestApp, user: i64, link: &str) {
+/// in `user`'s chat and picks `number`, the one the login page shows.
+async fn tap_in_the_sandbox(app: &TestApp, user: i64, link: &str, number: &str) {
     let payload = link.split_once("?start=").unwrap().1.to_string();
     let said = app
         .post_json(
@@ -461,11 +467,13 @@ async fn tap_in_the_sandbox(app: &TestApp, user: i64, link: &str) {
         )
         .await;
     assert!(said.status().is_success());
-    let approve = format!("login_ok:{}", payload.split('_').nth(1).unwrap());
+    let login_id = payload.split('_').nth(1).unwrap();
+    let approve = format!("login_pick:{login_id}:{number}");
     let confirmation = crate::helpers::eventually(10, "the confirmation", || async {
         chat(app, user).await.into_iter().rev().find(|m| {
-            m["reply_markup"]["inline_keyboard"][0][0]["callback_data"].as_str()
-                == Some(approve.as_str())
+            m["reply_markup"]["inline_keyboard"][0]
+                .as_array()
+                .is_some_and(|row| row.iter().any(|b| b["callback_data"] == approve.as_str()))
         })
     })
     .await;
@@ -537,7 +545,8 @@ async fn widget_popup(app: &TestApp, client: &Client, user: i64) {
         client.screenshot().await.unwrap(),
     )
     .unwrap();
-    tap_in_the_sandbox(app, user, &link).await;
+    let number = find(client, "#tap-number").await.text().await.unwrap();
+    tap_in_the_sandbox(app, user, &link, &number).await;
     // The popup hands the code to the shop's page and closes itself.
     crate::helpers::eventually(10, "the popup to close", || async {
         (client.windows().await.unwrap().len() == 1).then_some(())

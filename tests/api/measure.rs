@@ -68,7 +68,7 @@ async fn measure_one_tap_approval_latency() {
         let login = start(&app).await;
         app.telegram
             .send_text(user, &format!("/start {}", login.payload()));
-        let (_, approve, _) = confirmation(&app, user).await;
+        let (_, approve, _) = confirmation(&app, user, login.number).await;
         let waiting = wait_in_background(&app, &login.id, &login.poll_token);
         // A person reads the confirmation before tapping; the bot answers a chat at most once a
         // second (the pacer's answer slot), so a tap sooner than that would measure the pacing.
@@ -110,7 +110,7 @@ async fn measure_one_tap_approval_latency() {
         let login = start(&browser_side).await;
         let open = text_update(user, &format!("/start {}", login.payload()));
         post_update(&bot_side, 10 * i + 1, open).await;
-        let (_, approve, _) = confirmation(&browser_side, user).await;
+        let (_, approve, _) = confirmation(&browser_side, user, login.number).await;
         let waiting = wait_in_background(&browser_side, &login.id, &login.poll_token);
         tokio::time::sleep(Duration::from_millis(1100)).await;
         let press = json!({

@@ -19,6 +19,8 @@ pub struct Started {
     pub id: String,
     pub link: String,
     pub poll_token: String,
+    /// The number the page shows, to pick in Telegram.
+    pub number: u8,
 }
 
 impl Started {
@@ -43,6 +45,7 @@ pub async fn start(app: &TestApp) -> Started {
         id: body["login_id"].as_str().unwrap().to_string(),
         link: body["link"].as_str().unwrap().to_string(),
         poll_token: body["poll_token"].as_str().unwrap().to_string(),
+        number: body["number"].as_u64().unwrap() as u8,
     }
 }
 
@@ -70,17 +73,30 @@ async fn wait(
     (status, response.json().await.unwrap(), cookies)
 }
 
-/// The confirmation the bot sent `user`, with its two buttons' data.
-pub async fn confirmation(app: &TestApp, user: i64) -> (String, String, String) {
+/// The confirmation the bot sent `user`: its text, the data of the button with `number`, and
+/// of **Not me**.
+pub async fn confirmation(app: &TestApp, user: i64, number: u8) -> (String, String, String) {
     let message = app
         .telegram
         .wait_for_message(user, "a login confirmation", |t| t.contains("Log in to"))
         .await;
-    let buttons = &message.body["reply_markup"]["inline_keyboard"][0];
+    let rows = &message.body["reply_markup"]["inline_keyboard"];
+    let numbers: Vec<String> = rows[0]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["callback_data"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(numbers.len(), 3, "three numbers to pick from: {numbers:?}");
+    let pick = numbers
+        .iter()
+        .find(|data| data.ends_with(&format!(":{number}")))
+        .unwrap_or_else(|| panic!("{number} is not among {numbers:?}"))
+        .clone();
     (
         message.text.clone(),
-        buttons[0]["callback_data"].as_str().unwrap().to_string(),
-        buttons[1]["callback_data"].as_str().unwrap().to_string(),
+        pick,
+        rows[1][0]["callback_data"].as_str().unwrap().to_string(),
     )
 }
 
@@ -120,11 +136,14 @@ async fn a_linked_customer_taps_log_in_and_the_waiting_browser_is_logged_in_once
     };
     app.telegram
         .send_text(ANN, &format!("/start {}", login.payload()));
-    let (text, approve, deny) = confirmation(&app, ANN).await;
+    let (text, approve, deny) = confirmation(&app, ANN, login.number).await;
     for part in ["Bozor.uz", "+99890*****33", "Chrome, Windows 10", "UTC"] {
         assert!(text.contains(part), "{part} missing from {text}");
     }
-    assert_eq!(approve, format!("login_ok:{}", login.id));
+    assert!(
+        approve.starts_with(&format!("login_pick:{}:", login.id)),
+        "{approve}"
+    );
     assert_eq!(deny, format!("login_no:{}", login.id));
     let before = app.user_row(ANN_PHONE).await.unwrap();
     assert!(!before.is_verified && before.last_login_at.is_none());
@@ -209,7 +228,7 @@ async fn an_unlinked_customer_shares_the_phone_first_then_confirms() {
     );
 
     app.telegram.share_contact(BOB, Some(BOB), "998907654321");
-    let (text, approve, _) = confirmation(&app, BOB).await;
+    let (text, approve, _) = confirmation(&app, BOB, login.number).await;
     assert!(text.contains("+99890*****21"), "{text}");
     assert!(text.contains("the shop's website"), "no SITE_NAME: {text}");
     app.telegram.press_button(BOB, &approve);
@@ -226,7 +245,7 @@ async fn not_me_refuses_the_login_for_good() {
     let login = start(&app).await;
     app.telegram
         .send_text(ANN, &format!("/start {}", login.payload()));
-    let (_, approve, deny) = confirmation(&app, ANN).await;
+    let (_, approve, deny) = confirmation(&app, ANN, login.number).await;
     app.telegram.press_button(ANN, &deny);
     let (status, denied, cookies) = wait(&app, &login.id, Some(&login.poll_token), 10).await;
     assert_eq!(
@@ -314,7 +333,7 @@ async fn a_link_opens_once_and_only_its_opener_may_answer() {
     let login = start(&app).await;
     app.telegram
         .send_text(ANN, &format!("/start {}", login.payload()));
-    let (_, approve, _) = confirmation(&app, ANN).await;
+    let (_, approve, _) = confirmation(&app, ANN, login.number).await;
 
     // The same link again, by anyone: already used.
     for user in [ANN, BOB] {
@@ -340,7 +359,7 @@ async fn the_deep_link_alone_collects_nothing() {
     let login = start(&app).await;
     app.telegram
         .send_text(ANN, &format!("/start {}", login.payload()));
-    let (_, approve, _) = confirmation(&app, ANN).await;
+    let (_, approve, _) = confirmation(&app, ANN, login.number).await;
     app.telegram.press_button(ANN, &approve);
     app.telegram
         .wait_for_edit(ANN, "approved", |t| t.contains("logged in"))
@@ -475,7 +494,7 @@ async fn the_browser_may_wait_on_another_replica_than_the_bots() {
     let mut open = text_update(ANN, &format!("/start {}", login.payload()));
     open["update_id"] = json!(2);
     assert_eq!(post(open).await.unwrap().status(), StatusCode::OK);
-    let (_, approve, _) = confirmation(&browser_side, ANN).await;
+    let (_, approve, _) = confirmation(&browser_side, ANN, login.number).await;
     let waiting = {
         let (http, url, token) = (
             browser_side.http.clone(),
@@ -505,4 +524,125 @@ async fn the_browser_may_wait_on_another_replica_than_the_bots() {
     let session = waiting.await.unwrap();
     assert_eq!(session["status"], "approved", "{session}");
     assert_eq!(session["user"]["phone"], ANN_PHONE);
+}
+
+/// The review held 300 waits on one login from one address. Two browsers may wait on one login
+/// at once, twenty waits on one address; a wait without the login's poll token takes no place.
+#[tokio::test]
+async fn waits_are_limited_per_login_and_per_address() {
+    let app = spawn_app_with(&[]).await;
+    let login = start(&app).await;
+    let statuses = |waits: Vec<(String, String)>| {
+        let app = &app;
+        async move {
+            let calls = waits
+                .into_iter()
+                .map(|(id, token)| async move { wait(app, &id, Some(&token), 3).await.0 });
+            futures::future::join_all(calls).await
+        }
+    };
+    // Strangers with made-up tokens are refused and hold nothing.
+    let strangers = statuses(vec![(login.id.clone(), "made-up".into()); 4]).await;
+    assert!(
+        strangers.iter().all(|s| *s == StatusCode::UNAUTHORIZED),
+        "{strangers:?}"
+    );
+
+    let three = statuses(vec![(login.id.clone(), login.poll_token.clone()); 3]).await;
+    let refused = three
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    let waited = three.iter().filter(|s| **s == StatusCode::OK).count();
+    assert_eq!((waited, refused), (2, 1), "{three:?}");
+    // The places are given back: the next two wait again.
+    let two = statuses(vec![(login.id.clone(), login.poll_token.clone()); 2]).await;
+    assert!(two.iter().all(|s| *s == StatusCode::OK), "{two:?}");
+
+    let mut logins = Vec::new();
+    for _ in 0..21 {
+        let login = start(&app).await;
+        logins.push((login.id, login.poll_token));
+    }
+    let many = statuses(logins).await;
+    let refused = many
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!(refused, 1, "{many:?}");
+}
+
+/// The phishing scenario: an attacker starts a login in their own browser and sends the link
+/// (or shows its QR code) to a victim. The victim cannot see the attacker's page, so does not
+/// know its number: a pick among three that is not it refuses the login for good, and the
+/// attacker's browser gets nothing. A button the bot never showed (forged callback data, as a
+/// modified client can send) approves nothing either. On the old code one careless "Log in"
+/// handed the attacker the victim's session.
+#[tokio::test]
+async fn a_link_sent_to_a_victim_gives_the_attacker_nothing() {
+    let app = spawn_app_with(&[("SITE_NAME", "Bozor.uz")]).await;
+    app.link(ANN, ANN_PHONE).await;
+
+    let attackers = start(&app).await;
+    app.telegram
+        .send_text(ANN, &format!("/start {}", attackers.payload()));
+    let message = app
+        .telegram
+        .wait_for_message(ANN, "a login confirmation", |t| t.contains("Log in to"))
+        .await;
+    assert!(message.text.contains("Pick the number"), "{}", message.text);
+    let wrong = message.body["reply_markup"]["inline_keyboard"][0]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["callback_data"].as_str().unwrap().to_string())
+        .find(|data| !data.ends_with(&format!(":{}", attackers.number)))
+        .unwrap();
+    app.telegram.press_button(ANN, &wrong);
+    app.telegram
+        .wait_for_edit(ANN, "the refusal", |t| t.contains("not the number"))
+        .await;
+    let (status, body, cookies) = wait(&app, &attackers.id, Some(&attackers.poll_token), 2).await;
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (StatusCode::OK, Some("denied"))
+    );
+    assert!(
+        body.get("access_token").is_none() && cookies.is_empty(),
+        "{body}"
+    );
+    // The right number afterwards changes nothing: the login is over.
+    let right = format!("login_pick:{}:{}", attackers.id, attackers.number);
+    app.telegram.press_button(ANN, &right);
+    app.telegram
+        .wait_for_edit(ANN, "already answered", |t| t.contains("already answered"))
+        .await;
+    let (_, body, _) = wait(&app, &attackers.id, Some(&attackers.poll_token), 1).await;
+    assert!(body.get("access_token").is_none(), "{body}");
+
+    // Forged callback data: "Log in" without a number, on a login that shows one.
+    let second = start(&app).await;
+    app.telegram
+        .send_text(ANN, &format!("/start {}", second.payload()));
+    eventually(10, "the second confirmation", || async {
+        app.telegram
+            .messages_to(ANN)
+            .iter()
+            .any(|m| {
+                m.body
+                    .to_string()
+                    .contains(&format!("login_pick:{}:", second.id))
+            })
+            .then_some(())
+    })
+    .await;
+    app.telegram
+        .press_button(ANN, &format!("login_ok:{}", second.id));
+    let (_, body, cookies) = wait(&app, &second.id, Some(&second.poll_token), 5).await;
+    assert_eq!(body["status"], "denied", "{body}");
+    assert!(cookies.is_empty());
+    assert!(
+        !app.user_row(ANN_PHONE).await.unwrap().is_verified,
+        "nobody logged in"
+    );
 }

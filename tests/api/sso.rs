@@ -222,7 +222,7 @@ async fn one_tap_on_the_page_signs_in_with_a_login_session() {
     let login = one_tap::start(&app).await;
     app.telegram
         .send_text(ann, &format!("/start {}", login.payload()));
-    let (_, approve, _) = one_tap::confirmation(&app, ann).await;
+    let (_, approve, _) = one_tap::confirmation(&app, ann, login.number).await;
     app.telegram.press_button(ann, &approve);
     let response = app
         .http
@@ -269,7 +269,8 @@ async fn the_confirmation_names_the_client_that_asks_and_its_origin() {
     let link = started["link"].as_str().unwrap();
     let payload = link.split_once("?start=").unwrap().1;
     app.telegram.send_text(ann, &format!("/start {payload}"));
-    let (text, approve, _) = one_tap::confirmation(&app, ann).await;
+    let number = started["number"].as_u64().unwrap() as u8;
+    let (text, approve, _) = one_tap::confirmation(&app, ann, number).await;
     for part in [
         "Log in to Bozor.uz?",
         "https://bozor.example",

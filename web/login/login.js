@@ -8,7 +8,8 @@ const TEXTS = {
     lead: "With your Telegram account: no password.",
     tap: "Log in with Telegram",
     open: "Open Telegram",
-    tapHint: "Press “Log in” in Telegram. On a computer, scan the code with your phone.",
+    tapHint: "On a computer, scan the code with your phone.",
+    pick: "Pick this number in Telegram:",
     or: "or with a code",
     phone: "Phone number",
     send: "Send me a code",
@@ -37,7 +38,8 @@ const TEXTS = {
     lead: "Через ваш аккаунт Telegram, без пароля.",
     tap: "Войти через Telegram",
     open: "Открыть Telegram",
-    tapHint: "Нажмите «Войти» в Telegram. На компьютере отсканируйте код телефоном.",
+    tapHint: "На компьютере отсканируйте код телефоном.",
+    pick: "Выберите это число в Telegram:",
     or: "или по коду",
     phone: "Номер телефона",
     send: "Прислать код",
@@ -66,7 +68,8 @@ const TEXTS = {
     lead: "Telegram akkauntingiz orqali, parolsiz.",
     tap: "Telegram orqali kirish",
     open: "Telegramni ochish",
-    tapHint: "Telegramda “Kirish” tugmasini bosing. Kompyuterda kodni telefoningiz bilan skanerlang.",
+    tapHint: "Kompyuterda kodni telefoningiz bilan skanerlang.",
+    pick: "Telegramda shu raqamni tanlang:",
     or: "yoki kod bilan",
     phone: "Telefon raqami",
     send: "Kod yuborish",
@@ -150,6 +153,7 @@ async function oneTap() {
   }
   const auth = { Authorization: `Bearer ${json.poll_token}` };
   $("tap-open").href = json.link;
+  $("tap-number").textContent = String(json.number);
   $("tap-waiting").hidden = false;
   status(t.waiting);
   fetch(`/api/v1/login/telegram/${json.login_id}/qr.svg`, { headers: auth })
@@ -240,6 +244,7 @@ function init() {
   $("tap").textContent = t.tap;
   $("tap-open").textContent = t.open;
   $("tap-hint").textContent = t.tapHint;
+  $("tap-pick").textContent = t.pick;
   $("tap-qr").setAttribute("aria-label", t.tapHint);
   $("or").textContent = t.or;
   $("phone-label").textContent = t.phone;

@@ -283,6 +283,7 @@ async function oneTap() {
   const auth = { Authorization: `Bearer ${login.poll_token}` };
   $("one-tap-href").href = login.link;
   $("one-tap-href").textContent = login.link;
+  $("one-tap-number").textContent = String(login.number);
   $("one-tap-link").hidden = false;
   $("one-tap-open").onclick = () => say(`/start ${login.link.split("?start=")[1]}`);
   const qr = await fetch(`/api/v1/login/telegram/${login.login_id}/qr.svg`, { headers: auth });

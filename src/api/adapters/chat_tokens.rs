@@ -181,6 +181,11 @@ async fn register(
 }
 
 /// Open a session for a chat's account (older integration)
+///
+/// A known chat gets a session (with `phone_number`, only if it is the account's phone). An
+/// unknown chat with a free `phone_number` is registered first, as `telegram-register/` would:
+/// the calling bot vouches for the pair (OvozPay's client makes exactly this call first). A
+/// phone linked to another account is refused, with no session.
 #[utoipa::path(
     post,
     path = "/api/auth/telegram-login/",
@@ -189,10 +194,11 @@ async fn register(
     request_body = Login,
     security(("bot_secret" = [])),
     responses(
-        (status = 200, description = "A new session.", body = Tokens),
+        (status = 200, description = "A new session (the account made first for a new chat).", body = Tokens),
         (status = 400, description = "Invalid phone number.", body = DetailBody),
         (status = 403, description = "No valid `X-Bot-Secret`.", body = DetailBody),
-        (status = 404, description = "No such account, or another phone.", body = DetailBody),
+        (status = 404, description = "An unknown chat without a phone, or a known chat with another phone.", body = DetailBody),
+        (status = 409, description = "The phone is linked to another Telegram account: no session.", body = DetailBody),
         (status = 413, description = "The body is over 16 KiB.", body = DetailBody),
         (status = 422, description = "The body is not JSON of this shape.", body = DetailBody),
         (status = 429, description = "Too many requests from this address.", body = DetailBody,
@@ -206,15 +212,24 @@ async fn login(
 ) -> Result<Json<Tokens>, Detail> {
     let user = profile::of_account(&state, body.telegram_chat_id.0)
         .await
-        .map_err(Detail::from)?
-        .ok_or_else(|| Detail::new(StatusCode::NOT_FOUND, "User not found"))?;
-    if let Some(phone) = &body.phone_number {
-        let phone = parse_phone(&state, phone)?;
-        if phone.as_str() != user.phone {
-            return Err(Detail::new(StatusCode::NOT_FOUND, "User not found"));
+        .map_err(Detail::from)?;
+    let phone = match &body.phone_number {
+        Some(phone) => Some(parse_phone(&state, phone)?),
+        None => None,
+    };
+    let not_found = || Detail::new(StatusCode::NOT_FOUND, "User not found");
+    match (user, phone) {
+        (Some(user), Some(phone)) if phone.as_str() != user.phone => Err(not_found()),
+        (Some(user), _) => tokens_for(&state, &user).await,
+        (None, Some(phone)) => {
+            let linked =
+                binding::link_vouched(&state, &phone, body.telegram_chat_id.0, Profile::default())
+                    .await
+                    .map_err(Detail::from)?;
+            tokens_for(&state, &linked.user).await
         }
+        (None, None) => Err(not_found()),
     }
-    tokens_for(&state, &user).await
 }
 
 /// Whether a chat has an account (older integration)

@@ -84,6 +84,16 @@ impl Keys {
         format!("{}tg:{account}:login", self.prefix)
     }
 
+    /// The browsers waiting on a one-tap login now.
+    pub fn login_waits(&self, login_id: &str) -> String {
+        format!("{}{{l:{login_id}}}:waits", self.prefix)
+    }
+
+    /// The one-tap waits an address (an IPv6 /64) holds now.
+    pub fn address_waits(&self, addr: &str) -> String {
+        format!("{}ip:{addr}:waits", self.prefix)
+    }
+
     /// An account's allowance of opened login links.
     pub fn login_opens(&self, account: TelegramId) -> String {
         format!("{}tg:{account}:login_opens", self.prefix)

@@ -5,7 +5,23 @@ use std::time::Duration;
 use super::{RedisStore, millis};
 use crate::error::Result;
 
+/// What a set of waits is kept for.
+#[derive(Clone, Copy, Debug)]
+pub enum WaitsOn<'a> {
+    /// One one-tap login, by id.
+    Login(&'a str),
+    /// One client address (an IPv6 client by its /64), as text.
+    Address(&'a str),
+}
+
 impl RedisStore {
+    fn waits_key(&self, on: WaitsOn<'_>) -> String {
+        match on {
+            WaitsOn::Login(id) => self.keys.login_waits(id),
+            WaitsOn::Address(addr) => self.keys.address_waits(addr),
+        }
+    }
+
     /// Counts a request from `addr` against its allowance of `per_minute` (a burst of that many,
     /// refilling evenly over the minute): `None` when admitted, else how long to wait.
     pub async fn admit_address(&self, addr: &str, per_minute: u32) -> Result<Option<Duration>> {
@@ -25,5 +41,47 @@ impl RedisStore {
             )
             .await?;
         Ok((wait_ms > 0).then(|| millis(wait_ms)))
+    }
+
+    /// Takes a place among the waits `on` something (at most `limit` at once, each gone after
+    /// `hold` at the latest); `false` when they are all taken.
+    pub async fn take_wait_slot(
+        &self,
+        on: WaitsOn<'_>,
+        wait_id: &str,
+        hold: Duration,
+        limit: u32,
+    ) -> Result<bool> {
+        let now = chrono::Utc::now().timestamp_millis();
+        let taken: i64 = self
+            .scripts
+            .wait_slot
+            .evalsha_with_reload(
+                self.pool.next(),
+                vec![self.waits_key(on)],
+                vec![
+                    "take".to_string(),
+                    wait_id.to_string(),
+                    now.to_string(),
+                    hold.as_millis().to_string(),
+                    limit.to_string(),
+                ],
+            )
+            .await?;
+        Ok(taken == 1)
+    }
+
+    /// Leaves the place taken with [`Self::take_wait_slot`].
+    pub async fn give_wait_slot(&self, on: WaitsOn<'_>, wait_id: &str) -> Result<()> {
+        let _: i64 = self
+            .scripts
+            .wait_slot
+            .evalsha_with_reload(
+                self.pool.next(),
+                vec![self.waits_key(on)],
+                vec!["give".to_string(), wait_id.to_string()],
+            )
+            .await?;
+        Ok(())
     }
 }

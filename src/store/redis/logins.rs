@@ -24,6 +24,9 @@ pub struct Asking {
     pub site: String,
     /// That client's origin (its redirect URI's), shown beside the name; empty when unknown.
     pub origin: String,
+    /// The number the browser shows, which the customer must pick in Telegram (`None` for a
+    /// login begun before numbers were shown).
+    pub number: Option<u8>,
 }
 
 /// What opening a login link did.
@@ -40,7 +43,8 @@ pub enum Open {
 /// What answering a login did.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Settle {
-    Settled,
+    /// Answered now: approved, or denied (asked, or by a wrong number).
+    Settled { approved: bool },
     /// It was answered before (approved or denied).
     Already,
     /// Expired, or not opened by this account.
@@ -84,6 +88,7 @@ impl RedisStore {
                     ttl.as_millis().to_string(),
                     asking.site.clone(),
                     asking.origin.clone(),
+                    asking.number.map(|n| n.to_string()).unwrap_or_default(),
                 ],
             )
             .await?;
@@ -101,7 +106,7 @@ impl RedisStore {
             )
             .await?;
         match answer.as_slice() {
-            [status, browser, created, site, origin] if status == "opened" => {
+            [status, browser, created, site, origin, number] if status == "opened" => {
                 Ok(Open::Opened(Asking {
                     browser: browser.clone(),
                     created: created
@@ -109,6 +114,7 @@ impl RedisStore {
                         .map_err(|_| unexpected("open_login", &answer))?,
                     site: site.clone(),
                     origin: origin.clone(),
+                    number: number.parse().ok(),
                 }))
             }
             [status] if status == "used" => Ok(Open::Used),
@@ -124,6 +130,7 @@ impl RedisStore {
         id: &str,
         by: TelegramId,
         user: Option<&str>,
+        picked: Option<u8>,
         collect_within: Duration,
     ) -> Result<Settle> {
         let verdict = if user.is_some() { "approved" } else { "denied" };
@@ -138,12 +145,15 @@ impl RedisStore {
                     verdict.to_string(),
                     user.unwrap_or_default().to_string(),
                     collect_within.as_millis().to_string(),
+                    picked.map(|n| n.to_string()).unwrap_or_default(),
                 ],
             )
             .await?;
         match answer.as_slice() {
+            [status, verdict] if status == "settled" => Ok(Settle::Settled {
+                approved: verdict == "approved",
+            }),
             [status] => match status.as_str() {
-                "settled" => Ok(Settle::Settled),
                 "already" => Ok(Settle::Already),
                 "missing" => Ok(Settle::Missing),
                 _ => Err(unexpected("settle_login", &answer)),
@@ -190,16 +200,20 @@ impl RedisStore {
         let fields: Vec<Option<String>> = self
             .pool
             .next()
-            .hmget(self.keys.login(id), vec!["s", "t", "b", "c", "sn", "so"])
+            .hmget(
+                self.keys.login(id),
+                vec!["s", "t", "b", "c", "sn", "so", "k"],
+            )
             .await?;
-        let [status, opener, browser, created, site, origin] =
-            <[Option<String>; 6]>::try_from(fields).map_err(|f| unexpected("HMGET", f))?;
+        let [status, opener, browser, created, site, origin, number] =
+            <[Option<String>; 7]>::try_from(fields).map_err(|f| unexpected("HMGET", f))?;
         let waiting = status.as_deref() == Some("opened") && opener == Some(by.to_string());
         Ok(waiting.then(|| Asking {
             browser: browser.unwrap_or_default(),
             created: created.and_then(|c| c.parse().ok()).unwrap_or_default(),
             site: site.unwrap_or_default(),
             origin: origin.unwrap_or_default(),
+            number: number.and_then(|n| n.parse().ok()),
         }))
     }
 

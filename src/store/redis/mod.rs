@@ -26,6 +26,7 @@ use fred::{
 pub use bindings::Binding;
 pub use codes::{Check, Issue, StoreMode};
 pub use keys::Keys;
+pub use limits::WaitsOn;
 pub use logins::{Asking, Collect, Open, Settle};
 pub use oidc::Redeemed;
 pub use queue::{Entry, Queue};
@@ -61,6 +62,7 @@ struct Scripts {
     settle_login: Script,
     collect_login: Script,
     redeem_code: Script,
+    wait_slot: Script,
 }
 
 /// A script answered something this code does not know: the script and the code disagree.
@@ -114,6 +116,7 @@ impl RedisStore {
                 settle_login: Script::from_lua(include_str!("lua/settle_login.lua")),
                 collect_login: Script::from_lua(include_str!("lua/collect_login.lua")),
                 redeem_code: Script::from_lua(include_str!("lua/redeem_code.lua")),
+                wait_slot: Script::from_lua(include_str!("lua/wait_slot.lua")),
             }),
         };
         Ok(store)

@@ -58,6 +58,15 @@ pub fn approved(lang: Lang, site_name: Option<&str>) -> String {
     )
 }
 
+/// Under the confirmation: pick the number the login page shows.
+pub fn pick_the_number(lang: Lang) -> String {
+    t(lang, "login-pick-number")
+}
+
+pub fn wrong_number(lang: Lang) -> String {
+    t(lang, "login-wrong-number")
+}
+
 pub fn denied(lang: Lang) -> String {
     t(lang, "login-denied")
 }
