@@ -157,6 +157,38 @@ ensure_schemathesis() {
   export SCHEMATHESIS="$venv/bin/schemathesis"
 }
 
+# panva's openid-client (npm), pinned, in its own folder in the cache, with Node.js from the OS
+# packages when the machine has none; exports OPENID_CLIENT_DIR and NODE.
+OPENID_CLIENT_VERSION=6.9.0
+ensure_openid_client() {
+  command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || install_packages nodejs npm
+  local dir="${XDG_CACHE_HOME:-$HOME/.cache}/otpgram/rp-node-openid-client-$OPENID_CLIENT_VERSION"
+  if [ ! -f "$dir/node_modules/openid-client/package.json" ]; then
+    log "installing openid-client $OPENID_CLIENT_VERSION from the npm registry"
+    mkdir -p "$dir"
+    (cd "$dir" && npm install --silent --no-audit --no-fund "openid-client@$OPENID_CLIENT_VERSION" >/dev/null)
+  fi
+  OPENID_CLIENT_DIR=$dir
+  NODE=$(command -v node)
+  export OPENID_CLIENT_DIR NODE
+}
+
+# Django and mozilla-django-oidc (PyPI), pinned, in their own virtualenv in the cache: the shop
+# of the relying-party test; exports DJANGO_PYTHON.
+DJANGO_VERSION=5.2.19
+MOZILLA_DJANGO_OIDC_VERSION=5.0.2
+ensure_django_shop() {
+  local venv="${XDG_CACHE_HOME:-$HOME/.cache}/otpgram/rp-django-$DJANGO_VERSION-mozilla-$MOZILLA_DJANGO_OIDC_VERSION"
+  if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import mozilla_django_oidc' 2>/dev/null; then
+    log "installing Django $DJANGO_VERSION and mozilla-django-oidc $MOZILLA_DJANGO_OIDC_VERSION from PyPI"
+    command -v python3 >/dev/null 2>&1 || install_packages python3
+    python3 -m venv "$venv" 2>/dev/null || { install_packages python3-venv; python3 -m venv "$venv"; }
+    "$venv/bin/pip" install --quiet --disable-pip-version-check \
+      "Django==$DJANGO_VERSION" "mozilla-django-oidc==$MOZILLA_DJANGO_OIDC_VERSION"
+  fi
+  export DJANGO_PYTHON="$venv/bin/python"
+}
+
 # Starts a throwaway three-master Redis Cluster and exports OTPGRAM_TEST_CLUSTER_URL.
 ensure_test_cluster() {
   command -v redis-server >/dev/null 2>&1 || install_packages redis-server

@@ -18,6 +18,7 @@ mod oidc_review;
 mod one_tap;
 mod openapi;
 mod ops;
+mod relying_parties;
 mod resilience;
 mod sandbox;
 mod sessions;

@@ -15,7 +15,7 @@ use crate::{
     one_tap,
 };
 
-const SECOND_SHOP: &str = "https://chorsu.example/oidc/callback";
+pub const SECOND_SHOP: &str = "https://chorsu.example/oidc/callback";
 
 fn no_redirects() -> reqwest::Client {
     reqwest::ClientBuilder::new()
@@ -25,7 +25,7 @@ fn no_redirects() -> reqwest::Client {
 }
 
 /// An authorization request with PKCE and `extra`.
-fn request(app: &TestApp, client_id: &str, redirect: &str, extra: &[(&str, &str)]) -> Url {
+pub fn request(app: &TestApp, client_id: &str, redirect: &str, extra: &[(&str, &str)]) -> Url {
     let challenge = challenge_of(VERIFIER);
     let mut pairs = vec![
         ("code_challenge", challenge.as_str()),
@@ -36,7 +36,7 @@ fn request(app: &TestApp, client_id: &str, redirect: &str, extra: &[(&str, &str)
 }
 
 /// `GET /login` as a browser with the login session `cookie` (if any) navigates to it.
-async fn open_page(url: &Url, cookie: Option<&str>) -> reqwest::Response {
+pub async fn open_page(url: &Url, cookie: Option<&str>) -> reqwest::Response {
     let mut call = no_redirects().get(url.as_str());
     if let Some(cookie) = cookie {
         call = call.header("cookie", format!("{LOGIN_COOKIE}={cookie}"));
@@ -44,7 +44,7 @@ async fn open_page(url: &Url, cookie: Option<&str>) -> reqwest::Response {
     call.send().await.unwrap()
 }
 
-fn location(response: &reqwest::Response) -> Url {
+pub fn location(response: &reqwest::Response) -> Url {
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     Url::parse(response.headers()["location"].to_str().unwrap()).unwrap()
 }
@@ -67,7 +67,7 @@ async fn id_token(app: &TestApp, code: &str, redirect: &str, client_id: &str) ->
 }
 
 /// Rewrites the login session's `auth_time` to `seconds_ago` seconds ago.
-async fn age_session(app: &TestApp, seconds_ago: i64) {
+pub async fn age_session(app: &TestApp, seconds_ago: i64) {
     use fred::prelude::KeysInterface;
     let (key, value) = app
         .redis_dump()
