@@ -63,7 +63,7 @@ async fn discovery(State(state): State<AppState>) -> Result<Response, ApiError> 
         "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query", "web_message"],
-        "grant_types_supported": ["authorization_code"],
+        "grant_types_supported": ["authorization_code", "refresh_token"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
@@ -118,6 +118,8 @@ pub struct TokenForm {
     redirect_uri: Option<String>,
     /// PKCE (RFC 7636): the secret whose S256 hash was the `code_challenge`.
     code_verifier: Option<String>,
+    /// `grant_type=refresh_token`: the refresh token from an earlier answer.
+    refresh_token: Option<String>,
     /// With `client_secret_post` or a public client (without a secret).
     client_id: Option<String>,
     /// `client_secret_post`; `client_secret_basic` sends it in `Authorization: Basic`.
@@ -136,6 +138,10 @@ pub struct TokenAnswer {
     id_token: String,
     #[schema(example = "openid phone")]
     scope: String,
+    /// With `offline_access`: trade it at this endpoint (`grant_type=refresh_token`) for new
+    /// tokens and the next refresh token; each works once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    refresh_token: Option<String>,
 }
 
 /// An OAuth error (RFC 6749 5.2).
@@ -148,7 +154,8 @@ pub struct OAuthError {
 
 /// Trade a code for tokens
 ///
-/// The token endpoint (authorization code grant). A confidential client authenticates with
+/// The token endpoint (authorization code grant; refresh token grant with `offline_access`). A
+/// confidential client authenticates with
 /// `client_secret_basic` or `client_secret_post`; a public client sends its `client_id` and the
 /// PKCE `code_verifier`. A code works once, within 60 s, for the client and redirect URI it was
 /// issued for.
@@ -190,6 +197,7 @@ async fn token(
         code: form.code,
         redirect_uri: form.redirect_uri,
         code_verifier: form.code_verifier,
+        refresh_token: form.refresh_token,
         client,
     };
     match oidc::exchange(&state, request).await? {
@@ -204,6 +212,7 @@ async fn token(
                 expires_in: issued.expires_in,
                 id_token: issued.id_token,
                 scope: issued.scope,
+                refresh_token: issued.refresh_token,
             }),
         )
             .into_response()),
@@ -280,9 +289,9 @@ fn oauth_error(refused: &TokenRefused) -> Response {
 /// A revocation request (RFC 7009), form-encoded.
 #[derive(Deserialize, ToSchema)]
 pub struct RevokeForm {
-    /// An access token otpgram issued to this client.
+    /// An access or refresh token otpgram issued to this client.
     token: Option<String>,
-    /// `access_token` (the only kind otpgram issues to clients); other hints are ignored.
+    /// `access_token` or `refresh_token`; otpgram tells them apart itself.
     token_type_hint: Option<String>,
     client_id: Option<String>,
     client_secret: Option<String>,

@@ -486,3 +486,117 @@ async fn a_client_revokes_its_token() {
         StatusCode::UNAUTHORIZED
     );
 }
+
+/// `offline_access`: a refresh token that rotates on every use; an old one presented again ends
+/// the grant (its tokens stop working); the revocation endpoint and a replayed code end it too.
+#[tokio::test]
+async fn offline_access_gives_a_refresh_token_that_rotates_once_per_use() {
+    let app = spawn_app().await;
+    let (client_id, _) = register(&app, "public", CALLBACK).await;
+    let signed_in = log_in(&app).await;
+    let challenge = challenge_of(VERIFIER);
+    let code_with = |scope: &'static str| {
+        let (app, client_id, signed_in, challenge) = (&app, &client_id, &signed_in, &challenge);
+        async move {
+            let url = auth_url(
+                app,
+                client_id,
+                CALLBACK,
+                &[
+                    ("code_challenge", challenge),
+                    ("code_challenge_method", "S256"),
+                ],
+            );
+            let pairs: Vec<(String, String)> = url
+                .query_pairs()
+                .map(|(k, v)| {
+                    let v = if k == "scope" {
+                        scope.to_string()
+                    } else {
+                        v.into_owned()
+                    };
+                    (k.into_owned(), v)
+                })
+                .collect();
+            let mut url = url;
+            url.query_pairs_mut().clear().extend_pairs(pairs);
+            code_for(app, &url, signed_in).await
+        }
+    };
+    let refresh = |token: String| {
+        let (app, client_id) = (&app, client_id.clone());
+        async move {
+            crate::oidc::token(
+                app,
+                &[
+                    ("grant_type", "refresh_token"),
+                    ("refresh_token", &token),
+                    ("client_id", &client_id),
+                ],
+                None,
+            )
+            .await
+        }
+    };
+    let code = code_with("openid").await;
+    let (_, plain) = trade(&app, &code, CALLBACK, VERIFIER, As::Public(&client_id)).await;
+    assert!(plain.get("refresh_token").is_none(), "{plain}");
+
+    let code = code_with("openid offline_access").await;
+    let (status, first) = trade(&app, &code, CALLBACK, VERIFIER, As::Public(&client_id)).await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    let first_refresh = first["refresh_token"].as_str().unwrap().to_string();
+    let (status, second) = refresh(first_refresh.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{second}");
+    assert!(second["id_token"].is_string() && second["access_token"].is_string());
+    let second_refresh = second["refresh_token"].as_str().unwrap().to_string();
+    assert_ne!(second_refresh, first_refresh);
+    let access = second["access_token"].as_str().unwrap().to_string();
+    assert_eq!(userinfo_status(&app, &access).await, StatusCode::OK);
+
+    // The first one again: refused, and the whole grant ends.
+    let answer = refresh(first_refresh).await;
+    assert_eq!(
+        error_of(&answer),
+        (StatusCode::BAD_REQUEST, Some("invalid_grant".into()))
+    );
+    let answer = refresh(second_refresh).await;
+    assert_eq!(
+        error_of(&answer),
+        (StatusCode::BAD_REQUEST, Some("invalid_grant".into()))
+    );
+    assert_eq!(
+        userinfo_status(&app, &access).await,
+        StatusCode::UNAUTHORIZED
+    );
+
+    // Revoked by the client: the refresh token and its grant's access token end.
+    let code = code_with("openid offline_access").await;
+    let (_, tokens) = trade(&app, &code, CALLBACK, VERIFIER, As::Public(&client_id)).await;
+    let revoked = app
+        .http
+        .post(app.url("/oauth/revoke"))
+        .form(&[
+            ("token", tokens["refresh_token"].as_str().unwrap()),
+            ("token_type_hint", "refresh_token"),
+            ("client_id", &client_id),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), StatusCode::OK);
+    let answer = refresh(tokens["refresh_token"].as_str().unwrap().to_string()).await;
+    assert_eq!(error_of(&answer).1.as_deref(), Some("invalid_grant"));
+    let access = tokens["access_token"].as_str().unwrap();
+    assert_eq!(
+        userinfo_status(&app, access).await,
+        StatusCode::UNAUTHORIZED
+    );
+
+    // A replayed code ends its refresh token too.
+    let code = code_with("openid offline_access").await;
+    let (_, tokens) = trade(&app, &code, CALLBACK, VERIFIER, As::Public(&client_id)).await;
+    trade(&app, &code, CALLBACK, VERIFIER, As::Public(&client_id)).await;
+    let answer = refresh(tokens["refresh_token"].as_str().unwrap().to_string()).await;
+    assert_eq!(error_of(&answer).1.as_deref(), Some("invalid_grant"));
+}

@@ -200,13 +200,14 @@ async fn openid_client_in_strict_mode_signs_in_single_signs_on_and_logs_out() {
         .await;
     assert_eq!(info["userinfo"]["phone_number"], ANN_PHONE);
 
-    // prompt=none: the second shop signs the same customer in without a page.
+    // prompt=none: the second shop (a public client, asking for offline_access) signs the same
+    // customer in without a page, and refreshes its tokens.
     let back = through_sso(
         &mut rp,
         &second,
         "sso",
         SECOND_SHOP,
-        json!({ "prompt": "none" }),
+        json!({ "prompt": "none", "scope": "openid phone offline_access" }),
         &cookie,
     )
     .await;
@@ -216,6 +217,15 @@ async fn openid_client_in_strict_mode_signs_in_single_signs_on_and_logs_out() {
         )
         .await;
     assert_eq!(sso["claims"]["sub"], sub.as_str());
+    let refreshed = rp
+        .must(
+            json!({ "cmd": "refresh", "client_id": second, "refresh_token": sso["refresh_token"] }),
+        )
+        .await;
+    assert_ne!(refreshed["refresh_token"], sso["refresh_token"]);
+    rp.must(json!({ "cmd": "userinfo", "client_id": second,
+        "access_token": refreshed["access_token"], "sub": sub }))
+        .await;
 
     // max_age: a session older than asked is not used; a lenient one is, with its auth_time.
     age_session(&app, 120).await;

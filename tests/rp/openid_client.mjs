@@ -55,7 +55,17 @@ async function run(cmd) {
       };
       if (flow.maxAge !== undefined) checks.maxAge = Number(flow.maxAge);
       const tokens = await client.authorizationCodeGrant(config, new URL(cmd.url), checks);
-      return { claims: tokens.claims(), access_token: tokens.access_token, id_token: tokens.id_token };
+      return {
+        claims: tokens.claims(),
+        access_token: tokens.access_token,
+        id_token: tokens.id_token,
+        refresh_token: tokens.refresh_token,
+      };
+    }
+    case "refresh": {
+      const tokens = await client.refreshTokenGrant(configs.get(cmd.client_id), cmd.refresh_token);
+      return { access_token: tokens.access_token, refresh_token: tokens.refresh_token,
+        claims: tokens.claims() };
     }
     case "userinfo": {
       const info = await client.fetchUserInfo(configs.get(cmd.client_id), cmd.access_token, cmd.sub);

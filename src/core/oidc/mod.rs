@@ -15,6 +15,7 @@
 pub mod clients;
 pub mod keys;
 pub mod logout;
+mod refresh;
 mod tokens;
 
 use std::time::Duration;
@@ -44,8 +45,9 @@ pub struct Provider {
 /// How long an authorization code works (once).
 pub const CODE_TTL: Duration = Duration::from_secs(60);
 /// The scopes otpgram knows; others are ignored, as OpenID Connect asks. `telegram` is
-/// otpgram's own: the customer's Telegram user id (`telegram_id`).
-pub const SCOPES: [&str; 4] = ["openid", "phone", "profile", "telegram"];
+/// otpgram's own: the customer's Telegram user id (`telegram_id`); `offline_access` adds a
+/// refresh token.
+pub const SCOPES: [&str; 5] = ["openid", "phone", "profile", "telegram", "offline_access"];
 /// The most of `state` or `nonce` otpgram keeps with a code (they come back in the redirect
 /// and the ID token): a client needs far less, and nobody may park kilobytes in Redis.
 pub const MAX_PARAMETER: usize = 512;
@@ -282,7 +284,7 @@ fn is_s256_challenge(challenge: &str) -> bool {
 
 /// What a code stands for, kept in Redis under the code's hash until used or expired. Every
 /// token issued from it names its id, so revoking the grant revokes them all.
-#[derive(Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 struct Grant {
     #[serde(skip)]
     id: String,
@@ -333,6 +335,8 @@ pub struct TokenRequest {
     pub code: Option<String>,
     pub redirect_uri: Option<String>,
     pub code_verifier: Option<String>,
+    /// `grant_type=refresh_token`.
+    pub refresh_token: Option<String>,
     pub client: ClientCredentials,
 }
 
@@ -371,8 +375,17 @@ pub async fn revoke(
         Ok(client) => client,
         Err(refusal) => return Ok(Err(refusal)),
     };
-    if let Some(grant) = tokens::grant_of(state, token, &client.id).await? {
-        state.redis.revoke_grant(&grant, tokens::TOKEN_TTL).await?;
+    let grant = match refresh::grant_of(token) {
+        Some(grant) => refresh::revoke(state, &client, grant)
+            .await?
+            .then(|| grant.to_string()),
+        None => tokens::grant_of(state, token, &client.id).await?,
+    };
+    if let Some(grant) = grant {
+        state
+            .redis
+            .revoke_grant(&grant, refresh::REFRESH_TTL)
+            .await?;
         crate::meters::oidc("token_revoked");
     }
     Ok(Ok(()))
@@ -392,15 +405,16 @@ fn refused(error: &'static str, message: &str) -> TokenRefused {
     }
 }
 
-/// Trades a code for tokens.
+/// Trades a code (or, for a client granted `offline_access`, a refresh token) for tokens.
 pub async fn exchange(
     state: &AppState,
     request: TokenRequest,
 ) -> Result<Result<Issued, TokenRefused>> {
-    if request.grant_type.as_deref() != Some("authorization_code") {
+    let grant_type = request.grant_type.as_deref().unwrap_or_default();
+    if !matches!(grant_type, "authorization_code" | "refresh_token") {
         return Ok(Err(refused(
             "unsupported_grant_type",
-            "only grant_type=authorization_code is supported",
+            "grant_type must be authorization_code or refresh_token",
         )));
     }
     // The client first: a wrong secret learns nothing about the code.
@@ -408,6 +422,15 @@ pub async fn exchange(
         Ok(client) => client,
         Err(refusal) => return Ok(Err(refusal)),
     };
+    if grant_type == "refresh_token" {
+        let Some(token) = request.refresh_token.as_deref().filter(|t| !t.is_empty()) else {
+            return Ok(Err(refused("invalid_request", "refresh_token is missing")));
+        };
+        return match refresh::trade(state, &client, token).await? {
+            Ok((grant, next)) => finish(state, grant, Some(next)).await,
+            Err(refusal) => Ok(Err(refusal)),
+        };
+    }
     let Some(code) = request.code.as_deref().filter(|c| !c.is_empty()) else {
         return Ok(Err(refused("invalid_request", "code is missing")));
     };
@@ -422,7 +445,7 @@ pub async fn exchange(
         Redeemed::Replayed(grant_id) => {
             state
                 .redis
-                .revoke_grant(&grant_id, tokens::TOKEN_TTL)
+                .revoke_grant(&grant_id, refresh::REFRESH_TTL)
                 .await?;
             tracing::warn!("an authorization code was presented again: its tokens are revoked");
             crate::meters::oidc("code_replayed");
@@ -470,10 +493,29 @@ pub async fn exchange(
             "code_verifier does not match the code_challenge",
         )));
     }
+    let refresh_token = match grant
+        .request
+        .scope
+        .split_whitespace()
+        .any(|s| s == "offline_access")
+    {
+        true => Some(refresh::issue(state, &grant).await?),
+        false => None,
+    };
+    finish(state, grant, refresh_token).await
+}
+
+/// The tokens for a grant, with its refresh token when `offline_access` was granted.
+async fn finish(
+    state: &AppState,
+    grant: Grant,
+    refresh_token: Option<String>,
+) -> Result<Result<Issued, TokenRefused>> {
     let Some(user) = users::find_by_id(&state.db, grant.user_id).await? else {
         return Ok(Err(refused("invalid_grant", "the customer is gone")));
     };
-    let issued = tokens::issue(state, &grant, &user).await?;
+    let mut issued = tokens::issue(state, &grant, &user).await?;
+    issued.refresh_token = refresh_token;
     crate::meters::oidc("tokens_issued");
     Ok(Ok(issued))
 }

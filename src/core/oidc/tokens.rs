@@ -27,6 +27,8 @@ pub struct Issued {
     pub id_token: String,
     pub expires_in: u64,
     pub scope: String,
+    /// With `offline_access`: the next one replaces it, once.
+    pub refresh_token: Option<String>,
 }
 
 /// What otpgram says about a customer: in the ID token and from `userinfo`.
@@ -126,6 +128,7 @@ pub(super) async fn issue(state: &AppState, grant: &Grant, user: &UserRow) -> Re
         id_token,
         expires_in: TOKEN_TTL.as_secs(),
         scope: request.scope.clone(),
+        refresh_token: None,
     })
 }
 

@@ -116,6 +116,12 @@ impl Keys {
         format!("{}ls:{hash}:codes", self.prefix)
     }
 
+    /// An OpenID Connect grant's refresh token (`offline_access`): `<keyed hash of the live
+    /// token>|<grant>`.
+    pub fn refresh_grant(&self, grant_id: &str) -> String {
+        format!("{}oidc:refresh:{grant_id}", self.prefix)
+    }
+
     /// Present while the tokens issued from a grant are revoked (a replayed code, or revoked
     /// by the client).
     pub fn revoked_grant(&self, grant_id: &str) -> String {

@@ -28,7 +28,7 @@ pub use codes::{Check, Issue, StoreMode};
 pub use keys::Keys;
 pub use limits::WaitsOn;
 pub use logins::{Asking, Collect, Open, Settle};
-pub use oidc::Redeemed;
+pub use oidc::{Redeemed, Rotated};
 pub use queue::{Entry, Queue};
 pub use sessions::{Rotation, SessionPolicy};
 
@@ -63,6 +63,7 @@ struct Scripts {
     collect_login: Script,
     redeem_code: Script,
     wait_slot: Script,
+    rotate_refresh: Script,
 }
 
 /// A script answered something this code does not know: the script and the code disagree.
@@ -117,6 +118,7 @@ impl RedisStore {
                 collect_login: Script::from_lua(include_str!("lua/collect_login.lua")),
                 redeem_code: Script::from_lua(include_str!("lua/redeem_code.lua")),
                 wait_slot: Script::from_lua(include_str!("lua/wait_slot.lua")),
+                rotate_refresh: Script::from_lua(include_str!("lua/rotate_refresh.lua")),
             }),
         };
         Ok(store)

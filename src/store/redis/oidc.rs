@@ -1,6 +1,6 @@
 //! OpenID Connect authorization codes and the grants they stand for: a code is kept under its
 //! keyed hash for its short life, traded once, and remembered as used while its tokens live,
-//! so a replay revokes them.
+//! so a replay revokes them; a grant with `offline_access` keeps its one live refresh token.
 
 use std::time::Duration;
 
@@ -8,6 +8,16 @@ use fred::{prelude::KeysInterface, types::Expiration};
 
 use super::{RedisStore, unexpected};
 use crate::error::Result;
+
+/// What presenting a refresh token found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Rotated {
+    /// The grant; the presented token is replaced by the next.
+    Rotated(String),
+    /// Another token than the live one: the grant has ended.
+    Reused,
+    Missing,
+}
 
 /// What trading a code found.
 #[derive(Debug, PartialEq, Eq)]
@@ -84,5 +94,67 @@ impl RedisStore {
             .exists(self.keys.revoked_grant(grant_id))
             .await?;
         Ok(found > 0)
+    }
+
+    /// Keeps a grant's refresh token (its keyed hash) for `ttl`.
+    pub async fn store_refresh(
+        &self,
+        grant_id: &str,
+        token_hash: &str,
+        grant: &str,
+        ttl: Duration,
+    ) -> Result<()> {
+        self.pool
+            .next()
+            .set::<(), _, _>(
+                self.keys.refresh_grant(grant_id),
+                format!("{token_hash}|{grant}"),
+                Some(Expiration::PX(ttl.as_millis() as i64)),
+                None,
+                false,
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Replaces the grant's refresh token `presented` by `next` (hashes), atomically.
+    pub async fn rotate_refresh(
+        &self,
+        grant_id: &str,
+        presented: &str,
+        next: &str,
+    ) -> Result<Rotated> {
+        let answer: Vec<String> = self
+            .scripts
+            .rotate_refresh
+            .evalsha_with_reload(
+                self.pool.next(),
+                vec![self.keys.refresh_grant(grant_id)],
+                vec![presented.to_string(), next.to_string()],
+            )
+            .await?;
+        match answer.as_slice() {
+            [status, grant] if status == "rotated" => Ok(Rotated::Rotated(grant.clone())),
+            [status] if status == "reused" => Ok(Rotated::Reused),
+            [status] if status == "missing" => Ok(Rotated::Missing),
+            _ => Err(unexpected("rotate_refresh", &answer)),
+        }
+    }
+
+    /// The grant a refresh record holds (to check its client before ending it).
+    pub async fn refresh_record(&self, grant_id: &str) -> Result<Option<String>> {
+        Ok(self
+            .pool
+            .next()
+            .get(self.keys.refresh_grant(grant_id))
+            .await?)
+    }
+
+    pub async fn end_refresh(&self, grant_id: &str) -> Result<()> {
+        self.pool
+            .next()
+            .del::<(), _>(self.keys.refresh_grant(grant_id))
+            .await?;
+        Ok(())
     }
 }

@@ -1,0 +1,101 @@
+//! Refresh tokens for clients granted `offline_access`: `<grant id>.<secret>`, one live token per
+//! grant, kept in Redis as a keyed hash beside the grant. Each use replaces it (rotation); an old
+//! one presented again ends the grant, so a stolen token works at most until its owner refreshes.
+//! Revoking the grant (a replayed code, the revocation endpoint) ends its refresh token too.
+
+use std::time::Duration;
+
+use super::{Grant, TokenRefused, clients::Client, refused};
+use crate::{
+    crypto::random_token,
+    error::{Error, Result},
+    state::AppState,
+    store::Rotated,
+};
+
+/// How long a grant may be refreshed, from the code it began with: a month, after which the
+/// customer logs in again.
+pub(super) const REFRESH_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
+
+const GRANT_ID_LEN: usize = 16;
+const SECRET_LEN: usize = 40;
+
+fn hash(state: &AppState, secret: &str) -> String {
+    state.hasher.secret("oidc refresh token", secret)
+}
+
+/// A refresh token for the grant (replacing any before it).
+pub(super) async fn issue(state: &AppState, grant: &Grant) -> Result<String> {
+    let secret = random_token(SECRET_LEN);
+    let json = serde_json::to_string(grant).map_err(|e| Error::Internal(e.into()))?;
+    state
+        .redis
+        .store_refresh(&grant.id, &hash(state, &secret), &json, REFRESH_TTL)
+        .await?;
+    Ok(format!("{}.{secret}", grant.id))
+}
+
+/// The grant id of a token shaped like a refresh token.
+pub(super) fn grant_of(token: &str) -> Option<&str> {
+    let (grant_id, secret) = token.split_once('.')?;
+    let well_formed =
+        |s: &str, len: usize| s.len() == len && s.bytes().all(|b| b.is_ascii_alphanumeric());
+    (well_formed(grant_id, GRANT_ID_LEN) && well_formed(secret, SECRET_LEN)).then_some(grant_id)
+}
+
+/// Trades the client's refresh token for its grant and the next refresh token, which replaces
+/// it at once (the grant keeps its expiry).
+pub(super) async fn trade(
+    state: &AppState,
+    client: &Client,
+    token: &str,
+) -> Result<Result<(Grant, String), TokenRefused>> {
+    let invalid = || {
+        refused(
+            "invalid_grant",
+            "the refresh token is wrong, expired or used",
+        )
+    };
+    let Some(grant_id) = grant_of(token) else {
+        return Ok(Err(invalid()));
+    };
+    let secret = &token[GRANT_ID_LEN + 1..];
+    let next = random_token(SECRET_LEN);
+    let rotated = state
+        .redis
+        .rotate_refresh(grant_id, &hash(state, secret), &hash(state, &next))
+        .await?;
+    let json = match rotated {
+        Rotated::Rotated(json) => json,
+        Rotated::Reused => {
+            state.redis.revoke_grant(grant_id, REFRESH_TTL).await?;
+            tracing::warn!("an old refresh token came back: the grant has ended");
+            crate::meters::oidc("refresh_reused");
+            return Ok(Err(invalid()));
+        }
+        Rotated::Missing => return Ok(Err(invalid())),
+    };
+    let mut grant: Grant = serde_json::from_str(&json).map_err(|e| Error::Internal(e.into()))?;
+    grant.id = grant_id.to_string();
+    if grant.request.client_id != client.id || state.redis.grant_revoked(grant_id).await? {
+        state.redis.end_refresh(grant_id).await?;
+        return Ok(Err(invalid()));
+    }
+    Ok(Ok((grant, format!("{grant_id}.{next}"))))
+}
+
+/// Ends the grant's refresh token, if `client` holds it; whether it did.
+pub(super) async fn revoke(state: &AppState, client: &Client, grant_id: &str) -> Result<bool> {
+    let Some(record) = state.redis.refresh_record(grant_id).await? else {
+        return Ok(false);
+    };
+    let Some((_, json)) = record.split_once('|') else {
+        return Ok(false);
+    };
+    let grant: Grant = serde_json::from_str(json).map_err(|e| Error::Internal(e.into()))?;
+    if grant.request.client_id != client.id {
+        return Ok(false);
+    }
+    state.redis.end_refresh(grant_id).await?;
+    Ok(true)
+}
