@@ -179,14 +179,9 @@ async fn token(
     form: Result<Form<TokenForm>, FormRejection>,
 ) -> Result<Response, ApiError> {
     oidc::issuer(&state)?;
-    let Form(form) = match form {
-        Ok(form) => form,
-        Err(err) => {
-            return Ok(oauth_error(&TokenRefused {
-                error: "invalid_request",
-                message: err.body_text(),
-            }));
-        }
+    let form = match form {
+        Ok(Form(form)) => form,
+        Err(err) => return Ok(unreadable_form(&err)),
     };
     let client = match credentials(&headers, form.client_id, form.client_secret) {
         Ok(client) => client,
@@ -218,6 +213,14 @@ async fn token(
             .into_response()),
         Err(refused) => Ok(oauth_error(&refused)),
     }
+}
+
+/// A form that could not be read, as OAuth answers it.
+fn unreadable_form(err: &FormRejection) -> Response {
+    oauth_error(&TokenRefused {
+        error: "invalid_request",
+        message: err.body_text(),
+    })
 }
 
 /// The client's credentials from the form and the `Authorization: Basic` header; both at once
@@ -320,14 +323,9 @@ async fn revoke_token(
     form: Result<Form<RevokeForm>, FormRejection>,
 ) -> Result<Response, ApiError> {
     oidc::issuer(&state)?;
-    let Form(form) = match form {
-        Ok(form) => form,
-        Err(err) => {
-            return Ok(oauth_error(&TokenRefused {
-                error: "invalid_request",
-                message: err.body_text(),
-            }));
-        }
+    let form = match form {
+        Ok(Form(form)) => form,
+        Err(err) => return Ok(unreadable_form(&err)),
     };
     let _ = form.token_type_hint;
     let client = match credentials(&headers, form.client_id, form.client_secret) {

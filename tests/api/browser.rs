@@ -127,7 +127,38 @@ async fn a_browser_logs_in_through_the_sandbox_the_hosted_page_and_the_widget() 
     sandbox_page(&app, &client).await;
     let user = hosted_login_page(&app, &client).await;
     widget_popup(&app, &client, user).await;
+    logout_page(&app, &client).await;
     client.close().await.unwrap();
+}
+
+/// Logging out of otpgram without an ID token: the page asks first, in each language, with no
+/// script; the form ends the session and says so.
+async fn logout_page(app: &TestApp, client: &Client) {
+    let dir = screenshot_dir();
+    for (lang, title) in [
+        ("en", "Log out of otpgram?"),
+        ("ru", "Выйти из otpgram?"),
+        ("uz", "otpgram’dan chiqasizmi?"),
+    ] {
+        client
+            .goto(&app.url(&format!("/logout?ui_locales={lang}")))
+            .await
+            .unwrap();
+        let shown = text_of(client, "h1", "the logout question", |t| !t.is_empty()).await;
+        assert_eq!(shown, title, "{lang}");
+        std::fs::write(
+            dir.join(format!("logout-{lang}.png")),
+            client.screenshot().await.unwrap(),
+        )
+        .unwrap();
+    }
+    find(client, "#logout").await.click().await.unwrap();
+    text_of(client, "h1", "logged out", |t| t == "Siz chiqdingiz").await;
+    std::fs::write(
+        dir.join("logout-done-uz.png"),
+        client.screenshot().await.unwrap(),
+    )
+    .unwrap();
 }
 
 async fn sandbox_page(app: &TestApp, client: &Client) {

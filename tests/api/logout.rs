@@ -8,10 +8,7 @@ use url::Url;
 
 use crate::{
     helpers::{SERVICE_KEY, TestApp, spawn_app},
-    oidc::{
-        As, CALLBACK, LOGIN_COOKIE, VERIFIER, auth_url, challenge_of, log_in, param, set_cookie,
-        trade,
-    },
+    oidc::{As, CALLBACK, LOGIN_COOKIE, VERIFIER, log_in, param, pkce_url, set_cookie, trade},
 };
 
 const BYE: &str = "https://bozor.example/goodbye";
@@ -44,17 +41,7 @@ async fn register_with_logout(app: &TestApp) -> String {
 /// Whether the login session `cookie` still signs the customer in (single sign-on answers at
 /// once with a code).
 async fn still_signed_in(app: &TestApp, client: &str, cookie: &str) -> bool {
-    let challenge = challenge_of(VERIFIER);
-    let url = auth_url(
-        app,
-        client,
-        CALLBACK,
-        &[
-            ("code_challenge", &challenge),
-            ("code_challenge_method", "S256"),
-        ],
-    );
-    let response = get(url.as_str(), cookie).await;
+    let response = get(pkce_url(app, client, CALLBACK, &[]).as_str(), cookie).await;
     response.status() == StatusCode::SEE_OTHER
 }
 
@@ -69,17 +56,7 @@ async fn get(url: &str, cookie: &str) -> reqwest::Response {
 
 /// An ID token for the customer signed in with `cookie`.
 async fn id_token(app: &TestApp, client: &str, cookie: &str) -> String {
-    let challenge = challenge_of(VERIFIER);
-    let url = auth_url(
-        app,
-        client,
-        CALLBACK,
-        &[
-            ("code_challenge", &challenge),
-            ("code_challenge_method", "S256"),
-        ],
-    );
-    let response = get(url.as_str(), cookie).await;
+    let response = get(pkce_url(app, client, CALLBACK, &[]).as_str(), cookie).await;
     let back = Url::parse(response.headers()["location"].to_str().unwrap()).unwrap();
     let code = param(&back, "code").unwrap();
     let (_, tokens) = trade(app, &code, CALLBACK, VERIFIER, As::Public(client)).await;

@@ -319,6 +319,34 @@ pub fn auth_url(app: &TestApp, client_id: &str, redirect: &str, extra: &[(&str, 
 
 pub const VERIFIER: &str = "a-verifier-that-is-long-enough-for-pkce-0123456789";
 
+/// An authorization request with PKCE (S256 of [`VERIFIER`]) and `extra`.
+pub fn pkce_url(app: &TestApp, client_id: &str, redirect: &str, extra: &[(&str, &str)]) -> Url {
+    let challenge = challenge_of(VERIFIER);
+    let mut pairs = vec![
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+    ];
+    pairs.extend_from_slice(extra);
+    auth_url(app, client_id, redirect, &pairs)
+}
+
+/// `url` with its parameter `name` set to `value`, the others kept as they were.
+pub fn with_param(mut url: Url, name: &str, value: &str) -> Url {
+    let pairs: Vec<(String, String)> = url
+        .query_pairs()
+        .map(|(k, v)| {
+            let v = if k == name {
+                value.to_string()
+            } else {
+                v.into_owned()
+            };
+            (k.into_owned(), v)
+        })
+        .collect();
+    url.query_pairs_mut().clear().extend_pairs(pairs);
+    url
+}
+
 pub fn challenge_of(verifier: &str) -> String {
     use sha2::Digest;
     base64::Engine::encode(
@@ -505,20 +533,7 @@ async fn state_comes_back_exactly_on_a_code_and_on_an_error() {
     let (client_id, _) = register(&app, "public", CALLBACK).await;
     let sent = "a b&c=d/é+%2F?#";
     let with_state = |extra: &[(&str, &str)]| {
-        let mut url = auth_url(&app, &client_id, CALLBACK, extra);
-        let pairs: Vec<(String, String)> = url
-            .query_pairs()
-            .map(|(k, v)| {
-                let v = if k == "state" {
-                    sent.to_string()
-                } else {
-                    v.into_owned()
-                };
-                (k.into_owned(), v)
-            })
-            .collect();
-        url.query_pairs_mut().clear().extend_pairs(pairs);
-        url
+        with_param(auth_url(&app, &client_id, CALLBACK, extra), "state", sent)
     };
     let challenge = challenge_of(VERIFIER);
     let signed_in = log_in(&app).await;

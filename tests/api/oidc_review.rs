@@ -12,7 +12,7 @@ use crate::{
     helpers::{spawn_app, spawn_app_with},
     oidc::{
         ANN, ANN_PHONE, As, CALLBACK, LOGIN_COOKIE, VERIFIER, auth_url, challenge_of, code_for,
-        error_of, log_in, param, register, trade,
+        error_of, log_in, param, pkce_url, register, trade, with_param,
     },
 };
 
@@ -119,32 +119,10 @@ async fn each_claim_comes_only_with_its_scope() {
     let app = spawn_app().await;
     let (client_id, _) = register(&app, "public", CALLBACK).await;
     let signed_in = log_in(&app).await;
-    let challenge = challenge_of(VERIFIER);
     let tokens_for = |scope: &'static str| {
-        let challenge = challenge.clone();
         let (app, client_id, signed_in) = (&app, &client_id, &signed_in);
         async move {
-            let mut url = auth_url(
-                app,
-                client_id,
-                CALLBACK,
-                &[
-                    ("code_challenge", &challenge),
-                    ("code_challenge_method", "S256"),
-                ],
-            );
-            let pairs: Vec<(String, String)> = url
-                .query_pairs()
-                .map(|(k, v)| {
-                    let v = if k == "scope" {
-                        scope.to_string()
-                    } else {
-                        v.into_owned()
-                    };
-                    (k.into_owned(), v)
-                })
-                .collect();
-            url.query_pairs_mut().clear().extend_pairs(pairs);
+            let url = with_param(pkce_url(app, client_id, CALLBACK, &[]), "scope", scope);
             let code = code_for(app, &url, signed_in).await;
             let (status, tokens) =
                 trade(app, &code, CALLBACK, VERIFIER, As::Public(client_id)).await;
@@ -193,31 +171,9 @@ async fn each_claim_comes_only_with_its_scope() {
 async fn state_and_nonce_are_capped() {
     let app = spawn_app().await;
     let (client_id, _) = register(&app, "public", CALLBACK).await;
-    let challenge = challenge_of(VERIFIER);
     let long = "s".repeat(513);
-    for (name, value) in [("state", long.as_str()), ("nonce", long.as_str())] {
-        let url = auth_url(
-            &app,
-            &client_id,
-            CALLBACK,
-            &[
-                ("code_challenge", &challenge),
-                ("code_challenge_method", "S256"),
-            ],
-        );
-        let pairs: Vec<(String, String)> = url
-            .query_pairs()
-            .map(|(k, v)| {
-                let v = if k == name {
-                    value.to_string()
-                } else {
-                    v.into_owned()
-                };
-                (k.into_owned(), v)
-            })
-            .collect();
-        let mut url = url;
-        url.query_pairs_mut().clear().extend_pairs(pairs);
+    for name in ["state", "nonce"] {
+        let url = with_param(pkce_url(&app, &client_id, CALLBACK, &[]), name, &long);
         let back = sent_back(&url).await;
         assert_eq!(param(&back, "error").as_deref(), Some("invalid_request"));
         assert!(back.as_str().len() < 600, "{back}");
@@ -494,32 +450,10 @@ async fn offline_access_gives_a_refresh_token_that_rotates_once_per_use() {
     let app = spawn_app().await;
     let (client_id, _) = register(&app, "public", CALLBACK).await;
     let signed_in = log_in(&app).await;
-    let challenge = challenge_of(VERIFIER);
     let code_with = |scope: &'static str| {
-        let (app, client_id, signed_in, challenge) = (&app, &client_id, &signed_in, &challenge);
+        let (app, client_id, signed_in) = (&app, &client_id, &signed_in);
         async move {
-            let url = auth_url(
-                app,
-                client_id,
-                CALLBACK,
-                &[
-                    ("code_challenge", challenge),
-                    ("code_challenge_method", "S256"),
-                ],
-            );
-            let pairs: Vec<(String, String)> = url
-                .query_pairs()
-                .map(|(k, v)| {
-                    let v = if k == "scope" {
-                        scope.to_string()
-                    } else {
-                        v.into_owned()
-                    };
-                    (k.into_owned(), v)
-                })
-                .collect();
-            let mut url = url;
-            url.query_pairs_mut().clear().extend_pairs(pairs);
+            let url = with_param(pkce_url(app, client_id, CALLBACK, &[]), "scope", scope);
             code_for(app, &url, signed_in).await
         }
     };

@@ -9,8 +9,8 @@ use url::Url;
 use crate::{
     helpers::{TestApp, spawn_app},
     oidc::{
-        ANN_PHONE, As, CALLBACK, LOGIN_COOKIE, VERIFIER, auth_url, authorize_as_the_page,
-        challenge_of, log_in, param, register, set_cookie, trade,
+        ANN_PHONE, As, CALLBACK, LOGIN_COOKIE, VERIFIER, authorize_as_the_page, log_in, param,
+        pkce_url, register, set_cookie, trade,
     },
     one_tap,
 };
@@ -22,17 +22,6 @@ fn no_redirects() -> reqwest::Client {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap()
-}
-
-/// An authorization request with PKCE and `extra`.
-pub fn request(app: &TestApp, client_id: &str, redirect: &str, extra: &[(&str, &str)]) -> Url {
-    let challenge = challenge_of(VERIFIER);
-    let mut pairs = vec![
-        ("code_challenge", challenge.as_str()),
-        ("code_challenge_method", "S256"),
-    ];
-    pairs.extend_from_slice(extra);
-    auth_url(app, client_id, redirect, &pairs)
 }
 
 /// `GET /login` as a browser with the login session `cookie` (if any) navigates to it.
@@ -110,7 +99,7 @@ async fn one_sign_in_serves_a_second_shop_and_creates_no_token_family() {
     let mut subjects = Vec::new();
     for (client, redirect) in [(&first, CALLBACK), (&second, SECOND_SHOP)] {
         let back =
-            location(&open_page(&request(&app, client, redirect, &[]), Some(&signed_in)).await);
+            location(&open_page(&pkce_url(&app, client, redirect, &[]), Some(&signed_in)).await);
         assert!(back.as_str().starts_with(redirect), "{back}");
         assert_eq!(param(&back, "state").as_deref(), Some("st-123"));
         let claims = id_token(&app, &param(&back, "code").unwrap(), redirect, client).await;
@@ -121,7 +110,7 @@ async fn one_sign_in_serves_a_second_shop_and_creates_no_token_family() {
     assert_eq!(subjects[0].0, user.id.to_string());
 
     // Without the cookie the page is shown.
-    let page = open_page(&request(&app, &first, CALLBACK, &[]), None).await;
+    let page = open_page(&pkce_url(&app, &first, CALLBACK, &[]), None).await;
     assert_eq!(page.status(), StatusCode::OK);
 }
 
@@ -129,7 +118,7 @@ async fn one_sign_in_serves_a_second_shop_and_creates_no_token_family() {
 async fn prompt_none_answers_at_once_and_never_shows_the_page() {
     let app = spawn_app().await;
     let (client, _) = register(&app, "public", CALLBACK).await;
-    let silent = request(&app, &client, CALLBACK, &[("prompt", "none")]);
+    let silent = pkce_url(&app, &client, CALLBACK, &[("prompt", "none")]);
 
     let back = location(&open_page(&silent, None).await);
     assert_eq!(param(&back, "error").as_deref(), Some("login_required"));
@@ -140,7 +129,7 @@ async fn prompt_none_answers_at_once_and_never_shows_the_page() {
     let back = location(&open_page(&silent, Some(&signed_in)).await);
     assert!(param(&back, "code").is_some(), "{back}");
 
-    let mixed = request(&app, &client, CALLBACK, &[("prompt", "none login")]);
+    let mixed = pkce_url(&app, &client, CALLBACK, &[("prompt", "none login")]);
     let back = location(&open_page(&mixed, Some(&signed_in)).await);
     assert_eq!(param(&back, "error").as_deref(), Some("invalid_request"));
 }
@@ -150,7 +139,7 @@ async fn prompt_login_makes_the_customer_sign_in_again() {
     let app = spawn_app().await;
     let (client, _) = register(&app, "public", CALLBACK).await;
     let signed_in = log_in(&app).await;
-    let again = request(&app, &client, CALLBACK, &[("prompt", "login")]);
+    let again = pkce_url(&app, &client, CALLBACK, &[("prompt", "login")]);
 
     let page = open_page(&again, Some(&signed_in)).await;
     assert_eq!(page.status(), StatusCode::OK, "the page, not a code");
@@ -164,7 +153,7 @@ async fn prompt_login_makes_the_customer_sign_in_again() {
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["error"], "login_required");
-    let page = open_page(&request(&app, &client, CALLBACK, &[]), Some(&signed_in)).await;
+    let page = open_page(&pkce_url(&app, &client, CALLBACK, &[]), Some(&signed_in)).await;
     assert_eq!(page.status(), StatusCode::OK);
 }
 
@@ -175,20 +164,20 @@ async fn max_age_refuses_a_session_older_than_asked() {
     let signed_in = log_in(&app).await;
     age_session(&app, 120).await;
 
-    let strict = request(&app, &client, CALLBACK, &[("max_age", "60")]);
+    let strict = pkce_url(&app, &client, CALLBACK, &[("max_age", "60")]);
     let page = open_page(&strict, Some(&signed_in)).await;
     assert_eq!(page.status(), StatusCode::OK, "the page, not a code");
     let response = authorize_as_the_page(&app, &strict, &signed_in).await;
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
 
     // A client content with an older login gets it, with the truthful auth_time.
-    let lenient = request(&app, &client, CALLBACK, &[("max_age", "3600")]);
+    let lenient = pkce_url(&app, &client, CALLBACK, &[("max_age", "3600")]);
     let back = location(&open_page(&lenient, Some(&signed_in)).await);
     let claims = id_token(&app, &param(&back, "code").unwrap(), CALLBACK, &client).await;
     let age = chrono::Utc::now().timestamp() - claims["auth_time"].as_i64().unwrap();
     assert!((119..=125).contains(&age), "auth_time {age} s ago");
 
-    let nonsense = request(&app, &client, CALLBACK, &[("max_age", "soon")]);
+    let nonsense = pkce_url(&app, &client, CALLBACK, &[("max_age", "soon")]);
     let back = location(&open_page(&nonsense, Some(&signed_in)).await);
     assert_eq!(param(&back, "error").as_deref(), Some("invalid_request"));
 }
@@ -200,7 +189,7 @@ async fn a_login_session_gets_a_bounded_number_of_codes() {
     let app = spawn_app().await;
     let (client, _) = register(&app, "public", CALLBACK).await;
     let signed_in = log_in(&app).await;
-    let url = request(&app, &client, CALLBACK, &[]);
+    let url = pkce_url(&app, &client, CALLBACK, &[]);
     for n in 1..=30 {
         let response = authorize_as_the_page(&app, &url, &signed_in).await;
         assert_eq!(response.status(), StatusCode::OK, "code {n}");
@@ -238,7 +227,7 @@ async fn one_tap_on_the_page_signs_in_with_a_login_session() {
     assert_eq!(body["status"], "signed_in");
     assert!(body.get("access_token").is_none(), "{body}");
 
-    let back = location(&open_page(&request(&app, &client, CALLBACK, &[]), Some(&cookie)).await);
+    let back = location(&open_page(&pkce_url(&app, &client, CALLBACK, &[]), Some(&cookie)).await);
     let claims = id_token(&app, &param(&back, "code").unwrap(), CALLBACK, &client).await;
     assert_eq!(claims["amr"], json!(["telegram"]));
 }
@@ -256,7 +245,7 @@ async fn the_confirmation_names_the_client_that_asks_and_its_origin() {
     let (client, _) = register(&app, "public", CALLBACK).await;
     let (ann, phone) = (4102, "+998901234411");
     app.link(ann, phone).await;
-    let url = request(&app, &client, CALLBACK, &[]);
+    let url = pkce_url(&app, &client, CALLBACK, &[]);
     let request: serde_json::Map<String, Value> = url
         .query_pairs()
         .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))

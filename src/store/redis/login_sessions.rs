@@ -10,17 +10,8 @@ use crate::error::Result;
 
 impl RedisStore {
     pub async fn put_login_session(&self, hash: &str, record: &str, ttl: Duration) -> Result<()> {
-        self.pool
-            .next()
-            .set::<(), _, _>(
-                self.keys.login_session(hash),
-                record,
-                Some(Expiration::PX(ttl.as_millis() as i64)),
-                None,
-                false,
-            )
-            .await?;
-        Ok(())
+        self.set_expiring(self.keys.login_session(hash), record.to_string(), ttl)
+            .await
     }
 
     pub async fn login_session(&self, hash: &str) -> Result<Option<String>> {

@@ -4,10 +4,7 @@
 
 use std::time::Duration;
 
-use fred::{
-    prelude::{HashesInterface, KeysInterface},
-    types::Expiration,
-};
+use fred::prelude::{HashesInterface, KeysInterface};
 
 use super::{RedisStore, unexpected};
 use crate::{domain::TelegramId, error::Result};
@@ -225,17 +222,8 @@ impl RedisStore {
         id: &str,
         ttl: Duration,
     ) -> Result<()> {
-        self.pool
-            .next()
-            .set::<(), _, _>(
-                self.keys.login_awaiting_phone(by),
-                id,
-                Some(Expiration::PX(ttl.as_millis() as i64)),
-                None,
-                false,
-            )
-            .await?;
-        Ok(())
+        self.set_expiring(self.keys.login_awaiting_phone(by), id.to_string(), ttl)
+            .await
     }
 
     /// The login `by` was linking a phone for, once (forgotten as it is read).

@@ -19,8 +19,10 @@ mod sessions;
 use std::time::Duration;
 
 use fred::{
-    prelude::{Builder, ClientLike, Config as FredConfig, Pool, ReconnectPolicy, TcpConfig},
-    types::scripts::Script,
+    prelude::{
+        Builder, ClientLike, Config as FredConfig, KeysInterface, Pool, ReconnectPolicy, TcpConfig,
+    },
+    types::{Expiration, scripts::Script},
 };
 
 pub use bindings::Binding;
@@ -126,6 +128,21 @@ impl RedisStore {
 
     pub fn keys(&self) -> &Keys {
         &self.keys
+    }
+
+    /// `SET key value PX ttl`.
+    async fn set_expiring(&self, key: String, value: String, ttl: Duration) -> Result<()> {
+        self.pool
+            .next()
+            .set::<(), _, _>(
+                key,
+                value,
+                Some(Expiration::PX(ttl.as_millis() as i64)),
+                None,
+                false,
+            )
+            .await?;
+        Ok(())
     }
 
     /// Answers when Redis does.

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use fred::{prelude::KeysInterface, types::Expiration};
+use fred::prelude::KeysInterface;
 
 use super::{RedisStore, unexpected};
 use crate::error::Result;
@@ -38,17 +38,12 @@ impl RedisStore {
         grant: &str,
         ttl: Duration,
     ) -> Result<()> {
-        self.pool
-            .next()
-            .set::<(), _, _>(
-                self.keys.auth_code(code_hash),
-                format!("{grant_id}|{grant}"),
-                Some(Expiration::PX(ttl.as_millis() as i64)),
-                None,
-                false,
-            )
-            .await?;
-        Ok(())
+        self.set_expiring(
+            self.keys.auth_code(code_hash),
+            format!("{grant_id}|{grant}"),
+            ttl,
+        )
+        .await
     }
 
     /// Trades a code; `remember` is how long a used code stays known as used.
@@ -74,17 +69,8 @@ impl RedisStore {
 
     /// Revokes every token issued from the grant, for `ttl` (their longest life).
     pub async fn revoke_grant(&self, grant_id: &str, ttl: Duration) -> Result<()> {
-        self.pool
-            .next()
-            .set::<(), _, _>(
-                self.keys.revoked_grant(grant_id),
-                1,
-                Some(Expiration::PX(ttl.as_millis() as i64)),
-                None,
-                false,
-            )
-            .await?;
-        Ok(())
+        self.set_expiring(self.keys.revoked_grant(grant_id), "1".to_string(), ttl)
+            .await
     }
 
     pub async fn grant_revoked(&self, grant_id: &str) -> Result<bool> {
@@ -104,17 +90,12 @@ impl RedisStore {
         grant: &str,
         ttl: Duration,
     ) -> Result<()> {
-        self.pool
-            .next()
-            .set::<(), _, _>(
-                self.keys.refresh_grant(grant_id),
-                format!("{token_hash}|{grant}"),
-                Some(Expiration::PX(ttl.as_millis() as i64)),
-                None,
-                false,
-            )
-            .await?;
-        Ok(())
+        self.set_expiring(
+            self.keys.refresh_grant(grant_id),
+            format!("{token_hash}|{grant}"),
+            ttl,
+        )
+        .await
     }
 
     /// Replaces the grant's refresh token `presented` by `next` (hashes), atomically.
