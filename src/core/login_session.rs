@@ -79,9 +79,29 @@ pub async fn find(state: &AppState, token: &str) -> Result<Option<LoginSession>>
             auth_time,
         })
     })();
-    parsed
-        .map(Some)
-        .ok_or_else(|| Error::Internal(anyhow::anyhow!("a malformed login session record")))
+    let session = parsed
+        .ok_or_else(|| Error::Internal(anyhow::anyhow!("a malformed login session record")))?;
+    let ended = state
+        .redis
+        .login_sessions_ended(&session.user_id.to_string())
+        .await?;
+    if ended.is_some_and(|at| session.auth_time <= at) {
+        return Ok(None);
+    }
+    Ok(Some(session))
+}
+
+/// Ends every login session of the user at once (their phone changed hands): the browsers
+/// signed in as them get no more codes.
+pub async fn end_all(state: &AppState, user_id: Uuid) -> Result<()> {
+    state
+        .redis
+        .end_login_sessions(
+            &user_id.to_string(),
+            Utc::now().timestamp(),
+            state.login.session_ttl,
+        )
+        .await
 }
 
 /// Ends the session (logout, `prompt=login`, a `max_age` it is too old for).

@@ -264,7 +264,9 @@ pub async fn revoke(state: &AppState, claims: &Claims) -> Result<()> {
         .await
 }
 
-/// Ends every session of a user at once (their phone changed hands).
+/// Ends every session of a user at once (their phone changed hands), the hosted page's login
+/// sessions too.
 pub async fn revoke_all(state: &AppState, user_id: Uuid) -> Result<()> {
-    state.redis.end_user_sessions(&user_id.to_string()).await
+    state.redis.end_user_sessions(&user_id.to_string()).await?;
+    crate::core::login_session::end_all(state, user_id).await
 }

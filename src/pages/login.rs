@@ -22,6 +22,7 @@ use crate::{
     api::{
         ApiError,
         cookies::{LOGIN_SESSION_COOKIE, without_login_session},
+        extract::ClientAddress,
     },
     core::{
         login_session::{self, LoginSession},
@@ -41,6 +42,7 @@ struct Assets;
 pub async fn page(
     State(state): State<AppState>,
     Query(request): Query<AuthRequest>,
+    ClientAddress(from): ClientAddress,
     headers: HeaderMap,
     jar: CookieJar,
 ) -> Response {
@@ -62,6 +64,10 @@ pub async fn page(
     match (&session, authorized.prompt) {
         // Single sign-on: the customer logged in here before, for this or another shop.
         (Some((token, session)), _) if !authorized.web_message => {
+            // A code handed out here counts against the address, as one from the page's call.
+            if let Some(retry_after) = over_address_limit(&state, from).await {
+                return ApiError::TooManyRequests { retry_after }.into_response();
+            }
             return match answer(&state, &authorized, token, session).await {
                 Ok(finished) => (jar, Redirect::to(&finished.redirect_to)).into_response(),
                 Err(err) => ApiError::from(err).into_response(),
@@ -90,6 +96,18 @@ pub async fn page(
         .replace("{{CONFIG}}", &script_safe(&config.to_string()));
     let policy = HeaderValue::from_static(card::POLICY);
     (jar, card::response(StatusCode::OK, policy, html)).into_response()
+}
+
+/// How long to wait when `from` is past the per-address allowance (`None` when it is not, or
+/// when the limit is off or Redis is away: the code's own allowance still holds).
+async fn over_address_limit(
+    state: &AppState,
+    from: Option<std::net::IpAddr>,
+) -> Option<std::time::Duration> {
+    if state.http.rate_limit_per_ip_per_minute == 0 {
+        return None;
+    }
+    crate::addresses::admit(state, from?).await.ok().flatten()
 }
 
 /// The login session in the cookie, if this request may use it. `prompt=login` ends it (the

@@ -276,3 +276,46 @@ async fn the_confirmation_names_the_client_that_asks_and_its_origin() {
         .await;
     assert!(edited.text.contains("Bozor.uz"), "{}", edited.text);
 }
+
+/// A phone that changes hands (it now belongs to another Telegram account) ends the old owner's
+/// login sessions too: their browser gets no more codes for the account.
+#[tokio::test]
+async fn a_phone_changing_hands_ends_its_login_sessions() {
+    let app = spawn_app().await;
+    let (client, _) = register(&app, "public", CALLBACK).await;
+    let signed_in = log_in(&app).await;
+    let url = pkce_url(&app, &client, CALLBACK, &[]);
+    assert_eq!(
+        open_page(&url, Some(&signed_in)).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    app.link(4999, ANN_PHONE).await;
+    let page = open_page(&url, Some(&signed_in)).await;
+    assert_eq!(page.status(), StatusCode::OK, "the page, not a code");
+    let response = authorize_as_the_page(&app, &url, &signed_in).await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+}
+
+/// Codes handed out by single sign-on count against the address's allowance, as every code
+/// endpoint does.
+#[tokio::test]
+async fn single_sign_on_codes_count_against_the_address() {
+    let app = crate::helpers::spawn_app_with(&[("RATE_LIMIT_PER_IP_PER_MINUTE", "5")]).await;
+    let (client, _) = register(&app, "public", CALLBACK).await;
+    // Asking for the code and signing in with it: two of the five.
+    let signed_in = log_in(&app).await;
+    let url = pkce_url(&app, &client, CALLBACK, &[]);
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        statuses.push(open_page(&url, Some(&signed_in)).await.status());
+    }
+    assert_eq!(
+        statuses,
+        [
+            StatusCode::SEE_OTHER,
+            StatusCode::SEE_OTHER,
+            StatusCode::SEE_OTHER,
+            StatusCode::TOO_MANY_REQUESTS
+        ]
+    );
+}

@@ -111,6 +111,12 @@ impl Keys {
         format!("{}ls:{hash}", self.prefix)
     }
 
+    /// When the user's login sessions last ended all at once (their phone changed hands): one
+    /// opened before is dead.
+    pub fn login_sessions_ended(&self, user_id: &str) -> String {
+        format!("{}{{u:{user_id}}}:ls_ended", self.prefix)
+    }
+
     /// The codes a login session was given in the current window.
     pub fn login_session_codes(&self, hash: &str) -> String {
         format!("{}ls:{hash}:codes", self.prefix)

@@ -26,6 +26,22 @@ impl RedisStore {
         Ok(())
     }
 
+    /// Marks every login session of the user opened up to `at` (Unix seconds) as ended, for
+    /// `ttl` (the longest one lives).
+    pub async fn end_login_sessions(&self, user_id: &str, at: i64, ttl: Duration) -> Result<()> {
+        self.set_expiring(self.keys.login_sessions_ended(user_id), at.to_string(), ttl)
+            .await
+    }
+
+    /// When the user's login sessions last ended all at once.
+    pub async fn login_sessions_ended(&self, user_id: &str) -> Result<Option<i64>> {
+        Ok(self
+            .pool
+            .next()
+            .get(self.keys.login_sessions_ended(user_id))
+            .await?)
+    }
+
     /// Counts one more code for the session in the current `window`; the count so far.
     pub async fn count_session_code(&self, hash: &str, window: Duration) -> Result<u64> {
         let key = self.keys.login_session_codes(hash);
