@@ -83,3 +83,6 @@ page-logout-done-title = You are logged out
 page-logout-done = The next login in this browser asks who you are again.
 login-pick-number = 👇 Pick the number the login page shows next to the QR code or the button. Not seeing a login page? Press “Not me”.
 login-wrong-number = 🚫 That is not the number the login page shows, so the login was refused and nobody got in. If you started it yourself, start again on the website.
+login-code-for = 🔐 Your code to log in to { $site } ({ $origin }): { $code }
+
+    It is valid for { $duration }. Enter it only on that site's login page, never anywhere else, and never tell it to anyone.

@@ -77,3 +77,6 @@ page-logout-done-title = Siz chiqdingiz
 page-logout-done = Ushbu brauzerda keyingi kirishda sizdan yana kimligingiz so‘raladi.
 login-pick-number = 👇 Kirish sahifasi QR-kod yoki tugma yonida ko‘rsatayotgan raqamni tanlang. Kirish sahifasini ko‘rmayapsizmi? “Bu men emas” tugmasini bosing.
 login-wrong-number = 🚫 Bu kirish sahifasidagi raqam emas, shuning uchun kirish rad etildi va hech kim kirmadi. Agar kirishni o‘zingiz boshlagan bo‘lsangiz, saytda qaytadan boshlang.
+login-code-for = 🔐 { $site } ({ $origin }) saytiga kirish kodingiz: { $code }
+
+    U { $duration } amal qiladi. Uni faqat shu saytning kirish sahifasida kiriting va hech kimga aytmang.

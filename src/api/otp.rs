@@ -88,7 +88,13 @@ async fn request_code(
 ) -> Result<Response, ApiError> {
     let phone = parse_phone(&state, &body.phone)?;
     let sent = otp::request_code(&state, &phone).await?;
-    Ok((
+    Ok(code_sent(&sent))
+}
+
+/// `202` with how long the code lives and when another may be asked for (the hosted page's
+/// request answers the same).
+pub(crate) fn code_sent(sent: &otp::CodeRequested) -> Response {
+    (
         StatusCode::ACCEPTED,
         axum::Json(CodeSent {
             status: "sent",
@@ -96,7 +102,7 @@ async fn request_code(
             resend_after: sent.resend_after.as_secs(),
         }),
     )
-        .into_response())
+        .into_response()
 }
 
 /// Log in with a code

@@ -23,7 +23,7 @@ use crate::{
     addresses,
     core::{otp::Login, profile::UserRecord, session},
     crypto::{constant_time_eq, random_token},
-    domain::TelegramId,
+    domain::{Site, TelegramId},
     error::{Error, Result},
     meters,
     state::AppState,
@@ -75,14 +75,8 @@ pub struct Started {
     pub number: u8,
 }
 
-/// Who a login is for, as the confirmation names it: a registered client's name and its
-/// origin. Without one the confirmation names `SITE_NAME`.
-pub struct Site {
-    pub name: String,
-    pub origin: String,
-}
-
-/// Begins a login for the browser that sent `user_agent`, on `site`'s behalf.
+/// Begins a login for the browser that sent `user_agent`, on `site`'s behalf (without one the
+/// confirmation names `SITE_NAME`).
 pub async fn start(
     state: &AppState,
     user_agent: Option<&str>,

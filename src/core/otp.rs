@@ -5,14 +5,14 @@ use std::time::Duration;
 use crate::{
     core::session::{self, TokenPair},
     crypto,
-    domain::{Phone, TelegramId},
+    domain::{Phone, Site, TelegramId},
     error::{Error, Result},
     meters,
     state::AppState,
     store::sql::users::{self, UserRecord},
     store::{Binding, Check, Issue, StoreMode},
     telegram::client::Undelivered,
-    telegram::texts::Lang,
+    telegram::texts::{self, Lang},
 };
 
 /// What the site is told after asking for a code (the same whether the phone is linked or not).
@@ -33,14 +33,25 @@ pub struct Login {
 /// phone gets the same answer; its request is remembered until it links.
 #[tracing::instrument(skip_all, fields(phone = %phone))]
 pub async fn request_code(state: &AppState, phone: &Phone) -> Result<CodeRequested> {
-    request_code_living(state, phone, state.otp.ttl).await
+    request_code_living(state, phone, state.otp.ttl, None).await
 }
 
-/// As [`request_code`], with a code that lives `ttl` (an older integration expects 60 s).
+/// As [`request_code`], asked for on the hosted page for `site`: the code message names it.
+pub async fn request_code_for(
+    state: &AppState,
+    phone: &Phone,
+    site: Site,
+) -> Result<CodeRequested> {
+    request_code_living(state, phone, state.otp.ttl, Some(site)).await
+}
+
+/// As [`request_code`], with a code that lives `ttl` (an older integration expects 60 s), for
+/// `site` when the hosted page asked.
 pub async fn request_code_living(
     state: &AppState,
     phone: &Phone,
     ttl: Duration,
+    site: Option<Site>,
 ) -> Result<CodeRequested> {
     let policy = &crate::config::OtpPolicy {
         ttl,
@@ -59,8 +70,8 @@ pub async fn request_code_living(
     // Linked or not, the answer is made by the same script and nothing else: whatever differs
     // (sending the code, asking the database) happens after the answer, in the background.
     match state.redis.issue_code(phone, &hash, policy).await? {
-        Issue::Issued(binding) => dispatch(state, phone, &binding, code, policy.ttl),
-        Issue::Pending => warm_from_database(state, phone, code, policy.ttl),
+        Issue::Issued(binding) => dispatch(state, phone, &binding, code, policy.ttl, site),
+        Issue::Pending => warm_from_database(state, phone, code, policy.ttl, site),
         Issue::Limited { retry_after, limit } => return Err(limited(retry_after, limit)),
     }
     meters::code_issued("site");
@@ -79,7 +90,13 @@ static WARM_UPS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(16);
 /// Redis knew no binding for a phone that asked for a code. It may have lost it (restart,
 /// eviction) while the database remembers it: then the binding is warmed again and the code
 /// goes out. Otherwise the request waits for the phone to link.
-fn warm_from_database(state: &AppState, phone: &Phone, code: String, ttl: Duration) {
+fn warm_from_database(
+    state: &AppState,
+    phone: &Phone,
+    code: String,
+    ttl: Duration,
+    site: Option<Site>,
+) {
     let Ok(permit) = WARM_UPS.try_acquire() else {
         tracing::debug!(phone = %phone, "too many lookups of unlinked phones at once; skipped");
         return;
@@ -109,7 +126,7 @@ fn warm_from_database(state: &AppState, phone: &Phone, code: String, ttl: Durati
             .store_code(&phone, Some(&binding), "", ttl, StoreMode::Warm)
             .await
         {
-            Ok(true) => dispatch(&state, &phone, &binding, code, ttl),
+            Ok(true) => dispatch(&state, &phone, &binding, code, ttl, site),
             // A newer request or a link got there first and sends its own code.
             Ok(false) => {}
             Err(err) => tracing::warn!(phone = %phone, error = %err, "could not warm a binding"),
@@ -145,7 +162,9 @@ pub async fn request_code_in_telegram(
         .await?
     {
         Issue::Limited { retry_after, limit } => return Err(limited(retry_after, limit)),
-        Issue::Issued(_) | Issue::Pending => dispatch(state, phone, binding, code, policy.ttl),
+        Issue::Issued(_) | Issue::Pending => {
+            dispatch(state, phone, binding, code, policy.ttl, None)
+        }
     }
     meters::code_issued("telegram");
     Ok(CodeRequested {
@@ -221,25 +240,32 @@ pub async fn deliver_pending(state: &AppState, phone: &Phone, binding: &Binding)
         )
         .await?;
     if stored {
-        dispatch(state, phone, binding, code, policy.ttl);
+        dispatch(state, phone, binding, code, policy.ttl, None);
     }
     Ok(stored)
 }
 
 /// Sends the code in the background, in the account's language: the site's answer must not
 /// wait for (or reveal) Telegram. The message is tried again while the code lives.
-fn dispatch(state: &AppState, phone: &Phone, binding: &Binding, code: String, ttl: Duration) {
+fn dispatch(
+    state: &AppState,
+    phone: &Phone,
+    binding: &Binding,
+    code: String,
+    ttl: Duration,
+    site: Option<Site>,
+) {
     let telegram = state.telegram.clone();
-    let site = state.bot.site_login_url.clone();
     let telegram_id = binding.telegram_id;
     let lang = Lang::from_code(binding.language.as_deref(), state.bot.default_language);
+    let text = match &site {
+        Some(site) => texts::login_code_for(lang, &code, ttl, site),
+        None => texts::login_code(lang, &code, ttl, state.bot.site_login_url.as_deref()),
+    };
     let phone = phone.clone();
     let expires = tokio::time::Instant::now() + ttl;
     tokio::spawn(async move {
-        match telegram
-            .deliver_code(telegram_id, &code, ttl, site.as_deref(), lang, expires)
-            .await
-        {
+        match telegram.deliver_code(telegram_id, text, expires).await {
             Ok(()) => {}
             Err(Undelivered::Expired) => tracing::warn!(
                 phone = %phone,

@@ -3,7 +3,9 @@
 mod ids;
 mod name;
 mod phone;
+mod site;
 
 pub use ids::{ChatId, TelegramId};
 pub use name::{FullName, InvalidName};
 pub use phone::{InvalidPhone, Phone, mask};
+pub use site::Site;

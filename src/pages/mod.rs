@@ -35,6 +35,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
     let limited = own_page(
         Router::new()
             .route("/login/authorize", post(login::finish))
+            .route("/login/code", post(sign_in::request_code))
             .route("/login/verify", post(sign_in::verify))
             .route("/login/telegram", post(sign_in::start_one_tap)),
     );

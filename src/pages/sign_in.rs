@@ -18,15 +18,16 @@ use crate::{
         cookies::with_login_session,
         extract::{ClientAddress, Json, bearer},
         one_tap::{WaitParams, started_answer, user_agent, wait_of},
-        otp::{VerifyRequest, parse_phone},
+        otp::{VerifyRequest, code_sent, parse_phone},
     },
     core::{
         login_session,
         oidc::{self, AuthRequest, RefusedOr},
-        one_tap::{self, Site, Waited},
+        one_tap::{self, Waited},
         otp,
         session::Method,
     },
+    domain::Site,
     error::{Error, Result},
     state::AppState,
 };
@@ -55,6 +56,27 @@ pub async fn verify(
     Ok((jar, axum::Json(SignIn::SignedIn)).into_response())
 }
 
+/// The client an authorization request names, as the bot should name it to the customer.
+async fn site_of(state: &AppState, request: &AuthRequest) -> Result<Site, ApiError> {
+    let authorized = match oidc::authorize(state, request).await {
+        Ok(authorized) => authorized,
+        Err(RefusedOr::Failed(err)) => return Err(err.into()),
+        Err(RefusedOr::Refused(_)) => {
+            return Err(Error::Invalid {
+                field: "request".into(),
+                message: "not an authorization request otpgram accepts".into(),
+            }
+            .into());
+        }
+    };
+    Ok(Site {
+        origin: Url::parse(&authorized.redirect_uri)
+            .map(|url| url.origin().ascii_serialization())
+            .unwrap_or_default(),
+        name: authorized.client_name,
+    })
+}
+
 /// `POST /login/telegram` with the authorization request: a one-tap login whose confirmation
 /// in Telegram names the client that asks (its registered name and its origin).
 pub async fn start_one_tap(
@@ -62,25 +84,29 @@ pub async fn start_one_tap(
     headers: HeaderMap,
     axum::Json(request): axum::Json<AuthRequest>,
 ) -> Result<Response, ApiError> {
-    let authorized = match oidc::authorize(&state, &request).await {
-        Ok(authorized) => authorized,
-        Err(RefusedOr::Failed(err)) => return Err(err.into()),
-        Err(RefusedOr::Refused(_)) => {
-            return Err(Error::Invalid {
-                field: "client_id".into(),
-                message: "not an authorization request otpgram accepts".into(),
-            }
-            .into());
-        }
-    };
-    let site = Site {
-        origin: Url::parse(&authorized.redirect_uri)
-            .map(|url| url.origin().ascii_serialization())
-            .unwrap_or_default(),
-        name: authorized.client_name,
-    };
+    let site = site_of(&state, &request).await?;
     let started = one_tap::start(&state, user_agent(&headers), Some(site)).await?;
     Ok(started_answer(started))
+}
+
+/// A code asked for on the hosted page: the phone, and the authorization request the page is
+/// for.
+#[derive(serde::Deserialize)]
+pub struct PageCodeRequest {
+    phone: String,
+    request: AuthRequest,
+}
+
+/// `POST /login/code` `{"phone","request"}`: a code whose message names the client that asks.
+/// The answer is `POST /api/v1/otp/request`'s, the same for every phone.
+pub async fn request_code(
+    State(state): State<AppState>,
+    Json(body): Json<PageCodeRequest>,
+) -> Result<Response, ApiError> {
+    let phone = parse_phone(&state, &body.phone)?;
+    let site = site_of(&state, &body.request).await?;
+    let sent = otp::request_code_for(&state, &phone, site).await?;
+    Ok(code_sent(&sent))
 }
 
 /// `GET /login/telegram/{login_id}?wait=…` with the poll token: the page's one-tap wait.

@@ -106,14 +106,10 @@ impl TelegramClient {
     pub async fn deliver_code(
         &self,
         to: TelegramId,
-        code: &str,
-        ttl: Duration,
-        site_login_url: Option<&str>,
-        lang: Lang,
+        text: String,
         expires: Instant,
     ) -> Result<(), Undelivered> {
         let bot = &self.bot;
-        let text = texts::login_code(lang, code, ttl, site_login_url);
         let mut backoff = FIRST_BACKOFF;
         loop {
             self.pacer.priority_slot().await;

@@ -319,3 +319,46 @@ async fn single_sign_on_codes_count_against_the_address() {
         ]
     );
 }
+
+/// A code asked for on the hosted page names the client that asks and its origin; a phone that
+/// is not linked gets the very same answer.
+#[tokio::test]
+async fn the_code_message_names_the_client_that_asks() {
+    let app = spawn_app().await;
+    let (client, _) = register(&app, "public", CALLBACK).await;
+    let (ann, phone) = (4103, "+998901234412");
+    app.link(ann, phone).await;
+    let url = pkce_url(&app, &client, CALLBACK, &[]);
+    let request: serde_json::Map<String, Value> = url
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
+        .collect();
+    let ask = |phone: &'static str| {
+        let (app, request) = (&app, request.clone());
+        async move {
+            let response = app
+                .post_json("/login/code", json!({ "phone": phone, "request": request }))
+                .await;
+            let status = response.status();
+            (status, response.json::<Value>().await.unwrap())
+        }
+    };
+    let linked = ask(phone).await;
+    let unlinked = ask("+998901234413").await;
+    assert_eq!(linked.0, StatusCode::ACCEPTED);
+    assert_eq!(linked, unlinked, "nobody learns which phone is a customer");
+    let message = app
+        .telegram
+        .wait_for_message(ann, "the code", |t| t.contains("Bozor.uz"))
+        .await;
+    assert!(
+        message.text.contains("https://bozor.example"),
+        "{}",
+        message.text
+    );
+    let code = crate::helpers::code_in(&message.text).unwrap();
+    let verified = app
+        .post_json("/login/verify", json!({ "phone": phone, "code": code }))
+        .await;
+    assert_eq!(verified.status(), StatusCode::OK);
+}

@@ -204,7 +204,8 @@ async function sendCode(event) {
   const phone = $("phone").value.trim();
   if (!phone) return status(t.errors.invalid_phone, true);
   $("send").disabled = true;
-  const { ok, json, response } = await call("POST", "/api/v1/otp/request", { phone });
+  // For this client, so the code message names the shop that asks.
+  const { ok, json, response } = await call("POST", "/login/code", { phone, request: config.request });
   $("send").disabled = false;
   if (!ok) {
     const wait = response && Number(response.headers.get("Retry-After"));

@@ -104,7 +104,7 @@ async fn register(
     binding::link_vouched(&state, &phone, body.telegram_id.0, Profile::default())
         .await
         .map_err(Detail::from)?;
-    otp::request_code_living(&state, &phone, state.legacy.verify_ttl)
+    otp::request_code_living(&state, &phone, state.legacy.verify_ttl, None)
         .await
         .map_err(Detail::from)?;
     Ok(Json(Message {

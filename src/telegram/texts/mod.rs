@@ -210,6 +210,21 @@ pub fn login_code(lang: Lang, code: &str, ttl: Duration, site_login_url: Option<
     out
 }
 
+/// A code asked for on the hosted page for `site`: the message names the site and its origin,
+/// so a customer can tell whose login page has it (and whose does not).
+pub fn login_code_for(lang: Lang, code: &str, ttl: Duration, site: &crate::domain::Site) -> String {
+    t_with(
+        lang,
+        "login-code-for",
+        &[
+            ("code", text(&format!("<code>{code}</code>"))),
+            ("duration", text(&human_duration(lang, ttl))),
+            ("site", text(&escape_html(&site.name))),
+            ("origin", text(&escape_html(&site.origin))),
+        ],
+    )
+}
+
 pub fn shop_subscribed(lang: Lang, shop_name: &str) -> String {
     t_with(lang, "shop-subscribed", &[("shop", text(shop_name))])
 }
