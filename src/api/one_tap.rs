@@ -158,6 +158,9 @@ pub enum LoginState {
         (status = 400, description = "`invalid_request`: `wait` is not a number from 0 to 25.", body = ErrorBody),
         (status = 401, description = "`unauthorized`: no poll token, or not this login's.", body = ErrorBody),
         (status = 403, description = "`forbidden_origin`: a browser asked from another site.", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: two browsers wait on this login already, or twenty \
+            waits come from this address.", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait."))),
         (status = 503, description = "`unavailable`: Redis or the database is away.", body = ErrorBody),
     )
 )]
@@ -169,10 +172,7 @@ async fn wait_for_login(
     headers: HeaderMap,
     jar: CookieJar,
 ) -> Result<Response, ApiError> {
-    let wait = wait_of(params)?;
-    let poll_token = bearer(&headers).ok_or(Error::Unauthorized)?;
-    let waited = one_tap::wait(&state, &login_id, &poll_token, from, wait).await?;
-    let login = match waited {
+    let login = match wait_as_asked(&state, &login_id, params, from, &headers).await? {
         Waited::Pending => return Ok(axum::Json(LoginState::Pending).into_response()),
         Waited::Denied => return Ok(axum::Json(LoginState::Denied).into_response()),
         Waited::Expired => return Ok(axum::Json(LoginState::Expired).into_response()),
@@ -183,10 +183,22 @@ async fn wait_for_login(
     Ok((jar, axum::Json(LoginState::Approved(session))).into_response())
 }
 
-/// How long a wait may last: `wait` seconds (0 to [`MAX_WAIT`]), [`MAX_WAIT`] by default.
-pub(crate) fn wait_of(
+/// A browser's wait as it asked for it: `?wait=` seconds, with the poll token as a Bearer
+/// token, from its address (the hosted page's wait is the same).
+pub(crate) async fn wait_as_asked(
+    state: &AppState,
+    login_id: &str,
     params: Result<Query<WaitParams>, QueryRejection>,
-) -> Result<Duration, ApiError> {
+    from: Option<std::net::IpAddr>,
+    headers: &HeaderMap,
+) -> Result<Waited, ApiError> {
+    let wait = wait_of(params)?;
+    let poll_token = bearer(headers).ok_or(Error::Unauthorized)?;
+    Ok(one_tap::wait(state, login_id, &poll_token, from, wait).await?)
+}
+
+/// How long a wait may last: `wait` seconds (0 to [`MAX_WAIT`]), [`MAX_WAIT`] by default.
+fn wait_of(params: Result<Query<WaitParams>, QueryRejection>) -> Result<Duration, ApiError> {
     let Query(params) = params.map_err(|err| ApiError::InvalidRequest {
         status: StatusCode::BAD_REQUEST,
         message: err.body_text(),

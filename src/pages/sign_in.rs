@@ -16,8 +16,8 @@ use crate::{
     api::{
         ApiError,
         cookies::with_login_session,
-        extract::{ClientAddress, Json, bearer},
-        one_tap::{WaitParams, started_answer, user_agent, wait_of},
+        extract::{ClientAddress, Json},
+        one_tap::{WaitParams, started_answer, user_agent, wait_as_asked},
         otp::{VerifyRequest, code_sent, parse_phone},
     },
     core::{
@@ -118,9 +118,7 @@ pub async fn wait(
     headers: HeaderMap,
     jar: CookieJar,
 ) -> Result<Response, ApiError> {
-    let wait = wait_of(params)?;
-    let poll_token = bearer(&headers).ok_or(Error::Unauthorized)?;
-    let answer = match one_tap::wait(&state, &login_id, &poll_token, from, wait).await? {
+    let answer = match wait_as_asked(&state, &login_id, params, from, &headers).await? {
         Waited::Pending => SignIn::Pending,
         Waited::Denied => SignIn::Denied,
         Waited::Expired => SignIn::Expired,
