@@ -180,15 +180,14 @@ pub async fn mark_inactive(
     claimed: Claimed<'_>,
     error: String,
 ) -> Result<bool> {
-    if !settle(db, claimed, Inactive, Some(error), None, None).await? {
-        return Ok(false);
-    }
+    // The chat first: Telegram said it refuses the bot, whichever worker records the outcome,
+    // and whoever sees this delivery settled as inactive then also sees the chat inactive.
     ShopChat::update_many()
         .col_expr(shop_chat::Column::Active, Expr::value(false))
         .filter(shop_chat::Column::ChatId.eq(claimed.chat_id))
         .exec(db)
         .await?;
-    Ok(true)
+    settle(db, claimed, Inactive, Some(error), None, None).await
 }
 
 /// A group became a supergroup with a new id: move its subscriptions, and this delivery, there.
