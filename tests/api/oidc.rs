@@ -57,16 +57,20 @@ pub async fn finish_as_the_page(app: &TestApp, auth_url: &Url, signed_in: &str) 
     Url::parse(body["redirect_to"].as_str().unwrap()).unwrap()
 }
 
+/// An authorization request's parameters as the hosted page sends them on (a JSON object).
+pub fn request_of(url: &Url) -> serde_json::Map<String, Value> {
+    url.query_pairs()
+        .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
+        .collect()
+}
+
 /// `POST /login/authorize` with the request in `auth_url` and the login session `signed_in`.
 pub async fn authorize_as_the_page(
     app: &TestApp,
     auth_url: &Url,
     signed_in: &str,
 ) -> reqwest::Response {
-    let request: serde_json::Map<String, Value> = auth_url
-        .query_pairs()
-        .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
-        .collect();
+    let request = request_of(auth_url);
     app.http
         .post(app.url("/login/authorize"))
         .header("cookie", format!("{LOGIN_COOKIE}={signed_in}"))

@@ -12,7 +12,7 @@ use crate::{
     helpers::{spawn_app, spawn_app_with},
     oidc::{
         ANN, ANN_PHONE, As, CALLBACK, LOGIN_COOKIE, VERIFIER, auth_url, challenge_of, code_for,
-        error_of, log_in, param, pkce_url, register, trade, with_param,
+        error_of, log_in, param, pkce_url, register, request_of, trade, with_param,
     },
 };
 
@@ -90,12 +90,7 @@ async fn no_client_gets_a_code_without_pkce() {
     assert_eq!(param(&back, "error").as_deref(), Some("invalid_request"));
 
     // With PKCE, the verifier is needed: a made-up one trades nothing.
-    let challenge = challenge_of(VERIFIER);
-    let pkce = [
-        ("code_challenge", challenge.as_str()),
-        ("code_challenge_method", "S256"),
-    ];
-    let url = auth_url(&app, &client_id, CALLBACK, &pkce);
+    let url = pkce_url(&app, &client_id, CALLBACK, &[]);
     let code = code_for(&app, &url, &signed_in).await;
     let made_up = "made-up-verifier-made-up-verifier-made-up-0000";
     let answer = trade(
@@ -198,10 +193,7 @@ async fn codes_come_only_from_the_pages_own_sign_in() {
             ("code_challenge_method", "S256"),
         ],
     );
-    let request: serde_json::Map<String, Value> = url
-        .query_pairs()
-        .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
-        .collect();
+    let request = request_of(&url);
     let authorize = |origin: Option<&'static str>, bearer: Option<String>, cookie: String| {
         let (app, request) = (&app, &request);
         async move {
@@ -337,17 +329,8 @@ async fn a_replayed_code_revokes_the_tokens_it_gave() {
     let other_replica = crate::helpers::spawn_app_in(env, &issuer).await;
     let (client_id, _) = register(&app, "public", CALLBACK).await;
     let signed_in = log_in(&app).await;
-    let challenge = challenge_of(VERIFIER);
-    let pkce = [
-        ("code_challenge", challenge.as_str()),
-        ("code_challenge_method", "S256"),
-    ];
-    let code = code_for(
-        &app,
-        &auth_url(&app, &client_id, CALLBACK, &pkce),
-        &signed_in,
-    )
-    .await;
+    let url = pkce_url(&app, &client_id, CALLBACK, &[]);
+    let code = code_for(&app, &url, &signed_in).await;
     let (status, tokens) = trade(&app, &code, CALLBACK, VERIFIER, As::Public(&client_id)).await;
     assert_eq!(status, StatusCode::OK, "{tokens}");
     let issued = tokens["access_token"].as_str().unwrap();
@@ -369,12 +352,7 @@ async fn a_replayed_code_revokes_the_tokens_it_gave() {
     }
 
     // Another grant of the same customer is untouched.
-    let code = code_for(
-        &app,
-        &auth_url(&app, &client_id, CALLBACK, &pkce),
-        &signed_in,
-    )
-    .await;
+    let code = code_for(&app, &url, &signed_in).await;
     let (_, tokens) = trade(&app, &code, CALLBACK, VERIFIER, As::Public(&client_id)).await;
     let fresh = tokens["access_token"].as_str().unwrap();
     assert_eq!(userinfo_status(&other_replica, fresh).await, StatusCode::OK);
@@ -389,17 +367,8 @@ async fn a_client_revokes_its_token() {
     let secret = secret.unwrap();
     let (stranger, _) = register(&app, "public", CALLBACK).await;
     let signed_in = log_in(&app).await;
-    let challenge = challenge_of(VERIFIER);
-    let pkce = [
-        ("code_challenge", challenge.as_str()),
-        ("code_challenge_method", "S256"),
-    ];
-    let code = code_for(
-        &app,
-        &auth_url(&app, &client_id, CALLBACK, &pkce),
-        &signed_in,
-    )
-    .await;
+    let url = pkce_url(&app, &client_id, CALLBACK, &[]);
+    let code = code_for(&app, &url, &signed_in).await;
     let (_, tokens) = trade(
         &app,
         &code,

@@ -15,7 +15,7 @@ use url::Url;
 
 use crate::{
     helpers::{SERVICE_KEY, TestApp, spawn_app},
-    oidc::{ANN_PHONE, CALLBACK, LOGIN_COOKIE, log_in, param, set_cookie},
+    oidc::{ANN_PHONE, CALLBACK, LOGIN_COOKIE, log_in, param, request_of, set_cookie},
     one_tap::confirmation,
     sso::{SECOND_SHOP, age_session, location, open_page},
 };
@@ -118,10 +118,7 @@ async fn through_sso(
 /// Signs in again with one tap on the hosted page, as its script does: start for the client's
 /// request, pick the number in Telegram, wait for the login session, then `/login/authorize`.
 async fn one_tap_on_the_page(app: &TestApp, user: i64, auth_url: &Url) -> (String, Url) {
-    let request: serde_json::Map<String, Value> = auth_url
-        .query_pairs()
-        .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
-        .collect();
+    let request = request_of(auth_url);
     let started: Value = app
         .post_json("/login/telegram", Value::Object(request.clone()))
         .await

@@ -10,7 +10,7 @@ use crate::{
     helpers::{TestApp, spawn_app},
     oidc::{
         ANN_PHONE, As, CALLBACK, LOGIN_COOKIE, VERIFIER, authorize_as_the_page, log_in, param,
-        pkce_url, register, set_cookie, trade,
+        pkce_url, register, request_of, set_cookie, trade,
     },
     one_tap,
 };
@@ -246,10 +246,7 @@ async fn the_confirmation_names_the_client_that_asks_and_its_origin() {
     let (ann, phone) = (4102, "+998901234411");
     app.link(ann, phone).await;
     let url = pkce_url(&app, &client, CALLBACK, &[]);
-    let request: serde_json::Map<String, Value> = url
-        .query_pairs()
-        .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
-        .collect();
+    let request = request_of(&url);
     let started = app
         .post_json("/login/telegram", Value::Object(request))
         .await;
@@ -329,10 +326,7 @@ async fn the_code_message_names_the_client_that_asks() {
     let (ann, phone) = (4103, "+998901234412");
     app.link(ann, phone).await;
     let url = pkce_url(&app, &client, CALLBACK, &[]);
-    let request: serde_json::Map<String, Value> = url
-        .query_pairs()
-        .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
-        .collect();
+    let request = request_of(&url);
     let ask = |phone: &'static str| {
         let (app, request) = (&app, request.clone());
         async move {
