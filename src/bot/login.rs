@@ -159,7 +159,12 @@ fn parse_answer(data: &str) -> Option<(&str, Parsed)> {
 
 /// The client's registered name the login began for, else `SITE_NAME`.
 fn site_name<'a>(state: &'a AppState, asking: &'a Asking) -> Option<&'a str> {
-    Some(asking.site.as_str())
+    site_or_default(state, &asking.site)
+}
+
+/// `site` (a registered client's name; empty when there is none), else `SITE_NAME`.
+fn site_or_default<'a>(state: &'a AppState, site: &'a str) -> Option<&'a str> {
+    Some(site)
         .filter(|name| !name.is_empty())
         .or(state.login.site_name.as_deref())
 }
@@ -191,9 +196,7 @@ pub(super) async fn on_answer(
     };
     // Read before the answer: the login may be collected (and gone) right after it.
     let site = one_tap::site_of(state, login_id).await.unwrap_or_default();
-    let site = Some(site.as_str())
-        .filter(|name| !name.is_empty())
-        .or(state.login.site_name.as_deref());
+    let site = site_or_default(state, &site);
     let text = match one_tap::settle(state, by, login_id, answer).await {
         Ok(Settled::Approved) => login::approved(lang, site),
         Ok(Settled::Denied) => login::denied(lang),
