@@ -13,8 +13,8 @@ use tokio::net::TcpListener;
 use crate::{
     api, bot,
     config::Config,
-    core::notify,
     core::session::Tokens,
+    core::{gateway::Gateway, notify},
     crypto::CodeHasher,
     sandbox::{self, Sandbox},
     state::{AppState, Shared},
@@ -98,6 +98,16 @@ impl App {
                 config.auth.jwt_secret.expose().as_bytes(),
             ),
         };
+        let tasks = Tasks::default();
+        let gateway = config.gateway.map(|gateway| {
+            tracing::info!(
+                countries = %gateway.country_codes.join(","),
+                max_per_hour = gateway.max_sends_per_hour,
+                reports = gateway.callback_url.is_some(),
+                "Telegram Gateway on: codes the bot cannot deliver go through it"
+            );
+            Gateway::new(gateway, redis.clone(), tasks.clone())
+        });
         let state = AppState::new(Shared {
             oidc,
             tokens: Tokens::new(&config.auth),
@@ -113,7 +123,8 @@ impl App {
             telegram,
             pacer,
             sandbox,
-            tasks: Tasks::default(),
+            tasks,
+            gateway,
             logins_settled: Default::default(),
         });
         Ok(Self {

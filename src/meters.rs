@@ -110,3 +110,39 @@ pub fn queue(pending: u64, oldest: Duration) {
     gauge!("otpgram_notification_queue_pending").set(pending as f64);
     gauge!("otpgram_notification_queue_oldest_seconds").set(oldest.as_secs_f64());
 }
+
+/// A login code's journey per channel (`bot`, `gateway`): `issued` (a send began), `delivered`
+/// (Telegram took the bot's message; the Gateway reported it delivered), `verified`, `given_up`
+/// (refused for good, not sent, or the code died first).
+pub fn code_channel(channel: &'static str, stage: &'static str) {
+    counter!("otpgram_code_channel_total", "channel" => channel, "stage" => stage).increment(1);
+}
+
+/// A call to the Gateway API, by method and outcome.
+pub fn gateway_call(method: &'static str, outcome: &'static str) {
+    counter!("otpgram_gateway_calls_total", "method" => method, "outcome" => outcome).increment(1);
+}
+
+/// A code the Gateway would have carried and did not: `country` (not in
+/// `GATEWAY_COUNTRY_CODES`), `budget` (the hourly budget is spent), `paused` (after
+/// `BALANCE_NOT_ENOUGH` or `ACCESS_TOKEN_INVALID`), `phone_unreachable` (invalid or not on
+/// Telegram), `refused`, `expired` (the code died while the Gateway throttled or failed).
+pub fn gateway_not_sent(reason: &'static str) {
+    counter!("otpgram_gateway_not_sent_total", "reason" => reason).increment(1);
+}
+
+/// What one accepted send cost (`request_cost`), and the balance after it.
+pub fn gateway_spend(cost: Option<f64>, balance: Option<f64>) {
+    if let Some(cost) = cost {
+        counter!("otpgram_gateway_spend_microdollars_total").increment((cost * 1e6).round() as u64);
+    }
+    if let Some(balance) = balance {
+        gauge!("otpgram_gateway_balance").set(balance);
+    }
+}
+
+/// A delivery report from the Gateway, by status (`sent`, `delivered`, `read`, `expired`,
+/// `revoked`).
+pub fn gateway_report(status: &'static str) {
+    counter!("otpgram_gateway_reports_total", "status" => status).increment(1);
+}

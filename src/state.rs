@@ -42,6 +42,8 @@ pub struct Shared {
     pub hasher: CodeHasher,
     /// OpenID Connect: the issuer and the signing keys.
     pub oidc: crate::core::oidc::Provider,
+    /// The second channel for codes (Telegram's Gateway API), when configured.
+    pub gateway: Option<crate::core::gateway::Gateway>,
     /// Woken when this replica answers a one-tap login, so browsers waiting here look at once.
     pub logins_settled: tokio::sync::Notify,
 }

@@ -7,6 +7,7 @@ pub(crate) mod cookies;
 mod docs;
 mod error;
 pub(crate) mod extract;
+mod gateway;
 mod notifications;
 mod oidc;
 pub(crate) mod one_tap;
@@ -56,6 +57,7 @@ fn routes(state: &AppState) -> OpenApiRouter<AppState> {
         .merge(shops::router())
         .merge(notifications::router())
         .merge(webhook::router())
+        .merge(gateway::router())
         .merge(adapters::register_verify::router(state))
         .merge(adapters::chat_tokens::router(state))
         .merge(adapters::bot_codes::router(state))

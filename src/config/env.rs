@@ -136,6 +136,28 @@ pub(super) struct Raw {
     #[serde(default = "default_login_session_ttl")]
     pub(super) login_session_ttl_seconds: u64,
     pub(super) time_zone: Option<String>,
+    pub(super) telegram_gateway_token: Option<String>,
+    pub(super) telegram_gateway_url: Option<String>,
+    pub(super) gateway_country_codes: Option<String>,
+    #[serde(default = "default_gateway_sends")]
+    pub(super) gateway_max_sends_per_hour: u32,
+    #[serde(default = "default_gateway_low_balance")]
+    pub(super) gateway_low_balance: f64,
+    #[serde(default = "default_gateway_pause")]
+    pub(super) gateway_pause_seconds: u64,
+    pub(super) gateway_callback_url: Option<String>,
+}
+
+fn default_gateway_sends() -> u32 {
+    500
+}
+
+fn default_gateway_low_balance() -> f64 {
+    10.0
+}
+
+fn default_gateway_pause() -> u64 {
+    300
 }
 
 fn default_login_session_ttl() -> u64 {

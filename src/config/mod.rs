@@ -7,6 +7,7 @@
 
 mod auth;
 mod env;
+mod gateway;
 mod http;
 mod login;
 mod notify;
@@ -22,6 +23,7 @@ use std::{collections::HashMap, fmt, time::Duration};
 use serde::Deserialize;
 
 pub use auth::{AuthConfig, LegacyConfig};
+pub use gateway::{DEFAULT_GATEWAY_URL, GatewayConfig, REPORTS_PATH};
 pub use http::HttpConfig;
 pub use login::LoginConfig;
 pub use notify::NotifyPolicy;
@@ -62,6 +64,8 @@ pub struct Config {
     pub notify: NotifyPolicy,
     pub legacy: LegacyConfig,
     pub login: LoginConfig,
+    /// The Gateway channel, when `TELEGRAM_GATEWAY_TOKEN` is set.
+    pub gateway: Option<GatewayConfig>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -120,6 +124,7 @@ impl Config {
             notify: NotifyPolicy::from_raw(&raw)?,
             legacy: LegacyConfig::from_raw(&raw)?,
             login: LoginConfig::from_raw(&raw, app_env)?,
+            gateway: GatewayConfig::from_raw(&raw)?,
         };
         if config.is_production() {
             config.refuse_unsafe()?;
@@ -180,6 +185,24 @@ impl Config {
                 "LOGIN_LINK_TTL_SECONDS",
                 "must be at least 30 when APP_ENV=production (time to open Telegram and answer)",
             ));
+        }
+        if let Some(gateway) = &self.gateway {
+            if gateway.url.scheme() != "https" {
+                return Err(invalid(
+                    "TELEGRAM_GATEWAY_URL",
+                    "must be https when APP_ENV=production (the token travels with every call)",
+                ));
+            }
+            if gateway
+                .callback_url
+                .as_deref()
+                .is_some_and(|url| !url.starts_with("https://"))
+            {
+                return Err(invalid(
+                    "GATEWAY_CALLBACK_URL",
+                    "must be https when APP_ENV=production",
+                ));
+            }
         }
         if self.http.metrics_token.is_none() {
             return Err(invalid(

@@ -287,3 +287,40 @@ fn production_sends_hsts_unless_a_proxy_does() {
     let development = Config::from_vars([("JWT_SECRET", "0123456789abcdef0123456789abcdef")]);
     assert_eq!(development.unwrap().http.hsts_max_age, None);
 }
+
+#[test]
+fn the_gateway_is_off_without_a_token_and_lists_its_countries() {
+    assert!(Config::from_vars(base()).unwrap().gateway.is_none());
+    let mut vars = base();
+    vars.push(("TELEGRAM_GATEWAY_TOKEN", "gw"));
+    let err = Config::from_vars(vars.clone()).unwrap_err().to_string();
+    assert!(err.contains("GATEWAY_COUNTRY_CODES"), "{err}");
+    vars.push(("DEFAULT_COUNTRY_CODE", "998"));
+    let gateway = Config::from_vars(vars.clone()).unwrap().gateway.unwrap();
+    assert_eq!(gateway.country_codes, ["998"]);
+    assert!(gateway.allows("+998901234567") && !gateway.allows("+79161234567"));
+    assert_eq!(gateway.url.as_str(), "https://gatewayapi.telegram.org/");
+    assert!(gateway.callback_url.is_none());
+    vars.push(("GATEWAY_COUNTRY_CODES", "+998, 7"));
+    vars.push(("OIDC_ISSUER", "https://id.shop.example/"));
+    let gateway = Config::from_vars(vars.clone()).unwrap().gateway.unwrap();
+    assert_eq!(gateway.country_codes, ["998", "7"]);
+    assert_eq!(
+        gateway.callback_url.as_deref(),
+        Some("https://id.shop.example/telegram/gateway/reports")
+    );
+    vars.push(("GATEWAY_COUNTRY_CODES", "uz"));
+    let err = Config::from_vars(vars).unwrap_err().to_string();
+    assert!(err.contains("GATEWAY_COUNTRY_CODES"), "{err}");
+}
+
+#[test]
+fn production_sends_the_gateway_token_only_over_https() {
+    let mut vars = production();
+    vars.push(("TELEGRAM_GATEWAY_TOKEN", "gw".into()));
+    vars.push(("GATEWAY_COUNTRY_CODES", "998".into()));
+    assert!(Config::from_vars(vars.clone()).is_ok());
+    vars.push(("TELEGRAM_GATEWAY_URL", "http://gateway.internal".into()));
+    let err = Config::from_vars(vars).unwrap_err().to_string();
+    assert!(err.contains("TELEGRAM_GATEWAY_URL"), "{err}");
+}

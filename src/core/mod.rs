@@ -1,6 +1,7 @@
 //! The core: what otpgram does, whichever front door asked. The only way to the stores.
 //!
 //! - [`otp`]: asking for a code (site push, bot pull) and checking it, with the attempt limits.
+//! - [`gateway`]: the second channel for codes, Telegram's Gateway API, and what it may spend.
 //! - [`binding`]: a phone linked to a Telegram account; SQL is the truth, Redis its hot copy.
 //! - [`oidc`]: otpgram as an OpenID Connect provider for the shops' sites.
 //! - [`login_session`]: the hosted login page's session, shared by every shop (single sign-on).
@@ -12,6 +13,7 @@
 //! - [`replicas`]: what several replicas share: the poller lease, first sightings.
 
 pub mod binding;
+pub mod gateway;
 pub mod login_session;
 pub mod notify;
 pub mod oidc;

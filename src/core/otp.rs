@@ -97,12 +97,18 @@ fn warm_from_database(
     ttl: Duration,
     site: Option<Site>,
 ) {
-    let Ok(permit) = WARM_UPS.try_acquire() else {
-        tracing::debug!(phone = %phone, "too many lookups of unlinked phones at once; skipped");
-        return;
-    };
+    let expires = tokio::time::Instant::now() + ttl;
     let state = state.clone();
     let phone = phone.clone();
+    let Ok(permit) = WARM_UPS.try_acquire() else {
+        tracing::debug!(phone = %phone, "too many lookups of unlinked phones at once; skipped");
+        // The Gateway's own limits (countries, the hourly budget) bound what a flood costs.
+        if let Some(gateway) = state.gateway.clone() {
+            let hash = state.hasher.hash(&phone, &code);
+            tokio::spawn(async move { gateway.deliver(&phone, &code, &hash, expires).await });
+        }
+        return;
+    };
     tokio::spawn(async move {
         let _permit = permit;
         let linked = match users::find_by_phone(&state.db, &phone).await {
@@ -118,7 +124,16 @@ fn warm_from_database(
             }
         };
         let Some(binding) = linked else {
-            tracing::info!(phone = %phone, "code requested for a phone that is not linked yet");
+            match &state.gateway {
+                Some(gateway) => {
+                    let hash = state.hasher.hash(&phone, &code);
+                    gateway.deliver(&phone, &code, &hash, expires).await;
+                }
+                None => tracing::info!(
+                    phone = %phone,
+                    "code requested for a phone that is not linked yet"
+                ),
+            }
             return;
         };
         match state
@@ -246,7 +261,9 @@ pub async fn deliver_pending(state: &AppState, phone: &Phone, binding: &Binding)
 }
 
 /// Sends the code in the background, in the account's language: the site's answer must not
-/// wait for (or reveal) Telegram. The message is tried again while the code lives.
+/// wait for (or reveal) Telegram. The message is tried again while the code lives; if the chat
+/// takes no messages from the bot any more (the customer blocked it), the code goes through the
+/// Gateway instead, once.
 fn dispatch(
     state: &AppState,
     phone: &Phone,
@@ -264,13 +281,27 @@ fn dispatch(
     };
     let phone = phone.clone();
     let expires = tokio::time::Instant::now() + ttl;
+    let gateway = state
+        .gateway
+        .clone()
+        .map(|gateway| (gateway, state.hasher.hash(&phone, &code)));
+    meters::code_channel("bot", "issued");
     tokio::spawn(async move {
+        if let Some((gateway, _)) = &gateway {
+            gateway.retire(&phone).await;
+        }
         match telegram.deliver_code(telegram_id, text, expires).await {
             Ok(()) => {}
             Err(Undelivered::Expired) => tracing::warn!(
                 phone = %phone,
                 "a login code could not be delivered before it expired"
             ),
+            Err(Undelivered::ChatGone(reason)) => {
+                tracing::warn!(phone = %phone, reason, "the bot cannot reach a linked phone");
+                if let Some((gateway, hash)) = &gateway {
+                    gateway.deliver(&phone, &code, hash, expires).await;
+                }
+            }
             Err(Undelivered::Refused(reason)) => tracing::warn!(
                 phone = %phone,
                 reason,
@@ -302,6 +333,10 @@ pub async fn consume_code(state: &AppState, phone: &Phone, code: &str) -> Result
         Check::Valid => {
             meters::code_verified();
             meters::login("code");
+            match &state.gateway {
+                Some(gateway) => gateway.verified(phone.clone(), code.to_string(), hash),
+                None => meters::code_channel("bot", "verified"),
+            }
         }
         Check::Invalid { locked_now } => {
             meters::code_rejected("invalid");

@@ -40,7 +40,10 @@ pub struct TelegramClient {
 pub enum Undelivered {
     /// Telegram kept throttling or failing until the code died.
     Expired,
-    /// Telegram refused it for good (the user blocked the bot, the chat is gone, …).
+    /// The chat takes no messages from the bot any more (the user blocked it, deleted their
+    /// account, …): another channel may still reach them.
+    ChatGone(String),
+    /// Telegram refused this message for good (a bad request).
     Refused(String),
 }
 
@@ -132,6 +135,7 @@ impl TelegramClient {
             let pause = match answer {
                 Answer::Sent(_) => {
                     meters::code_message("delivered");
+                    meters::code_channel("bot", "delivered");
                     return Ok(());
                 }
                 Answer::Throttled(wait) => wait,
@@ -140,13 +144,20 @@ impl TelegramClient {
                     backoff = (backoff * 2).min(MAX_BACKOFF);
                     pause
                 }
-                Answer::Migrated(_) | Answer::ChatGone(_) | Answer::Refused(_) => {
+                Answer::ChatGone(reason) => {
                     meters::code_message("given_up");
+                    meters::code_channel("bot", "given_up");
+                    return Err(Undelivered::ChatGone(reason));
+                }
+                Answer::Migrated(_) | Answer::Refused(_) => {
+                    meters::code_message("given_up");
+                    meters::code_channel("bot", "given_up");
                     return Err(Undelivered::Refused(format!("{answer:?}")));
                 }
             };
             if Instant::now() + pause >= expires {
                 meters::code_message("given_up");
+                meters::code_channel("bot", "given_up");
                 return Err(Undelivered::Expired);
             }
             meters::code_message("retried");

@@ -3,6 +3,7 @@
 //! [`outcome`]), paced by the [`pacer`] within Telegram's limits, in the words of [`texts`].
 
 pub mod client;
+pub mod gateway;
 pub mod outcome;
 pub mod pacer;
 pub mod texts;

@@ -10,7 +10,7 @@ use reqwest::StatusCode;
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
 
-use crate::telegram::FakeTelegram;
+use crate::{fake_gateway::FakeGateway, telegram::FakeTelegram};
 
 pub const JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123";
 pub const SERVICE_KEY: &str = "test-service-key-0123456789";
@@ -18,6 +18,9 @@ pub const SERVICE_KEY: &str = "test-service-key-0123456789";
 pub struct TestApp {
     pub address: String,
     pub telegram: FakeTelegram,
+    /// A fake Gateway API, answering only if the app was pointed at it
+    /// (`env.gateway.settings()`).
+    pub gateway: FakeGateway,
     pub state: AppState,
     pub http: reqwest::Client,
     pub redis: fred::clients::Client,
@@ -61,6 +64,7 @@ pub async fn spawn_app() -> TestApp {
 #[derive(Clone)]
 pub struct TestEnv {
     pub telegram: FakeTelegram,
+    pub gateway: FakeGateway,
     pub database_url: String,
     pub prefix: String,
     _sqlite_dir: Option<std::sync::Arc<tempfile::TempDir>>,
@@ -74,6 +78,7 @@ impl TestEnv {
         let (database_url, sqlite_dir) = database_url().await;
         Self {
             telegram: FakeTelegram::start().await,
+            gateway: FakeGateway::start().await,
             database_url,
             prefix: format!("test:{}:", uuid::Uuid::new_v4().simple()),
             _sqlite_dir: sqlite_dir.map(std::sync::Arc::new),
@@ -140,6 +145,7 @@ pub async fn spawn_app_until(
     let app = TestApp {
         address,
         telegram: env.telegram.clone(),
+        gateway: env.gateway.clone(),
         state,
         http: reqwest::Client::builder().build().unwrap(),
         redis,

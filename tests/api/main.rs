@@ -7,6 +7,8 @@ mod bot;
 mod browser;
 mod delivery;
 mod errors;
+mod fake_gateway;
+mod gateway;
 mod helpers;
 mod limits;
 mod login;

@@ -40,6 +40,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/notifications/orders"),
     ("get", "/api/v1/notifications/{id}"),
     ("post", "/telegram/webhook"),
+    ("post", "/telegram/gateway/reports"),
     ("post", "/register"),
     ("post", "/verify"),
     ("post", "/api/auth/telegram-register/"),

@@ -68,6 +68,27 @@ impl Keys {
         self.phone_key(phone, "pending")
     }
 
+    /// The id of the Gateway message carrying the phone's current code (while it lives).
+    pub fn gateway_current(&self, phone: &Phone) -> String {
+        self.phone_key(phone, "gw")
+    }
+
+    /// One Gateway message, by otpgram's id for it (its `payload`): the Gateway's request id
+    /// `r`, the code's keyed hash `h`, the delivery status `s`.
+    pub fn gateway_message(&self, id: &str) -> String {
+        format!("{}{{g:{id}}}", self.prefix)
+    }
+
+    /// Present while Gateway sends are stopped (all replicas).
+    pub fn gateway_paused(&self) -> String {
+        format!("{}{{gw}}:paused", self.prefix)
+    }
+
+    /// Gateway sends in clock hour `hour` (Unix hours), all replicas together.
+    pub fn gateway_sends(&self, hour: i64) -> String {
+        format!("{}{{gw}}:sends:{hour}", self.prefix)
+    }
+
     /// An address's per-minute allowance on the code endpoints (`addr` is an IPv4 address or
     /// an IPv6 /64 network).
     pub fn address_limit(&self, addr: &str) -> String {

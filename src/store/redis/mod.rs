@@ -7,6 +7,7 @@
 
 mod bindings;
 mod codes;
+mod gateway;
 mod keys;
 mod limits;
 mod login_sessions;
@@ -27,6 +28,7 @@ use fred::{
 
 pub use bindings::Binding;
 pub use codes::{Check, Issue, StoreMode};
+pub use gateway::{GatewayMessage, GatewaySlot, Reported};
 pub use keys::Keys;
 pub use limits::WaitsOn;
 pub use logins::{Asking, Collect, Open, Settle};
@@ -66,6 +68,8 @@ struct Scripts {
     redeem_code: Script,
     wait_slot: Script,
     rotate_refresh: Script,
+    gateway_slot: Script,
+    gateway_report: Script,
 }
 
 /// A script answered something this code does not know: the script and the code disagree.
@@ -121,6 +125,8 @@ impl RedisStore {
                 redeem_code: Script::from_lua(include_str!("lua/redeem_code.lua")),
                 wait_slot: Script::from_lua(include_str!("lua/wait_slot.lua")),
                 rotate_refresh: Script::from_lua(include_str!("lua/rotate_refresh.lua")),
+                gateway_slot: Script::from_lua(include_str!("lua/gateway_slot.lua")),
+                gateway_report: Script::from_lua(include_str!("lua/gateway_report.lua")),
             }),
         };
         Ok(store)
