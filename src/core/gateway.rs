@@ -23,7 +23,7 @@ use crate::{
     domain::Phone,
     error::Result,
     meters,
-    store::{GatewaySlot, RedisStore, Reported},
+    store::{Claimed, GatewayMessage, GatewaySlot, RedisStore, Reported},
     tasks::Tasks,
     telegram::gateway::{CodeRequest, GatewayAnswer, GatewayClient, RequestStatus},
 };
@@ -35,6 +35,9 @@ const MAX_TTL: u64 = 3600;
 /// The first pause after a 5xx or a network error; it doubles up to [`MAX_BACKOFF`].
 const FIRST_BACKOFF: Duration = Duration::from_millis(500);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
+
+/// The status of a message the Gateway never took.
+const NOT_SENT: &str = "not_sent";
 
 /// How often the log may say the hourly budget is spent.
 const BUDGET_LOG_EVERY: i64 = 60;
@@ -102,6 +105,41 @@ impl Gateway {
         }
         meters::code_channel("gateway", "issued");
         let id = crypto::random_token(24);
+        // Recorded before the send, so a code typed in (or replaced) while the Gateway is still
+        // answering is not missed: the mark it leaves is acted on below.
+        let left = expires.saturating_duration_since(Instant::now());
+        self.record(phone, &id, code_hash, left).await;
+        let (request_id, status) = self.send(phone, code, &id, expires).await;
+        let before = match this
+            .redis
+            .settle_gateway_message(&id, &request_id, status)
+            .await
+        {
+            Ok(before) => before,
+            Err(err) => {
+                tracing::warn!(error = %err, "could not record a Gateway message");
+                return;
+            }
+        };
+        match before.as_str() {
+            "verified" if !request_id.is_empty() => {
+                this.client.report_verified(&request_id, code).await;
+            }
+            "retired" if !request_id.is_empty() => self.revoke(&id, &request_id).await,
+            _ => {}
+        }
+    }
+
+    /// Sends the code while it lives; answers the Gateway's request id (empty when nothing was
+    /// sent) and the message's status.
+    async fn send(
+        &self,
+        phone: &Phone,
+        code: &str,
+        id: &str,
+        expires: Instant,
+    ) -> (String, &'static str) {
+        let this = &self.0;
         let stop = this.tasks.signal();
         let mut backoff = FIRST_BACKOFF;
         loop {
@@ -110,16 +148,14 @@ impl Gateway {
                 phone_number: phone.as_str(),
                 code,
                 ttl: left.as_secs().clamp(MIN_TTL, MAX_TTL),
-                payload: &id,
+                payload: id,
                 callback_url: this.config.callback_url.as_deref(),
             };
             let pause = match this.client.send_code(&request).await {
                 GatewayAnswer::Done(status) => {
                     self.spent(&status);
-                    self.record(phone, &id, &status.request_id, code_hash, "sent", left)
-                        .await;
                     tracing::info!(phone = %phone, "login code sent through the Gateway");
-                    return;
+                    return (status.request_id, "sent");
                 }
                 GatewayAnswer::Throttled(wait) => wait,
                 GatewayAnswer::Transient(_) => {
@@ -129,10 +165,8 @@ impl Gateway {
                 }
                 GatewayAnswer::PhoneUnreachable(reason) => {
                     self.given_up("phone_unreachable");
-                    self.record(phone, &id, "", code_hash, "phone_unreachable", left)
-                        .await;
                     tracing::info!(phone = %phone, reason, "the Gateway cannot reach this phone");
-                    return;
+                    return (String::new(), "phone_unreachable");
                 }
                 GatewayAnswer::Halted(reason) => {
                     self.given_up("paused");
@@ -145,24 +179,24 @@ impl Gateway {
                     if let Err(err) = this.redis.pause_gateway(this.config.pause).await {
                         tracing::warn!(error = %err, "could not pause Gateway sends");
                     }
-                    return;
+                    return (String::new(), NOT_SENT);
                 }
                 GatewayAnswer::Refused(reason) => {
                     self.given_up("refused");
                     tracing::warn!(phone = %phone, reason, "the Gateway refused a login code");
-                    return;
+                    return (String::new(), NOT_SENT);
                 }
             };
             if Instant::now() + pause >= expires {
                 self.given_up("expired");
                 tracing::warn!(phone = %phone, "the Gateway did not take a login code before it expired");
-                return;
+                return (String::new(), NOT_SENT);
             }
             tokio::select! {
                 _ = tokio::time::sleep(pause) => {}
                 _ = stop.cancelled() => {
                     tracing::warn!(phone = %phone, "shutting down: a Gateway send left unfinished");
-                    return;
+                    return (String::new(), NOT_SENT);
                 }
             }
         }
@@ -171,12 +205,38 @@ impl Gateway {
     /// The phone's code was replaced: a Gateway message still on its way with the old one is
     /// withdrawn (a stale code arriving later only confuses).
     pub async fn retire(&self, phone: &Phone) {
-        match self.0.redis.take_gateway_message(phone).await {
-            Ok(Some(message)) if message.undelivered() => {
-                self.revoke(&message.id, &message.request_id).await
+        let message = match self.0.redis.take_gateway_message(phone).await {
+            Ok(Some(message)) => message,
+            Ok(None) => return,
+            Err(err) => {
+                tracing::warn!(error = %err, "could not look up a Gateway message");
+                return;
             }
-            Ok(_) => {}
-            Err(err) => tracing::warn!(error = %err, "could not look up a Gateway message"),
+        };
+        if let Some(message) = self.settled(message, "retired").await
+            && message.undelivered()
+        {
+            self.revoke(&message.id, &message.request_id).await
+        }
+    }
+
+    /// The message as its send ended, or `None` when the send is still under way (it is
+    /// marked, and the sender acts on `mark`) or the record cannot be read.
+    async fn settled(&self, message: GatewayMessage, mark: &str) -> Option<GatewayMessage> {
+        if message.status != "sending" {
+            return Some(message);
+        }
+        match self.0.redis.claim_gateway_message(&message.id, mark).await {
+            Ok(Claimed::Marked) => None,
+            Ok(Claimed::Settled { request_id, status }) => Some(GatewayMessage {
+                request_id,
+                status,
+                ..message
+            }),
+            Err(err) => {
+                tracing::warn!(error = %err, "could not mark a Gateway message");
+                None
+            }
         }
     }
 
@@ -192,26 +252,31 @@ impl Gateway {
                     return;
                 }
             };
-            match message {
-                Some(message)
-                    if crypto::constant_time_eq(
-                        message.code_hash.as_bytes(),
-                        code_hash.as_bytes(),
-                    ) && !message.request_id.is_empty() =>
-                {
-                    meters::code_channel("gateway", "verified");
-                    this.0
-                        .client
-                        .report_verified(&message.request_id, &code)
-                        .await;
-                }
-                Some(message) => {
-                    meters::code_channel("bot", "verified");
-                    if message.undelivered() {
-                        this.revoke(&message.id, &message.request_id).await;
+            let Some(message) = message else {
+                meters::code_channel("bot", "verified");
+                return;
+            };
+            if crypto::constant_time_eq(message.code_hash.as_bytes(), code_hash.as_bytes()) {
+                // The Gateway carried this code (or is still being asked to: the sender
+                // reports it when the Gateway answers).
+                match this.settled(message, "verified").await {
+                    None => meters::code_channel("gateway", "verified"),
+                    Some(message) if !message.request_id.is_empty() => {
+                        meters::code_channel("gateway", "verified");
+                        this.0
+                            .client
+                            .report_verified(&message.request_id, &code)
+                            .await;
                     }
+                    Some(_) => meters::code_channel("bot", "verified"),
                 }
-                None => meters::code_channel("bot", "verified"),
+            } else {
+                meters::code_channel("bot", "verified");
+                if let Some(message) = this.settled(message, "retired").await
+                    && message.undelivered()
+                {
+                    this.revoke(&message.id, &message.request_id).await;
+                }
             }
         });
     }
@@ -248,19 +313,11 @@ impl Gateway {
         }
     }
 
-    async fn record(
-        &self,
-        phone: &Phone,
-        id: &str,
-        request_id: &str,
-        code_hash: &str,
-        status: &str,
-        left: Duration,
-    ) {
+    async fn record(&self, phone: &Phone, id: &str, code_hash: &str, left: Duration) {
         if let Err(err) = self
             .0
             .redis
-            .record_gateway_message(phone, id, request_id, code_hash, status, left)
+            .record_gateway_message(phone, id, "", code_hash, "sending", left)
             .await
         {
             tracing::warn!(error = %err, "could not record a Gateway message");

@@ -10,6 +10,6 @@ pub mod redis;
 pub mod sql;
 
 pub use redis::{
-    Asking, Binding, Check, Collect, GatewayMessage, GatewaySlot, Issue, Open, Redeemed,
+    Asking, Binding, Check, Claimed, Collect, GatewayMessage, GatewaySlot, Issue, Open, Redeemed,
     RedisStore, Reported, Rotated, Rotation, SessionPolicy, Settle, StoreMode, WaitsOn,
 };

@@ -39,6 +39,8 @@ struct Inner {
     /// Numbers that are not on Telegram.
     unreachable: Mutex<HashSet<String>>,
     next_id: Mutex<u64>,
+    /// While true, a code is taken (and would reach the phone) but not yet answered.
+    hold: tokio::sync::watch::Sender<bool>,
 }
 
 #[derive(Clone)]
@@ -93,6 +95,16 @@ impl FakeGateway {
     }
 
     /// The next calls (of any method) fail, one failure each, in order.
+    /// From now on codes are taken but the answers wait for [`Self::release_answers`], as when
+    /// Telegram delivers a message before its answer reaches otpgram.
+    pub fn hold_answers(&self) {
+        self.inner.hold.send_replace(true);
+    }
+
+    pub fn release_answers(&self) {
+        self.inner.hold.send_replace(false);
+    }
+
     pub fn fail_next(&self, failures: &[Failure]) {
         self.inner
             .failures
@@ -198,6 +210,8 @@ async fn handle(
                 .lock()
                 .unwrap()
                 .push(("accepted".into(), accepted));
+            let mut held = inner.hold.subscribe();
+            let _ = held.wait_for(|held| !held).await;
             Json(json!({
                 "ok": true,
                 "result": {

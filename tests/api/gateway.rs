@@ -139,6 +139,36 @@ async fn a_customer_who_blocked_the_bot_gets_the_code_through_the_gateway_once()
 }
 
 #[tokio::test]
+async fn a_code_typed_in_before_the_gateway_answers_is_still_reported() {
+    let app = gateway_app(&[]).await;
+    app.gateway.hold_answers();
+    app.request_code(UNLINKED).await;
+    // Telegram took the code (it is on the phone), but its answer has not reached otpgram.
+    let sent = nth_gateway_code(&app, UNLINKED, 1).await;
+    assert_eq!(
+        app.verify(UNLINKED, &sent.code).await.status(),
+        StatusCode::OK
+    );
+    let record = format!("{}{{g:{}}}", app.prefix, sent.payload);
+    eventually(10, "the message marked verified", || async {
+        let status: Option<String> = app.redis.hget(&record, "s").await.unwrap();
+        (status.as_deref() == Some("verified")).then_some(())
+    })
+    .await;
+    assert!(app.gateway.calls_of("checkVerificationStatus").is_empty());
+    app.gateway.release_answers();
+    let check = eventually(10, "checkVerificationStatus", || async {
+        app.gateway
+            .calls_of("checkVerificationStatus")
+            .into_iter()
+            .next()
+    })
+    .await;
+    assert_eq!(check["request_id"], json!(sent.request_id));
+    assert_eq!(check["code"], json!(sent.code));
+}
+
+#[tokio::test]
 async fn flood_waits_and_server_errors_are_tried_again_while_the_code_lives() {
     let app = gateway_app(&[]).await;
     app.gateway

@@ -46,6 +46,15 @@ impl GatewayMessage {
     }
 }
 
+/// What became of a message whose code was typed in or replaced.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Claimed {
+    /// Its send is still under way: the sender acts on the mark when the Gateway answers.
+    Marked,
+    /// Its send ended: with this request id (empty when nothing was sent) and status.
+    Settled { request_id: String, status: String },
+}
+
 /// What a delivery report changed.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Reported {
@@ -165,6 +174,48 @@ impl RedisStore {
                 previous: previous.clone(),
             }),
             _ => Err(unexpected("gateway_report", answer)),
+        }
+    }
+
+    /// The Gateway answered the send of message `id`: its request id (empty when it sent
+    /// nothing) and `status` are recorded, unless the message was marked meanwhile. Returns the
+    /// status before: `sending` (nobody touched it), `verified`, `retired`, or empty (gone).
+    pub async fn settle_gateway_message(
+        &self,
+        id: &str,
+        request_id: &str,
+        status: &str,
+    ) -> Result<String> {
+        Ok(self
+            .scripts
+            .gateway_settle
+            .evalsha_with_reload(
+                self.pool.next(),
+                vec![self.keys.gateway_message(id)],
+                vec![request_id.to_string(), status.to_string()],
+            )
+            .await?)
+    }
+
+    /// Marks message `id` (`verified` or `retired`) if its send is still under way, or says how
+    /// the send ended.
+    pub async fn claim_gateway_message(&self, id: &str, mark: &str) -> Result<Claimed> {
+        let answer: Vec<String> = self
+            .scripts
+            .gateway_claim
+            .evalsha_with_reload(
+                self.pool.next(),
+                vec![self.keys.gateway_message(id)],
+                vec![mark.to_string()],
+            )
+            .await?;
+        match answer.as_slice() {
+            [claimed] if claimed == "claimed" => Ok(Claimed::Marked),
+            [settled, request_id, status] if settled == "settled" => Ok(Claimed::Settled {
+                request_id: request_id.clone(),
+                status: status.clone(),
+            }),
+            _ => Err(unexpected("gateway_claim", answer)),
         }
     }
 }

@@ -28,7 +28,7 @@ use fred::{
 
 pub use bindings::Binding;
 pub use codes::{Check, Issue, StoreMode};
-pub use gateway::{GatewayMessage, GatewaySlot, Reported};
+pub use gateway::{Claimed, GatewayMessage, GatewaySlot, Reported};
 pub use keys::Keys;
 pub use limits::WaitsOn;
 pub use logins::{Asking, Collect, Open, Settle};
@@ -70,6 +70,8 @@ struct Scripts {
     rotate_refresh: Script,
     gateway_slot: Script,
     gateway_report: Script,
+    gateway_settle: Script,
+    gateway_claim: Script,
 }
 
 /// A script answered something this code does not know: the script and the code disagree.
@@ -127,6 +129,8 @@ impl RedisStore {
                 rotate_refresh: Script::from_lua(include_str!("lua/rotate_refresh.lua")),
                 gateway_slot: Script::from_lua(include_str!("lua/gateway_slot.lua")),
                 gateway_report: Script::from_lua(include_str!("lua/gateway_report.lua")),
+                gateway_settle: Script::from_lua(include_str!("lua/gateway_settle.lua")),
+                gateway_claim: Script::from_lua(include_str!("lua/gateway_claim.lua")),
             }),
         };
         Ok(store)
