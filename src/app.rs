@@ -99,7 +99,22 @@ impl App {
             ),
         };
         let tasks = Tasks::default();
-        let gateway = config.gateway.map(|gateway| {
+        // The sandbox brings its pretend Gateway along, so the first minute shows both channels.
+        let port = listener.local_addr()?.port();
+        let gateway_config = config.gateway.or_else(|| {
+            sandbox.as_ref().map(|_| crate::config::GatewayConfig {
+                token: crate::config::Secret::new(sandbox::gateway::GATEWAY_TOKEN),
+                url: format!("http://127.0.0.1:{port}{}/", sandbox::gateway::GATEWAY_PATH)
+                    .parse()
+                    .expect("a URL"),
+                country_codes: (1..=9).map(|d| d.to_string()).collect(),
+                max_sends_per_hour: 1000,
+                low_balance: 0.0,
+                pause: std::time::Duration::from_secs(60),
+                callback_url: None,
+            })
+        });
+        let gateway = gateway_config.map(|gateway| {
             tracing::info!(
                 countries = %gateway.country_codes.join(","),
                 max_per_hour = gateway.max_sends_per_hour,

@@ -146,6 +146,12 @@ pub(super) struct Raw {
     #[serde(default = "default_gateway_pause")]
     pub(super) gateway_pause_seconds: u64,
     pub(super) gateway_callback_url: Option<String>,
+    #[serde(default = "default_no_code_hint")]
+    pub(super) login_no_code_hint_seconds: u64,
+}
+
+fn default_no_code_hint() -> u64 {
+    30
 }
 
 fn default_gateway_sends() -> u32 {

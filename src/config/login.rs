@@ -21,6 +21,9 @@ pub struct LoginConfig {
     pub session_ttl: Duration,
     /// `TIME_ZONE`: the deployment's time zone, in which the one-tap confirmation tells the time.
     pub time_zone: chrono_tz::Tz,
+    /// `LOGIN_NO_CODE_HINT_SECONDS`: how long the hosted page waits, after sending a code,
+    /// before it offers "No code? Open @bot" (to every phone alike).
+    pub no_code_hint_after: Duration,
     /// Production: clients' redirect URIs must be https (no http://localhost).
     pub production: bool,
 }
@@ -102,6 +105,11 @@ impl LoginConfig {
             oidc_issuer,
             session_ttl,
             time_zone,
+            no_code_hint_after: seconds(
+                "LOGIN_NO_CODE_HINT_SECONDS",
+                raw.login_no_code_hint_seconds,
+                1,
+            )?,
             production,
         })
     }

@@ -85,6 +85,9 @@ pub async fn page(
         "site": authorized.client_name,
         "request": request,
         "code_length": state.otp.length,
+        // "No code? Open @bot", offered to every phone alike once this long has passed.
+        "bot": state.telegram.bot_username().await.ok().filter(|name| !name.is_empty()),
+        "no_code_hint_after": state.login.no_code_hint_after.as_secs(),
         // The widget's popup finishes at once from a live session.
         "signed_in": session.is_some(),
     });

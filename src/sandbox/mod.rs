@@ -4,9 +4,11 @@
 //! handler tree, texts and buttons — against a Bot API served by the process itself
 //! ([`bot_api`], reached over HTTP exactly as Telegram would be), and a page at `/sandbox`
 //! ([`page`]) plays the Telegram app for any number of pretend users and groups
-//! ([`world`]). Neither is mounted in production or when a token is set.
+//! ([`world`]); a pretend Gateway API ([`gateway`]) brings codes to those who never opened the
+//! bot. None is mounted in production or when a token is set.
 
 pub mod bot_api;
+pub mod gateway;
 pub mod page;
 pub mod world;
 
@@ -45,6 +47,7 @@ impl Sandbox {
             .route("/sandbox/api/chats/{id}/press", post(page::press))
             .route("/sandbox/api/events", get(page::events))
             .route("/sandbox/telegram/{bot}/{method}", post(bot_api::call))
+            .route("/sandbox/gateway/{method}", post(gateway::call))
             .with_state(self.clone())
     }
 }

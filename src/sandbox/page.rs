@@ -73,6 +73,10 @@ pub async fn world(State(sandbox): State<Sandbox>) -> Response {
         "bot": { "username": BOT_USERNAME },
         "users": sandbox.world.users(),
         "groups": sandbox.world.groups(),
+        // Chats with Telegram's "Verification Codes" (the Gateway's messages).
+        "verification_chats": sandbox.world.verification_chats().into_iter()
+            .map(|(user, chat)| json!({ "user": user, "chat": chat }))
+            .collect::<Vec<_>>(),
     }))
     .into_response()
 }

@@ -121,7 +121,11 @@ async fn type_into(client: &Client, css: &str, text: &str) {
 #[tokio::test]
 #[ignore = "needs chromium and chromedriver (CHROMEDRIVER=path); run by scripts/test"]
 async fn a_browser_logs_in_through_the_sandbox_the_hosted_page_and_the_widget() {
-    let app: TestApp = spawn_app_with(&[("TELEGRAM_BOT_TOKEN", "")]).await;
+    let app: TestApp = spawn_app_with(&[
+        ("TELEGRAM_BOT_TOKEN", ""),
+        ("LOGIN_NO_CODE_HINT_SECONDS", "1"),
+    ])
+    .await;
     let driver = start_driver().await;
     let client = browser(&driver).await;
     sandbox_page(&app, &client).await;
@@ -392,6 +396,29 @@ async fn hosted_login_page(app: &TestApp, client: &Client) -> i64 {
                 codes(app, user).await.get(codes_before).cloned()
             })
             .await;
+            // Where the code comes from, and — before anything is typed — the way to the bot.
+            text_of(client, "#status", "where the code comes from", |t| {
+                t.contains("@otpgram_sandbox_bot") && t.contains("Verification Codes")
+            })
+            .await;
+            text_of(client, "#no-code", "the no-code hint", |t| {
+                t.contains("No code?") && t.contains("Open @otpgram_sandbox_bot")
+            })
+            .await;
+            let bot_link = find(client, "#no-code-link")
+                .await
+                .attr("href")
+                .await
+                .unwrap();
+            assert_eq!(
+                bot_link.as_deref(),
+                Some("https://t.me/otpgram_sandbox_bot")
+            );
+            std::fs::write(
+                dir.join("login-no-code.png"),
+                client.screenshot().await.unwrap(),
+            )
+            .unwrap();
             // Typed whole, the code submits itself (as when the phone fills it in).
             type_into(client, "#code", &code).await;
         } else {

@@ -266,3 +266,48 @@ async fn a_pretend_group_hears_about_orders_after_its_admin_links_the_shop() {
     .await;
     assert_eq!(notice["parse_mode"], "HTML");
 }
+
+#[tokio::test]
+async fn a_pretend_user_who_never_opened_the_bot_gets_the_code_from_verification_codes() {
+    use otpgram::sandbox::world::{VERIFICATION_CHATS, VERIFICATION_CODES_ID};
+    let app = sandbox_app().await;
+    let (_, user) = post(
+        &app,
+        "/sandbox/api/users",
+        json!({ "first_name": "Dilnoza", "phone": "+998 90 765 43 21" }),
+    )
+    .await;
+    let id = user["id"].as_i64().unwrap();
+    let response = app.request_code("+998907654321").await;
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    let chat = VERIFICATION_CHATS + id;
+    let message = eventually(10, "the Gateway's code", || async {
+        messages(&app, chat)
+            .await
+            .into_iter()
+            .find(|m| m["from"] == VERIFICATION_CODES_ID)
+    })
+    .await;
+    let text = message["text"].as_str().unwrap();
+    let code: String = text.chars().filter(char::is_ascii_digit).take(6).collect();
+    assert!(text.starts_with("Verification code: "), "{text}");
+    // Nothing in the bot's chat: the customer never opened it.
+    assert!(messages(&app, id).await.is_empty());
+    let world: Value = app
+        .http
+        .get(app.url("/sandbox/api/world"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        world["verification_chats"],
+        json!([{ "user": id, "chat": chat }])
+    );
+    assert_eq!(
+        app.verify("+998907654321", &code).await.status(),
+        StatusCode::OK
+    );
+}

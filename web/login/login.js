@@ -18,6 +18,9 @@ const TEXTS = {
     resendIn: (s) => `New code in ${s} s`,
     resend: "Send a new code",
     sent: "The code is on its way to Telegram.",
+    sentFrom: (bot) => `The code is on its way to Telegram: from @${bot}, or from “Verification Codes”.`,
+    noCode: "No code?",
+    openBot: (bot) => `Open @${bot}`,
     waiting: "Waiting for you in Telegram…",
     denied: "Refused in Telegram. Start again if it was you.",
     expired: "The link expired. Press the button again.",
@@ -48,6 +51,9 @@ const TEXTS = {
     resendIn: (s) => `Новый код через ${s} с`,
     resend: "Прислать новый код",
     sent: "Код отправлен в Telegram.",
+    sentFrom: (bot) => `Код отправлен в Telegram: от @${bot} или от «Verification Codes».`,
+    noCode: "Нет кода?",
+    openBot: (bot) => `Откройте @${bot}`,
     waiting: "Ждём вас в Telegram…",
     denied: "Вход отклонён в Telegram. Если это были вы, начните заново.",
     expired: "Ссылка устарела. Нажмите кнопку ещё раз.",
@@ -78,6 +84,9 @@ const TEXTS = {
     resendIn: (s) => `Yangi kod ${s} soniyadan so‘ng`,
     resend: "Yangi kod yuborish",
     sent: "Kod Telegramga yuborildi.",
+    sentFrom: (bot) => `Kod Telegramga yuborildi: @${bot} yoki “Verification Codes” dan.`,
+    noCode: "Kod kelmadimi?",
+    openBot: (bot) => `@${bot} ni oching`,
     waiting: "Sizni Telegramda kutyapmiz…",
     denied: "Telegramda rad etildi. Bu siz bo‘lsangiz, qaytadan boshlang.",
     expired: "Havola muddati tugadi. Tugmani yana bosing.",
@@ -99,6 +108,7 @@ const $ = (id) => document.getElementById(id);
 const config = JSON.parse($("config").textContent);
 const t = TEXTS[config.lang] || TEXTS.en;
 let resendTimer = null;
+let hintTimer = null;
 
 function status(text, error) {
   const el = $("status");
@@ -215,7 +225,20 @@ async function sendCode(event) {
   $("code-form").hidden = false;
   $("code").focus();
   countdown(json.resend_after);
-  status(t.sent);
+  status(config.bot ? t.sentFrom(config.bot) : t.sent);
+  // The same for every phone: the page never knows (or shows) which channel carries the code.
+  clearTimeout(hintTimer);
+  $("no-code").hidden = true;
+  if (config.bot) hintTimer = setTimeout(noCodeHint, config.no_code_hint_after * 1000);
+}
+
+// "No code? Open @bot": sharing the number with the bot brings the code there.
+function noCodeHint() {
+  $("no-code-text").textContent = t.noCode;
+  const link = $("no-code-link");
+  link.href = `https://t.me/${config.bot}`;
+  link.textContent = t.openBot(config.bot);
+  $("no-code").hidden = false;
 }
 
 async function verify(event) {

@@ -3,7 +3,8 @@
 "use strict";
 
 const BOT_ID = 5000000001;
-const state = { users: [], groups: [], me: null, chat: null, messages: new Map() };
+const VERIFICATION_CODES_ID = 5000000002;
+const state = { users: [], groups: [], verificationChats: [], me: null, chat: null, messages: new Map() };
 const $ = (id) => document.getElementById(id);
 
 async function call(method, path, body) {
@@ -91,6 +92,20 @@ function renderPeople() {
     li.appendChild(button);
     return li;
   }));
+  // Telegram's "Verification Codes" account: the Gateway's codes, for those who never opened the bot.
+  for (const { user: id, chat } of state.verificationChats) {
+    const user = state.users.find((u) => u.id === id);
+    if (!user) continue;
+    const li = document.createElement("li");
+    const button = document.createElement("button");
+    button.type = "button";
+    button.dataset.verification = id;
+    button.textContent = `Verification Codes · ${user.first_name}`;
+    button.setAttribute("aria-pressed", String(state.chat === chat));
+    button.addEventListener("click", () => openChat(chat, id));
+    li.appendChild(button);
+    users.appendChild(li);
+  }
   $("join-group").disabled = !(state.chat !== null && state.chat < 0 && state.me !== null);
 }
 
@@ -100,6 +115,7 @@ async function loadWorld() {
   $("bot-name").textContent = "@" + json.bot.username;
   state.users = json.users;
   state.groups = json.groups;
+  state.verificationChats = json.verification_chats || [];
   renderPeople();
 }
 
@@ -108,12 +124,15 @@ async function openChat(chat, me) {
   state.me = me;
   const user = state.users.find((u) => u.id === me);
   const group = state.groups.find((g) => g.id === chat);
-  $("chat-title").textContent = group ? `Group “${group.title}”` : `Chat with @${$("bot-name").textContent.slice(1)}`;
+  const verification = state.verificationChats.some((v) => v.chat === chat);
+  $("chat-title").textContent = group ? `Group “${group.title}”`
+    : verification ? "Verification Codes (Telegram's Gateway)"
+    : `Chat with @${$("bot-name").textContent.slice(1)}`;
   $("chat-as").textContent = user ? `You are ${userLabel(user)}` : "";
   // The site panel follows the private chat's user (a group keeps the phone already there).
   if (user && (chat > 0 || !$("site-phone").value)) $("site-phone").value = user.phone;
   for (const control of document.querySelectorAll("#composer input, #composer button, .quick button")) {
-    control.disabled = !user;
+    control.disabled = !user || verification;
   }
   renderPeople();
   const { json } = await call("GET", `/sandbox/api/chats/${chat}/messages`);
@@ -131,13 +150,13 @@ function renderMessages() {
 
 function renderMessage(message) {
   const li = document.createElement("li");
-  const fromBot = message.from === BOT_ID;
+  const fromBot = message.from === BOT_ID || message.from === VERIFICATION_CODES_ID;
   li.className = `msg ${fromBot ? "bot" : "mine"}${message.deleted ? " deleted" : ""}`;
   li.dataset.id = message.id;
   const who = document.createElement("span");
   who.className = "who";
   const sender = state.users.find((u) => u.id === message.from);
-  who.textContent = fromBot ? "bot" : sender ? sender.first_name : `user ${message.from}`;
+  who.textContent = message.from === VERIFICATION_CODES_ID ? "Verification Codes" : fromBot ? "bot" : sender ? sender.first_name : `user ${message.from}`;
   if (message.edited) who.textContent += " · edited";
   const text = document.createElement("div");
   text.className = "text";
@@ -230,6 +249,10 @@ function showChatError(json) {
 }
 
 function upsert(message) {
+  // A first code from "Verification Codes" opens a chat the list does not show yet.
+  if (message.from === VERIFICATION_CODES_ID && !state.verificationChats.some((v) => v.chat === message.chat_id)) {
+    loadWorld();
+  }
   if (message.chat_id !== state.chat) return;
   state.messages.set(message.id, message);
   renderMessages();
@@ -247,7 +270,10 @@ async function requestCode(event) {
   event.preventDefault();
   const { ok, json } = await call("POST", "/api/v1/otp/request", { phone: $("site-phone").value });
   if (ok) {
-    siteStatus(`Code sent. It lives ${json.expires_in} s; a new one after ${json.resend_after} s.`);
+    const bot = $("bot-name").textContent;
+    siteStatus(`Code sent to Telegram: from ${bot} (a linked phone) or from “Verification Codes” ` +
+      `(any other). It lives ${json.expires_in} s; a new one after ${json.resend_after} s. ` +
+      `No code? Open ${bot} and share the number.`);
     $("site-code").focus();
   } else {
     siteStatus((json && json.message) || "The request failed.", true);

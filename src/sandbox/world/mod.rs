@@ -18,6 +18,10 @@ pub use bot_side::{bot_me, bot_user};
 /// The sandbox bot's account.
 pub const BOT_ID: i64 = 5_000_000_001;
 pub const BOT_USERNAME: &str = "otpgram_sandbox_bot";
+/// Telegram's "Verification Codes" account, which the Gateway's messages come from.
+pub const VERIFICATION_CODES_ID: i64 = 5_000_000_002;
+/// A user's chat with "Verification Codes" has this id plus the user's.
+pub const VERIFICATION_CHATS: i64 = 9_000_000_000_000;
 /// Pretend users get ids from here up.
 const FIRST_USER_ID: i64 = 100_001;
 /// Pretend groups get ids from here down.
@@ -114,7 +118,7 @@ pub enum Refused {
     Invalid(&'static str),
 }
 
-fn now() -> i64 {
+pub(super) fn now() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
@@ -200,6 +204,45 @@ impl World {
             group.members.push(user);
         }
         Ok(group.clone())
+    }
+
+    /// A code from the Gateway for whoever has `phone` (E.164), in their "Verification Codes"
+    /// chat: the request's id, or `None` when no pretend user has the number.
+    pub fn verification_code(&self, phone: &str, code: &str, ttl: u64) -> Option<String> {
+        let mut state = self.state();
+        let digits = |p: &str| p.chars().filter(char::is_ascii_digit).collect::<String>();
+        let user = state
+            .users
+            .values()
+            .find(|u| digits(&u.phone) == digits(phone))?
+            .clone();
+        let id = Self::next_message_id(&mut state);
+        let message = Message {
+            id,
+            chat_id: VERIFICATION_CHATS + user.id,
+            from: VERIFICATION_CODES_ID,
+            text: format!(
+                "Verification code: {code}\nIt works for {} min. Never share it with anyone.",
+                ttl.div_ceil(60)
+            ),
+            parse_mode: None,
+            reply_markup: None,
+            date: now(),
+            deleted: false,
+            edited: false,
+        };
+        self.store(&mut state, message);
+        Some(format!("sandbox-{id}"))
+    }
+
+    /// The users who got a code from "Verification Codes", with that chat's id.
+    pub fn verification_chats(&self) -> Vec<(i64, i64)> {
+        self.state()
+            .messages
+            .keys()
+            .filter(|chat| **chat > VERIFICATION_CHATS)
+            .map(|chat| (chat - VERIFICATION_CHATS, *chat))
+            .collect()
     }
 
     /// The messages of a chat, oldest first.
