@@ -268,6 +268,44 @@ async fn sandbox_page(app: &TestApp, client: &Client) {
     .await;
 
     std::fs::write(dir.join("sandbox.png"), client.screenshot().await.unwrap()).unwrap();
+
+    // A second pretend user who never presses /start: the site panel's code reaches them from
+    // "Verification Codes" (the sandbox's pretend Gateway), in a chat of its own.
+    type_into(&client, "#user-first-name", "Bobur").await;
+    type_into(&client, "#user-last-name", "Aliyev").await;
+    type_into(&client, "#user-phone", "+998901234568").await;
+    find(&client, "#create-user").await.click().await.unwrap();
+    text_of(&client, "#chat-as", "the second user's chat", |t| {
+        t.contains("+998901234568")
+    })
+    .await;
+    find(&client, "#site-request").await.click().await.unwrap();
+    text_of(&client, "#site-status", "where the code comes from", |t| {
+        t.contains("Verification Codes")
+    })
+    .await;
+    text_of(
+        &client,
+        "#users button[data-verification]",
+        "the Verification Codes chat",
+        |t| t.contains("Verification Codes · Bobur"),
+    )
+    .await;
+    find(&client, "#users button[data-verification]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let message = text_of(&client, "#messages .msg.bot", "the Gateway's code", |t| {
+        t.contains("Verification code:")
+    })
+    .await;
+    assert!(message.starts_with("Verification Codes"), "{message}");
+    std::fs::write(
+        dir.join("sandbox-verification-codes.png"),
+        client.screenshot().await.unwrap(),
+    )
+    .unwrap();
     // And as on a phone.
     client.set_window_size(390, 844).await.unwrap();
     std::fs::write(
