@@ -98,7 +98,7 @@ impl App {
                 config.auth.jwt_secret.expose().as_bytes(),
             ),
         };
-        let tasks = Tasks::default();
+        let tasks = Tasks::new(config.notify.drain);
         // The sandbox brings its pretend Gateway along, so the first minute shows both channels.
         let port = listener.local_addr()?.port();
         let gateway_config = config.gateway.or_else(|| {

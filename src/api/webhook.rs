@@ -83,7 +83,8 @@ async fn receive_update(
         };
         return Ok(axum::Json(duplicate).into_response());
     }
-    tokio::spawn(bot::webhook::handle(state, bot, update));
+    let tasks = state.tasks.clone();
+    tasks.spawn_job("webhook update", bot::webhook::handle(state, bot, update));
     Ok(axum::Json(Received {
         ok: true,
         duplicate: false,

@@ -292,7 +292,7 @@ fn tell_other_chats(state: &AppState, msg: &Message, subscription: &shops::Subsc
         );
         let telegram = state.telegram.clone();
         let to = crate::domain::ChatId(other.chat_id);
-        tokio::spawn(async move {
+        state.tasks.spawn_job("new-subscriber notice", async move {
             if let Err(err) = telegram.send_text(to, text).await {
                 tracing::warn!(chat = %to, error = %err, "could not tell a chat of a new subscriber");
             }

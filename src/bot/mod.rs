@@ -113,6 +113,7 @@ fn one_chat_at_a_time(update: &teloxide::types::Update) -> Option<i64> {
 /// Starts long polling; retries while Telegram does not answer `getMe`.
 fn poll(bot: Bot, state: AppState) -> (ShutdownToken, JoinHandle<()>) {
     let poll_timeout = state.bot.poll_timeout;
+    let tasks = state.tasks.clone();
     let mut dispatcher = Dispatcher::builder(bot.clone(), schema())
         .dependencies(dptree::deps![state])
         .distribution_function(one_chat_at_a_time)
@@ -120,7 +121,7 @@ fn poll(bot: Bot, state: AppState) -> (ShutdownToken, JoinHandle<()>) {
         .error_handler(LoggingErrorHandler::with_custom_text("bot handler failed"))
         .build();
     let shutdown = dispatcher.shutdown_token();
-    let handle = tokio::spawn(async move {
+    let handle = tasks.spawn_awaited(async move {
         let mut delay = Duration::from_secs(1);
         loop {
             let listener = Polling::builder(bot.clone())

@@ -69,7 +69,7 @@ async fn link(
         session::revoke_all(state, linked.user.id).await?;
         let telegram = state.telegram.clone();
         let notice = texts::moved_away(state.bot.default_language, &phone.masked());
-        tokio::spawn(async move {
+        state.tasks.spawn_job("moved-away notice", async move {
             if let Err(err) = telegram.send_text(old_account.chat(), notice).await {
                 tracing::warn!(error = %err, "could not tell the previous account");
             }

@@ -140,7 +140,6 @@ impl Gateway {
         expires: Instant,
     ) -> (String, &'static str) {
         let this = &self.0;
-        let stop = this.tasks.signal();
         let mut backoff = FIRST_BACKOFF;
         loop {
             let left = expires.saturating_duration_since(Instant::now());
@@ -192,13 +191,8 @@ impl Gateway {
                 tracing::warn!(phone = %phone, "the Gateway did not take a login code before it expired");
                 return (String::new(), NOT_SENT);
             }
-            tokio::select! {
-                _ = tokio::time::sleep(pause) => {}
-                _ = stop.cancelled() => {
-                    tracing::warn!(phone = %phone, "shutting down: a Gateway send left unfinished");
-                    return (String::new(), NOT_SENT);
-                }
-            }
+            // On a shutdown the job keeps trying through the grace period (see `tasks`).
+            tokio::time::sleep(pause).await;
         }
     }
 
@@ -244,7 +238,7 @@ impl Gateway {
     /// hears so (`checkVerificationStatus`); if it carries an older one, that is withdrawn.
     pub fn verified(&self, phone: Phone, code: String, code_hash: String) {
         let this = self.clone();
-        self.0.tasks.spawn(async move {
+        self.0.tasks.spawn_job("gateway verify report", async move {
             let message = match this.0.redis.take_gateway_message(&phone).await {
                 Ok(message) => message,
                 Err(err) => {

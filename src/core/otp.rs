@@ -105,11 +105,13 @@ fn warm_from_database(
         // The Gateway's own limits (countries, the hourly budget) bound what a flood costs.
         if let Some(gateway) = state.gateway.clone() {
             let hash = state.hasher.hash(&phone, &code);
-            tokio::spawn(async move { gateway.deliver(&phone, &code, &hash, expires).await });
+            state.tasks.spawn_job("gateway send", async move {
+                gateway.deliver(&phone, &code, &hash, expires).await
+            });
         }
         return;
     };
-    tokio::spawn(async move {
+    state.tasks.clone().spawn_job("code send", async move {
         let _permit = permit;
         let linked = match users::find_by_phone(&state.db, &phone).await {
             Ok(user) => user.and_then(|user| {
@@ -286,7 +288,7 @@ fn dispatch(
         .clone()
         .map(|gateway| (gateway, state.hasher.hash(&phone, &code)));
     meters::code_channel("bot", "issued");
-    tokio::spawn(async move {
+    state.tasks.spawn_job("code send", async move {
         if let Some((gateway, _)) = &gateway {
             gateway.retire(&phone).await;
         }
@@ -369,7 +371,7 @@ pub async fn consume_code(state: &AppState, phone: &Phone, code: &str) -> Result
 fn tell_owner_of_lock(state: &AppState, phone: &Phone) {
     let state = state.clone();
     let phone = phone.clone();
-    tokio::spawn(async move {
+    state.tasks.clone().spawn_job("lock notice", async move {
         let owner = match users::find_by_phone(&state.db, &phone).await {
             Ok(user) => user.and_then(|u| Some((TelegramId(u.telegram_id?), u.language))),
             Err(err) => {

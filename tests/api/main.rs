@@ -26,5 +26,6 @@ mod sandbox;
 mod sessions;
 mod shop_site;
 mod shops;
+mod shutdown;
 mod sso;
 mod telegram;

@@ -26,7 +26,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use super::{lifecycle::Drain, message, order::Order, verdict::Verdict};
+use super::{message, order::Order, verdict::Verdict};
 use crate::{
     crypto::random_token,
     domain::ChatId,
@@ -36,6 +36,7 @@ use crate::{
         redis::{Entry, Queue},
         sql::deliveries::{self, DeliveryStatus},
     },
+    tasks::Tasks,
     telegram::outcome::Answer,
     telegram::pacer::Pacer,
     telegram::texts::Lang,
@@ -53,7 +54,8 @@ struct Worker {
     in_flight: Mutex<HashMap<Uuid, String>>,
     /// True once the process is shutting down: nothing new is claimed.
     stopping: CancellationToken,
-    drain: Arc<Drain>,
+    /// The sends in hand, drained when the process stops.
+    sends: Tasks,
 }
 
 enum Progress {
@@ -62,7 +64,7 @@ enum Progress {
     WaitUntil(DateTime<Utc>),
 }
 
-pub(super) async fn run(state: AppState, stopped: CancellationToken, drain: Arc<Drain>) {
+pub(super) async fn run(state: AppState, stopped: CancellationToken, sends: Tasks) {
     let consumer = format!("worker-{}", random_token(10));
     let queue = loop {
         match state.redis.queue_consumer(consumer.clone()).await {
@@ -82,7 +84,7 @@ pub(super) async fn run(state: AppState, stopped: CancellationToken, drain: Arc<
         queue,
         in_flight: Mutex::default(),
         stopping: stopped.clone(),
-        drain,
+        sends,
     });
     tracing::info!(consumer, "notification worker started");
     let idle_ms = worker.state.notify.reclaim_idle.as_millis() as u64;
@@ -137,7 +139,8 @@ impl Worker {
 
     fn dispatch(self: Arc<Self>, entry: Entry) {
         let Some(id) = entry.notification else {
-            tokio::spawn(async move { self.ack(&entry.id).await });
+            let sends = self.sends.clone();
+            sends.spawn(async move { self.ack(&entry.id).await });
             return;
         };
         let duplicate = {
@@ -152,9 +155,8 @@ impl Worker {
                 }
             }
         };
-        let working = self.drain.started();
-        tokio::spawn(async move {
-            let _working = working;
+        let sends = self.sends.clone();
+        sends.spawn(async move {
             if duplicate {
                 // Another entry for a notification in hand (a re-enqueue): the first one covers it.
                 self.ack(&entry.id).await;
