@@ -22,6 +22,8 @@ use crate::http::read_message;
 #[derive(Default)]
 pub struct Inner {
     pub sent: Mutex<Vec<(i64, Instant, String)>>,
+    /// Codes the Gateway side (`/gateway/sendVerificationMessage`) took.
+    pub gateway_sends: std::sync::atomic::AtomicU64,
     updates: Mutex<Vec<Value>>,
     new_update: Notify,
 }
@@ -63,6 +65,13 @@ impl FakeTelegram {
         }));
         drop(updates);
         self.inner.new_update.notify_waiters();
+    }
+
+    /// Codes sent through the fake Gateway so far.
+    pub fn gateway_sends(&self) -> u64 {
+        self.inner
+            .gateway_sends
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     pub fn sent(&self) -> Vec<(i64, Instant, String)> {
@@ -127,6 +136,19 @@ async fn answer(inner: &Inner, method: &str, body: &[u8]) -> String {
     }
     let body: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
     match method {
+        // The Gateway API, served here too (under `/gateway/`) for `login --gateway`.
+        "sendverificationmessage" => {
+            let n = inner
+                .gateway_sends
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            ok(json!({
+                "request_id": format!("bench{n}"),
+                "phone_number": body["phone_number"],
+                "request_cost": 0.01,
+                "remaining_balance": 1000.0,
+                "payload": body["payload"],
+            }))
+        }
         "getme" => ok(json!({
             "id": 1, "is_bot": true, "first_name": "bench", "username": "bench_bot",
             "can_join_groups": true, "can_read_all_group_messages": false,

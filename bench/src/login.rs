@@ -40,6 +40,8 @@ pub struct Options {
     pub postgres: Option<String>,
     /// `RATE_LIMIT_PER_IP_PER_MINUTE` (0: off).
     pub ip_limit: u64,
+    /// The Telegram Gateway on (the fake serves it): unlinked phones' codes go out through it.
+    pub gateway: bool,
 }
 
 /// The worker's own polling, not part of any request.
@@ -288,7 +290,7 @@ pub async fn run(binary: &Path, opts: Options) -> anyhow::Result<()> {
         None => format!("sqlite://{}?mode=rwc", dir.join("bench.sqlite").display()),
     };
     let big = "1000000000";
-    let env: Vec<(String, String)> = [
+    let mut env: Vec<(String, String)> = [
         ("REDIS_URL", format!("redis://127.0.0.1:{redis_port}")),
         ("DATABASE_URL", database_url.clone()),
         ("TELEGRAM_BOT_TOKEN", "1:bench".to_string()),
@@ -310,6 +312,15 @@ pub async fn run(binary: &Path, opts: Options) -> anyhow::Result<()> {
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
     .collect();
+    if opts.gateway {
+        for (key, value) in [
+            ("TELEGRAM_GATEWAY_TOKEN", "bench-gateway".to_string()),
+            ("TELEGRAM_GATEWAY_URL", format!("{}/gateway", telegram.url)),
+            ("GATEWAY_MAX_SENDS_PER_HOUR", big.to_string()),
+        ] {
+            env.push((key.to_string(), value));
+        }
+    }
 
     // Seed through the library, as an import would.
     println!("seeding {} linked phones…", opts.phones);
@@ -474,6 +485,13 @@ pub async fn run(binary: &Path, opts: Options) -> anyhow::Result<()> {
     let out = drive(&addr, conns, secs, 0, unlinked).await;
     let cpu = Cpu::now(&otpgram, &redis, pg).since(cpu0);
     measure("5 request (unlinked)", out, cpu, rt);
+    if opts.gateway {
+        println!(
+            "{:<22} codes through the Gateway: {}",
+            "",
+            telegram.gateway_sends()
+        );
+    }
 
     println!();
     println!(

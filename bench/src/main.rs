@@ -37,6 +37,10 @@ enum Scenario {
         /// value the load cannot reach measures what the limit itself costs.
         #[arg(long, default_value_t = 0)]
         ip_limit: u64,
+        /// Turn the Telegram Gateway on (served by the fake): codes for unlinked phones go out
+        /// through it.
+        #[arg(long)]
+        gateway: bool,
     },
     /// Order notifications: delivery time against Telegram's limits, duplicates, losses.
     Notify {
@@ -67,6 +71,7 @@ async fn main() -> anyhow::Result<()> {
             seconds,
             postgres,
             ip_limit,
+            gateway,
         } => {
             login::run(
                 &cli.otpgram,
@@ -76,6 +81,7 @@ async fn main() -> anyhow::Result<()> {
                     seconds,
                     postgres,
                     ip_limit,
+                    gateway,
                 },
             )
             .await
