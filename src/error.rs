@@ -57,6 +57,12 @@ pub enum Error {
     Internal(#[from] anyhow::Error),
 }
 
+impl From<crate::domain::InvalidPhone> for Error {
+    fn from(_: crate::domain::InvalidPhone) -> Self {
+        Self::InvalidPhone
+    }
+}
+
 impl From<fred::error::Error> for Error {
     /// Connection trouble means Redis is away (503); a reply we cannot read is our bug (500).
     fn from(err: fred::error::Error) -> Self {

@@ -136,6 +136,12 @@ pub fn set_retry_after(response: &mut Response, after: Duration) {
         .insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
 }
 
+impl From<crate::domain::InvalidPhone> for ApiError {
+    fn from(invalid: crate::domain::InvalidPhone) -> Self {
+        Self::Core(invalid.into())
+    }
+}
+
 impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {
         match rejection.status() {

@@ -14,7 +14,7 @@ use super::{
     cookies::ACCESS_COOKIE,
     error::{ApiError, require_object},
 };
-use crate::{core::session, crypto::constant_time_eq, error::Error, state::AppState};
+use crate::{core::session, error::Error, state::AppState};
 
 /// A JSON object body, as `axum::Json` reads it (`Content-Type: application/json`, then
 /// serde), rejecting with our JSON error format. Only an object: serde would read a struct from
@@ -189,9 +189,7 @@ impl FromRequestParts<AppState> for ServiceKey {
             .http
             .service_api_keys
             .iter()
-            .fold(false, |found, key| {
-                found | constant_time_eq(presented.as_bytes(), key.expose().as_bytes())
-            });
+            .fold(false, |found, key| found | key.matches(&presented));
         if matched {
             Ok(ServiceKey)
         } else {

@@ -14,7 +14,7 @@ use super::{
     error::{ApiError, ErrorBody},
     extract,
 };
-use crate::{crypto::constant_time_eq, error::Error, state::AppState};
+use crate::{error::Error, state::AppState};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -126,7 +126,7 @@ async fn readyz(State(state): State<AppState>) -> Response {
 async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
     if let Some(token) = &state.http.metrics_token {
         let presented = extract::bearer(&headers).unwrap_or_default();
-        if !constant_time_eq(presented.as_bytes(), token.expose().as_bytes()) {
+        if !token.matches(&presented) {
             return ApiError::from(Error::Unauthorized).into_response();
         }
     }

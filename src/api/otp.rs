@@ -17,7 +17,7 @@ use super::{
     extract::Json,
     rate_limit, same_origin,
 };
-use crate::{core::otp, domain::Phone, error::Error, state::AppState};
+use crate::{core::otp, state::AppState};
 
 pub fn router(state: &AppState) -> OpenApiRouter<AppState> {
     // The verify sets the session's cookies.
@@ -60,10 +60,6 @@ pub struct CodeSent {
     resend_after: u64,
 }
 
-pub(crate) fn parse_phone(state: &AppState, input: &str) -> Result<Phone, Error> {
-    Phone::parse(input, state.otp.default_country_code.as_deref()).map_err(|_| Error::InvalidPhone)
-}
-
 /// Send a login code
 ///
 /// Creates a code and has the bot send it to the Telegram account linked to the phone.
@@ -86,7 +82,7 @@ async fn request_code(
     State(state): State<AppState>,
     Json(body): Json<CodeRequest>,
 ) -> Result<Response, ApiError> {
-    let phone = parse_phone(&state, &body.phone)?;
+    let phone = state.otp.phone(&body.phone)?;
     let sent = otp::request_code(&state, &phone).await?;
     Ok(code_sent(&sent))
 }
@@ -133,7 +129,7 @@ async fn verify_code(
     jar: CookieJar,
     Json(body): Json<VerifyRequest>,
 ) -> Result<Response, ApiError> {
-    let phone = parse_phone(&state, &body.phone)?;
+    let phone = state.otp.phone(&body.phone)?;
     let login = otp::verify_code(&state, &phone, body.code.trim()).await?;
     let jar = cookies::with_tokens(jar, &login.tokens, state.http.cookie_secure);
     Ok((

@@ -12,10 +12,7 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::error::{ApiError, ErrorBody};
-use crate::{
-    bot, config::TelegramMode, core::replicas, crypto::constant_time_eq, error::Error,
-    state::AppState,
-};
+use crate::{bot, config::TelegramMode, core::replicas, error::Error, state::AppState};
 
 const SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";
 
@@ -64,7 +61,7 @@ async fn receive_update(
         .get(SECRET_HEADER)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    if !constant_time_eq(presented.as_bytes(), secret.expose().as_bytes()) {
+    if !secret.matches(presented) {
         return Err(Error::Unauthorized.into());
     }
     // Read only once the secret matched: a stranger cannot make otpgram buffer a megabyte.

@@ -5,9 +5,8 @@ use teloxide::types::{Message, Update};
 
 use crate::{
     core::profile::{self, UserRecord},
-    domain::{Phone, TelegramId},
+    domain::{Lang, Phone, TelegramId},
     state::AppState,
-    telegram::texts::Lang,
 };
 
 /// Who sent an update, as the database knows them: read once per update.

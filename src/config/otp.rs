@@ -4,6 +4,7 @@
 use std::{collections::HashMap, fmt, time::Duration};
 
 use super::{ConfigError, Secret, env::Raw, invalid, seconds};
+use crate::domain::{InvalidPhone, Phone};
 
 /// How codes are issued, guessed and limited.
 #[derive(Clone, Debug)]
@@ -18,6 +19,14 @@ pub struct OtpPolicy {
     pub default_country_code: Option<String>,
     /// Numbers with a fixed code for app-store review (`TEST_PHONES`), until a date.
     pub test_phones: Option<TestPhones>,
+}
+
+impl OtpPolicy {
+    /// Reads a phone number as customers type it: E.164, or national digits in
+    /// `DEFAULT_COUNTRY_CODE`'s country. The one place that applies the default country.
+    pub fn phone(&self, input: &str) -> Result<Phone, InvalidPhone> {
+        Phone::parse(input, self.default_country_code.as_deref())
+    }
 }
 
 /// Review numbers: each accepts its fixed code, without a Telegram message, until `valid_until`.

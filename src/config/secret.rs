@@ -14,6 +14,12 @@ impl Secret {
     pub fn expose(&self) -> &str {
         &self.0
     }
+
+    /// Whether `presented` is this secret, compared in constant time: the one place a
+    /// configured secret (service key, metrics token, webhook or bot secret) is checked.
+    pub fn matches(&self, presented: &str) -> bool {
+        crate::crypto::constant_time_eq(presented.as_bytes(), self.0.as_bytes())
+    }
 }
 
 impl fmt::Debug for Secret {

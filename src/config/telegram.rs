@@ -5,7 +5,7 @@ use std::time::Duration;
 use url::Url;
 
 use super::{AppEnv, ConfigError, Secret, env::Raw, invalid, seconds};
-use crate::telegram::texts::Lang;
+use crate::domain::Lang;
 
 pub const DEFAULT_TELEGRAM_API_URL: &str = "https://api.telegram.org";
 

@@ -18,7 +18,7 @@ use crate::{
         cookies::with_login_session,
         extract::{ClientAddress, Json},
         one_tap::{WaitParams, started_answer, user_agent, wait_as_asked},
-        otp::{VerifyRequest, code_sent, parse_phone},
+        otp::{VerifyRequest, code_sent},
     },
     core::{
         login_session,
@@ -50,7 +50,7 @@ pub async fn verify(
     jar: CookieJar,
     Json(body): Json<VerifyRequest>,
 ) -> Result<Response, ApiError> {
-    let phone = parse_phone(&state, &body.phone)?;
+    let phone = state.otp.phone(&body.phone)?;
     let user = otp::consume_code(&state, &phone, body.code.trim()).await?;
     let jar = open(&state, jar, user.id, Method::Otp).await?;
     Ok((jar, axum::Json(SignIn::SignedIn)).into_response())
@@ -103,7 +103,7 @@ pub async fn request_code(
     State(state): State<AppState>,
     Json(body): Json<PageCodeRequest>,
 ) -> Result<Response, ApiError> {
-    let phone = parse_phone(&state, &body.phone)?;
+    let phone = state.otp.phone(&body.phone)?;
     let site = site_of(&state, &body.request).await?;
     let sent = otp::request_code_for(&state, &phone, site).await?;
     Ok(code_sent(&sent))

@@ -23,10 +23,9 @@ use crate::{
     core::binding,
     core::profile::{self, Profile, UserRecord},
     core::session,
-    domain::Phone,
+    domain::Lang,
     error::Error,
     state::AppState,
-    telegram::texts::Lang,
 };
 
 /// The calls made with the bot's secret go through the per-address limit, as every code
@@ -131,11 +130,6 @@ async fn tokens_for(state: &AppState, user: &UserRecord) -> Result<Json<Tokens>,
     }))
 }
 
-fn parse_phone(state: &AppState, input: &str) -> Result<Phone, Detail> {
-    Phone::parse(input, state.otp.default_country_code.as_deref())
-        .map_err(|_| Error::InvalidPhone.into())
-}
-
 /// Register a chat's account and open a session (older integration)
 ///
 /// The calling bot vouches for the chat ↔ phone pair.
@@ -162,7 +156,7 @@ async fn register(
     State(state): State<AppState>,
     Body(body): Body<Register>,
 ) -> Result<Json<Tokens>, Detail> {
-    let phone = parse_phone(&state, &body.phone_number)?;
+    let phone = state.otp.phone(&body.phone_number).map_err(Error::from)?;
     let profile = Profile {
         // Only a language the bot speaks is kept.
         language: body
@@ -214,7 +208,7 @@ async fn login(
         .await
         .map_err(Detail::from)?;
     let phone = match &body.phone_number {
-        Some(phone) => Some(parse_phone(&state, phone)?),
+        Some(phone) => Some(state.otp.phone(phone).map_err(Error::from)?),
         None => None,
     };
     let not_found = || Detail::new(StatusCode::NOT_FOUND, "User not found");

@@ -19,7 +19,6 @@ use utoipa::ToSchema;
 
 use crate::{
     api::{ApiError, error::set_retry_after, extract::Json},
-    crypto::constant_time_eq,
     error::Error,
     state::AppState,
 };
@@ -176,7 +175,7 @@ impl FromRequestParts<AppState> for BotSecret {
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default();
         match &state.legacy.bot_secret {
-            Some(secret) if constant_time_eq(presented.as_bytes(), secret.expose().as_bytes()) => {
+            Some(secret) if secret.matches(presented) => {
                 log_secret_call(parts.uri.path(), true);
                 Ok(BotSecret)
             }

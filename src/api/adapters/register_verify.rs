@@ -86,11 +86,10 @@ async fn register(
     State(state): State<AppState>,
     Body(body): Body<Register>,
 ) -> Result<Json<Message>, Detail> {
-    let phone = Phone::parse(
-        &body.phone_number,
-        state.otp.default_country_code.as_deref(),
-    )
-    .map_err(|_| Detail::from(Error::InvalidPhone))?;
+    let phone = state
+        .otp
+        .phone(&body.phone_number)
+        .map_err(|e| Detail::from(Error::from(e)))?;
     if let Some(user) = profile::of_account(&state, body.telegram_id.0)
         .await
         .map_err(Detail::from)?

@@ -2,7 +2,10 @@
 //! its own line, shortened to fit Telegram's limit as Telegram counts it.
 
 use super::order::Order;
-use crate::telegram::texts::{Lang, OrderLabels, escape_html};
+use crate::{
+    domain::Lang,
+    telegram::texts::{OrderLabels, escape_html},
+};
 
 /// Telegram's limit on a message's text, in UTF-16 code units of the text it shows.
 const LIMIT: usize = 4096;

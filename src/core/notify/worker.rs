@@ -29,7 +29,7 @@ use uuid::Uuid;
 use super::{message, order::Order, verdict::Verdict};
 use crate::{
     crypto::random_token,
-    domain::ChatId,
+    domain::{ChatId, Lang},
     error::Result,
     state::AppState,
     store::{
@@ -39,7 +39,6 @@ use crate::{
     tasks::Tasks,
     telegram::outcome::Answer,
     telegram::pacer::Pacer,
-    telegram::texts::Lang,
 };
 
 /// How often the sweep looks for work nobody picked up.

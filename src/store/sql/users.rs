@@ -10,10 +10,9 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::{
-    domain::{FullName, Phone, TelegramId},
+    domain::{FullName, Lang, Phone, TelegramId},
     error::{Error, Result},
     store::sql as db,
-    telegram::texts::Lang,
 };
 
 /// What a link learns about the person: Telegram's profile (with a shared contact), or the

@@ -10,7 +10,8 @@ use std::{borrow::Cow, collections::HashMap, time::Duration};
 use fluent_templates::{
     LanguageIdentifier, Loader, fluent_bundle::FluentValue, langid, static_loader,
 };
-use serde::Deserialize;
+
+pub use crate::domain::Lang;
 
 static_loader! {
     static LOCALES = {
@@ -21,51 +22,17 @@ static_loader! {
     };
 }
 
-/// A language the bot speaks.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Lang {
-    Uz,
-    Ru,
-    #[default]
-    En,
-}
-
-impl Lang {
-    pub const ALL: [Lang; 3] = [Lang::Uz, Lang::Ru, Lang::En];
-
-    /// Telegram's `language_code` (`ru`, `uz`, `en-US`, …), else `fallback`.
-    pub fn from_code(code: Option<&str>, fallback: Lang) -> Lang {
-        code.and_then(Lang::parse).unwrap_or(fallback)
-    }
-
-    /// A language code (`ru`, `uz`, `en-US`, …) the bot speaks, if it does.
-    pub fn parse(code: &str) -> Option<Lang> {
-        let primary = code.split(['-', '_']).next().unwrap_or(code);
-        Lang::ALL
-            .into_iter()
-            .find(|lang| primary.eq_ignore_ascii_case(lang.code()))
-    }
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Lang::Uz => "uz",
-            Lang::Ru => "ru",
-            Lang::En => "en",
-        }
-    }
-
-    fn id(self) -> LanguageIdentifier {
-        match self {
-            Lang::Uz => langid!("uz"),
-            Lang::Ru => langid!("ru"),
-            Lang::En => langid!("en"),
-        }
+/// Fluent's identifier for a language.
+fn id(lang: Lang) -> LanguageIdentifier {
+    match lang {
+        Lang::Uz => langid!("uz"),
+        Lang::Ru => langid!("ru"),
+        Lang::En => langid!("en"),
     }
 }
 
 fn t(lang: Lang, key: &str) -> String {
-    LOCALES.lookup(&lang.id(), key)
+    LOCALES.lookup(&id(lang), key)
 }
 
 fn t_with(lang: Lang, key: &str, args: &[(&'static str, FluentValue<'static>)]) -> String {
@@ -73,7 +40,7 @@ fn t_with(lang: Lang, key: &str, args: &[(&'static str, FluentValue<'static>)]) 
         .iter()
         .map(|(k, v)| (Cow::Borrowed(*k), v.clone()))
         .collect();
-    LOCALES.lookup_with_args(&lang.id(), key, &args)
+    LOCALES.lookup_with_args(&id(lang), key, &args)
 }
 
 fn text(value: &str) -> FluentValue<'static> {

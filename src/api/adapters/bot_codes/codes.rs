@@ -20,8 +20,7 @@ use crate::{
     core::binding,
     core::otp,
     core::profile::Profile,
-    crypto::constant_time_eq,
-    domain::{FullName, InvalidName, Phone},
+    domain::{FullName, InvalidName},
     error::Error,
     state::AppState,
 };
@@ -108,10 +107,11 @@ pub(super) async fn create_code(
         .ok()
         .and_then(|v| v["secret_key"].as_str().map(str::to_string))
         .unwrap_or_default();
-    let authorised =
-        state.legacy.bot_secret.as_ref().is_some_and(|secret| {
-            constant_time_eq(presented.as_bytes(), secret.expose().as_bytes())
-        });
+    let authorised = state
+        .legacy
+        .bot_secret
+        .as_ref()
+        .is_some_and(|secret| secret.matches(&presented));
     crate::api::adapters::log_secret_call("/api/v1/auth/telegram/otp/create/", authorised);
     if !authorised {
         return failure(StatusCode::FORBIDDEN, "Unauthorized", None);
@@ -133,10 +133,7 @@ pub(super) async fn create_code(
             None,
         );
     }
-    let Ok(phone) = Phone::parse(
-        &body.phone_number,
-        state.otp.default_country_code.as_deref(),
-    ) else {
+    let Ok(phone) = state.otp.phone(&body.phone_number) else {
         return from_core(Error::InvalidPhone);
     };
     // A blank name is no name; any other is kept as given, or refused.
@@ -205,7 +202,7 @@ pub(super) async fn register(
         Ok(body) => body,
         Err(response) => return *response,
     };
-    let Ok(phone) = Phone::parse(&body.phone, state.otp.default_country_code.as_deref()) else {
+    let Ok(phone) = state.otp.phone(&body.phone) else {
         return from_core(Error::InvalidPhone);
     };
     match otp::verify_code(&state, &phone, body.code.trim()).await {

@@ -19,10 +19,9 @@ use super::session::{SiteUser, unauthenticated};
 use crate::{
     api::adapters::{Detail, DetailBody, DetailShape, RawBody},
     core::profile::{self, ProfileChange, UserRecord},
-    domain::FullName,
+    domain::{FullName, Lang},
     error::Error,
     state::AppState,
-    telegram::texts::Lang,
 };
 
 /// The user as this integration shows it.
