@@ -42,6 +42,17 @@ async fn nth_gateway_code(
     .await
 }
 
+/// The first `checkVerificationStatus` otpgram sent (it reports verifies in the background).
+async fn first_verification_check(app: &TestApp) -> Value {
+    eventually(10, "checkVerificationStatus", || async {
+        app.gateway
+            .calls_of("checkVerificationStatus")
+            .into_iter()
+            .next()
+    })
+    .await
+}
+
 /// The phone's current Gateway message as Redis holds it: its fields (`r`, `h`, `s`).
 async fn gateway_record(
     app: &TestApp,
@@ -85,13 +96,7 @@ async fn an_unlinked_phone_gets_its_code_through_the_gateway_and_logs_in_with_it
     let body: Value = verified.json().await.unwrap();
     assert!(body["access_token"].is_string(), "{body}");
     // Telegram hears that its code was typed in, for its conversion figures.
-    let check = eventually(10, "checkVerificationStatus", || async {
-        app.gateway
-            .calls_of("checkVerificationStatus")
-            .into_iter()
-            .next()
-    })
-    .await;
+    let check = first_verification_check(&app).await;
     assert_eq!(
         check,
         json!({ "request_id": sent.request_id, "code": sent.code })
@@ -126,13 +131,7 @@ async fn a_customer_who_blocked_the_bot_gets_the_code_through_the_gateway_once()
         app.verify(LINKED, &sent.code).await.status(),
         StatusCode::OK
     );
-    eventually(10, "checkVerificationStatus", || async {
-        app.gateway
-            .calls_of("checkVerificationStatus")
-            .into_iter()
-            .next()
-    })
-    .await;
+    first_verification_check(&app).await;
     // One try at the bot (refused for good), one send through the Gateway.
     assert_eq!(app.telegram.attempts_to(ANN, &sent.code).len(), 1);
     assert_eq!(app.gateway.tries_for(LINKED), 1);
@@ -157,13 +156,7 @@ async fn a_code_typed_in_before_the_gateway_answers_is_still_reported() {
     .await;
     assert!(app.gateway.calls_of("checkVerificationStatus").is_empty());
     app.gateway.release_answers();
-    let check = eventually(10, "checkVerificationStatus", || async {
-        app.gateway
-            .calls_of("checkVerificationStatus")
-            .into_iter()
-            .next()
-    })
-    .await;
+    let check = first_verification_check(&app).await;
     assert_eq!(check["request_id"], json!(sent.request_id));
     assert_eq!(check["code"], json!(sent.code));
 }
@@ -433,13 +426,7 @@ async fn delivery_reports_count_only_with_telegrams_signature() {
         app.verify(UNLINKED, &sent.code).await.status(),
         StatusCode::OK
     );
-    eventually(10, "checkVerificationStatus", || async {
-        app.gateway
-            .calls_of("checkVerificationStatus")
-            .into_iter()
-            .next()
-    })
-    .await;
+    first_verification_check(&app).await;
     assert!(app.gateway.calls_of("revokeVerificationMessage").is_empty());
     let metrics = app.metrics().await;
     assert!(
