@@ -283,6 +283,18 @@ impl TestApp {
             .unwrap()
     }
 
+    /// `GET path`, read as JSON (whatever the status).
+    pub async fn get_json(&self, path: &str) -> Value {
+        self.http
+            .get(self.url(path))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
     pub async fn request_code(&self, phone: &str) -> reqwest::Response {
         self.post_json("/api/v1/otp/request", json!({ "phone": phone }))
             .await

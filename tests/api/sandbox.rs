@@ -21,14 +21,10 @@ async fn post(app: &TestApp, path: &str, body: Value) -> (StatusCode, Value) {
 
 /// The chat's messages as the page loads them.
 async fn messages(app: &TestApp, chat: i64) -> Vec<Value> {
-    app.http
-        .get(app.url(&format!("/sandbox/api/chats/{chat}/messages")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+    let messages = app
+        .get_json(&format!("/sandbox/api/chats/{chat}/messages"))
+        .await;
+    serde_json::from_value(messages).unwrap()
 }
 
 /// Waits for a message from the bot in `chat` that `wanted` accepts.
@@ -293,15 +289,7 @@ async fn a_pretend_user_who_never_opened_the_bot_gets_the_code_from_verification
     assert!(text.starts_with("Verification code: "), "{text}");
     // Nothing in the bot's chat: the customer never opened it.
     assert!(messages(&app, id).await.is_empty());
-    let world: Value = app
-        .http
-        .get(app.url("/sandbox/api/world"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let world = app.get_json("/sandbox/api/world").await;
     assert_eq!(
         world["verification_chats"],
         json!([{ "user": id, "chat": chat }])
