@@ -22,7 +22,7 @@ pub enum Command {
     Start(String),
     /// show which phone is linked and which shops this chat hears about
     Status,
-    /// receive a shop's new orders in this chat: /link <token>
+    /// receive a shop's new orders in this chat: `/link <token>`
     Link(String),
     /// stop receiving orders in this chat
     Unlink,

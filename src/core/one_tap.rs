@@ -2,7 +2,7 @@
 //! limits):
 //! 1. the site [`start`]s a login and shows its link (a QR code on a desktop);
 //! 2. the customer opens it in Telegram: the bot [`open`]s it (first asking for the phone if
-//!    the account has none linked) and asks "Log in to … from <browser>?";
+//!    the account has none linked) and asks `"Log in to … from <browser>?"`;
 //! 3. **Log in** or **Not me** [`settle`]s it, once;
 //! 4. the browser, [`wait`]ing with a poll token only it holds, collects the session, once.
 //!

@@ -6,6 +6,6 @@
 pub struct Site {
     /// The client's registered name ("Bozor.uz").
     pub name: String,
-    /// Its redirect URI's origin ("https://bozor.uz").
+    /// Its redirect URI's origin (`https://bozor.uz`).
     pub origin: String,
 }

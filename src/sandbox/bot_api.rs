@@ -1,6 +1,6 @@
 //! The Bot API the sandbox serves to otpgram's own bot, over real HTTP: the same teloxide
 //! requests as against Telegram (`getMe`, `getUpdates`, `sendMessage`, …), answered from the
-//! pretend [`World`].
+//! pretend [`World`](super::world::World).
 
 use std::time::Duration;
 

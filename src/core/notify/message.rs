@@ -10,7 +10,7 @@ use crate::{
 /// Telegram's limit on a message's text, in UTF-16 code units of the text it shows.
 const LIMIT: usize = 4096;
 
-/// The length Telegram checks against [`LIMIT`]: UTF-16 code units of the text as shown, so an
+/// The length Telegram checks against `LIMIT`: UTF-16 code units of the text as shown, so an
 /// HTML tag counts nothing and an entity (`&amp;`) one character, while an emoji outside the
 /// Basic Multilingual Plane counts two.
 pub fn shown_length(html: &str) -> usize {

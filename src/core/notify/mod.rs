@@ -2,7 +2,7 @@
 //! gets a message, exactly once.
 //!
 //! Accepting writes the notification and one delivery row per active chat in one transaction,
-//! then enqueues the notification on a Redis Stream. The [`worker`] sends and records each
+//! then enqueues the notification on a Redis Stream. The `worker` sends and records each
 //! delivery; the rows, not the stream, say what was sent, so work processed twice (a reclaimed
 //! entry, a re-enqueue after Redis lost data) sends nothing twice.
 

@@ -4,7 +4,7 @@
 //! half encrypted (AES-256-GCM, with a key derived from `JWT_SECRET`): a copy of the database
 //! alone signs nothing. Rotating makes a new key sign at once and keeps the old one published
 //! for a while, so tokens it signed can still be checked. Every replica reads the same keys; each
-//! keeps them in memory for [`RELOAD_AFTER`].
+//! keeps them in memory for `RELOAD_AFTER`.
 
 use std::{sync::Arc, time::Duration};
 
