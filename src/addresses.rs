@@ -11,7 +11,7 @@ use crate::{error::Result, state::AppState};
 
 /// The network an address is counted under: itself for IPv4 (and IPv4-mapped IPv6), its /64
 /// for IPv6.
-pub fn network(ip: IpAddr) -> IpAddr {
+pub(crate) fn network(ip: IpAddr) -> IpAddr {
     match ip {
         IpAddr::V4(_) => ip,
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
@@ -25,7 +25,7 @@ pub fn network(ip: IpAddr) -> IpAddr {
 
 /// Counts one request from `ip` against its per-minute allowance (`RATE_LIMIT_PER_IP_PER_MINUTE`,
 /// shared by every replica through Redis): `None` when admitted, else how long to wait.
-pub async fn admit(state: &AppState, ip: IpAddr) -> Result<Option<Duration>> {
+pub(crate) async fn admit(state: &AppState, ip: IpAddr) -> Result<Option<Duration>> {
     state
         .redis
         .admit_address(&counted_as(ip), state.http.rate_limit_per_ip_per_minute)
@@ -33,7 +33,7 @@ pub async fn admit(state: &AppState, ip: IpAddr) -> Result<Option<Duration>> {
 }
 
 /// The address as every per-address limit counts it, as text (`1.2.3.4`, `2001:db8::/64`).
-pub fn counted_as(ip: IpAddr) -> String {
+pub(crate) fn counted_as(ip: IpAddr) -> String {
     match network(ip) {
         IpAddr::V4(v4) => v4.to_string(),
         IpAddr::V6(v6) => format!("{v6}/64"),

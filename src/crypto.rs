@@ -16,25 +16,25 @@ type HmacSha256 = Hmac<Sha256>;
 /// `len` random characters from `[A-Za-z0-9]`, uniformly distributed, from a generator seeded
 /// by the OS CSPRNG for this token alone: one `getrandom` call per token. (Drawing each
 /// character from the OS was a system call per character, 76 per login.)
-pub fn random_token(len: usize) -> String {
+pub(crate) fn random_token(len: usize) -> String {
     Alphanumeric.sample_string(&mut StdRng::from_os_rng(), len)
 }
 
 /// A numeric code of `digits` digits from the OS CSPRNG, uniformly distributed.
-pub fn random_code(digits: u32) -> String {
+pub(crate) fn random_code(digits: u32) -> String {
     let mut rng = OsRng.unwrap_err();
     let n = rand::Rng::random_range(&mut rng, 0..10u32.pow(digits));
     format!("{n:0width$}", width = digits as usize)
 }
 
 /// Compares two secrets without leaking where they differ.
-pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.ct_eq(b).into()
 }
 
 /// A key for one purpose, derived from the service secret with a fixed label (HMAC-SHA256), so
 /// no two purposes share key bytes.
-pub fn derive_key(secret: &[u8], label: &str) -> [u8; 32] {
+pub(crate) fn derive_key(secret: &[u8], label: &str) -> [u8; 32] {
     let mut mac = HmacSha256::new_from_slice(secret).expect("HMAC takes any key length");
     mac.update(label.as_bytes());
     mac.finalize().into_bytes().into()

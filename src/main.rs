@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use otpgram::{App, Config, app::shutdown_signal, core::shops, health, store::sql, telemetry};
+use otpgram::{App, Config, ops, shutdown_signal};
 
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
@@ -78,14 +78,14 @@ async fn main() -> anyhow::Result<ExitCode> {
         }
         Err(err) => return Err(err.into()),
     };
-    telemetry::init(&config);
+    otpgram::init_logs(&config);
     match command {
         Command::Serve => {
             let app = App::build(config).await.context("starting otpgram")?;
             app.run_until(shutdown_signal()).await?;
         }
         Command::Migrate => {
-            sql::migrate(&config.database.url, &config.database.pool).await?;
+            ops::migrate(&config.database.url, &config.database.pool).await?;
             println!("migrations applied");
         }
         Command::Check => return check(config).await,
@@ -94,13 +94,13 @@ async fn main() -> anyhow::Result<ExitCode> {
         } => {
             let app = App::build(with_free_port(config)).await?;
             let state = app.state();
-            let (shop, link) = shops::create(state, name.trim()).await?;
+            let (shop, link) = ops::create_shop(state, name.trim()).await?;
             let username = state.telegram.bot_username().await?;
             println!("shop {} ({})", shop.name, shop.id);
             println!(
                 "owner link (subscribes one chat, until {}): {}",
                 link.expires_at,
-                shops::owner_link(&username, &link.token)
+                ops::owner_link(&username, &link.token)
             );
         }
         Command::Oidc {
@@ -141,7 +141,7 @@ async fn check(config: Config) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::FAILURE);
         }
     };
-    let checks = health::check(app.state()).await;
+    let checks = ops::check(app.state()).await;
     for (name, problem) in [
         ("redis", &checks.redis),
         ("database", &checks.database),

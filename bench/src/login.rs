@@ -15,11 +15,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use otpgram::{
-    App, Config,
-    core::binding,
-    domain::{Phone, TelegramId},
-};
+use otpgram::{App, Config, Phone, TelegramId, ops};
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
 
@@ -336,7 +332,7 @@ pub async fn run(binary: &Path, opts: Options) -> anyhow::Result<()> {
             ))
         })
         .collect::<anyhow::Result<_>>()?;
-    binding::import(seeder.state(), &pairs).await?;
+    ops::import_bindings(seeder.state(), &pairs).await?;
     drop(seeder);
     println!("  seeded in {:.1?}", seed_started.elapsed());
 

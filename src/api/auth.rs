@@ -26,7 +26,7 @@ use crate::{
     state::AppState,
 };
 
-pub fn router(state: &AppState) -> OpenApiRouter<AppState> {
+pub(super) fn router(state: &AppState) -> OpenApiRouter<AppState> {
     // Refresh and logout act on the session in the cookies.
     let cookie_posts = OpenApiRouter::new()
         .routes(routes!(refresh))
@@ -36,7 +36,7 @@ pub fn router(state: &AppState) -> OpenApiRouter<AppState> {
 
 /// The public view of a user.
 #[derive(Serialize, ToSchema)]
-pub struct UserView {
+pub(super) struct UserView {
     id: Uuid,
     /// E.164.
     #[schema(example = "+998901234567")]
@@ -69,7 +69,7 @@ impl From<&UserRecord> for UserView {
 
 /// A token pair (and the user, after a login).
 #[derive(Serialize, ToSchema)]
-pub struct Session {
+pub(crate) struct Session {
     /// A short-lived JWT for `Authorization: Bearer`.
     access_token: String,
     /// Single use: each refresh returns a new one; presenting a used one ends the session.
@@ -84,7 +84,7 @@ pub struct Session {
 }
 
 impl Session {
-    pub fn new(tokens: &TokenPair, user: Option<&UserRecord>) -> Self {
+    pub(crate) fn new(tokens: &TokenPair, user: Option<&UserRecord>) -> Self {
         Self {
             access_token: tokens.access_token.clone(),
             refresh_token: tokens.refresh_token.clone(),
@@ -96,12 +96,12 @@ impl Session {
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct Me {
+pub(super) struct Me {
     user: UserView,
 }
 
 #[derive(Deserialize, ToSchema)]
-pub struct RefreshRequest {
+pub(super) struct RefreshRequest {
     /// Without it, the `refresh_token` cookie is used.
     refresh_token: Option<String>,
 }

@@ -6,12 +6,12 @@ use cookie::time::Duration;
 
 use crate::core::session::TokenPair;
 
-pub const ACCESS_COOKIE: &str = "access_token";
-pub const REFRESH_COOKIE: &str = "refresh_token";
-pub const REFRESH_PATH: &str = "/api/v1/auth";
+pub(crate) const ACCESS_COOKIE: &str = "access_token";
+pub(crate) const REFRESH_COOKIE: &str = "refresh_token";
+pub(crate) const REFRESH_PATH: &str = "/api/v1/auth";
 /// The hosted login page's session (single sign-on), sent to every path of otpgram's origin
 /// (the page, its calls, logout) and to no other site.
-pub const LOGIN_SESSION_COOKIE: &str = "otpgram_login";
+pub(crate) const LOGIN_SESSION_COOKIE: &str = "otpgram_login";
 
 fn build(
     name: &'static str,
@@ -30,13 +30,13 @@ fn build(
 }
 
 /// Sets both cookies for a new or rotated pair.
-pub fn with_tokens(jar: CookieJar, tokens: &TokenPair, secure: bool) -> CookieJar {
+pub(crate) fn with_tokens(jar: CookieJar, tokens: &TokenPair, secure: bool) -> CookieJar {
     with_tokens_at(jar, tokens, secure, REFRESH_PATH)
 }
 
 /// As [`with_tokens`], with the refresh cookie scoped to `refresh_path` (older integrations use
 /// other paths).
-pub fn with_tokens_at(
+pub(crate) fn with_tokens_at(
     jar: CookieJar,
     tokens: &TokenPair,
     secure: bool,
@@ -59,12 +59,12 @@ pub fn with_tokens_at(
 }
 
 /// Expires both cookies.
-pub fn cleared(jar: CookieJar, secure: bool) -> CookieJar {
+pub(crate) fn cleared(jar: CookieJar, secure: bool) -> CookieJar {
     cleared_at(jar, secure, REFRESH_PATH)
 }
 
 /// As [`cleared`], for a refresh cookie scoped to `refresh_path`.
-pub fn cleared_at(jar: CookieJar, secure: bool, refresh_path: &'static str) -> CookieJar {
+pub(crate) fn cleared_at(jar: CookieJar, secure: bool, refresh_path: &'static str) -> CookieJar {
     jar.add(build(
         ACCESS_COOKIE,
         String::new(),
@@ -82,7 +82,7 @@ pub fn cleared_at(jar: CookieJar, secure: bool, refresh_path: &'static str) -> C
 }
 
 /// Sets the hosted page's login session cookie.
-pub fn with_login_session(
+pub(crate) fn with_login_session(
     jar: CookieJar,
     token: String,
     secure: bool,
@@ -98,7 +98,7 @@ pub fn with_login_session(
 }
 
 /// Expires the hosted page's login session cookie.
-pub fn without_login_session(jar: CookieJar, secure: bool) -> CookieJar {
+pub(crate) fn without_login_session(jar: CookieJar, secure: bool) -> CookieJar {
     jar.add(build(
         LOGIN_SESSION_COOKIE,
         String::new(),

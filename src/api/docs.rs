@@ -40,12 +40,12 @@ use utoipa::{
 struct Base;
 
 /// The base document, before the routers add their paths.
-pub fn base() -> openapi::OpenApi {
+pub(super) fn base() -> openapi::OpenApi {
     Base::openapi()
 }
 
 /// Adds what every operation shares; called once the routers have added their paths.
-pub fn finish(mut doc: openapi::OpenApi) -> openapi::OpenApi {
+pub(super) fn finish(mut doc: openapi::OpenApi) -> openapi::OpenApi {
     let components = doc.components.get_or_insert_with(Default::default);
     let schemes = [
         (

@@ -16,7 +16,7 @@ use crate::error::Error;
 
 /// Every error of the API: a stable code to branch on, and a sentence for people.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ErrorBody {
+pub(super) struct ErrorBody {
     /// What went wrong, as a stable snake_case code (`invalid_phone`, `rate_limited`, ...).
     #[schema(example = "invalid_phone")]
     pub error: &'static str,
@@ -26,7 +26,7 @@ pub struct ErrorBody {
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum ApiError {
+pub(crate) enum ApiError {
     #[error(transparent)]
     Core(#[from] Error),
     /// The body is not JSON of the expected shape; the message says what is wrong.
@@ -49,7 +49,7 @@ pub enum ApiError {
 
 impl ApiError {
     /// The status this error answers with.
-    pub fn status(&self) -> StatusCode {
+    pub(crate) fn status(&self) -> StatusCode {
         self.status_and_code().0
     }
 
@@ -129,7 +129,7 @@ impl IntoResponse for ApiError {
 
 /// Sets `Retry-After` in whole seconds, rounded up: "retry after 0 seconds" (or 59 when 59.9
 /// are left) would invite a retry that fails. Every error shape of the API uses this.
-pub fn set_retry_after(response: &mut Response, after: Duration) {
+pub(super) fn set_retry_after(response: &mut Response, after: Duration) {
     let secs = after.as_secs() + u64::from(after.subsec_nanos() > 0);
     response
         .headers_mut()
@@ -156,13 +156,13 @@ impl From<JsonRejection> for ApiError {
 
 /// Whether a body is a JSON object or `null` by its first token. serde reads a struct from a
 /// JSON array too (`["…"]`), which the API does not accept.
-pub fn object_or_null(body: &[u8]) -> bool {
+pub(super) fn object_or_null(body: &[u8]) -> bool {
     let body = body.trim_ascii();
     body.starts_with(b"{") || body == b"null"
 }
 
 /// Parses an optional JSON body (absent or empty is `None`) with the same errors as [`super::Json`].
-pub fn parse_optional_json<T: serde::de::DeserializeOwned>(
+pub(super) fn parse_optional_json<T: serde::de::DeserializeOwned>(
     body: &[u8],
 ) -> Result<Option<T>, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
@@ -184,7 +184,7 @@ pub fn parse_optional_json<T: serde::de::DeserializeOwned>(
 
 /// `422 invalid_request` unless the body is a JSON object (or `null`, for a `T` that takes it):
 /// see [`object_or_null`].
-pub fn require_object(body: &[u8]) -> Result<(), ApiError> {
+pub(super) fn require_object(body: &[u8]) -> Result<(), ApiError> {
     if object_or_null(body) {
         Ok(())
     } else {

@@ -19,7 +19,7 @@ use crate::{core::session, error::Error, state::AppState};
 /// A JSON object body, as `axum::Json` reads it (`Content-Type: application/json`, then
 /// serde), rejecting with our JSON error format. Only an object: serde would read a struct from
 /// a JSON array too.
-pub struct Json<T>(pub T);
+pub(crate) struct Json<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
     type Rejection = ApiError;
@@ -39,7 +39,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
 }
 
 /// `application/json` or `application/<something>+json`, as axum accepts.
-pub fn json_content_type(headers: &HeaderMap) -> bool {
+pub(crate) fn json_content_type(headers: &HeaderMap) -> bool {
     let Some(value) = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -58,7 +58,7 @@ pub fn json_content_type(headers: &HeaderMap) -> bool {
 
 /// The body as bytes, for handlers that parse it themselves (an optional body, a secret read
 /// first); one over the size limit is `413 payload_too_large`, as with [`Json`].
-pub struct RawBody(pub Bytes);
+pub(crate) struct RawBody(pub Bytes);
 
 impl<S: Send + Sync> FromRequest<S> for RawBody {
     type Rejection = ApiError;
@@ -82,18 +82,18 @@ impl<S: Send + Sync> FromRequest<S> for RawBody {
 /// right: the first one a client could not have written. If that entry is missing or is not an
 /// address, the peer address is used, never an entry further left (which the client wrote).
 #[derive(Clone, Copy, Debug)]
-pub struct ClientIp {
+pub(crate) struct ClientIp {
     pub trusted_hops: u32,
 }
 
 impl ClientIp {
-    pub fn new(http: &crate::config::HttpConfig) -> Self {
+    pub(crate) fn new(http: &crate::config::HttpConfig) -> Self {
         Self {
             trusted_hops: http.trusted_proxy_hops,
         }
     }
 
-    pub fn of<T>(&self, req: &Request<T>) -> Option<IpAddr> {
+    pub(crate) fn of<T>(&self, req: &Request<T>) -> Option<IpAddr> {
         self.from(req.extensions(), req.headers())
     }
 
@@ -110,7 +110,7 @@ impl ClientIp {
 
 /// The client's address as a handler's argument (see [`ClientIp`]); `None` when it cannot be
 /// told.
-pub struct ClientAddress(pub Option<IpAddr>);
+pub(crate) struct ClientAddress(pub Option<IpAddr>);
 
 impl FromRequestParts<AppState> for ClientAddress {
     type Rejection = std::convert::Infallible;
@@ -137,7 +137,7 @@ fn forwarded_for(headers: &HeaderMap, hops: u32) -> Option<IpAddr> {
 }
 
 /// The token of an `Authorization: Bearer …` header.
-pub fn bearer(headers: &HeaderMap) -> Option<String> {
+pub(crate) fn bearer(headers: &HeaderMap) -> Option<String> {
     headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -150,7 +150,7 @@ pub fn bearer(headers: &HeaderMap) -> Option<String> {
 }
 
 /// A bearer token from `Authorization`, or else from the named cookie.
-pub fn bearer_or_cookie(headers: &HeaderMap, cookie: &str) -> Option<String> {
+pub(crate) fn bearer_or_cookie(headers: &HeaderMap, cookie: &str) -> Option<String> {
     bearer(headers).or_else(|| {
         CookieJar::from_headers(headers)
             .get(cookie)
@@ -159,7 +159,7 @@ pub fn bearer_or_cookie(headers: &HeaderMap, cookie: &str) -> Option<String> {
 }
 
 /// The user behind a valid access token of an open session.
-pub struct AuthUser(pub session::Claims);
+pub(crate) struct AuthUser(pub session::Claims);
 
 impl FromRequestParts<AppState> for AuthUser {
     type Rejection = ApiError;
@@ -174,7 +174,7 @@ impl FromRequestParts<AppState> for AuthUser {
 }
 
 /// The shop backend, authenticated by one of `SERVICE_API_KEYS`.
-pub struct ServiceKey;
+pub(crate) struct ServiceKey;
 
 impl FromRequestParts<AppState> for ServiceKey {
     type Rejection = ApiError;

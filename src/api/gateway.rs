@@ -15,12 +15,12 @@ use crate::{error::Error, state::AppState, telegram::gateway::RequestStatus};
 const TIMESTAMP_HEADER: &str = "x-request-timestamp";
 const SIGNATURE_HEADER: &str = "x-request-signature";
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(receive_report))
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct Accepted {
+pub(super) struct Accepted {
     ok: bool,
 }
 

@@ -36,7 +36,7 @@ use tower_http::{
 };
 use utoipa_axum::router::OpenApiRouter;
 
-pub use error::ApiError;
+pub(crate) use error::ApiError;
 
 use crate::state::AppState;
 
@@ -69,7 +69,7 @@ fn routes(state: &AppState) -> OpenApiRouter<AppState> {
         .merge(one_tap::waiting(state))
 }
 
-pub fn router(state: AppState) -> Router {
+pub(crate) fn router(state: AppState) -> Router {
     let (router, doc) = routes(&state).split_for_parts();
     let doc = operations::Document(Bytes::from(
         docs::finish(doc)

@@ -27,14 +27,14 @@ use crate::{
 /// Orders with many items are larger than the API's usual 16 KiB.
 const ORDER_BODY_LIMIT: usize = 256 * 1024;
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(submit_order).layer(DefaultBodyLimit::max(ORDER_BODY_LIMIT)))
         .routes(routes!(show_notification))
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct Submitted {
+pub(super) struct Submitted {
     /// The notification's id, for `GET /api/v1/notifications/{id}`.
     id: Uuid,
     /// `queued`, or `no_recipients` when no chat is subscribed; for a resent order, the
@@ -44,7 +44,7 @@ pub struct Submitted {
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct NotificationView {
+pub(super) struct NotificationView {
     id: Uuid,
     shop_id: Uuid,
     order_id: String,
@@ -57,7 +57,7 @@ pub struct NotificationView {
 
 /// The message to one chat.
 #[derive(Serialize, ToSchema)]
-pub struct DeliveryView {
+pub(super) struct DeliveryView {
     chat_id: i64,
     /// `queued`, `retrying`, `sent`, `failed`, `inactive` (the chat left or blocked the bot) or
     /// `unknown` (sent, but no answer came back: not sent again).

@@ -25,7 +25,7 @@ use crate::{
     state::AppState,
 };
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(discovery))
         .routes(routes!(jwks))
@@ -111,7 +111,7 @@ fn cached(body: impl IntoResponse) -> Response {
 
 /// A token request (RFC 6749 4.1.3), form-encoded.
 #[derive(Deserialize, ToSchema)]
-pub struct TokenForm {
+pub(super) struct TokenForm {
     #[schema(example = "authorization_code")]
     grant_type: Option<String>,
     code: Option<String>,
@@ -128,7 +128,7 @@ pub struct TokenForm {
 
 /// Tokens for a code.
 #[derive(Serialize, ToSchema)]
-pub struct TokenAnswer {
+pub(super) struct TokenAnswer {
     /// For `userinfo` (an RS256 JWT).
     access_token: String,
     #[schema(example = "Bearer")]
@@ -146,7 +146,7 @@ pub struct TokenAnswer {
 
 /// An OAuth error (RFC 6749 5.2).
 #[derive(Serialize, ToSchema)]
-pub struct OAuthError {
+pub(super) struct OAuthError {
     #[schema(example = "invalid_grant")]
     error: String,
     error_description: String,
@@ -291,7 +291,7 @@ fn oauth_error(refused: &TokenRefused) -> Response {
 
 /// A revocation request (RFC 7009), form-encoded.
 #[derive(Deserialize, ToSchema)]
-pub struct RevokeForm {
+pub(super) struct RevokeForm {
     /// An access or refresh token otpgram issued to this client.
     token: Option<String>,
     /// `access_token` or `refresh_token`; otpgram tells them apart itself.
@@ -388,7 +388,7 @@ async fn userinfo(State(state): State<AppState>, headers: HeaderMap) -> Result<R
 }
 
 #[derive(Deserialize, ToSchema)]
-pub struct NewClient {
+pub(super) struct NewClient {
     /// Shown on the login page ("Log in to Bozor.uz").
     #[schema(example = "Bozor.uz")]
     name: String,
@@ -409,7 +409,7 @@ pub struct NewClient {
 
 /// A registered client; the secret is shown this once.
 #[derive(Serialize, ToSchema)]
-pub struct ClientCreated {
+pub(super) struct ClientCreated {
     client_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     client_secret: Option<String>,

@@ -29,7 +29,7 @@ use crate::{
 };
 
 /// Starting a login and its QR code.
-pub fn router(state: &AppState) -> OpenApiRouter<AppState> {
+pub(crate) fn router(state: &AppState) -> OpenApiRouter<AppState> {
     rate_limit::per_ip(
         OpenApiRouter::new().routes(routes!(start_login)),
         state,
@@ -40,7 +40,7 @@ pub fn router(state: &AppState) -> OpenApiRouter<AppState> {
 
 /// The browser's wait: a long poll that bounds itself ([`MAX_WAIT`]), so it is mounted outside
 /// the request timeout. It sets the session's cookies, hence the same-origin guard.
-pub fn waiting(state: &AppState) -> OpenApiRouter<AppState> {
+pub(crate) fn waiting(state: &AppState) -> OpenApiRouter<AppState> {
     same_origin::guard(
         OpenApiRouter::new().routes(routes!(wait_for_login)),
         state,
@@ -50,7 +50,7 @@ pub fn waiting(state: &AppState) -> OpenApiRouter<AppState> {
 
 /// A login begun: show `link` (a QR code on a desktop), then wait with `poll_token`.
 #[derive(Serialize, ToSchema)]
-pub struct LoginStarted {
+pub(crate) struct LoginStarted {
     /// Names the login in the wait and QR paths.
     #[schema(example = "Xb3kq9ZtRw2mPa7L")]
     login_id: String,
@@ -120,7 +120,7 @@ pub(crate) fn user_agent(headers: &HeaderMap) -> Option<&str> {
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct WaitParams {
+pub(crate) struct WaitParams {
     /// Seconds to wait for an answer (0 to 25; 25 by default).
     #[param(minimum = 0, maximum = 25)]
     wait: Option<u64>,
@@ -130,7 +130,7 @@ pub struct WaitParams {
 /// `POST /api/v1/otp/verify` returns it.
 #[derive(Serialize, ToSchema)]
 #[serde(tag = "status", rename_all = "lowercase")]
-pub enum LoginState {
+pub(crate) enum LoginState {
     /// Not answered yet: ask again.
     Pending,
     /// **Not me**: nobody is logged in.

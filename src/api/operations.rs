@@ -16,7 +16,7 @@ use super::{
 };
 use crate::{error::Error, state::AppState};
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(healthz))
         .routes(routes!(readyz))
@@ -24,13 +24,13 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct Health {
+pub(super) struct Health {
     #[schema(example = "ok")]
     status: &'static str,
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct Readiness {
+pub(super) struct Readiness {
     /// `ready` or `unavailable`.
     #[schema(example = "ready")]
     status: &'static str,
@@ -38,7 +38,7 @@ pub struct Readiness {
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct Checks {
+pub(super) struct Checks {
     redis: Check,
     database: Check,
     /// Also `ok` when the bot is off (no token, development).
@@ -48,7 +48,7 @@ pub struct Checks {
 /// `"ok"`, or what is wrong.
 #[derive(Serialize, ToSchema)]
 #[serde(untagged)]
-pub enum Check {
+pub(super) enum Check {
     #[schema(example = "ok")]
     Ok(&'static str),
     Failed {
@@ -146,10 +146,10 @@ async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response 
     tag = "operations",
     responses((status = 200, description = "OpenAPI 3.1.", body = Object))
 )]
-pub async fn openapi(document: Document) -> Response {
+pub(super) async fn openapi(document: Document) -> Response {
     ([(header::CONTENT_TYPE, "application/json")], document.0).into_response()
 }
 
 /// The serialised document, made once when the router is built.
 #[derive(Clone)]
-pub struct Document(pub Bytes);
+pub(super) struct Document(pub Bytes);

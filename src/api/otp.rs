@@ -19,7 +19,7 @@ use super::{
 };
 use crate::{core::otp, state::AppState};
 
-pub fn router(state: &AppState) -> OpenApiRouter<AppState> {
+pub(crate) fn router(state: &AppState) -> OpenApiRouter<AppState> {
     // The verify sets the session's cookies.
     let verify = same_origin::guard(
         OpenApiRouter::new().routes(routes!(verify_code)),
@@ -33,14 +33,14 @@ pub fn router(state: &AppState) -> OpenApiRouter<AppState> {
 }
 
 #[derive(Deserialize, ToSchema)]
-pub struct CodeRequest {
+pub(crate) struct CodeRequest {
     /// International (`+998901234567`) or, with `DEFAULT_COUNTRY_CODE`, national format.
     #[schema(example = "+998901234567")]
     phone: String,
 }
 
 #[derive(Deserialize, ToSchema)]
-pub struct VerifyRequest {
+pub(crate) struct VerifyRequest {
     #[schema(example = "+998901234567")]
     pub(crate) phone: String,
     /// The code the bot sent.
@@ -51,7 +51,7 @@ pub struct VerifyRequest {
 /// The answer to a code request; the same whether or not the phone is linked to a Telegram
 /// account, so it tells nobody which phones are customers.
 #[derive(Serialize, ToSchema)]
-pub struct CodeSent {
+pub(crate) struct CodeSent {
     #[schema(example = "sent")]
     status: &'static str,
     /// Seconds the code stays valid.

@@ -22,11 +22,11 @@ use super::{error::ApiError, extract::ClientIp};
 use crate::{addresses, meters, state::AppState};
 
 /// How an endpoint family answers a refused request (each older shape has its own).
-pub type Refusal = fn(Duration) -> Response;
+pub(crate) type Refusal = fn(Duration) -> Response;
 
 /// Puts `routes` behind the per-address limit (`RATE_LIMIT_PER_IP_PER_MINUTE`; `0` leaves them
 /// unlimited); a refused request is answered by `refused(retry_after)`.
-pub fn per_ip(
+pub(crate) fn per_ip(
     routes: OpenApiRouter<AppState>,
     state: &AppState,
     refused: Refusal,
@@ -135,6 +135,6 @@ impl KeyExtractor for LimitKey {
 }
 
 /// The `/api/v1` answer to a refused request: `429 rate_limited`.
-pub fn refused(retry_after: Duration) -> Response {
+pub(crate) fn refused(retry_after: Duration) -> Response {
     ApiError::TooManyRequests { retry_after }.into_response()
 }

@@ -23,13 +23,13 @@ use super::{ApiError, extract::json_content_type};
 use crate::state::AppState;
 
 /// How an endpoint family answers a refused request, in its own error shape.
-pub type Refusal = fn(StatusCode, &'static str) -> Response;
+pub(crate) type Refusal = fn(StatusCode, &'static str) -> Response;
 
-pub const NOT_JSON: &str = "Expected a body with `Content-Type: application/json`";
-pub const FOREIGN_ORIGIN: &str = "Requests from this origin are not allowed";
+pub(crate) const NOT_JSON: &str = "Expected a body with `Content-Type: application/json`";
+pub(crate) const FOREIGN_ORIGIN: &str = "Requests from this origin are not allowed";
 
 /// Puts `routes` behind the guard; `refused` answers in their shape.
-pub fn guard(
+pub(crate) fn guard(
     routes: OpenApiRouter<AppState>,
     state: &AppState,
     refused: Refusal,
@@ -41,14 +41,14 @@ pub fn guard(
 }
 
 #[derive(Clone)]
-pub struct Guard {
+pub(crate) struct Guard {
     /// `CORS_ALLOWED_ORIGINS`, as validated by the configuration (no trailing slash).
     allowed: std::sync::Arc<[String]>,
     refused: Refusal,
 }
 
 impl Guard {
-    pub fn new(state: &AppState, refused: Refusal) -> Self {
+    pub(crate) fn new(state: &AppState, refused: Refusal) -> Self {
         Self {
             allowed: state.http.cors_allowed_origins.clone().into(),
             refused,
@@ -57,7 +57,7 @@ impl Guard {
 
     /// This service's own pages only, not even `CORS_ALLOWED_ORIGINS`: for the hosted login
     /// page's session, which no shop's page may use.
-    pub fn own_only(refused: Refusal) -> Self {
+    pub(crate) fn own_only(refused: Refusal) -> Self {
         Self {
             allowed: Vec::new().into(),
             refused,
@@ -66,7 +66,7 @@ impl Guard {
 }
 
 /// The guard as a middleware (`axum::middleware::from_fn_with_state(Guard::new(..), check)`).
-pub async fn check(State(guard): State<Guard>, req: Request, next: Next) -> Response {
+pub(crate) async fn check(State(guard): State<Guard>, req: Request, next: Next) -> Response {
     let headers = req.headers();
     if has_body(headers) && !json_content_type(headers) {
         return (guard.refused)(StatusCode::UNSUPPORTED_MEDIA_TYPE, NOT_JSON);
@@ -85,7 +85,7 @@ pub async fn check(State(guard): State<Guard>, req: Request, next: Next) -> Resp
 }
 
 /// The `/api/v1` answers: `415 invalid_request`, `403 forbidden_origin`.
-pub fn refused(status: StatusCode, message: &'static str) -> Response {
+pub(crate) fn refused(status: StatusCode, message: &'static str) -> Response {
     let error = if status == StatusCode::FORBIDDEN {
         ApiError::ForbiddenOrigin
     } else {

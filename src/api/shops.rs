@@ -22,7 +22,7 @@ use crate::{
     state::AppState,
 };
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_shop))
         .routes(routes!(show_shop))
@@ -32,7 +32,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 #[derive(Deserialize, ToSchema)]
-pub struct NewShop {
+pub(super) struct NewShop {
     /// 1 to 200 characters, without control characters.
     #[schema(example = "Chorsu Market")]
     name: String,
@@ -41,7 +41,7 @@ pub struct NewShop {
 /// A shop and a link its owners open to subscribe a chat. The link holds a secret that is
 /// shown only here; it subscribes one chat, then stops working, and expires at `expires_at`.
 #[derive(Serialize, ToSchema)]
-pub struct ShopLink {
+pub(super) struct ShopLink {
     id: Uuid,
     name: String,
     #[schema(example = "https://t.me/otpgram_bot?start=shop_AbC123")]
@@ -50,7 +50,7 @@ pub struct ShopLink {
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct ShopView {
+pub(super) struct ShopView {
     id: Uuid,
     name: String,
     created_at: DateTime<Utc>,
@@ -59,7 +59,7 @@ pub struct ShopView {
 
 /// A Telegram chat told about the shop's orders.
 #[derive(Serialize, ToSchema)]
-pub struct ChatView {
+pub(super) struct ChatView {
     chat_id: i64,
     /// `private`, `group`, `supergroup` or `channel`.
     #[serde(rename = "type")]

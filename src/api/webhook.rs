@@ -19,12 +19,12 @@ const SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";
 /// Updates are small; Telegram's biggest (a long message with its entities) stays far below.
 const UPDATE_LIMIT: usize = 1024 * 1024;
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(receive_update))
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct Received {
+pub(super) struct Received {
     ok: bool,
     /// Present (true) when this `update_id` was received before and is ignored.
     #[serde(skip_serializing_if = "std::ops::Not::not")]

@@ -50,7 +50,7 @@ pub(super) async fn on_link(
         }
         (Ok(Opened::Used), _) => login::used(lang),
         (Ok(Opened::Missing), _) => login::expired(lang),
-        (Ok(Opened::Limited(_)), _) => login::limited(lang),
+        (Ok(Opened::Limited), _) => login::limited(lang),
         (Err(err), _) => {
             tracing::warn!(error = %err, "opening a login link failed");
             texts::temporarily_unavailable(lang)

@@ -10,7 +10,7 @@ mod login;
 mod private;
 mod schema;
 mod sender;
-pub mod webhook;
+pub(crate) mod webhook;
 
 use std::time::Duration;
 
@@ -24,7 +24,7 @@ use teloxide::{
 use tokio::{task::JoinHandle, time::Instant};
 use tokio_util::sync::CancellationToken;
 
-pub use schema::{Command, schema};
+pub(crate) use schema::schema;
 
 use crate::{core::replicas::PollerLease, state::AppState};
 
@@ -34,7 +34,7 @@ const RETRY_EVERY: Duration = Duration::from_secs(1);
 
 /// Starts the poller among the service's tasks; when they stop, it lets the update in hand
 /// finish, stops polling and hands the lease on.
-pub fn start(bot: Bot, state: AppState) {
+pub(crate) fn start(bot: Bot, state: AppState) {
     let stop = state.tasks.signal();
     state.tasks.clone().spawn(lead(bot, state, stop));
 }

@@ -17,7 +17,7 @@ pub(super) type HandlerResult = anyhow::Result<()>;
 /// These commands are supported:
 #[derive(BotCommands, Clone, Debug)]
 #[command(rename_rule = "lowercase")]
-pub enum Command {
+pub(crate) enum Command {
     /// link your phone number
     Start(String),
     /// show which phone is linked and which shops this chat hears about
@@ -35,7 +35,7 @@ pub enum Command {
 }
 
 /// The handler tree, apart from the dispatcher so it can be read (and tested) on its own.
-pub fn schema() -> UpdateHandler<anyhow::Error> {
+pub(crate) fn schema() -> UpdateHandler<anyhow::Error> {
     let messages = Update::filter_message()
         .branch(
             dptree::entry()

@@ -18,7 +18,7 @@ use super::schema;
 use crate::{config::Secret, state::AppState, tasks::Tasks};
 
 /// Tells Telegram where to post updates, retrying until it agrees (or the service stops).
-pub fn register(bot: Bot, url: Url, secret: Secret, tasks: &Tasks) {
+pub(crate) fn register(bot: Bot, url: Url, secret: Secret, tasks: &Tasks) {
     let stop = tasks.signal();
     tasks.spawn(async move {
         let mut delay = Duration::from_secs(1);
@@ -55,7 +55,7 @@ fn handlers() -> &'static UpdateHandler<anyhow::Error> {
 }
 
 /// Runs one update through the same handlers the poller uses.
-pub async fn handle(state: AppState, bot: Bot, update: Update) {
+pub(crate) async fn handle(state: AppState, bot: Bot, update: Update) {
     let me = match state.telegram.me().await {
         Ok(me) => me,
         Err(err) => {

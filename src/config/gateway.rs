@@ -7,10 +7,10 @@ use url::Url;
 
 use super::{ConfigError, Secret, env::Raw, invalid, seconds};
 
-pub const DEFAULT_GATEWAY_URL: &str = "https://gatewayapi.telegram.org";
+pub(crate) const DEFAULT_GATEWAY_URL: &str = "https://gatewayapi.telegram.org";
 
 /// The path Telegram posts delivery reports to (`callback_url`).
-pub const REPORTS_PATH: &str = "/telegram/gateway/reports";
+pub(crate) const REPORTS_PATH: &str = "/telegram/gateway/reports";
 
 /// The Gateway channel, on when `TELEGRAM_GATEWAY_TOKEN` is set.
 #[derive(Clone, Debug)]

@@ -22,15 +22,15 @@ use std::{collections::HashMap, fmt, time::Duration};
 
 use serde::Deserialize;
 
-pub use auth::{AuthConfig, LegacyConfig};
-pub use gateway::{DEFAULT_GATEWAY_URL, GatewayConfig, REPORTS_PATH};
-pub use http::HttpConfig;
-pub use login::LoginConfig;
-pub use notify::NotifyPolicy;
-pub use otp::{OtpPolicy, TestPhones};
-pub use secret::Secret;
-pub use stores::{DatabaseConfig, DatabasePool, RedisConfig};
-pub use telegram::{DEFAULT_TELEGRAM_API_URL, TelegramConfig, TelegramMode};
+pub(crate) use auth::{AuthConfig, LegacyConfig};
+pub(crate) use gateway::GatewayConfig;
+pub(crate) use http::HttpConfig;
+pub(crate) use login::LoginConfig;
+pub(crate) use notify::NotifyPolicy;
+pub(crate) use otp::OtpPolicy;
+pub(crate) use secret::Secret;
+pub(crate) use stores::{DatabaseConfig, DatabasePool, RedisConfig};
+pub(crate) use telegram::{TelegramConfig, TelegramMode};
 
 /// How log lines are written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]

@@ -7,7 +7,7 @@ use url::Url;
 use super::{AppEnv, ConfigError, Secret, env::Raw, invalid, seconds};
 use crate::domain::Lang;
 
-pub const DEFAULT_TELEGRAM_API_URL: &str = "https://api.telegram.org";
+pub(crate) const DEFAULT_TELEGRAM_API_URL: &str = "https://api.telegram.org";
 
 #[derive(Clone, Debug)]
 pub struct TelegramConfig {

@@ -13,7 +13,7 @@ use crate::{
 
 /// Links `phone` to `telegram_id` after Telegram proved the contact is the sender's own: a phone
 /// another account had moves here. See [`link_vouched`] for links someone else vouches for.
-pub async fn link_phone(
+pub(crate) async fn link_phone(
     state: &AppState,
     phone: &Phone,
     telegram_id: TelegramId,
@@ -25,7 +25,7 @@ pub async fn link_phone(
 /// Links a pair an older integration's bot vouches for (with `BOT_SECRET`): a free phone, or
 /// one already linked to this account. A phone linked to another account stays there:
 /// `Error::PhoneTaken`, and nothing changes.
-pub async fn link_vouched(
+pub(crate) async fn link_vouched(
     state: &AppState,
     phone: &Phone,
     telegram_id: TelegramId,
@@ -104,7 +104,11 @@ pub async fn import(state: &AppState, pairs: &[(Phone, TelegramId)]) -> Result<(
 
 /// Remembers the language an account chose in the bot, in its row and beside its binding (codes
 /// are sent in that language).
-pub async fn set_language(state: &AppState, telegram_id: TelegramId, language: Lang) -> Result<()> {
+pub(crate) async fn set_language(
+    state: &AppState,
+    telegram_id: TelegramId,
+    language: Lang,
+) -> Result<()> {
     match users::set_language(&state.db, telegram_id, language).await? {
         Some(user) => refresh(state, &user).await,
         None => Ok(()),
@@ -112,7 +116,7 @@ pub async fn set_language(state: &AppState, telegram_id: TelegramId, language: L
 }
 
 /// Rewrites the Redis copy of a user's binding from their row (after their language changed).
-pub async fn refresh(state: &AppState, user: &UserRecord) -> Result<()> {
+pub(crate) async fn refresh(state: &AppState, user: &UserRecord) -> Result<()> {
     let Some(telegram_id) = user.telegram_id else {
         return Ok(());
     };

@@ -18,12 +18,12 @@ use crate::{
 
 /// Codes one login session may be given per [`CODE_WINDOW`]: far more than any customer
 /// logging in to a few shops needs, and far fewer than a script filling Redis would want.
-pub const CODES_PER_WINDOW: u64 = 30;
-pub const CODE_WINDOW: Duration = Duration::from_secs(600);
+pub(crate) const CODES_PER_WINDOW: u64 = 30;
+pub(crate) const CODE_WINDOW: Duration = Duration::from_secs(600);
 
 /// A customer logged in on the hosted page.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct LoginSession {
+pub(crate) struct LoginSession {
     pub user_id: Uuid,
     pub method: Method,
     /// When the customer proved who they are (Unix seconds): OpenID Connect's `auth_time`.
@@ -32,13 +32,13 @@ pub struct LoginSession {
 
 impl LoginSession {
     /// Whether a client asking for `max_age` seconds at most may use it.
-    pub fn younger_than(&self, max_age: Option<u64>) -> bool {
+    pub(crate) fn younger_than(&self, max_age: Option<u64>) -> bool {
         max_age.is_none_or(|max| Utc::now().timestamp() - self.auth_time <= max as i64)
     }
 }
 
 /// A session opened: the cookie's value, and how long it lives.
-pub struct Opened {
+pub(crate) struct Opened {
     pub token: String,
     pub ttl: Duration,
 }
@@ -48,7 +48,7 @@ fn hash(state: &AppState, token: &str) -> String {
 }
 
 /// Opens a session for `user_id`, who just proved who they are by `method`.
-pub async fn open(state: &AppState, user_id: Uuid, method: Method) -> Result<Opened> {
+pub(crate) async fn open(state: &AppState, user_id: Uuid, method: Method) -> Result<Opened> {
     let token = random_token(32);
     let record = format!("{user_id}|{}|{}", method.as_str(), Utc::now().timestamp());
     let ttl = state.login.session_ttl;
@@ -60,7 +60,7 @@ pub async fn open(state: &AppState, user_id: Uuid, method: Method) -> Result<Ope
 }
 
 /// The session the cookie names, while it lives.
-pub async fn find(state: &AppState, token: &str) -> Result<Option<LoginSession>> {
+pub(crate) async fn find(state: &AppState, token: &str) -> Result<Option<LoginSession>> {
     let Some(record) = state.redis.login_session(&hash(state, token)).await? else {
         return Ok(None);
     };
@@ -93,7 +93,7 @@ pub async fn find(state: &AppState, token: &str) -> Result<Option<LoginSession>>
 
 /// Ends every login session of the user at once (their phone changed hands): the browsers
 /// signed in as them get no more codes.
-pub async fn end_all(state: &AppState, user_id: Uuid) -> Result<()> {
+pub(crate) async fn end_all(state: &AppState, user_id: Uuid) -> Result<()> {
     state
         .redis
         .end_login_sessions(
@@ -105,12 +105,12 @@ pub async fn end_all(state: &AppState, user_id: Uuid) -> Result<()> {
 }
 
 /// Ends the session (logout, `prompt=login`, a `max_age` it is too old for).
-pub async fn end(state: &AppState, token: &str) -> Result<()> {
+pub(crate) async fn end(state: &AppState, token: &str) -> Result<()> {
     state.redis.end_login_session(&hash(state, token)).await
 }
 
 /// Counts a code given to the session; refused once it has had [`CODES_PER_WINDOW`].
-pub async fn admit_code(state: &AppState, token: &str) -> Result<()> {
+pub(crate) async fn admit_code(state: &AppState, token: &str) -> Result<()> {
     let count = state
         .redis
         .count_session_code(&hash(state, token), CODE_WINDOW)

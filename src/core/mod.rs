@@ -12,14 +12,14 @@
 //! - [`notify`]: order notifications: submit, the delivery worker, its lifecycle.
 //! - [`replicas`]: what several replicas share: the poller lease, first sightings.
 
-pub mod binding;
-pub mod gateway;
-pub mod login_session;
-pub mod notify;
-pub mod oidc;
-pub mod one_tap;
-pub mod otp;
-pub mod profile;
-pub mod replicas;
-pub mod session;
-pub mod shops;
+pub(crate) mod binding;
+pub(crate) mod gateway;
+pub(crate) mod login_session;
+pub(crate) mod notify;
+pub(crate) mod oidc;
+pub(crate) mod one_tap;
+pub(crate) mod otp;
+pub(crate) mod profile;
+pub(crate) mod replicas;
+pub(crate) mod session;
+pub(crate) mod shops;

@@ -31,7 +31,7 @@ use crate::{
 };
 
 /// `/start login_<id>_<nonce>`: the payload of a login link.
-pub const DEEP_LINK_PREFIX: &str = "login_";
+pub(crate) const DEEP_LINK_PREFIX: &str = "login_";
 const ID_LEN: usize = 16;
 const NONCE_LEN: usize = 24;
 const POLL_TOKEN_LEN: usize = 32;
@@ -41,15 +41,15 @@ const COLLECT_WITHIN: Duration = Duration::from_secs(60);
 /// Login links one Telegram account may open per minute (a burst, refilling over the minute).
 const OPENS_PER_MINUTE: u32 = 5;
 /// How often a waiting browser's login is looked at, when no answer on this replica woke it.
-pub const RECHECK: Duration = Duration::from_millis(200);
+pub(crate) const RECHECK: Duration = Duration::from_millis(200);
 /// The longest one wait lasts; the browser then asks again.
-pub const MAX_WAIT: Duration = Duration::from_secs(25);
+pub(crate) const MAX_WAIT: Duration = Duration::from_secs(25);
 
 /// The numbers a login shows: two digits, so one is quick to read and to find among three.
 const NUMBERS: std::ops::RangeInclusive<u8> = 10..=99;
 
 /// The three numbers the confirmation offers: the login's own and two others, in random order.
-pub fn choices(number: u8) -> [u8; 3] {
+pub(crate) fn choices(number: u8) -> [u8; 3] {
     let mut rng = rand::rng();
     let mut choices = vec![number];
     while choices.len() < 3 {
@@ -63,7 +63,7 @@ pub fn choices(number: u8) -> [u8; 3] {
 }
 
 /// A login begun for a browser.
-pub struct Started {
+pub(crate) struct Started {
     pub login_id: String,
     /// `https://t.me/<bot>?start=login_<id>_<nonce>`.
     pub link: String,
@@ -77,7 +77,7 @@ pub struct Started {
 
 /// Begins a login for the browser that sent `user_agent`, on `site`'s behalf (without one the
 /// confirmation names `SITE_NAME`).
-pub async fn start(
+pub(crate) async fn start(
     state: &AppState,
     user_agent: Option<&str>,
     site: Option<Site>,
@@ -117,7 +117,7 @@ pub async fn start(
 }
 
 /// The login's link again, for the browser holding its poll token (to draw its QR code).
-pub async fn link_for(state: &AppState, login_id: &str, poll_token: &str) -> Result<String> {
+pub(crate) async fn link_for(state: &AppState, login_id: &str, poll_token: &str) -> Result<String> {
     let stored = state
         .redis
         .login_poll_hash(login_id)
@@ -163,7 +163,7 @@ fn browser_of(user_agent: Option<&str>) -> String {
 
 /// A login link opened in Telegram.
 #[derive(Debug)]
-pub enum Opened {
+pub(crate) enum Opened {
     /// Ask the account to answer (it has a phone linked).
     Confirm { login_id: String, asking: Asking },
     /// The account has no phone linked: ask for it first; the login waits (see
@@ -174,19 +174,29 @@ pub enum Opened {
     /// Expired, unknown or malformed.
     Missing,
     /// This account opened too many links in a short time.
-    Limited(Duration),
+    Limited,
 }
 
 /// The account `by` opened a link whose `/start` payload is `payload` (`login_<id>_<nonce>`);
 /// `linked` says whether it has a phone linked.
-pub async fn open(state: &AppState, by: TelegramId, payload: &str, linked: bool) -> Result<Opened> {
+pub(crate) async fn open(
+    state: &AppState,
+    by: TelegramId,
+    payload: &str,
+    linked: bool,
+) -> Result<Opened> {
     let Some((login_id, nonce)) = parse(payload) else {
         meters::telegram_login("refused");
         return Ok(Opened::Missing);
     };
-    if let Some(wait) = state.redis.admit_login_open(by, OPENS_PER_MINUTE).await? {
+    if state
+        .redis
+        .admit_login_open(by, OPENS_PER_MINUTE)
+        .await?
+        .is_some()
+    {
         meters::rate_limited("login_opens");
-        return Ok(Opened::Limited(wait));
+        return Ok(Opened::Limited);
     }
     let nonce_hash = state.hasher.secret("login nonce", nonce);
     let asking = match state.redis.open_login(login_id, &nonce_hash, by).await? {
@@ -216,7 +226,10 @@ pub async fn open(state: &AppState, by: TelegramId, payload: &str, linked: bool)
 
 /// The login `by` opened before linking a phone, if it still waits for an answer: once the
 /// phone is linked, the bot asks to confirm it.
-pub async fn awaiting_phone(state: &AppState, by: TelegramId) -> Result<Option<(String, Asking)>> {
+pub(crate) async fn awaiting_phone(
+    state: &AppState,
+    by: TelegramId,
+) -> Result<Option<(String, Asking)>> {
     let Some(login_id) = state.redis.take_login_awaiting_phone(by).await? else {
         return Ok(None);
     };
@@ -233,13 +246,13 @@ fn parse(payload: &str) -> Option<(&str, &str)> {
 }
 
 /// The name of the client a login began for (empty: none), while the login lives.
-pub async fn site_of(state: &AppState, login_id: &str) -> Result<String> {
+pub(crate) async fn site_of(state: &AppState, login_id: &str) -> Result<String> {
     Ok(state.redis.login_site(login_id).await?.unwrap_or_default())
 }
 
 /// The answer to a login, as the bot reports it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Settled {
+pub(crate) enum Settled {
     Approved,
     Denied,
     /// A number that is not the one the login page shows: denied for good.
@@ -252,7 +265,7 @@ pub enum Settled {
 
 /// How the customer answered in Telegram; an approval names the account's own user.
 #[derive(Clone, Copy, Debug)]
-pub enum Answer<'a> {
+pub(crate) enum Answer<'a> {
     /// Picked this number among the three.
     Picked(&'a UserRecord, u8),
     /// **Log in**, on a login that shows no number (begun before numbers were shown).
@@ -263,7 +276,7 @@ pub enum Answer<'a> {
 
 /// The account `by` answers login `login_id`: approved when the answer is the login's number
 /// (or **Log in** on a login without one), else denied.
-pub async fn settle(
+pub(crate) async fn settle(
     state: &AppState,
     by: TelegramId,
     login_id: &str,
@@ -297,7 +310,7 @@ pub async fn settle(
 }
 
 /// What a waiting browser learns.
-pub enum Waited {
+pub(crate) enum Waited {
     Pending,
     Denied,
     /// Expired, unknown, or collected before.
@@ -309,15 +322,15 @@ pub enum Waited {
 
 /// Browsers that may wait on one login at once: the page, and one more (a second tab, a
 /// reload before the first wait ended).
-pub const WAITS_PER_LOGIN: u32 = 2;
+pub(crate) const WAITS_PER_LOGIN: u32 = 2;
 /// Waits one address may hold at once: a household or an office behind one address logging in
 /// together, far below what would tie up the service's connections.
-pub const WAITS_PER_ADDRESS: u32 = 20;
+pub(crate) const WAITS_PER_ADDRESS: u32 = 20;
 
 /// Waits up to `wait` for an answer to the login, then says how it stands. An approval hands
 /// over the customer (verified and logged in, as with a code), once. Only the poll token's
 /// holder waits, within [`WAITS_PER_LOGIN`] and, from one address `from`, [`WAITS_PER_ADDRESS`].
-pub async fn wait(
+pub(crate) async fn wait(
     state: &AppState,
     login_id: &str,
     poll_token: &str,
@@ -413,7 +426,7 @@ async fn collect(state: &AppState, user_id: &str) -> Result<Waited> {
 }
 
 /// The API's session for a collected one-tap login.
-pub async fn start_session(state: &AppState, user: UserRecord) -> Result<Login> {
+pub(crate) async fn start_session(state: &AppState, user: UserRecord) -> Result<Login> {
     let tokens = session::start(state, user.id, session::Method::Telegram).await?;
     Ok(Login { user, tokens })
 }

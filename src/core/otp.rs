@@ -17,14 +17,14 @@ use crate::{
 
 /// What the site is told after asking for a code (the same whether the phone is linked or not).
 #[derive(Debug)]
-pub struct CodeRequested {
+pub(crate) struct CodeRequested {
     pub expires_in: Duration,
     pub resend_after: Duration,
 }
 
 /// A successful verification.
 #[derive(Debug)]
-pub struct Login {
+pub(crate) struct Login {
     pub user: UserRecord,
     pub tokens: TokenPair,
 }
@@ -32,12 +32,12 @@ pub struct Login {
 /// Issues a new code for `phone` (replacing any older one) and has the bot send it. An unlinked
 /// phone gets the same answer; its request is remembered until it links.
 #[tracing::instrument(skip_all, fields(phone = %phone))]
-pub async fn request_code(state: &AppState, phone: &Phone) -> Result<CodeRequested> {
+pub(crate) async fn request_code(state: &AppState, phone: &Phone) -> Result<CodeRequested> {
     request_code_living(state, phone, state.otp.ttl, None).await
 }
 
 /// As [`request_code`], asked for on the hosted page for `site`: the code message names it.
-pub async fn request_code_for(
+pub(crate) async fn request_code_for(
     state: &AppState,
     phone: &Phone,
     site: Site,
@@ -47,7 +47,7 @@ pub async fn request_code_for(
 
 /// As [`request_code`], with a code that lives `ttl` (an older integration expects 60 s), for
 /// `site` when the hosted page asked.
-pub async fn request_code_living(
+pub(crate) async fn request_code_living(
     state: &AppState,
     phone: &Phone,
     ttl: Duration,
@@ -155,7 +155,7 @@ fn warm_from_database(
 /// own cooldown and hourly cap, never refused because of the site-side lock, and sent to the
 /// asking account.
 #[tracing::instrument(skip_all, fields(telegram_id = account.telegram_id))]
-pub async fn request_code_in_telegram(
+pub(crate) async fn request_code_in_telegram(
     state: &AppState,
     account: &UserRecord,
 ) -> Result<CodeRequested> {
@@ -226,7 +226,10 @@ async fn request_review_code(
 /// and the chat the account, so it follows the in-Telegram limits: no site-side cooldown or lock,
 /// a new code on each call, up to `LEGACY_BOT_CODES_PER_MINUTE` a minute per account (the shop's
 /// bot has a "New code" button). Only reachable behind `BOT_SECRET`.
-pub async fn create_code_for_bot(state: &AppState, phone: &Phone) -> Result<(String, Duration)> {
+pub(crate) async fn create_code_for_bot(
+    state: &AppState,
+    phone: &Phone,
+) -> Result<(String, Duration)> {
     let policy = &state.otp;
     let code = crypto::random_code(policy.length);
     let hash = state.hasher.hash(phone, &code);
@@ -242,7 +245,11 @@ pub async fn create_code_for_bot(state: &AppState, phone: &Phone) -> Result<(Str
 }
 
 /// Called when a phone links: if the site asked for a code while it was unlinked, send one now.
-pub async fn deliver_pending(state: &AppState, phone: &Phone, binding: &Binding) -> Result<bool> {
+pub(crate) async fn deliver_pending(
+    state: &AppState,
+    phone: &Phone,
+    binding: &Binding,
+) -> Result<bool> {
     let policy = &state.otp;
     let code = crypto::random_code(policy.length);
     let hash = state.hasher.hash(phone, &code);
@@ -313,7 +320,7 @@ fn dispatch(
     });
 }
 
-pub async fn verify_code(state: &AppState, phone: &Phone, code: &str) -> Result<Login> {
+pub(crate) async fn verify_code(state: &AppState, phone: &Phone, code: &str) -> Result<Login> {
     let user = consume_code(state, phone, code).await?;
     let tokens = session::start(state, user.id, session::Method::Otp).await?;
     Ok(Login { user, tokens })
@@ -322,7 +329,11 @@ pub async fn verify_code(state: &AppState, phone: &Phone, code: &str) -> Result<
 /// Checks `code` for `phone` and consumes it; the user is then verified and logged in (no
 /// session: see [`verify_code`]).
 #[tracing::instrument(skip_all, fields(phone = %phone))]
-pub async fn consume_code(state: &AppState, phone: &Phone, code: &str) -> Result<UserRecord> {
+pub(crate) async fn consume_code(
+    state: &AppState,
+    phone: &Phone,
+    code: &str,
+) -> Result<UserRecord> {
     let policy = &state.otp;
     let well_formed =
         code.len() == policy.length as usize && code.bytes().all(|b| b.is_ascii_digit());

@@ -3,7 +3,7 @@
 
 use uuid::Uuid;
 
-pub use crate::store::sql::users::{Profile, ProfileChange, UserRecord};
+pub(crate) use crate::store::sql::users::{Profile, ProfileChange, UserRecord};
 use crate::{
     core::binding,
     domain::{TelegramId, mask},
@@ -13,12 +13,15 @@ use crate::{
 };
 
 /// The user a Telegram account is linked to, if any.
-pub async fn of_account(state: &AppState, telegram_id: TelegramId) -> Result<Option<UserRecord>> {
+pub(crate) async fn of_account(
+    state: &AppState,
+    telegram_id: TelegramId,
+) -> Result<Option<UserRecord>> {
     users::find_by_telegram_id(&state.db, telegram_id).await
 }
 
 /// The session's user; `Unauthorized` when the row is gone.
-pub async fn of(state: &AppState, user_id: Uuid) -> Result<UserRecord> {
+pub(crate) async fn of(state: &AppState, user_id: Uuid) -> Result<UserRecord> {
     users::find_by_id(&state.db, user_id)
         .await?
         .ok_or(Error::Unauthorized)
@@ -26,7 +29,11 @@ pub async fn of(state: &AppState, user_id: Uuid) -> Result<UserRecord> {
 
 /// Applies what the customer changed and returns the user as it now is. A new language also
 /// reaches the binding, so the next code arrives in it.
-pub async fn change(state: &AppState, user_id: Uuid, change: ProfileChange) -> Result<UserRecord> {
+pub(crate) async fn change(
+    state: &AppState,
+    user_id: Uuid,
+    change: ProfileChange,
+) -> Result<UserRecord> {
     let language_changed = change.language.is_some();
     let user = users::change_profile(&state.db, user_id, change)
         .await?
@@ -38,7 +45,7 @@ pub async fn change(state: &AppState, user_id: Uuid, change: ProfileChange) -> R
 }
 
 /// The name to show for a user: the shop's, else Telegram's first and last name.
-pub fn full_name(user: &UserRecord) -> Option<String> {
+pub(crate) fn full_name(user: &UserRecord) -> Option<String> {
     user.full_name.clone().or_else(|| {
         let first = user.first_name.as_deref().unwrap_or_default().trim();
         let last = user.last_name.as_deref().unwrap_or_default().trim();
@@ -48,7 +55,7 @@ pub fn full_name(user: &UserRecord) -> Option<String> {
 }
 
 /// The full name, else the Telegram username, else the masked phone.
-pub fn display_name(user: &UserRecord) -> String {
+pub(crate) fn display_name(user: &UserRecord) -> String {
     full_name(user)
         .or_else(|| user.username.clone())
         .unwrap_or_else(|| mask(&user.phone))

@@ -6,7 +6,7 @@ use std::time::Duration;
 use crate::{crypto::random_token, error::Result, state::AppState};
 
 /// The right to poll Telegram, held by one replica at a time.
-pub struct PollerLease {
+pub(crate) struct PollerLease {
     state: AppState,
     key: String,
     /// This replica's id, the lease's value while it holds it.
@@ -14,7 +14,7 @@ pub struct PollerLease {
 }
 
 impl PollerLease {
-    pub fn new(state: &AppState) -> Self {
+    pub(crate) fn new(state: &AppState) -> Self {
         Self {
             key: state.redis.keys().poller_lease(),
             state: state.clone(),
@@ -23,23 +23,23 @@ impl PollerLease {
     }
 
     /// Takes the lease if nobody holds it.
-    pub async fn try_take(&self, ttl: Duration) -> Result<bool> {
+    pub(crate) async fn try_take(&self, ttl: Duration) -> Result<bool> {
         self.state.redis.try_lease(&self.key, &self.me, ttl).await
     }
 
     /// Extends the lease; false when this replica no longer holds it.
-    pub async fn renew(&self, ttl: Duration) -> Result<bool> {
+    pub(crate) async fn renew(&self, ttl: Duration) -> Result<bool> {
         self.state.redis.renew_lease(&self.key, &self.me, ttl).await
     }
 
     /// Gives the lease up, so another replica takes over at once.
-    pub async fn release(&self) {
+    pub(crate) async fn release(&self) {
         let _ = self.state.redis.release_lease(&self.key, &self.me).await;
     }
 }
 
 /// True the first time a Telegram update id is seen (remembered for a day): Telegram may
 /// deliver an update twice, and several replicas may receive it.
-pub async fn first_sighting(state: &AppState, update_id: u32) -> Result<bool> {
+pub(crate) async fn first_sighting(state: &AppState, update_id: u32) -> Result<bool> {
     state.redis.first_sighting(update_id).await
 }

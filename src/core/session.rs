@@ -215,7 +215,7 @@ pub async fn start(state: &AppState, user_id: Uuid, method: Method) -> Result<To
 
 /// Trades a refresh token for a new pair.
 #[tracing::instrument(skip_all)]
-pub async fn refresh(state: &AppState, refresh_token: &str) -> Result<(Uuid, TokenPair)> {
+pub(crate) async fn refresh(state: &AppState, refresh_token: &str) -> Result<(Uuid, TokenPair)> {
     let claims = state.tokens.decode(refresh_token, TokenKind::Refresh)?;
     match state
         .redis
@@ -244,7 +244,7 @@ pub async fn refresh(state: &AppState, refresh_token: &str) -> Result<(Uuid, Tok
 }
 
 /// Checks an access token and that its session is still open.
-pub async fn authenticate(state: &AppState, access_token: &str) -> Result<Claims> {
+pub(crate) async fn authenticate(state: &AppState, access_token: &str) -> Result<Claims> {
     let claims = state.tokens.decode(access_token, TokenKind::Access)?;
     if !state
         .redis
@@ -257,7 +257,7 @@ pub async fn authenticate(state: &AppState, access_token: &str) -> Result<Claims
 }
 
 /// Ends a session: both of its tokens stop working at once.
-pub async fn revoke(state: &AppState, claims: &Claims) -> Result<()> {
+pub(crate) async fn revoke(state: &AppState, claims: &Claims) -> Result<()> {
     state
         .redis
         .end_session(&claims.sub.to_string(), &claims.sid)
@@ -266,7 +266,7 @@ pub async fn revoke(state: &AppState, claims: &Claims) -> Result<()> {
 
 /// Ends every session of a user at once (their phone changed hands), the hosted page's login
 /// sessions too.
-pub async fn revoke_all(state: &AppState, user_id: Uuid) -> Result<()> {
+pub(crate) async fn revoke_all(state: &AppState, user_id: Uuid) -> Result<()> {
     state.redis.end_user_sessions(&user_id.to_string()).await?;
     crate::core::login_session::end_all(state, user_id).await
 }

@@ -4,7 +4,8 @@
 
 use uuid::Uuid;
 
-pub use crate::store::sql::shops::{ChatInfo, NewLink, ShopChatRecord, ShopRecord, Subscription};
+pub use crate::store::sql::shops::ChatInfo;
+pub(crate) use crate::store::sql::shops::{NewLink, ShopChatRecord, ShopRecord, Subscription};
 use crate::{
     domain::ChatId,
     error::{Error, Result},
@@ -13,10 +14,10 @@ use crate::{
 };
 
 /// The prefix of a deep-link payload: `t.me/<bot>?start=shop_<token>`.
-pub const DEEP_LINK_PREFIX: &str = "shop_";
+pub(crate) const DEEP_LINK_PREFIX: &str = "shop_";
 
 /// Accepts `shop_<token>` as well as the bare token.
-pub fn token_from_payload(payload: &str) -> &str {
+pub(crate) fn token_from_payload(payload: &str) -> &str {
     let payload = payload.trim();
     payload.strip_prefix(DEEP_LINK_PREFIX).unwrap_or(payload)
 }
@@ -32,25 +33,28 @@ pub async fn create(state: &AppState, name: &str) -> Result<(ShopRecord, NewLink
 }
 
 /// The shop and its chats, oldest first; `ShopNotFound`.
-pub async fn with_chats(state: &AppState, id: Uuid) -> Result<(ShopRecord, Vec<ShopChatRecord>)> {
+pub(crate) async fn with_chats(
+    state: &AppState,
+    id: Uuid,
+) -> Result<(ShopRecord, Vec<ShopChatRecord>)> {
     let shop = rows::find(&state.db, id).await?;
     let chats = rows::chats(&state.db, shop.id).await?;
     Ok((shop, chats))
 }
 
 /// Another owner link for the shop; the others keep working.
-pub async fn mint_link(state: &AppState, id: Uuid) -> Result<(ShopRecord, NewLink)> {
+pub(crate) async fn mint_link(state: &AppState, id: Uuid) -> Result<(ShopRecord, NewLink)> {
     rows::mint_link(&state.db, id, state.notify.shop_link_ttl).await
 }
 
 /// Every unused owner link of the shop stops working; a new one is returned.
-pub async fn rotate_link(state: &AppState, id: Uuid) -> Result<(ShopRecord, NewLink)> {
+pub(crate) async fn rotate_link(state: &AppState, id: Uuid) -> Result<(ShopRecord, NewLink)> {
     rows::rotate_link(&state.db, id, state.notify.shop_link_ttl).await
 }
 
 /// Removes one chat from one shop: `ShopNotFound`, or `ChatNotFound` when it was not
 /// subscribed.
-pub async fn remove_chat(state: &AppState, id: Uuid, chat_id: ChatId) -> Result<()> {
+pub(crate) async fn remove_chat(state: &AppState, id: Uuid, chat_id: ChatId) -> Result<()> {
     let shop = rows::find(&state.db, id).await?;
     if rows::unsubscribe(&state.db, shop.id, chat_id).await? {
         Ok(())
@@ -60,7 +64,7 @@ pub async fn remove_chat(state: &AppState, id: Uuid, chat_id: ChatId) -> Result<
 }
 
 /// Subscribes a chat with the owner link in a `/start` or `/link` payload (see
-/// [`rows::subscribe`]); `None` when the link does not work for this chat.
+/// `store::sql::shops::subscribe`); `None` when the link does not work for this chat.
 pub async fn subscribe(
     state: &AppState,
     payload: &str,
@@ -70,12 +74,12 @@ pub async fn subscribe(
 }
 
 /// Removes a chat from every shop; returns the shops it left.
-pub async fn leave_all(state: &AppState, chat_id: ChatId) -> Result<Vec<ShopRecord>> {
+pub(crate) async fn leave_all(state: &AppState, chat_id: ChatId) -> Result<Vec<ShopRecord>> {
     rows::unsubscribe_everywhere(&state.db, chat_id).await
 }
 
 /// The shops a chat receives orders for.
-pub async fn of_chat(state: &AppState, chat_id: ChatId) -> Result<Vec<ShopRecord>> {
+pub(crate) async fn of_chat(state: &AppState, chat_id: ChatId) -> Result<Vec<ShopRecord>> {
     rows::shops_of_chat(&state.db, chat_id).await
 }
 

@@ -7,7 +7,8 @@ mod phone;
 mod site;
 
 pub use ids::{ChatId, TelegramId};
-pub use lang::Lang;
-pub use name::{FullName, InvalidName};
-pub use phone::{InvalidPhone, Phone, mask};
-pub use site::Site;
+pub(crate) use lang::Lang;
+pub(crate) use name::{FullName, InvalidName};
+pub use phone::Phone;
+pub(crate) use phone::{InvalidPhone, mask};
+pub(crate) use site::Site;

@@ -4,10 +4,10 @@ use std::fmt;
 
 /// A name of 1 to [`FullName::MAX_CHARS`] characters, trimmed, without control characters.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FullName(String);
+pub(crate) struct FullName(String);
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum InvalidName {
+pub(crate) enum InvalidName {
     #[error("This field may not be blank.")]
     Blank,
     #[error("Ensure this field has no more than 256 characters.")]
@@ -18,9 +18,9 @@ pub enum InvalidName {
 
 impl FullName {
     /// The column's width; Telegram's first and last name together are at most 129.
-    pub const MAX_CHARS: usize = 256;
+    pub(crate) const MAX_CHARS: usize = 256;
 
-    pub fn parse(input: &str) -> Result<Self, InvalidName> {
+    pub(crate) fn parse(input: &str) -> Result<Self, InvalidName> {
         let name = input.trim();
         if name.is_empty() {
             return Err(InvalidName::Blank);
@@ -34,11 +34,7 @@ impl FullName {
         Ok(Self(name.to_string()))
     }
 
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    pub fn into_string(self) -> String {
+    pub(crate) fn into_string(self) -> String {
         self.0
     }
 }
@@ -55,7 +51,10 @@ mod tests {
 
     #[test]
     fn names_are_trimmed_and_bounded() {
-        assert_eq!(FullName::parse("  Ann Lee ").unwrap().as_str(), "Ann Lee");
+        assert_eq!(
+            FullName::parse("  Ann Lee ").unwrap().into_string(),
+            "Ann Lee"
+        );
         assert_eq!(FullName::parse(" \t"), Err(InvalidName::Blank));
         assert_eq!(FullName::parse(&"я".repeat(257)), Err(InvalidName::TooLong));
         assert!(FullName::parse(&"я".repeat(256)).is_ok());

@@ -83,7 +83,7 @@ impl Phone {
 }
 
 /// An E.164 number as it may be shown or logged: `+99890*****67`.
-pub fn mask(e164: &str) -> String {
+pub(crate) fn mask(e164: &str) -> String {
     let chars: Vec<char> = e164.chars().collect();
     let head = 6.min(chars.len());
     let tail = 2.min(chars.len() - head);

@@ -3,7 +3,7 @@
 
 /// A registered client, as the customer should recognise it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Site {
+pub(crate) struct Site {
     /// The client's registered name ("Bozor.uz").
     pub name: String,
     /// Its redirect URI's origin (`https://bozor.uz`).

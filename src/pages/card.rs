@@ -12,7 +12,7 @@ use crate::{
 };
 
 /// Text for an HTML page, in an element or an attribute's value.
-pub fn escape(text: &str) -> String {
+pub(super) fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -21,12 +21,12 @@ pub fn escape(text: &str) -> String {
 }
 
 /// Only otpgram's own files, no frames (the widget opens a popup), nothing sent elsewhere.
-pub const POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+pub(super) const POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
     img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; \
     frame-ancestors 'none'";
 
 /// A page's HTML with its policy, never cached.
-pub fn response(status: StatusCode, policy: HeaderValue, html: String) -> Response {
+pub(super) fn response(status: StatusCode, policy: HeaderValue, html: String) -> Response {
     (
         status,
         [
@@ -39,7 +39,7 @@ pub fn response(status: StatusCode, policy: HeaderValue, html: String) -> Respon
 }
 
 /// The page's language: `ui_locales`, else the browser's `Accept-Language`, else the default.
-pub fn language(state: &AppState, ui_locales: Option<&str>, headers: &HeaderMap) -> Lang {
+pub(super) fn language(state: &AppState, ui_locales: Option<&str>, headers: &HeaderMap) -> Lang {
     let asked = ui_locales
         .into_iter()
         .flat_map(str::split_whitespace)
@@ -57,7 +57,7 @@ pub fn language(state: &AppState, ui_locales: Option<&str>, headers: &HeaderMap)
 }
 
 /// A card with a title and `body` (HTML, already escaped), in `lang`.
-pub fn card(
+pub(super) fn card(
     lang: Lang,
     status: StatusCode,
     policy: HeaderValue,
@@ -78,7 +78,7 @@ pub fn card(
 
 /// A request that cannot go back to the client: said here, in the customer's language, with
 /// the error the specs name.
-pub fn refusal(lang: Lang, error: &str, message: &str) -> Response {
+pub(super) fn refusal(lang: Lang, error: &str, message: &str) -> Response {
     let (title, hint) = page::refused(lang);
     let body = format!(
         "<p>{}</p><p class=\"muted\"><code id=\"error\">{}</code>: {}</p>",

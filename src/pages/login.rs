@@ -39,7 +39,7 @@ use super::card;
 struct Assets;
 
 /// `GET /login?client_id=…&redirect_uri=…&response_type=code&scope=openid…`
-pub async fn page(
+pub(super) async fn page(
     State(state): State<AppState>,
     Query(request): Query<AuthRequest>,
     ClientAddress(from): ClientAddress,
@@ -204,7 +204,7 @@ struct WebMessage {
 /// `POST /login/authorize` with the authorization request, from the page once it signed the
 /// customer in: the login session's cookie, and only from otpgram's own origin (the guard in
 /// `pages::router`), so no shop's page can mint codes with it. Never a first-party token.
-pub async fn finish(
+pub(super) async fn finish(
     State(state): State<AppState>,
     jar: CookieJar,
     axum::Json(request): axum::Json<AuthRequest>,
@@ -262,12 +262,12 @@ async fn answer(
 }
 
 /// The page's files.
-pub async fn file(Path(name): Path<String>) -> Response {
+pub(super) async fn file(Path(name): Path<String>) -> Response {
     asset(&name)
 }
 
 /// `GET /widget.js`: any page may load it.
-pub async fn widget() -> Response {
+pub(super) async fn widget() -> Response {
     asset("widget.js")
 }
 

@@ -31,7 +31,7 @@ use crate::{
 };
 
 /// `GET /logout?id_token_hint=…&post_logout_redirect_uri=…&state=…`
-pub async fn ask(
+pub(super) async fn ask(
     State(state): State<AppState>,
     Query(request): Query<LogoutRequest>,
     headers: HeaderMap,
@@ -42,7 +42,7 @@ pub async fn ask(
 
 /// The confirmation form (or a client posting the same parameters).
 #[derive(Deserialize)]
-pub struct LogoutForm {
+pub(super) struct LogoutForm {
     id_token_hint: Option<String>,
     client_id: Option<String>,
     post_logout_redirect_uri: Option<String>,
@@ -53,7 +53,7 @@ pub struct LogoutForm {
 }
 
 /// `POST /logout`
-pub async fn confirm(
+pub(super) async fn confirm(
     State(state): State<AppState>,
     headers: HeaderMap,
     jar: CookieJar,

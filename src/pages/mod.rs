@@ -22,7 +22,7 @@ use crate::{
 
 /// `/login` (the page), its sign-in calls and `/login/authorize` (the page's last step), their
 /// files, `/widget.js`, `/logout`.
-pub fn router(state: &AppState) -> Router<AppState> {
+pub(crate) fn router(state: &AppState) -> Router<AppState> {
     // The login session's cookie is set and used only by otpgram's own page: no other origin,
     // not even an allowed CORS one, may post here. Signing in checks codes, and every code
     // handed out costs Redis: both count against the per-address limit.
@@ -51,7 +51,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
 
 /// The page's one-tap wait: a long poll that bounds itself, so it is mounted outside the
 /// request timeout (as the API's is).
-pub fn waiting() -> Router<AppState> {
+pub(crate) fn waiting() -> Router<AppState> {
     Router::new()
         .route("/login/telegram/{login_id}", get(sign_in::wait))
         .layer(axum::middleware::from_fn_with_state(
@@ -62,7 +62,7 @@ pub fn waiting() -> Router<AppState> {
 
 /// A file embedded in the binary (`E`'s folder), with its content type; `None` when there is no
 /// such file.
-pub fn embedded<E: Embed>(name: &str, cache_control: &'static str) -> Option<Response> {
+pub(crate) fn embedded<E: Embed>(name: &str, cache_control: &'static str) -> Option<Response> {
     let file = E::get(name)?;
     let kind = match name.rsplit('.').next() {
         Some("html") => "text/html; charset=utf-8",

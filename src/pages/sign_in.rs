@@ -45,7 +45,7 @@ enum SignIn {
 }
 
 /// `POST /login/verify` `{"phone","code"}`: the code the customer typed.
-pub async fn verify(
+pub(super) async fn verify(
     State(state): State<AppState>,
     jar: CookieJar,
     Json(body): Json<VerifyRequest>,
@@ -79,7 +79,7 @@ async fn site_of(state: &AppState, request: &AuthRequest) -> Result<Site, ApiErr
 
 /// `POST /login/telegram` with the authorization request: a one-tap login whose confirmation
 /// in Telegram names the client that asks (its registered name and its origin).
-pub async fn start_one_tap(
+pub(super) async fn start_one_tap(
     State(state): State<AppState>,
     headers: HeaderMap,
     axum::Json(request): axum::Json<AuthRequest>,
@@ -92,14 +92,14 @@ pub async fn start_one_tap(
 /// A code asked for on the hosted page: the phone, and the authorization request the page is
 /// for.
 #[derive(serde::Deserialize)]
-pub struct PageCodeRequest {
+pub(super) struct PageCodeRequest {
     phone: String,
     request: AuthRequest,
 }
 
 /// `POST /login/code` `{"phone","request"}`: a code whose message names the client that asks.
 /// The answer is `POST /api/v1/otp/request`'s, the same for every phone.
-pub async fn request_code(
+pub(super) async fn request_code(
     State(state): State<AppState>,
     Json(body): Json<PageCodeRequest>,
 ) -> Result<Response, ApiError> {
@@ -110,7 +110,7 @@ pub async fn request_code(
 }
 
 /// `GET /login/telegram/{login_id}?wait=…` with the poll token: the page's one-tap wait.
-pub async fn wait(
+pub(super) async fn wait(
     State(state): State<AppState>,
     Path(login_id): Path<String>,
     params: Result<Query<WaitParams>, QueryRejection>,

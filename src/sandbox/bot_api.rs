@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use super::{Sandbox, world::bot_me};
 
 /// The token the sandbox bot uses (Telegram's shape: `<bot id>:<secret>`).
-pub const TOKEN: &str = "5000000001:sandbox";
+pub(crate) const TOKEN: &str = "5000000001:sandbox";
 
 /// The longest a `getUpdates` waits (Telegram allows 50 s).
 const MAX_POLL: Duration = Duration::from_secs(50);
@@ -31,7 +31,7 @@ fn refused(status: StatusCode, description: &str) -> Response {
 }
 
 /// `POST /sandbox/telegram/bot<token>/<method>`.
-pub async fn call(
+pub(crate) async fn call(
     State(sandbox): State<Sandbox>,
     Path((bot_token, method)): Path<(String, String)>,
     body: Bytes,

@@ -12,12 +12,12 @@ use serde_json::{Value, json};
 use super::Sandbox;
 
 /// The path the pretend Gateway is served under (`<path>/<method>`).
-pub const GATEWAY_PATH: &str = "/sandbox/gateway";
+pub(crate) const GATEWAY_PATH: &str = "/sandbox/gateway";
 
 /// The token the pretend Gateway takes (development only).
-pub const GATEWAY_TOKEN: &str = "sandbox-gateway-token";
+pub(crate) const GATEWAY_TOKEN: &str = "sandbox-gateway-token";
 
-pub async fn call(
+pub(crate) async fn call(
     State(sandbox): State<Sandbox>,
     Path(method): Path<String>,
     Json(body): Json<Value>,

@@ -7,18 +7,18 @@
 //! ([`world`]); a pretend Gateway API ([`gateway`]) brings codes to those who never opened the
 //! bot. None is mounted in production or when a token is set.
 
-pub mod bot_api;
-pub mod gateway;
-pub mod page;
-pub mod world;
+pub(crate) mod bot_api;
+pub(crate) mod gateway;
+pub(crate) mod page;
+pub(crate) mod world;
 
 use axum::{
     Router,
     routing::{get, post},
 };
 
-pub use bot_api::TOKEN;
-pub use world::World;
+pub(crate) use bot_api::TOKEN;
+pub(crate) use world::World;
 
 /// The sandbox's shared state.
 #[derive(Clone, Default)]
@@ -27,7 +27,7 @@ pub struct Sandbox {
 }
 
 /// The path the bot's API URL points at (`<base>/bot<token>/<method>` below it).
-pub const API_PATH: &str = "/sandbox/telegram";
+pub(crate) const API_PATH: &str = "/sandbox/telegram";
 
 impl Sandbox {
     /// The page, its JSON and the bot's API.

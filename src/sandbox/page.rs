@@ -31,7 +31,7 @@ use crate::domain::Phone;
 struct Assets;
 
 /// A refusal in the API's error shape.
-pub struct Problem(StatusCode, &'static str, String);
+pub(crate) struct Problem(StatusCode, &'static str, String);
 
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
@@ -53,11 +53,11 @@ impl From<Refused> for Problem {
 }
 
 /// `GET /sandbox` and its files.
-pub async fn page() -> Response {
+pub(crate) async fn page() -> Response {
     asset("index.html")
 }
 
-pub async fn file(Path(name): Path<String>) -> Response {
+pub(crate) async fn file(Path(name): Path<String>) -> Response {
     asset(&name)
 }
 
@@ -68,7 +68,7 @@ fn asset(name: &str) -> Response {
 }
 
 /// The bot's name, the pretend users and groups.
-pub async fn world(State(sandbox): State<Sandbox>) -> Response {
+pub(crate) async fn world(State(sandbox): State<Sandbox>) -> Response {
     Json(json!({
         "bot": { "username": BOT_USERNAME },
         "users": sandbox.world.users(),
@@ -82,7 +82,7 @@ pub async fn world(State(sandbox): State<Sandbox>) -> Response {
 }
 
 #[derive(Deserialize)]
-pub struct NewUser {
+pub(crate) struct NewUser {
     first_name: String,
     #[serde(default)]
     last_name: Option<String>,
@@ -102,7 +102,7 @@ fn blank_to_none(value: Option<String>) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
-pub async fn add_user(
+pub(crate) async fn add_user(
     State(sandbox): State<Sandbox>,
     Json(new): Json<NewUser>,
 ) -> Result<Response, Problem> {
@@ -144,13 +144,13 @@ pub async fn add_user(
 }
 
 #[derive(Deserialize)]
-pub struct NewGroup {
+pub(crate) struct NewGroup {
     title: String,
     /// The user who makes the group and adds the bot to it.
     admin: i64,
 }
 
-pub async fn add_group(
+pub(crate) async fn add_group(
     State(sandbox): State<Sandbox>,
     Json(new): Json<NewGroup>,
 ) -> Result<Response, Problem> {
@@ -167,11 +167,11 @@ pub async fn add_group(
 }
 
 #[derive(Deserialize)]
-pub struct Member {
+pub(crate) struct Member {
     user: i64,
 }
 
-pub async fn join_group(
+pub(crate) async fn join_group(
     State(sandbox): State<Sandbox>,
     Path(group): Path<i64>,
     Json(member): Json<Member>,
@@ -179,18 +179,18 @@ pub async fn join_group(
     Ok(Json(sandbox.world.join_group(group, member.user)?).into_response())
 }
 
-pub async fn messages(State(sandbox): State<Sandbox>, Path(chat): Path<i64>) -> Response {
+pub(crate) async fn messages(State(sandbox): State<Sandbox>, Path(chat): Path<i64>) -> Response {
     Json(sandbox.world.messages(chat)).into_response()
 }
 
 #[derive(Deserialize)]
-pub struct Say {
+pub(crate) struct Say {
     from: i64,
     text: String,
 }
 
 /// A pretend user writes in a chat (commands included).
-pub async fn say(
+pub(crate) async fn say(
     State(sandbox): State<Sandbox>,
     Path(chat): Path<i64>,
     Json(say): Json<Say>,
@@ -200,12 +200,12 @@ pub async fn say(
 }
 
 #[derive(Deserialize)]
-pub struct Share {
+pub(crate) struct Share {
     from: i64,
 }
 
 /// A pretend user shares their own phone number with the bot.
-pub async fn share_contact(
+pub(crate) async fn share_contact(
     State(sandbox): State<Sandbox>,
     Json(share): Json<Share>,
 ) -> Result<Response, Problem> {
@@ -214,14 +214,14 @@ pub async fn share_contact(
 }
 
 #[derive(Deserialize)]
-pub struct Press {
+pub(crate) struct Press {
     from: i64,
     message_id: i64,
     data: String,
 }
 
 /// A pretend user presses an inline button under one of the bot's messages.
-pub async fn press(
+pub(crate) async fn press(
     State(sandbox): State<Sandbox>,
     Path(chat): Path<i64>,
     Json(press): Json<Press>,
@@ -233,7 +233,7 @@ pub async fn press(
 }
 
 /// Every message as it is sent, edited or deleted (the page keeps the ones of the open chat).
-pub async fn events(
+pub(crate) async fn events(
     State(sandbox): State<Sandbox>,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let receiver = sandbox.world.subscribe();

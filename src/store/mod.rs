@@ -6,10 +6,10 @@
 //! - [`sql`]: what must survive — users (the truth about bindings), shops and their chats,
 //!   notifications and their deliveries.
 
-pub mod redis;
-pub mod sql;
+pub(crate) mod redis;
+pub(crate) mod sql;
 
-pub use redis::{
+pub(crate) use redis::{
     Asking, Binding, Check, Claimed, Collect, GatewayMessage, GatewaySlot, Issue, Open, Redeemed,
     RedisStore, Reported, Rotated, Rotation, SessionPolicy, Settle, StoreMode, WaitsOn,
 };

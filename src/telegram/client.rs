@@ -245,10 +245,10 @@ fn no_preview() -> LinkPreviewOptions {
 }
 
 /// The data of the inline "Get login code" button (handled by the bot).
-pub const GET_CODE: &str = "login_code";
+pub(crate) const GET_CODE: &str = "login_code";
 
 /// One inline button that asks the bot for a login code.
-pub fn get_code_keyboard(lang: Lang) -> InlineKeyboardMarkup {
+pub(crate) fn get_code_keyboard(lang: Lang) -> InlineKeyboardMarkup {
     InlineKeyboardMarkup::new(vec![vec![InlineKeyboardButton::callback(
         texts::get_code_button(lang),
         GET_CODE,

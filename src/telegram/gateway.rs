@@ -16,7 +16,7 @@ use crate::{config::Secret, crypto::constant_time_eq, meters};
 const CALL_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How far a report's timestamp may be from now.
-pub const REPORT_MAX_AGE: Duration = Duration::from_secs(300);
+pub(crate) const REPORT_MAX_AGE: Duration = Duration::from_secs(300);
 
 #[derive(Clone)]
 pub struct GatewayClient {

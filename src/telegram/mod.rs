@@ -2,10 +2,10 @@
 //! (login codes, notices, orders; its metrics and its reading of Telegram's answers in
 //! [`outcome`]), paced by the [`pacer`] within Telegram's limits, in the words of [`texts`].
 
-pub mod client;
-pub mod gateway;
-pub mod outcome;
-pub mod pacer;
-pub mod texts;
+pub(crate) mod client;
+pub(crate) mod gateway;
+pub(crate) mod outcome;
+pub(crate) mod pacer;
+pub(crate) mod texts;
 
-pub use client::{GET_CODE, TelegramClient, Undelivered, get_code_keyboard};
+pub(crate) use client::TelegramClient;

@@ -49,7 +49,7 @@ impl Answer {
 }
 
 /// The `outcome` label for any Bot API call's result, read as [`Answer::read`] reads a send's.
-pub fn label_of<T>(result: &Result<T, RequestError>) -> &'static str {
+pub(crate) fn label_of<T>(result: &Result<T, RequestError>) -> &'static str {
     match result {
         Ok(_) => "ok",
         Err(RequestError::RetryAfter(_)) => "throttled",
@@ -61,7 +61,7 @@ pub fn label_of<T>(result: &Result<T, RequestError>) -> &'static str {
 }
 
 /// Telegram will not take messages for this chat any more.
-pub fn chat_is_gone(err: &ApiError) -> bool {
+pub(crate) fn chat_is_gone(err: &ApiError) -> bool {
     match err {
         ApiError::BotBlocked
         | ApiError::BotKicked
@@ -78,7 +78,7 @@ pub fn chat_is_gone(err: &ApiError) -> bool {
 
 /// Worth trying again: network trouble, a garbled answer, or an error Telegram does not name
 /// (its 5xx answers).
-pub fn is_transient(err: &RequestError) -> bool {
+pub(crate) fn is_transient(err: &RequestError) -> bool {
     match err {
         RequestError::Network(_) | RequestError::Io(_) | RequestError::InvalidJson { .. } => true,
         RequestError::Api(ApiError::Unknown(text)) => !text.starts_with("Bad Request"),
@@ -89,7 +89,7 @@ pub fn is_transient(err: &RequestError) -> bool {
 /// The request went out and no answer came back (the connection dropped after it was sent, or
 /// the answer timed out): Telegram may have shown the message. A refused or failed connection is
 /// not this: nothing reached Telegram, and trying again is safe.
-pub fn outcome_unknown(err: &RequestError) -> bool {
+pub(crate) fn outcome_unknown(err: &RequestError) -> bool {
     match err {
         RequestError::Network(err) => !err.is_connect() && !err.is_builder(),
         RequestError::Io(_) => true,

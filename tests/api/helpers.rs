@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use fred::prelude::{ClientLike, KeysInterface};
-use otpgram::{App, Config, state::AppState};
+use otpgram::{App, AppState, Config};
 use reqwest::StatusCode;
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
@@ -73,7 +73,7 @@ pub struct TestEnv {
 impl TestEnv {
     pub async fn new() -> Self {
         if std::env::var_os("TEST_LOG").is_some() {
-            otpgram::telemetry::init_with(otpgram::config::LogFormat::Text);
+            otpgram::init_logs_with(otpgram::LogFormat::Text);
         }
         let (database_url, sqlite_dir) = database_url().await;
         Self {

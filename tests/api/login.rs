@@ -332,7 +332,7 @@ async fn a_user_row_lost_from_the_database_is_recreated_at_login() {
 
 #[tokio::test]
 async fn imported_phones_can_log_in_without_visiting_the_bot() {
-    use otpgram::domain::{Phone, TelegramId};
+    use otpgram::{Phone, TelegramId};
     let app = spawn_app().await;
     let pairs: Vec<(Phone, TelegramId)> = (0..3)
         .map(|i| {
@@ -342,11 +342,11 @@ async fn imported_phones_can_log_in_without_visiting_the_bot() {
             )
         })
         .collect();
-    otpgram::core::binding::import(&app.state, &pairs)
+    otpgram::ops::import_bindings(&app.state, &pairs)
         .await
         .unwrap();
     // Importing again changes nothing.
-    otpgram::core::binding::import(&app.state, &pairs)
+    otpgram::ops::import_bindings(&app.state, &pairs)
         .await
         .unwrap();
 

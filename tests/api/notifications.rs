@@ -761,27 +761,27 @@ async fn a_message_whose_answer_was_lost_is_not_sent_again_and_says_so() {
 #[tokio::test]
 async fn a_worker_whose_lease_ran_out_cannot_overwrite_a_newer_outcome() {
     use entity::delivery;
-    use otpgram::store::sql::deliveries::{self, Claimed};
+    use otpgram::testing::deliveries::{self, Claimed};
     use sea_orm::{EntityTrait, sea_query::Expr};
     // The notification is recorded without being queued, so the app's own worker leaves it
     // alone (its sweep looks only at work overdue by a minute): the test plays both workers.
     let app = spawn_app().await;
     let (shop, token) = app.create_shop("Tea House").await;
-    otpgram::core::shops::subscribe(
+    otpgram::testing::subscribe(
         &app.state,
         &token,
-        otpgram::core::shops::ChatInfo {
-            chat_id: otpgram::domain::ChatId(OWNER),
+        otpgram::testing::ChatInfo {
+            chat_id: otpgram::ChatId(OWNER),
             chat_type: "private",
             title: None,
-            added_by: Some(otpgram::domain::TelegramId(OWNER)),
+            added_by: Some(otpgram::TelegramId(OWNER)),
             language: "en",
         },
     )
     .await
     .unwrap()
     .unwrap();
-    let recorded = otpgram::store::sql::notifications::record(
+    let recorded = otpgram::testing::notifications::record(
         &app.state.db,
         shop.parse().unwrap(),
         "L-1",
@@ -789,7 +789,7 @@ async fn a_worker_whose_lease_ran_out_cannot_overwrite_a_newer_outcome() {
     )
     .await
     .unwrap();
-    let otpgram::store::sql::notifications::Recorded::New { id, .. } = recorded else {
+    let otpgram::testing::notifications::Recorded::New { id, .. } = recorded else {
         panic!("a new notification: {recorded:?}");
     };
     let db = &app.state.db;

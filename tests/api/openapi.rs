@@ -266,10 +266,10 @@ async fn schemathesis_finds_nothing() {
     let code = app.linked_code(7001, phone).await;
     let login: Value = app.verify(phone, &code).await.json().await.unwrap();
     let access_token = login["access_token"].as_str().unwrap();
-    let tokens = otpgram::core::session::start(
+    let tokens = otpgram::testing::start_session(
         &app.state,
         login["user"]["id"].as_str().unwrap().parse().unwrap(),
-        otpgram::core::session::Method::Otp,
+        otpgram::testing::SessionMethod::Otp,
     )
     .await
     .unwrap();

@@ -2,7 +2,7 @@
 //! phone with the real bot, the site asks for a code, the code arrives in the sandbox chat, and
 //! the login completes.
 
-use otpgram::sandbox::world::BOT_ID;
+use otpgram::testing::BOT_ID;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -265,7 +265,7 @@ async fn a_pretend_group_hears_about_orders_after_its_admin_links_the_shop() {
 
 #[tokio::test]
 async fn a_pretend_user_who_never_opened_the_bot_gets_the_code_from_verification_codes() {
-    use otpgram::sandbox::world::{VERIFICATION_CHATS, VERIFICATION_CODES_ID};
+    use otpgram::testing::{VERIFICATION_CHATS, VERIFICATION_CODES_ID};
     let app = sandbox_app().await;
     let (_, user) = post(
         &app,

@@ -30,7 +30,7 @@ use crate::{
 
 /// The calls made with the bot's secret go through the per-address limit, as every code
 /// endpoint does; the refresh (the token is the credential) does not.
-pub fn router(state: &AppState) -> OpenApiRouter<AppState> {
+pub(crate) fn router(state: &AppState) -> OpenApiRouter<AppState> {
     let with_secret = OpenApiRouter::new()
         .routes(routes!(register))
         .routes(routes!(login))
@@ -40,7 +40,7 @@ pub fn router(state: &AppState) -> OpenApiRouter<AppState> {
 
 #[derive(Deserialize, ToSchema)]
 #[schema(as = chat_tokens::Register)]
-pub struct Register {
+pub(crate) struct Register {
     telegram_chat_id: AnyTelegramId,
     #[schema(example = "+998901234567")]
     phone_number: String,
@@ -51,7 +51,7 @@ pub struct Register {
 
 #[derive(Deserialize, ToSchema)]
 #[schema(as = chat_tokens::Login)]
-pub struct Login {
+pub(crate) struct Login {
     telegram_chat_id: AnyTelegramId,
     /// When given, it must be the account's phone.
     #[serde(default)]
@@ -60,19 +60,19 @@ pub struct Login {
 
 #[derive(Deserialize, ToSchema)]
 #[schema(as = chat_tokens::ChatId)]
-pub struct ChatId {
+pub(crate) struct ChatId {
     telegram_chat_id: AnyTelegramId,
 }
 
 #[derive(Deserialize, ToSchema)]
 #[schema(as = chat_tokens::Refresh)]
-pub struct Refresh {
+pub(crate) struct Refresh {
     refresh: String,
 }
 
 #[derive(Serialize, ToSchema)]
 #[schema(as = chat_tokens::User)]
-pub struct ChatUser {
+pub(crate) struct ChatUser {
     id: Uuid,
     #[schema(example = "+998901234567")]
     phone_number: String,
@@ -94,7 +94,7 @@ impl From<&UserRecord> for ChatUser {
 
 #[derive(Serialize, ToSchema)]
 #[schema(as = chat_tokens::Tokens)]
-pub struct Tokens {
+pub(crate) struct Tokens {
     access: String,
     refresh: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -103,7 +103,7 @@ pub struct Tokens {
 
 #[derive(Serialize, ToSchema)]
 #[schema(as = chat_tokens::Authenticated)]
-pub struct Authenticated {
+pub(crate) struct Authenticated {
     authenticated: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     user: Option<ChatUser>,
@@ -111,7 +111,7 @@ pub struct Authenticated {
 
 #[derive(Serialize, ToSchema)]
 #[schema(as = chat_tokens::TokenNotValid)]
-pub struct TokenNotValid {
+pub(crate) struct TokenNotValid {
     #[schema(example = "Given token not valid for any token type")]
     detail: &'static str,
     #[schema(example = "token_not_valid")]

@@ -1,10 +1,10 @@
 //! Drop-in replacements for the shapes older integrations used: the same paths and JSON, as thin
 //! layers over the one core (same code store, limits, users and sessions).
 
-pub mod bot_codes;
-pub mod chat_tokens;
-pub mod register_verify;
-pub mod telegram_id;
+pub(super) mod bot_codes;
+pub(super) mod chat_tokens;
+pub(super) mod register_verify;
+pub(super) mod telegram_id;
 
 use std::marker::PhantomData;
 
@@ -24,14 +24,14 @@ use crate::{
 };
 
 /// The error shape those integrations expect: `{"detail": "..."}`.
-pub struct Detail {
+pub(super) struct Detail {
     pub status: StatusCode,
     pub detail: String,
     pub retry_after: Option<std::time::Duration>,
 }
 
 impl Detail {
-    pub fn new(status: StatusCode, detail: impl Into<String>) -> Self {
+    pub(super) fn new(status: StatusCode, detail: impl Into<String>) -> Self {
         Self {
             status,
             detail: detail.into(),
@@ -42,13 +42,13 @@ impl Detail {
 
 /// The error body of the `{"detail": ...}` integrations.
 #[derive(Serialize, ToSchema)]
-pub struct DetailBody {
+pub(super) struct DetailBody {
     #[schema(example = "Invalid or expired code")]
     detail: String,
 }
 
 /// A per-IP refusal in this shape.
-pub fn refused(retry_after: std::time::Duration) -> Response {
+pub(super) fn refused(retry_after: std::time::Duration) -> Response {
     Detail {
         status: StatusCode::TOO_MANY_REQUESTS,
         detail: "Too many requests, try again later".into(),
@@ -109,12 +109,12 @@ impl From<Error> for Detail {
 }
 
 /// How an older shape writes a refusal (a body it cannot take, a foreign origin, a limit).
-pub trait Shape {
+pub(super) trait Shape {
     fn refuse(status: StatusCode, message: &str) -> Response;
 }
 
 /// The `{"detail": ...}` shape.
-pub struct DetailShape;
+pub(super) struct DetailShape;
 
 impl Shape for DetailShape {
     fn refuse(status: StatusCode, message: &str) -> Response {
@@ -124,7 +124,7 @@ impl Shape for DetailShape {
 
 /// The body as bytes, for handlers that check something before they parse it; one over the
 /// size limit is `413` in the shape `S`.
-pub struct RawBody<S>(pub Bytes, PhantomData<S>);
+pub(super) struct RawBody<S>(pub Bytes, PhantomData<S>);
 
 impl<S: Shape> FromRequest<AppState> for RawBody<S> {
     type Rejection = Response;
@@ -138,7 +138,7 @@ impl<S: Shape> FromRequest<AppState> for RawBody<S> {
 }
 
 /// A JSON object body; a malformed one is `422 {"detail": ...}`, an oversized one `413`.
-pub struct Body<T>(pub T);
+pub(super) struct Body<T>(pub T);
 
 impl<T: DeserializeOwned> FromRequest<AppState> for Body<T> {
     type Rejection = Detail;
@@ -160,7 +160,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Body<T> {
 
 /// The calling bot, proven by `X-Bot-Secret` (compared in constant time). Without `BOT_SECRET`
 /// configured these endpoints are off: every call is refused.
-pub struct BotSecret;
+pub(super) struct BotSecret;
 
 impl FromRequestParts<AppState> for BotSecret {
     type Rejection = Detail;
@@ -189,7 +189,7 @@ impl FromRequestParts<AppState> for BotSecret {
 
 /// Every call that presents the bot's secret is logged (never the secret itself, nor a code or
 /// a full phone): such a call can link phones and open sessions.
-pub fn log_secret_call(path: &str, accepted: bool) {
+pub(super) fn log_secret_call(path: &str, accepted: bool) {
     if accepted {
         tracing::info!(path, "older integration: call with the bot secret");
     } else {

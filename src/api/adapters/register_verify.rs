@@ -26,7 +26,7 @@ use crate::{
 
 /// Mounted only with `BOT_SECRET` set: `/verify` takes no secret, and without a bot to
 /// register accounts it would only answer guesses.
-pub fn router(state: &AppState) -> OpenApiRouter<AppState> {
+pub(crate) fn router(state: &AppState) -> OpenApiRouter<AppState> {
     if state.legacy.bot_secret.is_none() {
         return OpenApiRouter::new();
     }
@@ -39,7 +39,7 @@ pub fn router(state: &AppState) -> OpenApiRouter<AppState> {
 
 #[derive(Deserialize, ToSchema)]
 #[schema(as = register_verify::Register)]
-pub struct Register {
+pub(crate) struct Register {
     telegram_id: AnyTelegramId,
     #[schema(example = "+998901234567")]
     phone_number: String,
@@ -47,7 +47,7 @@ pub struct Register {
 
 #[derive(Deserialize, ToSchema)]
 #[schema(as = register_verify::Verify)]
-pub struct Verify {
+pub(crate) struct Verify {
     telegram_id: AnyTelegramId,
     #[schema(example = "482913")]
     verification_code: String,
@@ -55,7 +55,7 @@ pub struct Verify {
 
 #[derive(Serialize, ToSchema)]
 #[schema(as = register_verify::Message)]
-pub struct Message {
+pub(crate) struct Message {
     #[schema(example = "Verification code sent")]
     message: &'static str,
 }

@@ -13,7 +13,7 @@ use utoipa::{
 use crate::domain::TelegramId;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct AnyTelegramId(pub TelegramId);
+pub(crate) struct AnyTelegramId(pub TelegramId);
 
 impl AnyTelegramId {
     /// `-?[0-9]{1,20}` that fits an `i64`.

@@ -7,7 +7,7 @@ use crate::state::AppState;
 /// drains: a delivery already claimed is sent and its outcome recorded (for up to
 /// `NOTIFY_DRAIN_SECONDS`), so that nothing Telegram accepted is sent again by the next process;
 /// a delivery not yet claimed is left for the next process. The stores close only after.
-pub fn start(state: AppState) {
+pub(crate) fn start(state: AppState) {
     // The sends in hand, on a tracker of their own: drained on the worker's clock.
     let sends = state.tasks.child();
     let drain_for = state.notify.drain;

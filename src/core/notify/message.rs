@@ -13,7 +13,7 @@ const LIMIT: usize = 4096;
 /// The length Telegram checks against `LIMIT`: UTF-16 code units of the text as shown, so an
 /// HTML tag counts nothing and an entity (`&amp;`) one character, while an emoji outside the
 /// Basic Multilingual Plane counts two.
-pub fn shown_length(html: &str) -> usize {
+pub(crate) fn shown_length(html: &str) -> usize {
     let mut length = 0;
     let mut rest = html;
     while let Some(c) = rest.chars().next() {
@@ -91,7 +91,7 @@ fn comment_lines(comment: &str, max: usize) -> String {
     escape_html(&cut(&lines.join("\n"), max)).replace('\n', "\n     ")
 }
 
-pub fn render(shop_name: &str, order: &Order, lang: Lang) -> String {
+pub(crate) fn render(shop_name: &str, order: &Order, lang: Lang) -> String {
     let labels = OrderLabels::new(lang);
     let mut head = format!(
         "🛒 <b>{}</b> — {}\n💰 <b>{} {}</b>\n👤 {}",

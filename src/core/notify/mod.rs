@@ -7,8 +7,8 @@
 //! entry, a re-enqueue after Redis lost data) sends nothing twice.
 
 mod lifecycle;
-pub mod message;
-pub mod order;
+pub(crate) mod message;
+pub(crate) mod order;
 mod status;
 mod verdict;
 mod worker;
@@ -16,10 +16,10 @@ mod worker;
 use entity::{delivery, notification};
 use uuid::Uuid;
 
-pub use lifecycle::start;
-pub use order::Order;
+pub(crate) use lifecycle::start;
+pub(crate) use order::Order;
 
-pub use status::{NotificationStatus, public_status};
+pub(crate) use status::{NotificationStatus, public_status};
 
 use crate::{
     error::{Error, Result},
@@ -33,7 +33,7 @@ use crate::{
 
 /// The answer to a submitted order.
 #[derive(Debug)]
-pub struct Submitted {
+pub(crate) struct Submitted {
     pub id: Uuid,
     pub status: NotificationStatus,
     /// False when this (shop, order) was submitted before.
@@ -41,7 +41,7 @@ pub struct Submitted {
 }
 
 /// A notification with its deliveries.
-pub struct View {
+pub(crate) struct View {
     pub notification: notification::Model,
     pub status: NotificationStatus,
     pub deliveries: Vec<delivery::Model>,
@@ -49,7 +49,7 @@ pub struct View {
 
 /// Records the notification (once per shop and order) and queues it for sending.
 #[tracing::instrument(skip_all, fields(shop_id = %order.shop_id))]
-pub async fn submit(state: &AppState, order: Order) -> Result<Submitted> {
+pub(crate) async fn submit(state: &AppState, order: Order) -> Result<Submitted> {
     order.validate()?;
     let shop = shops::find(&state.db, order.shop_id).await?;
     let payload = serde_json::to_string(&order).map_err(|e| Error::Internal(e.into()))?;
@@ -85,7 +85,7 @@ pub async fn submit(state: &AppState, order: Order) -> Result<Submitted> {
     })
 }
 
-pub async fn view(state: &AppState, id: Uuid) -> Result<View> {
+pub(crate) async fn view(state: &AppState, id: Uuid) -> Result<View> {
     let Some(job) = deliveries::load(&state.db, id).await? else {
         return Err(Error::NotificationNotFound);
     };

@@ -15,10 +15,10 @@ use crate::error::{Error, Result};
 /// precision is lost (`"1250000.50"`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
-pub struct Amount(String);
+pub(crate) struct Amount(String);
 
 impl Amount {
-    pub fn parse(text: &str) -> Option<Self> {
+    pub(crate) fn parse(text: &str) -> Option<Self> {
         let text = text.trim();
         let (int, frac) = text.split_once('.').unwrap_or((text, ""));
         let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
@@ -31,12 +31,8 @@ impl Amount {
         ok.then(|| Self(text.to_string()))
     }
 
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
     /// With thousands separated by spaces: `1 250 000.50`.
-    pub fn grouped(&self) -> String {
+    pub(crate) fn grouped(&self) -> String {
         let (int, frac) = self.0.split_once('.').unwrap_or((&self.0, ""));
         let mut out = String::new();
         for (i, c) in int.chars().enumerate() {
@@ -134,14 +130,14 @@ fn string_or_number<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
-pub struct Customer {
+pub(crate) struct Customer {
     pub name: String,
     #[serde(default)]
     pub phone: Option<String>,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
-pub struct Item {
+pub(crate) struct Item {
     pub name: String,
     pub quantity: Amount,
     pub price: Amount,
@@ -150,7 +146,7 @@ pub struct Item {
 /// An order as the shop backend reports it; `(shop_id, order_id)` identifies it, so a resent
 /// order is not announced twice.
 #[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
-pub struct Order {
+pub(crate) struct Order {
     pub shop_id: Uuid,
     #[serde(deserialize_with = "string_or_number")]
     #[schema(schema_with = order_id_schema)]
@@ -195,7 +191,7 @@ fn text(field: &str, value: &str, max: usize) -> Result<()> {
 
 impl Order {
     /// Checks what serde cannot: lengths, emptiness, URL schemes.
-    pub fn validate(&self) -> Result<()> {
+    pub(crate) fn validate(&self) -> Result<()> {
         text("order_id", &self.order_id, 128)?;
         text("currency", &self.currency, 8)?;
         text("customer.name", &self.customer.name, 200)?;

@@ -4,7 +4,7 @@ use entity::delivery::{self, DeliveryStatus};
 
 /// A notification's overall status.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum NotificationStatus {
+pub(crate) enum NotificationStatus {
     /// The shop had no subscribed chats.
     NoRecipients,
     Queued,
@@ -16,7 +16,7 @@ pub enum NotificationStatus {
 }
 
 impl NotificationStatus {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             NotificationStatus::NoRecipients => "no_recipients",
             NotificationStatus::Queued => "queued",
@@ -28,7 +28,7 @@ impl NotificationStatus {
     }
 
     /// The overall status of these deliveries.
-    pub fn of(deliveries: &[delivery::Model]) -> Self {
+    pub(crate) fn of(deliveries: &[delivery::Model]) -> Self {
         use DeliveryStatus::{Queued, Retrying, Sending, Sent, Unknown};
         if deliveries.is_empty() {
             return NotificationStatus::NoRecipients;
@@ -60,7 +60,7 @@ impl NotificationStatus {
 
 /// A delivery's status as the API shows it (`sending` is internal: a first send is still
 /// `queued`, a later one `retrying`).
-pub fn public_status(delivery: &delivery::Model) -> DeliveryStatus {
+pub(crate) fn public_status(delivery: &delivery::Model) -> DeliveryStatus {
     match delivery.status {
         DeliveryStatus::Sending if delivery.attempts > 1 => DeliveryStatus::Retrying,
         DeliveryStatus::Sending => DeliveryStatus::Queued,

@@ -12,7 +12,7 @@ use crate::{
 };
 
 /// A client to register.
-pub struct NewClient {
+pub(crate) struct NewClient {
     pub name: String,
     pub redirect_uris: Vec<String>,
     /// Where the customer may be sent after logging out (RP-Initiated Logout).
@@ -23,14 +23,14 @@ pub struct NewClient {
 }
 
 /// A registered client, and its secret (shown this once).
-pub struct Registered {
+pub(crate) struct Registered {
     pub client: Client,
     pub secret: Option<String>,
 }
 
 /// A registered client.
 #[derive(Clone, Debug)]
-pub struct Client {
+pub(crate) struct Client {
     pub id: String,
     pub name: String,
     pub redirect_uris: Vec<String>,
@@ -41,12 +41,12 @@ pub struct Client {
 
 impl Client {
     /// Whether `uri` is one of the client's redirect URIs, character for character.
-    pub fn redirects_to(&self, uri: &str) -> bool {
+    pub(crate) fn redirects_to(&self, uri: &str) -> bool {
         self.redirect_uris.iter().any(|known| known == uri)
     }
 
     /// Whether `uri` is one of the client's logout addresses, character for character.
-    pub fn returns_after_logout_to(&self, uri: &str) -> bool {
+    pub(crate) fn returns_after_logout_to(&self, uri: &str) -> bool {
         self.post_logout_redirect_uris
             .iter()
             .any(|known| known == uri)
@@ -61,7 +61,7 @@ fn invalid(field: &str, message: impl Into<String>) -> Error {
 }
 
 /// Registers a client after checking its name and redirect URIs.
-pub async fn register(state: &AppState, new: NewClient) -> Result<Registered> {
+pub(crate) async fn register(state: &AppState, new: NewClient) -> Result<Registered> {
     let name = new.name.trim();
     if name.is_empty() || name.chars().count() > 128 || name.chars().any(char::is_control) {
         return Err(invalid(
@@ -124,7 +124,7 @@ fn check_redirect_uri(state: &AppState, field: &str, uri: &str) -> Result<()> {
     }
 }
 
-pub async fn find(state: &AppState, client_id: &str) -> Result<Option<Client>> {
+pub(crate) async fn find(state: &AppState, client_id: &str) -> Result<Option<Client>> {
     clients::find(&state.db, client_id)
         .await?
         .map(from_row)
@@ -132,7 +132,7 @@ pub async fn find(state: &AppState, client_id: &str) -> Result<Option<Client>> {
 }
 
 /// The client, if `secret` is its secret (compared in constant time).
-pub fn authenticates(state: &AppState, client: &Client, secret: &str) -> bool {
+pub(crate) fn authenticates(state: &AppState, client: &Client, secret: &str) -> bool {
     client.secret_hash.as_deref().is_some_and(|stored| {
         constant_time_eq(
             stored.as_bytes(),

@@ -14,7 +14,7 @@ use crate::{
 
 /// A logout request, as the client sent it (query or form).
 #[derive(Clone, Debug, Default, Deserialize)]
-pub struct LogoutRequest {
+pub(crate) struct LogoutRequest {
     pub id_token_hint: Option<String>,
     pub client_id: Option<String>,
     pub post_logout_redirect_uri: Option<String>,
@@ -24,7 +24,7 @@ pub struct LogoutRequest {
 
 /// A logout request that passed every check.
 #[derive(Debug)]
-pub struct Logout {
+pub(crate) struct Logout {
     /// The client that asked (from `id_token_hint` or `client_id`), if any.
     pub client_id: Option<String>,
     /// The client's registered name, to say where the customer goes back to.
@@ -45,7 +45,7 @@ fn invalid(field: &str, message: &str) -> Error {
 
 /// Checks a logout request. A refusal is shown to the customer, never followed: the customer is
 /// sent only to an address the client registered.
-pub async fn check(state: &AppState, request: &LogoutRequest) -> Result<Logout> {
+pub(crate) async fn check(state: &AppState, request: &LogoutRequest) -> Result<Logout> {
     issuer(state)?;
     let present = |value: &Option<String>| value.clone().filter(|v| !v.is_empty());
     let hint = match present(&request.id_token_hint) {

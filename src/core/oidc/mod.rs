@@ -12,9 +12,9 @@
 //! Errors carry the codes RFC 6749 and OpenID Connect Core name (`invalid_request`,
 //! `invalid_grant`, …).
 
-pub mod clients;
-pub mod keys;
-pub mod logout;
+pub(crate) mod clients;
+pub(crate) mod keys;
+pub(crate) mod logout;
 mod refresh;
 mod tokens;
 
@@ -33,8 +33,8 @@ use crate::{
     store::{Redeemed, sql::users},
 };
 
-pub use clients::Client;
-pub use tokens::{Issued, UserClaims};
+pub(crate) use clients::Client;
+pub(crate) use tokens::{Issued, UserClaims};
 
 /// otpgram as a provider: its issuer URL (`None`: OpenID Connect is off) and signing keys.
 pub struct Provider {
@@ -43,18 +43,18 @@ pub struct Provider {
 }
 
 /// How long an authorization code works (once).
-pub const CODE_TTL: Duration = Duration::from_secs(60);
+pub(crate) const CODE_TTL: Duration = Duration::from_secs(60);
 /// The scopes otpgram knows; others are ignored, as OpenID Connect asks. `telegram` is
 /// otpgram's own: the customer's Telegram user id (`telegram_id`); `offline_access` adds a
 /// refresh token.
-pub const SCOPES: [&str; 5] = ["openid", "phone", "profile", "telegram", "offline_access"];
+pub(crate) const SCOPES: [&str; 5] = ["openid", "phone", "profile", "telegram", "offline_access"];
 /// The most of `state` or `nonce` otpgram keeps with a code (they come back in the redirect
 /// and the ID token): a client needs far less, and nobody may park kilobytes in Redis.
-pub const MAX_PARAMETER: usize = 512;
+pub(crate) const MAX_PARAMETER: usize = 512;
 
 /// An authorization request as the client sent it (query parameters of the login page).
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
-pub struct AuthRequest {
+pub(crate) struct AuthRequest {
     pub client_id: Option<String>,
     pub redirect_uri: Option<String>,
     pub response_type: Option<String>,
@@ -76,7 +76,7 @@ pub struct AuthRequest {
 
 /// What the client asked the page to do about an existing login session.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Prompt {
+pub(crate) enum Prompt {
     /// Reuse a live session (single sign-on), or show the page.
     #[default]
     Default,
@@ -88,7 +88,7 @@ pub enum Prompt {
 
 /// A request that passed every check: what the code will be bound to.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct Authorized {
+pub(crate) struct Authorized {
     pub client_id: String,
     pub client_name: String,
     pub redirect_uri: String,
@@ -105,7 +105,7 @@ pub struct Authorized {
 
 /// Why an authorization request was refused.
 #[derive(Debug)]
-pub enum Refused {
+pub(crate) enum Refused {
     /// Shown to the customer, never sent anywhere: the client is unknown or the redirect URI
     /// is not one of its own (sending the customer there could hand the answer to anyone).
     Here {
@@ -121,7 +121,10 @@ pub enum Refused {
 }
 
 /// Checks an authorization request (OpenID Connect Core 3.1.2.1, RFC 7636).
-pub async fn authorize(state: &AppState, request: &AuthRequest) -> Result<Authorized, RefusedOr> {
+pub(crate) async fn authorize(
+    state: &AppState,
+    request: &AuthRequest,
+) -> Result<Authorized, RefusedOr> {
     issuer(state)?;
     let here = |error, message: &str| {
         RefusedOr::Refused(Refused::Here {
@@ -252,7 +255,7 @@ pub async fn authorize(state: &AppState, request: &AuthRequest) -> Result<Author
 
 /// An error that is either a refusal or a failure of otpgram itself.
 #[derive(Debug)]
-pub enum RefusedOr {
+pub(crate) enum RefusedOr {
     Refused(Refused),
     Failed(Error),
 }
@@ -296,7 +299,7 @@ struct Grant {
 
 /// Issues a code for the customer logged in on the hosted page with `session`, bound to the
 /// checked request; returns the code.
-pub async fn issue_code(
+pub(crate) async fn issue_code(
     state: &AppState,
     request: &Authorized,
     session: &LoginSession,
@@ -324,13 +327,13 @@ fn code_hash(state: &AppState, code: &str) -> String {
 
 /// The client at the token and revocation endpoints, however its credentials came (RFC 6749
 /// 2.3.1: `client_secret_basic`, `client_secret_post`, or a public client's id alone).
-pub struct ClientCredentials {
+pub(crate) struct ClientCredentials {
     pub client_id: Option<String>,
     pub client_secret: Option<String>,
 }
 
 /// A token request (RFC 6749 4.1.3).
-pub struct TokenRequest {
+pub(crate) struct TokenRequest {
     pub grant_type: Option<String>,
     pub code: Option<String>,
     pub redirect_uri: Option<String>,
@@ -366,7 +369,7 @@ async fn authenticate(
 /// Revokes a token the client holds (RFC 7009): every token issued from the same code stops
 /// working at once, on every replica. A token that is not otpgram's, or not this client's,
 /// changes nothing and is answered the same way (RFC 7009 2.2).
-pub async fn revoke(
+pub(crate) async fn revoke(
     state: &AppState,
     credentials: &ClientCredentials,
     token: &str,
@@ -393,7 +396,7 @@ pub async fn revoke(
 
 /// A token request refused, with the error RFC 6749 5.2 names.
 #[derive(Debug)]
-pub struct TokenRefused {
+pub(crate) struct TokenRefused {
     pub error: &'static str,
     pub message: String,
 }
@@ -406,7 +409,7 @@ fn refused(error: &'static str, message: &str) -> TokenRefused {
 }
 
 /// Trades a code (or, for a client granted `offline_access`, a refresh token) for tokens.
-pub async fn exchange(
+pub(crate) async fn exchange(
     state: &AppState,
     request: TokenRequest,
 ) -> Result<Result<Issued, TokenRefused>> {
@@ -521,7 +524,7 @@ async fn finish(
 }
 
 /// The claims behind an access token otpgram issued.
-pub async fn userinfo(state: &AppState, access_token: &str) -> Result<UserClaims> {
+pub(crate) async fn userinfo(state: &AppState, access_token: &str) -> Result<UserClaims> {
     let subject = tokens::check_access(state, access_token).await?;
     let user = users::find_by_id(&state.db, subject.user_id)
         .await?
@@ -530,6 +533,6 @@ pub async fn userinfo(state: &AppState, access_token: &str) -> Result<UserClaims
 }
 
 /// The issuer (`iss`), when OpenID Connect is on.
-pub fn issuer(state: &AppState) -> Result<&str> {
+pub(crate) fn issuer(state: &AppState) -> Result<&str> {
     state.oidc.issuer.as_deref().ok_or(Error::OidcDisabled)
 }

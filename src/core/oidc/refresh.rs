@@ -66,7 +66,7 @@ pub(super) async fn trade(
         .rotate_refresh(grant_id, &hash(state, secret), &hash(state, &next))
         .await?;
     let json = match rotated {
-        Rotated::Rotated(json) => json,
+        Rotated::Granted(json) => json,
         Rotated::Reused => {
             state.redis.revoke_grant(grant_id, REFRESH_TTL).await?;
             tracing::warn!("an old refresh token came back: the grant has ended");

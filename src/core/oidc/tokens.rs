@@ -22,7 +22,7 @@ use crate::{
 pub(super) const TOKEN_TTL: Duration = Duration::from_secs(3600);
 
 /// Tokens for the client.
-pub struct Issued {
+pub(crate) struct Issued {
     pub access_token: String,
     pub id_token: String,
     pub expires_in: u64,
@@ -33,7 +33,7 @@ pub struct Issued {
 
 /// What otpgram says about a customer: in the ID token and from `userinfo`.
 #[derive(Debug, Serialize)]
-pub struct UserClaims {
+pub(crate) struct UserClaims {
     /// The user's id: stable, never reused.
     pub sub: String,
     /// With the `phone` scope: E.164, verified by the code or the Telegram account it is
@@ -141,7 +141,7 @@ fn half_hash(token: &str) -> String {
 /// The claims `scope` grants (OpenID Connect Core 5.4): `openid` the subject alone, `phone` the
 /// number, `profile` the name, `telegram` the Telegram id. The ID token and `userinfo` both
 /// come from here, so they always agree.
-pub fn user_claims(state: &AppState, user: &UserRow, scope: &str) -> UserClaims {
+pub(super) fn user_claims(state: &AppState, user: &UserRow, scope: &str) -> UserClaims {
     let has = |wanted: &str| scope.split_whitespace().any(|s| s == wanted);
     let (phone_scope, profile_scope) = (has("phone"), has("profile"));
     UserClaims {

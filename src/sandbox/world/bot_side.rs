@@ -132,7 +132,7 @@ impl World {
 }
 
 /// The bot's own account, as `getMe` answers.
-pub fn bot_me() -> Value {
+pub(crate) fn bot_me() -> Value {
     json!({
         "id": BOT_ID, "is_bot": true, "first_name": "otpgram sandbox",
         "username": BOT_USERNAME, "can_join_groups": true,
@@ -141,7 +141,7 @@ pub fn bot_me() -> Value {
     })
 }
 
-pub fn bot_user() -> Value {
+pub(crate) fn bot_user() -> Value {
     json!({
         "id": BOT_ID, "is_bot": true, "first_name": "otpgram sandbox", "username": BOT_USERNAME,
     })

@@ -13,11 +13,11 @@ use tokio::sync::{Notify, broadcast};
 mod bot_side;
 mod people;
 
-pub use bot_side::{bot_me, bot_user};
+pub(crate) use bot_side::{bot_me, bot_user};
 
 /// The sandbox bot's account.
 pub const BOT_ID: i64 = 5_000_000_001;
-pub const BOT_USERNAME: &str = "otpgram_sandbox_bot";
+pub(crate) const BOT_USERNAME: &str = "otpgram_sandbox_bot";
 /// Telegram's "Verification Codes" account, which the Gateway's messages come from.
 pub const VERIFICATION_CODES_ID: i64 = 5_000_000_002;
 /// A user's chat with "Verification Codes" has this id plus the user's.

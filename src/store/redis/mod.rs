@@ -26,15 +26,15 @@ use fred::{
     types::{Expiration, scripts::Script},
 };
 
-pub use bindings::Binding;
-pub use codes::{Check, Issue, StoreMode};
-pub use gateway::{Claimed, GatewayMessage, GatewaySlot, Reported};
-pub use keys::Keys;
-pub use limits::WaitsOn;
-pub use logins::{Asking, Collect, Open, Settle};
-pub use oidc::{Redeemed, Rotated};
-pub use queue::{Entry, Queue};
-pub use sessions::{Rotation, SessionPolicy};
+pub(crate) use bindings::Binding;
+pub(crate) use codes::{Check, Issue, StoreMode};
+pub(crate) use gateway::{Claimed, GatewayMessage, GatewaySlot, Reported};
+pub(crate) use keys::Keys;
+pub(crate) use limits::WaitsOn;
+pub(crate) use logins::{Asking, Collect, Open, Settle};
+pub(crate) use oidc::{Redeemed, Rotated};
+pub(crate) use queue::{Entry, Queue};
+pub(crate) use sessions::{Rotation, SessionPolicy};
 
 use crate::{
     config::RedisConfig,

@@ -13,7 +13,7 @@ use crate::error::Result;
 #[derive(Debug, PartialEq, Eq)]
 pub enum Rotated {
     /// The grant; the presented token is replaced by the next.
-    Rotated(String),
+    Granted(String),
     /// Another token than the live one: the grant has ended.
     Reused,
     Missing,
@@ -115,7 +115,7 @@ impl RedisStore {
             )
             .await?;
         match answer.as_slice() {
-            [status, grant] if status == "rotated" => Ok(Rotated::Rotated(grant.clone())),
+            [status, grant] if status == "rotated" => Ok(Rotated::Granted(grant.clone())),
             [status] if status == "reused" => Ok(Rotated::Reused),
             [status] if status == "missing" => Ok(Rotated::Missing),
             _ => Err(unexpected("rotate_refresh", &answer)),

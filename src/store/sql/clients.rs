@@ -5,14 +5,14 @@ use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, IntoActiveModel
 
 use crate::error::Result;
 
-pub use oauth_client::Model as ClientRow;
+pub(crate) use oauth_client::Model as ClientRow;
 
-pub async fn insert(db: &DatabaseConnection, row: ClientRow) -> Result<()> {
+pub(crate) async fn insert(db: &DatabaseConnection, row: ClientRow) -> Result<()> {
     row.into_active_model().insert(db).await?;
     Ok(())
 }
 
-pub async fn find(db: &DatabaseConnection, client_id: &str) -> Result<Option<ClientRow>> {
+pub(crate) async fn find(db: &DatabaseConnection, client_id: &str) -> Result<Option<ClientRow>> {
     Ok(OauthClient::find_by_id(client_id.to_string())
         .one(db)
         .await?)

@@ -1,12 +1,12 @@
 //! The SQL database: SQLite by default, PostgreSQL in production. Schema in `migration/`,
 //! entities in `entity/`; one module per table family.
 
-pub mod clients;
+pub(crate) mod clients;
 pub mod deliveries;
 pub mod notifications;
-pub mod shops;
-pub mod signing_keys;
-pub mod users;
+pub(crate) mod shops;
+pub(crate) mod signing_keys;
+pub(crate) mod users;
 
 use std::time::Duration;
 
@@ -19,14 +19,17 @@ use sea_orm::{
 };
 
 /// Connects and runs pending migrations.
-pub async fn connect(url: &str, pool: &DatabasePool) -> anyhow::Result<DatabaseConnection> {
+pub(crate) async fn connect(url: &str, pool: &DatabasePool) -> anyhow::Result<DatabaseConnection> {
     let db = connect_only(url, pool).await?;
     Migrator::up(&db, None).await?;
     Ok(db)
 }
 
 /// Connects without migrating.
-pub async fn connect_only(url: &str, pool: &DatabasePool) -> anyhow::Result<DatabaseConnection> {
+pub(crate) async fn connect_only(
+    url: &str,
+    pool: &DatabasePool,
+) -> anyhow::Result<DatabaseConnection> {
     let mut options = ConnectOptions::new(url.to_string());
     options
         .max_connections(pool.max_connections)
@@ -58,7 +61,7 @@ pub async fn migrate(url: &str, pool: &DatabasePool) -> anyhow::Result<()> {
 /// adds `LIMIT ?`: SQLite plans a LIMIT with the value bound to it, so it prepares such a
 /// statement again on every run (the statement cache does not help; it was a tenth of
 /// `GET /api/v1/me`'s CPU). A unique key needs no LIMIT.
-pub async fn unique<E: EntityTrait>(
+pub(crate) async fn unique<E: EntityTrait>(
     select: Select<E>,
     db: &impl ConnectionTrait,
 ) -> Result<Option<E::Model>, DbErr> {

@@ -25,7 +25,7 @@ use crate::{
     store::sql as db,
 };
 
-pub use entity::{shop::Model as ShopRecord, shop_chat::Model as ShopChatRecord};
+pub(crate) use entity::{shop::Model as ShopRecord, shop_chat::Model as ShopChatRecord};
 
 /// A chat that asks to be subscribed.
 #[derive(Clone, Debug)]
@@ -68,7 +68,7 @@ async fn insert_link(db: &impl ConnectionTrait, shop_id: Uuid, ttl: Duration) ->
 }
 
 /// Creates a shop with its first owner link.
-pub async fn create(
+pub(crate) async fn create(
     db: &DatabaseConnection,
     name: &str,
     link_ttl: Duration,
@@ -91,14 +91,14 @@ pub async fn create(
     Ok((shop, link))
 }
 
-pub async fn find(db: &DatabaseConnection, id: Uuid) -> Result<ShopRecord> {
+pub(crate) async fn find(db: &DatabaseConnection, id: Uuid) -> Result<ShopRecord> {
     db::unique(Shop::find_by_id(id), db)
         .await?
         .ok_or(Error::ShopNotFound)
 }
 
 /// The shop's subscribed chats, oldest first.
-pub async fn chats(db: &DatabaseConnection, shop_id: Uuid) -> Result<Vec<ShopChatRecord>> {
+pub(crate) async fn chats(db: &DatabaseConnection, shop_id: Uuid) -> Result<Vec<ShopChatRecord>> {
     Ok(ShopChat::find()
         .filter(shop_chat::Column::ShopId.eq(shop_id))
         .order_by_asc(shop_chat::Column::CreatedAt)
@@ -107,7 +107,7 @@ pub async fn chats(db: &DatabaseConnection, shop_id: Uuid) -> Result<Vec<ShopCha
 }
 
 /// Another owner link for the shop; the others keep working.
-pub async fn mint_link(
+pub(crate) async fn mint_link(
     db: &DatabaseConnection,
     id: Uuid,
     ttl: Duration,
@@ -118,7 +118,7 @@ pub async fn mint_link(
 }
 
 /// Every unused owner link of the shop stops working; a new one is returned.
-pub async fn rotate_link(
+pub(crate) async fn rotate_link(
     db: &DatabaseConnection,
     id: Uuid,
     ttl: Duration,
@@ -152,7 +152,7 @@ pub struct Subscription {
 ///
 /// The link is used up first, in one conditional `UPDATE`, so that of two chats racing for it
 /// exactly one wins without a read-then-write transaction (on SQLite two of those deadlock).
-pub async fn subscribe(
+pub(crate) async fn subscribe(
     db: &DatabaseConnection,
     token: &str,
     chat: ChatInfo,
@@ -216,7 +216,11 @@ pub async fn subscribe(
 }
 
 /// Removes one chat from one shop; false when it was not subscribed.
-pub async fn unsubscribe(db: &DatabaseConnection, shop_id: Uuid, chat_id: ChatId) -> Result<bool> {
+pub(crate) async fn unsubscribe(
+    db: &DatabaseConnection,
+    shop_id: Uuid,
+    chat_id: ChatId,
+) -> Result<bool> {
     let result = ShopChat::delete_many()
         .filter(shop_chat::Column::ShopId.eq(shop_id))
         .filter(shop_chat::Column::ChatId.eq(chat_id.0))
@@ -226,7 +230,7 @@ pub async fn unsubscribe(db: &DatabaseConnection, shop_id: Uuid, chat_id: ChatId
 }
 
 /// Removes a chat from every shop; returns the shops it left.
-pub async fn unsubscribe_everywhere(
+pub(crate) async fn unsubscribe_everywhere(
     db: &DatabaseConnection,
     chat_id: ChatId,
 ) -> Result<Vec<ShopRecord>> {
@@ -239,7 +243,10 @@ pub async fn unsubscribe_everywhere(
 }
 
 /// The shops a chat receives orders for.
-pub async fn shops_of_chat(db: &DatabaseConnection, chat_id: ChatId) -> Result<Vec<ShopRecord>> {
+pub(crate) async fn shops_of_chat(
+    db: &DatabaseConnection,
+    chat_id: ChatId,
+) -> Result<Vec<ShopRecord>> {
     Ok(Shop::find()
         .inner_join(ShopChat)
         .filter(shop_chat::Column::ChatId.eq(chat_id.0))

@@ -9,10 +9,10 @@ use sea_orm::{
 
 use crate::error::Result;
 
-pub use signing_key::Model as KeyRow;
+pub(crate) use signing_key::Model as KeyRow;
 
 /// The keys still published (the signing one among them).
-pub async fn published(db: &DatabaseConnection) -> Result<Vec<KeyRow>> {
+pub(crate) async fn published(db: &DatabaseConnection) -> Result<Vec<KeyRow>> {
     Ok(SigningKey::find()
         .filter(
             Condition::any()
@@ -23,13 +23,13 @@ pub async fn published(db: &DatabaseConnection) -> Result<Vec<KeyRow>> {
         .await?)
 }
 
-pub async fn insert(db: &DatabaseConnection, row: KeyRow) -> Result<()> {
+pub(crate) async fn insert(db: &DatabaseConnection, row: KeyRow) -> Result<()> {
     row.into_active_model().insert(db).await?;
     Ok(())
 }
 
 /// Every key but `kid` stops signing now and stops being published at `until`.
-pub async fn retire_all_but(
+pub(crate) async fn retire_all_but(
     db: &DatabaseConnection,
     kid: &str,
     until: DateTime<Utc>,

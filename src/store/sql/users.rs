@@ -18,7 +18,7 @@ use crate::{
 /// What a link learns about the person: Telegram's profile (with a shared contact), or the
 /// name a shop's bot sends. A field left `None` keeps what the user had.
 #[derive(Clone, Debug, Default)]
-pub struct Profile {
+pub(crate) struct Profile {
     /// Telegram's first and last name; set together (a last name Telegram no longer sends is
     /// cleared).
     pub telegram_name: Option<(String, Option<String>)>,
@@ -30,14 +30,14 @@ pub struct Profile {
 
 /// What the customer changes on the shop's site; a field left `None` stays as it is.
 #[derive(Clone, Debug, Default)]
-pub struct ProfileChange {
+pub(crate) struct ProfileChange {
     pub full_name: Option<FullName>,
     pub language: Option<Lang>,
 }
 
 /// The result of linking a phone to a Telegram account.
 #[derive(Debug)]
-pub struct Linked {
+pub(crate) struct Linked {
     pub user: Model,
     /// Another Telegram account that had this phone until now.
     pub moved_from: Option<TelegramId>,
@@ -47,7 +47,7 @@ pub struct Linked {
 
 /// Whether a link may take a phone from the Telegram account that has it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Takeover {
+pub(crate) enum Takeover {
     /// Telegram itself proved the phone is the sender's (a shared own contact): it moves.
     Allowed,
     /// Someone else vouches for the pair (an older integration's bot): a phone linked to
@@ -55,15 +55,18 @@ pub enum Takeover {
     Refused,
 }
 
-pub async fn find_by_id(db: &DatabaseConnection, id: Uuid) -> Result<Option<Model>> {
+pub(crate) async fn find_by_id(db: &DatabaseConnection, id: Uuid) -> Result<Option<Model>> {
     Ok(db::unique(User::find_by_id(id), db).await?)
 }
 
-pub async fn find_by_phone(db: &impl ConnectionTrait, phone: &Phone) -> Result<Option<Model>> {
+pub(crate) async fn find_by_phone(
+    db: &impl ConnectionTrait,
+    phone: &Phone,
+) -> Result<Option<Model>> {
     Ok(db::unique(User::find().filter(Column::Phone.eq(phone.as_str())), db).await?)
 }
 
-pub async fn find_by_telegram_id(
+pub(crate) async fn find_by_telegram_id(
     db: &impl ConnectionTrait,
     telegram_id: TelegramId,
 ) -> Result<Option<Model>> {
@@ -76,7 +79,7 @@ pub async fn find_by_telegram_id(
 
 /// Links `phone` to `telegram_id`, creating the user if the phone is new. A phone has one account
 /// and an account one phone: whatever either was linked to before is unlinked.
-pub async fn link(
+pub(crate) async fn link(
     db: &DatabaseConnection,
     phone: &Phone,
     telegram_id: TelegramId,
@@ -155,7 +158,7 @@ pub async fn link(
 }
 
 /// Remembers the language an account chose (`/language`); `None` when it has no row yet.
-pub async fn set_language(
+pub(crate) async fn set_language(
     db: &DatabaseConnection,
     telegram_id: TelegramId,
     language: Lang,
@@ -170,7 +173,7 @@ pub async fn set_language(
 }
 
 /// Applies what the customer changed, in one statement; `None` when the user is gone.
-pub async fn change_profile(
+pub(crate) async fn change_profile(
     db: &DatabaseConnection,
     id: Uuid,
     change: ProfileChange,
@@ -189,7 +192,10 @@ pub async fn change_profile(
 
 /// Inserts unverified users for phone ↔ account pairs; phones that already have a row are left
 /// as they are.
-pub async fn insert_linked(db: &DatabaseConnection, pairs: &[(Phone, TelegramId)]) -> Result<()> {
+pub(crate) async fn insert_linked(
+    db: &DatabaseConnection,
+    pairs: &[(Phone, TelegramId)],
+) -> Result<()> {
     if pairs.is_empty() {
         return Ok(());
     }
@@ -205,12 +211,12 @@ pub async fn insert_linked(db: &DatabaseConnection, pairs: &[(Phone, TelegramId)
 }
 
 /// Marks the phone's user verified and logged in now; `None` when the phone has no row.
-pub async fn record_login(db: &DatabaseConnection, phone: &Phone) -> Result<Option<Model>> {
+pub(crate) async fn record_login(db: &DatabaseConnection, phone: &Phone) -> Result<Option<Model>> {
     record_login_where(db, Column::Phone.eq(phone.as_str())).await
 }
 
 /// The same, for the user with this id (a one-tap login names the user, not the phone).
-pub async fn record_login_by_id(db: &DatabaseConnection, id: Uuid) -> Result<Option<Model>> {
+pub(crate) async fn record_login_by_id(db: &DatabaseConnection, id: Uuid) -> Result<Option<Model>> {
     record_login_where(db, Column::Id.eq(id)).await
 }
 
@@ -235,7 +241,7 @@ async fn record_login_where(
 
 /// Creates a user who has just logged in (their row was lost while Redis kept the binding,
 /// e.g. after a database restore).
-pub async fn create_logged_in(
+pub(crate) async fn create_logged_in(
     db: &DatabaseConnection,
     phone: &Phone,
     telegram_id: Option<TelegramId>,
@@ -269,4 +275,4 @@ fn new_row(phone: &Phone, telegram_id: Option<TelegramId>, now: DateTime<Utc>) -
     }
 }
 
-pub use user::Model as UserRecord;
+pub(crate) use user::Model as UserRecord;

@@ -10,7 +10,7 @@ fn site(lang: Lang, site_name: Option<&str>) -> String {
 /// "Log in to …?", the site's origin, the browser and the time the login began, over the Log
 /// in / Not me buttons. `site_name` is the client's registered name (else `SITE_NAME`);
 /// `origin` is empty when the login did not come through a registered client.
-pub fn confirm(
+pub(crate) fn confirm(
     lang: Lang,
     site_name: Option<&str>,
     origin: &str,
@@ -42,15 +42,15 @@ pub fn confirm(
     )
 }
 
-pub fn button(lang: Lang) -> String {
+pub(crate) fn button(lang: Lang) -> String {
     t(lang, "login-button")
 }
 
-pub fn not_me_button(lang: Lang) -> String {
+pub(crate) fn not_me_button(lang: Lang) -> String {
     t(lang, "not-me-button")
 }
 
-pub fn approved(lang: Lang, site_name: Option<&str>) -> String {
+pub(crate) fn approved(lang: Lang, site_name: Option<&str>) -> String {
     t_with(
         lang,
         "login-approved",
@@ -59,27 +59,27 @@ pub fn approved(lang: Lang, site_name: Option<&str>) -> String {
 }
 
 /// Under the confirmation: pick the number the login page shows.
-pub fn pick_the_number(lang: Lang) -> String {
+pub(crate) fn pick_the_number(lang: Lang) -> String {
     t(lang, "login-pick-number")
 }
 
-pub fn wrong_number(lang: Lang) -> String {
+pub(crate) fn wrong_number(lang: Lang) -> String {
     t(lang, "login-wrong-number")
 }
 
-pub fn denied(lang: Lang) -> String {
+pub(crate) fn denied(lang: Lang) -> String {
     t(lang, "login-denied")
 }
 
-pub fn expired(lang: Lang) -> String {
+pub(crate) fn expired(lang: Lang) -> String {
     t(lang, "login-link-expired")
 }
 
-pub fn used(lang: Lang) -> String {
+pub(crate) fn used(lang: Lang) -> String {
     t(lang, "login-link-used")
 }
 
-pub fn share_phone(lang: Lang, site_name: Option<&str>) -> String {
+pub(crate) fn share_phone(lang: Lang, site_name: Option<&str>) -> String {
     t_with(
         lang,
         "login-share-phone",
@@ -87,11 +87,11 @@ pub fn share_phone(lang: Lang, site_name: Option<&str>) -> String {
     )
 }
 
-pub fn already_answered(lang: Lang) -> String {
+pub(crate) fn already_answered(lang: Lang) -> String {
     t(lang, "login-already-answered")
 }
 
-pub fn limited(lang: Lang) -> String {
+pub(crate) fn limited(lang: Lang) -> String {
     t(lang, "login-limited")
 }
 

@@ -2,8 +2,8 @@
 //! language in `locales/`, embedded at build time. A unit test fails when a key is missing in
 //! any language.
 
-pub mod login;
-pub mod page;
+pub(crate) mod login;
+pub(crate) mod page;
 
 use std::{borrow::Cow, collections::HashMap, time::Duration};
 
@@ -11,7 +11,7 @@ use fluent_templates::{
     LanguageIdentifier, Loader, fluent_bundle::FluentValue, langid, static_loader,
 };
 
-pub use crate::domain::Lang;
+pub(crate) use crate::domain::Lang;
 
 static_loader! {
     static LOCALES = {
@@ -57,29 +57,29 @@ fn human_duration(lang: Lang, d: Duration) -> String {
 }
 
 /// Escapes text for Telegram's HTML parse mode.
-pub fn escape_html(s: &str) -> String {
+pub(crate) fn escape_html(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
 }
 
-pub fn share_phone_button(lang: Lang) -> String {
+pub(crate) fn share_phone_button(lang: Lang) -> String {
     t(lang, "share-phone-button")
 }
 
-pub fn get_code_button(lang: Lang) -> String {
+pub(crate) fn get_code_button(lang: Lang) -> String {
     t(lang, "get-code-button")
 }
 
-pub fn welcome(lang: Lang) -> String {
+pub(crate) fn welcome(lang: Lang) -> String {
     t(lang, "welcome")
 }
 
-pub fn help(lang: Lang) -> String {
+pub(crate) fn help(lang: Lang) -> String {
     format!("{}\n\n{}", t(lang, "help"), t(lang, "commands"))
 }
 
-pub fn linked(lang: Lang, masked_phone: &str, site_login_url: Option<&str>) -> String {
+pub(crate) fn linked(lang: Lang, masked_phone: &str, site_login_url: Option<&str>) -> String {
     let mut out = t_with(lang, "linked", &[("phone", text(masked_phone))]);
     if let Some(url) = site_login_url {
         out.push_str("\n\n");
@@ -88,28 +88,28 @@ pub fn linked(lang: Lang, masked_phone: &str, site_login_url: Option<&str>) -> S
     out
 }
 
-pub fn not_your_contact(lang: Lang) -> String {
+pub(crate) fn not_your_contact(lang: Lang) -> String {
     t(lang, "not-your-contact")
 }
 
-pub fn typed_phone_refused(lang: Lang) -> String {
+pub(crate) fn typed_phone_refused(lang: Lang) -> String {
     t(lang, "typed-phone-refused")
 }
 
-pub fn invalid_contact_phone(lang: Lang) -> String {
+pub(crate) fn invalid_contact_phone(lang: Lang) -> String {
     t(lang, "invalid-contact-phone")
 }
 
-pub fn moved_away(lang: Lang, masked_phone: &str) -> String {
+pub(crate) fn moved_away(lang: Lang, masked_phone: &str) -> String {
     t_with(lang, "moved-away", &[("phone", text(masked_phone))])
 }
 
 /// Told to a phone's owner once when site-side guessing locks the phone's codes.
-pub fn phone_locked(lang: Lang, masked_phone: &str) -> String {
+pub(crate) fn phone_locked(lang: Lang, masked_phone: &str) -> String {
     t_with(lang, "phone-locked", &[("phone", text(masked_phone))])
 }
 
-pub fn status_linked(lang: Lang, masked_phone: &str, verified: bool) -> String {
+pub(crate) fn status_linked(lang: Lang, masked_phone: &str, verified: bool) -> String {
     let verified = t(
         lang,
         if verified {
@@ -124,23 +124,23 @@ pub fn status_linked(lang: Lang, masked_phone: &str, verified: bool) -> String {
     )
 }
 
-pub fn status_unlinked(lang: Lang) -> String {
+pub(crate) fn status_unlinked(lang: Lang) -> String {
     t(lang, "status-unlinked")
 }
 
-pub fn temporarily_unavailable(lang: Lang) -> String {
+pub(crate) fn temporarily_unavailable(lang: Lang) -> String {
     t(lang, "temporarily-unavailable")
 }
 
-pub fn code_offer(lang: Lang, masked_phone: &str) -> String {
+pub(crate) fn code_offer(lang: Lang, masked_phone: &str) -> String {
     t_with(lang, "code-offer", &[("phone", text(masked_phone))])
 }
 
-pub fn link_first(lang: Lang) -> String {
+pub(crate) fn link_first(lang: Lang) -> String {
     t(lang, "link-first")
 }
 
-pub fn wait_for_code(lang: Lang, seconds: u64) -> String {
+pub(crate) fn wait_for_code(lang: Lang, seconds: u64) -> String {
     t_with(
         lang,
         "wait-for-code",
@@ -148,16 +148,21 @@ pub fn wait_for_code(lang: Lang, seconds: u64) -> String {
     )
 }
 
-pub fn language_set(lang: Lang) -> String {
+pub(crate) fn language_set(lang: Lang) -> String {
     t(lang, "language-set")
 }
 
-pub fn language_usage(lang: Lang) -> String {
+pub(crate) fn language_usage(lang: Lang) -> String {
     t(lang, "language-usage")
 }
 
 /// The login code message, in HTML parse mode.
-pub fn login_code(lang: Lang, code: &str, ttl: Duration, site_login_url: Option<&str>) -> String {
+pub(crate) fn login_code(
+    lang: Lang,
+    code: &str,
+    ttl: Duration,
+    site_login_url: Option<&str>,
+) -> String {
     let mut out = t_with(
         lang,
         "login-code",
@@ -179,7 +184,12 @@ pub fn login_code(lang: Lang, code: &str, ttl: Duration, site_login_url: Option<
 
 /// A code asked for on the hosted page for `site`: the message names the site and its origin,
 /// so a customer can tell whose login page has it (and whose does not).
-pub fn login_code_for(lang: Lang, code: &str, ttl: Duration, site: &crate::domain::Site) -> String {
+pub(crate) fn login_code_for(
+    lang: Lang,
+    code: &str,
+    ttl: Duration,
+    site: &crate::domain::Site,
+) -> String {
     t_with(
         lang,
         "login-code-for",
@@ -192,12 +202,12 @@ pub fn login_code_for(lang: Lang, code: &str, ttl: Duration, site: &crate::domai
     )
 }
 
-pub fn shop_subscribed(lang: Lang, shop_name: &str) -> String {
+pub(crate) fn shop_subscribed(lang: Lang, shop_name: &str) -> String {
     t_with(lang, "shop-subscribed", &[("shop", text(shop_name))])
 }
 
 /// Told to a shop's chats when another chat subscribes.
-pub fn shop_chat_added(lang: Lang, shop_name: &str, chat: &str, who: &str) -> String {
+pub(crate) fn shop_chat_added(lang: Lang, shop_name: &str, chat: &str, who: &str) -> String {
     t_with(
         lang,
         "shop-chat-added",
@@ -209,23 +219,23 @@ pub fn shop_chat_added(lang: Lang, shop_name: &str, chat: &str, who: &str) -> St
     )
 }
 
-pub fn group_named(lang: Lang, title: &str) -> String {
+pub(crate) fn group_named(lang: Lang, title: &str) -> String {
     t_with(lang, "group-named", &[("title", text(title))])
 }
 
-pub fn private_chat(lang: Lang) -> String {
+pub(crate) fn private_chat(lang: Lang) -> String {
     t(lang, "private-chat")
 }
 
-pub fn shop_link_invalid(lang: Lang) -> String {
+pub(crate) fn shop_link_invalid(lang: Lang) -> String {
     t(lang, "shop-link-invalid")
 }
 
-pub fn link_usage(lang: Lang) -> String {
+pub(crate) fn link_usage(lang: Lang) -> String {
     t(lang, "link-usage")
 }
 
-pub fn admins_only(lang: Lang) -> String {
+pub(crate) fn admins_only(lang: Lang) -> String {
     t(lang, "admins-only")
 }
 
@@ -238,23 +248,23 @@ fn shop_list(lang: Lang, key: &str, none_key: &str, shop_names: &[String]) -> St
     }
 }
 
-pub fn shops_unlinked(lang: Lang, shop_names: &[String]) -> String {
+pub(crate) fn shops_unlinked(lang: Lang, shop_names: &[String]) -> String {
     shop_list(lang, "shops-unlinked", "shops-unlinked-none", shop_names)
 }
 
-pub fn status_shops(lang: Lang, shop_names: &[String]) -> String {
+pub(crate) fn status_shops(lang: Lang, shop_names: &[String]) -> String {
     shop_list(lang, "status-shops", "status-shops-none", shop_names)
 }
 
 /// The labels of an order message (HTML is added by `notify::message`).
-pub struct OrderLabels {
+pub(crate) struct OrderLabels {
     pub items: String,
     pub open: String,
     lang: Lang,
 }
 
 impl OrderLabels {
-    pub fn new(lang: Lang) -> Self {
+    pub(crate) fn new(lang: Lang) -> Self {
         Self {
             items: t(lang, "order-items"),
             open: t(lang, "order-open"),
@@ -263,11 +273,11 @@ impl OrderLabels {
     }
 
     /// "New order #…" with the (already escaped) order id.
-    pub fn title(&self, order_id: &str) -> String {
+    pub(crate) fn title(&self, order_id: &str) -> String {
         t_with(self.lang, "order-new", &[("order", text(order_id))])
     }
 
-    pub fn more(&self, count: usize) -> String {
+    pub(crate) fn more(&self, count: usize) -> String {
         t_with(
             self.lang,
             "order-more",

@@ -4,12 +4,12 @@
 use super::{Lang, t, t_with, text};
 
 /// A login link that cannot go back to the shop: title and hint.
-pub fn refused(lang: Lang) -> (String, String) {
+pub(crate) fn refused(lang: Lang) -> (String, String) {
     (t(lang, "page-refused-title"), t(lang, "page-refused-hint"))
 }
 
 /// The logout confirmation: title, lead, where the customer goes back to, the button.
-pub fn logout(lang: Lang, site: Option<&str>) -> [String; 4] {
+pub(crate) fn logout(lang: Lang, site: Option<&str>) -> [String; 4] {
     [
         t(lang, "page-logout-title"),
         t(lang, "page-logout-lead"),
@@ -20,7 +20,7 @@ pub fn logout(lang: Lang, site: Option<&str>) -> [String; 4] {
 }
 
 /// Logged out, with nowhere to go back to: title and text.
-pub fn logged_out(lang: Lang) -> (String, String) {
+pub(crate) fn logged_out(lang: Lang) -> (String, String) {
     (
         t(lang, "page-logout-done-title"),
         t(lang, "page-logout-done"),

@@ -27,7 +27,7 @@ use crate::{
 
 #[derive(Deserialize, ToSchema)]
 #[schema(as = bot_codes::CreateCode)]
-pub struct CreateCode {
+pub(super) struct CreateCode {
     /// `BOT_SECRET`. Read and checked before the rest of the body is looked at.
     #[serde(rename = "secret_key")]
     #[allow(dead_code)]
@@ -44,7 +44,7 @@ pub struct CreateCode {
 
 #[derive(Serialize, ToSchema)]
 #[schema(as = bot_codes::CodeCreated)]
-pub struct CodeCreated {
+pub(super) struct CodeCreated {
     /// Always true.
     success: bool,
     /// The code, for the calling bot to deliver.
@@ -56,7 +56,7 @@ pub struct CodeCreated {
 
 #[derive(Deserialize, ToSchema)]
 #[schema(as = bot_codes::Register)]
-pub struct Register {
+pub(super) struct Register {
     #[schema(example = "+998901234567")]
     phone: String,
     #[schema(example = "482913")]
@@ -65,7 +65,7 @@ pub struct Register {
 
 #[derive(Serialize, ToSchema)]
 #[schema(as = bot_codes::Registered)]
-pub struct Registered {
+pub(super) struct Registered {
     /// Always true.
     success: bool,
     #[schema(example = "User registered successfully")]
@@ -75,7 +75,7 @@ pub struct Registered {
 
 #[derive(Serialize, ToSchema)]
 #[schema(as = bot_codes::RegisteredData)]
-pub struct RegisteredData {
+pub(super) struct RegisteredData {
     user: User,
     tokens: Pair,
 }

@@ -38,9 +38,9 @@ use crate::{
     state::AppState,
 };
 
-pub const REFRESH_PATH: &str = "/api/v1/auth/refresh/";
+pub(crate) const REFRESH_PATH: &str = "/api/v1/auth/refresh/";
 
-pub fn router(state: &AppState) -> OpenApiRouter<AppState> {
+pub(crate) fn router(state: &AppState) -> OpenApiRouter<AppState> {
     // Register sets the session's cookies; refresh, logout and `me/` read them.
     let registering = same_origin::guard(
         OpenApiRouter::new().routes(routes!(codes::register)),
@@ -74,7 +74,7 @@ pub fn router(state: &AppState) -> OpenApiRouter<AppState> {
 }
 
 /// This integration's `{"success":false,"error":...}` shape.
-pub struct Flat;
+pub(crate) struct Flat;
 
 impl Shape for Flat {
     fn refuse(status: StatusCode, message: &str) -> Response {
@@ -85,7 +85,7 @@ impl Shape for Flat {
 /// This integration's error body.
 #[derive(Serialize, ToSchema)]
 #[schema(as = bot_codes::Failure)]
-pub struct Failure {
+pub(crate) struct Failure {
     /// Always false.
     success: bool,
     #[schema(example = "Invalid or expired code")]
@@ -166,7 +166,7 @@ pub(super) fn parse<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, B
 
 #[derive(Serialize, ToSchema)]
 #[schema(as = bot_codes::Pair)]
-pub struct Pair {
+pub(crate) struct Pair {
     access: String,
     refresh: String,
 }

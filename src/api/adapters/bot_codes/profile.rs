@@ -27,7 +27,7 @@ use crate::{
 /// The user as this integration shows it.
 #[derive(Serialize, ToSchema)]
 #[schema(as = bot_codes::User)]
-pub struct User {
+pub(super) struct User {
     id: Uuid,
     /// The Telegram username, if the account has one.
     username: Option<String>,
@@ -51,7 +51,7 @@ pub struct User {
 }
 
 impl User {
-    pub fn new(user: &UserRecord, default_language: Lang) -> Self {
+    pub(super) fn new(user: &UserRecord, default_language: Lang) -> Self {
         Self {
             id: user.id,
             username: user.username.clone(),
@@ -97,7 +97,7 @@ pub(super) async fn me(State(state): State<AppState>, SiteUser(claims): SiteUser
 #[derive(Deserialize, ToSchema)]
 #[schema(as = bot_codes::ProfileChange)]
 #[allow(dead_code)]
-pub struct Change {
+pub(super) struct Change {
     #[schema(example = "Aziza Karimova")]
     full_name: Option<String>,
     /// `uz`, `ru` or `en`.

@@ -24,7 +24,7 @@ use crate::{
 
 #[derive(Deserialize, ToSchema)]
 #[schema(as = bot_codes::Refresh)]
-pub struct Refresh {
+pub(super) struct Refresh {
     /// Without it, the `refresh_token` cookie is used.
     #[serde(default)]
     refresh: Option<String>,
@@ -107,14 +107,14 @@ pub(super) async fn refresh(
 
 #[derive(Deserialize, ToSchema)]
 #[schema(as = bot_codes::Logout)]
-pub struct Logout {
+pub(super) struct Logout {
     /// The session's refresh token.
     refresh: String,
 }
 
 #[derive(Serialize, ToSchema)]
 #[schema(as = bot_codes::LoggedOut)]
-pub struct LoggedOut {
+pub(super) struct LoggedOut {
     /// Always true.
     success: bool,
     #[schema(example = "Successfully logged out")]
@@ -124,7 +124,7 @@ pub struct LoggedOut {
 /// This endpoint's error body.
 #[derive(Serialize, ToSchema)]
 #[schema(as = bot_codes::LogoutFailure)]
-pub struct LogoutFailure {
+pub(super) struct LogoutFailure {
     /// Always false.
     success: bool,
     error: LogoutError,
@@ -132,7 +132,7 @@ pub struct LogoutFailure {
 
 #[derive(Serialize, ToSchema)]
 #[schema(as = bot_codes::LogoutError)]
-pub struct LogoutError {
+pub(super) struct LogoutError {
     #[schema(example = "Invalid or expired refresh token")]
     message: &'static str,
 }
