@@ -43,27 +43,27 @@ pub(crate) fn derive_key(secret: &[u8], label: &str) -> [u8; 32] {
 /// Hashes login codes with a server-side key, so Redis never holds a code that could be used.
 /// The phone is part of the message, so equal codes of different phones hash differently.
 #[derive(Clone)]
-pub struct CodeHasher {
+pub(crate) struct CodeHasher {
     key: Vec<u8>,
 }
 
 impl CodeHasher {
     /// Derives the code key from the service secret with a fixed label, so the JWT signing key
     /// and the code key are never the same bytes.
-    pub fn new(secret: &[u8]) -> Self {
+    pub(crate) fn new(secret: &[u8]) -> Self {
         Self {
             key: derive_key(secret, "otpgram code hash v1").to_vec(),
         }
     }
 
     /// Lower-case hex of HMAC-SHA256(key, phone ":" code).
-    pub fn hash(&self, phone: &Phone, code: &str) -> String {
+    pub(crate) fn hash(&self, phone: &Phone, code: &str) -> String {
         self.secret(phone.as_str(), code)
     }
 
     /// Lower-case hex of HMAC-SHA256(key, purpose ":" secret): how other short-lived secrets
     /// (a login link's nonce, a browser's poll token) are kept in Redis.
-    pub fn secret(&self, purpose: &str, secret: &str) -> String {
+    pub(crate) fn secret(&self, purpose: &str, secret: &str) -> String {
         let mut mac = HmacSha256::new_from_slice(&self.key).expect("HMAC takes any key length");
         mac.update(purpose.as_bytes());
         mac.update(b":");

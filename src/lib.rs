@@ -50,9 +50,10 @@ pub use telemetry::{init as init_logs, init_with as init_logs_with};
 /// The commands beside the service (`otpgram migrate`, `check`, `shop create`) and imports.
 pub mod ops {
     pub use crate::{
+        core::oidc::keys::{rotate_signing_key, signing_key_id},
         core::{
             binding::import as import_bindings,
-            shops::{create as create_shop, owner_link},
+            shops::{create as create_shop, owner_deep_link},
         },
         health::check,
         store::sql::migrate,

@@ -95,12 +95,11 @@ async fn main() -> anyhow::Result<ExitCode> {
             let app = App::build(with_free_port(config)).await?;
             let state = app.state();
             let (shop, link) = ops::create_shop(state, name.trim()).await?;
-            let username = state.telegram.bot_username().await?;
+            let deep_link = ops::owner_deep_link(state, &link.token).await?;
             println!("shop {} ({})", shop.name, shop.id);
             println!(
-                "owner link (subscribes one chat, until {}): {}",
+                "owner link (subscribes one chat, until {}): {deep_link}",
                 link.expires_at,
-                ops::owner_link(&username, &link.token)
             );
         }
         Command::Oidc {
@@ -109,7 +108,7 @@ async fn main() -> anyhow::Result<ExitCode> {
             let app = App::build(with_free_port(config)).await?;
             let state = app.state();
             let keep = std::time::Duration::from_secs(keep_hours * 3600);
-            let kid = state.oidc.keys.rotate(&state.db, keep).await?;
+            let kid = ops::rotate_signing_key(state, keep).await?;
             println!(
                 "signing key {kid} signs from now on; the previous ones stay published for {keep_hours} h"
             );

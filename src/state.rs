@@ -21,36 +21,41 @@ pub struct AppState(Arc<Shared>);
 /// Components, and the configuration sections read while serving (the rest of the
 /// configuration, secrets included, is consumed by [`crate::App::build`]).
 pub struct Shared {
-    pub http: HttpConfig,
+    pub(crate) http: HttpConfig,
     /// The bot's settings: polling or webhook, the default language, the site's login page.
-    pub bot: TelegramConfig,
-    pub otp: OtpPolicy,
-    pub notify: NotifyPolicy,
-    pub legacy: LegacyConfig,
-    pub login: LoginConfig,
-    pub redis: RedisStore,
-    pub db: DatabaseConnection,
+    pub(crate) bot: TelegramConfig,
+    pub(crate) otp: OtpPolicy,
+    pub(crate) notify: NotifyPolicy,
+    pub(crate) legacy: LegacyConfig,
+    pub(crate) login: LoginConfig,
+    pub(crate) redis: RedisStore,
+    pub(crate) db: DatabaseConnection,
     /// Every message otpgram sends to Telegram.
-    pub telegram: TelegramClient,
+    pub(crate) telegram: TelegramClient,
     /// Keeps every message the process sends within Telegram's limits.
-    pub pacer: Arc<Pacer>,
-    pub tokens: Tokens,
+    pub(crate) pacer: Arc<Pacer>,
+    pub(crate) tokens: Tokens,
     /// The Telegram sandbox, in development without a bot token.
-    pub sandbox: Option<Sandbox>,
+    pub(crate) sandbox: Option<Sandbox>,
     /// The background tasks, stopped together.
-    pub tasks: Tasks,
-    pub hasher: CodeHasher,
+    pub(crate) tasks: Tasks,
+    pub(crate) hasher: CodeHasher,
     /// OpenID Connect: the issuer and the signing keys.
-    pub oidc: crate::core::oidc::Provider,
+    pub(crate) oidc: crate::core::oidc::Provider,
     /// The second channel for codes (Telegram's Gateway API), when configured.
-    pub gateway: Option<crate::core::gateway::Gateway>,
+    pub(crate) gateway: Option<crate::core::gateway::Gateway>,
     /// Woken when this replica answers a one-tap login, so browsers waiting here look at once.
-    pub logins_settled: tokio::sync::Notify,
+    pub(crate) logins_settled: tokio::sync::Notify,
 }
 
 impl AppState {
-    pub fn new(shared: Shared) -> Self {
+    pub(crate) fn new(shared: Shared) -> Self {
         Self(Arc::new(shared))
+    }
+
+    /// The SQL database (the truth: users, shops, orders), for tests that read rows.
+    pub fn database(&self) -> &DatabaseConnection {
+        &self.db
     }
 }
 

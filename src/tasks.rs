@@ -18,7 +18,7 @@ use tokio_util::{sync::CancellationToken, task::TaskTracker};
 const DEFAULT_GRACE: Duration = Duration::from_secs(10);
 
 #[derive(Clone)]
-pub struct Tasks {
+pub(crate) struct Tasks {
     stop: CancellationToken,
     tracker: TaskTracker,
     grace: Duration,
@@ -32,7 +32,7 @@ impl Default for Tasks {
 
 impl Tasks {
     /// Jobs get `grace` after the stop signal to finish.
-    pub fn new(grace: Duration) -> Self {
+    pub(crate) fn new(grace: Duration) -> Self {
         Self {
             stop: CancellationToken::new(),
             tracker: TaskTracker::new(),
@@ -41,12 +41,12 @@ impl Tasks {
     }
 
     /// Runs a loop until it ends; it should end soon after [`Tasks::signal`] is cancelled.
-    pub fn spawn(&self, task: impl Future<Output = ()> + Send + 'static) {
+    pub(crate) fn spawn(&self, task: impl Future<Output = ()> + Send + 'static) {
         self.tracker.spawn(task);
     }
 
     /// Runs a task its spawner awaits (and may abort), such as the poller's dispatcher.
-    pub fn spawn_awaited<T: Send + 'static>(
+    pub(crate) fn spawn_awaited<T: Send + 'static>(
         &self,
         task: impl Future<Output = T> + Send + 'static,
     ) -> tokio::task::JoinHandle<T> {
@@ -55,7 +55,11 @@ impl Tasks {
 
     /// Runs a one-off job (`what` names it in the log), finished within the grace period if the
     /// service stops while it is in hand.
-    pub fn spawn_job(&self, what: &'static str, job: impl Future<Output = ()> + Send + 'static) {
+    pub(crate) fn spawn_job(
+        &self,
+        what: &'static str,
+        job: impl Future<Output = ()> + Send + 'static,
+    ) {
         let stop = self.stop.clone();
         let grace = self.grace;
         self.tracker.spawn(async move {
@@ -75,13 +79,13 @@ impl Tasks {
     }
 
     /// The stop signal, for a loop to watch.
-    pub fn signal(&self) -> CancellationToken {
+    pub(crate) fn signal(&self) -> CancellationToken {
         self.stop.clone()
     }
 
     /// Tasks of their own (the same stop signal, a tracker of their own), which the owner drains
     /// with [`Tasks::drain`]; stopping the parent does not wait for them.
-    pub fn child(&self) -> Self {
+    pub(crate) fn child(&self) -> Self {
         Self {
             stop: self.stop.clone(),
             tracker: TaskTracker::new(),
@@ -90,7 +94,7 @@ impl Tasks {
     }
 
     /// Waits up to `limit` for every task spawned here to end; `Err` says how many are left.
-    pub async fn drain(&self, limit: Duration) -> Result<(), usize> {
+    pub(crate) async fn drain(&self, limit: Duration) -> Result<(), usize> {
         self.tracker.close();
         tokio::time::timeout(limit, self.tracker.wait())
             .await
@@ -98,7 +102,7 @@ impl Tasks {
     }
 
     /// Signals every task to stop and waits until all have.
-    pub async fn stop(&self) {
+    pub(crate) async fn stop(&self) {
         self.stop.cancel();
         self.tracker.close();
         self.tracker.wait().await;

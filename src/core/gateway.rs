@@ -44,7 +44,7 @@ const BUDGET_LOG_EVERY: i64 = 60;
 
 /// The Gateway channel: one per process, cheap to clone.
 #[derive(Clone)]
-pub struct Gateway(Arc<Inner>);
+pub(crate) struct Gateway(Arc<Inner>);
 
 struct Inner {
     client: GatewayClient,
@@ -56,7 +56,7 @@ struct Inner {
 }
 
 impl Gateway {
-    pub fn new(config: GatewayConfig, redis: RedisStore, tasks: Tasks) -> Self {
+    pub(crate) fn new(config: GatewayConfig, redis: RedisStore, tasks: Tasks) -> Self {
         Self(Arc::new(Inner {
             client: GatewayClient::new(config.url.clone(), config.token.clone()),
             config,
@@ -66,7 +66,7 @@ impl Gateway {
         }))
     }
 
-    pub fn client(&self) -> &GatewayClient {
+    pub(crate) fn client(&self) -> &GatewayClient {
         &self.0.client
     }
 
@@ -74,7 +74,13 @@ impl Gateway {
     /// at it while the code lives (until `expires`): after `FLOOD_WAIT_*` it waits as long as
     /// asked, after a 5xx or a network error it backs off. Whatever happens is counted and
     /// logged (masked); nothing reaches the customer's answer, which was given before.
-    pub async fn deliver(&self, phone: &Phone, code: &str, code_hash: &str, expires: Instant) {
+    pub(crate) async fn deliver(
+        &self,
+        phone: &Phone,
+        code: &str,
+        code_hash: &str,
+        expires: Instant,
+    ) {
         let this = &self.0;
         if !this.config.allows(phone.as_str()) {
             meters::gateway_not_sent("country");
@@ -157,7 +163,8 @@ impl Gateway {
                     return (status.request_id, "sent");
                 }
                 GatewayAnswer::Throttled(wait) => wait,
-                GatewayAnswer::Transient(_) => {
+                GatewayAnswer::Transient(reason) => {
+                    tracing::debug!(phone = %phone, reason, "the Gateway did not answer; trying again");
                     let pause = backoff;
                     backoff = (backoff * 2).min(MAX_BACKOFF);
                     pause
@@ -198,7 +205,7 @@ impl Gateway {
 
     /// The phone's code was replaced: a Gateway message still on its way with the old one is
     /// withdrawn (a stale code arriving later only confuses).
-    pub async fn retire(&self, phone: &Phone) {
+    pub(crate) async fn retire(&self, phone: &Phone) {
         let message = match self.0.redis.take_gateway_message(phone).await {
             Ok(Some(message)) => message,
             Ok(None) => return,
@@ -236,7 +243,7 @@ impl Gateway {
 
     /// A code was typed in and matched (in the background): if the Gateway carried it, it
     /// hears so (`checkVerificationStatus`); if it carries an older one, that is withdrawn.
-    pub fn verified(&self, phone: Phone, code: String, code_hash: String) {
+    pub(crate) fn verified(&self, phone: Phone, code: String, code_hash: String) {
         let this = self.clone();
         self.0.tasks.spawn_job("gateway verify report", async move {
             let message = match this.0.redis.take_gateway_message(&phone).await {
@@ -277,7 +284,7 @@ impl Gateway {
 
     /// A delivery report (its signature already checked): the message's status moves on, and
     /// is counted once.
-    pub async fn report(&self, report: &RequestStatus) -> Result<()> {
+    pub(crate) async fn report(&self, report: &RequestStatus) -> Result<()> {
         let (Some(id), Some(delivery)) = (&report.payload, &report.delivery_status) else {
             return Ok(());
         };

@@ -24,7 +24,7 @@ const AUDIENCE: &str = "otpgram";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum TokenKind {
+pub(crate) enum TokenKind {
     Access,
     Refresh,
 }
@@ -49,14 +49,14 @@ impl Method {
 
 /// How and when a session began, carried by each of its tokens (older tokens lack it).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Proof {
+pub(crate) struct Proof {
     pub method: Method,
     /// When the user logged in (Unix seconds): OpenID Connect's `auth_time`.
     pub at: i64,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
-pub struct Claims {
+pub(crate) struct Claims {
     /// The user id.
     pub sub: Uuid,
     /// The session id.
@@ -83,7 +83,7 @@ pub struct TokenPair {
 
 /// Signing and checking keys with the algorithm pinned to HS256.
 #[derive(Clone)]
-pub struct Tokens {
+pub(crate) struct Tokens {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
@@ -92,7 +92,7 @@ pub struct Tokens {
 }
 
 impl Tokens {
-    pub fn new(auth: &AuthConfig) -> Self {
+    pub(crate) fn new(auth: &AuthConfig) -> Self {
         let secret = auth.jwt_secret.expose().as_bytes();
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_issuer(&[ISSUER]);
@@ -177,7 +177,7 @@ impl Tokens {
     }
 
     /// Checks signature, algorithm, issuer, audience, expiry and kind.
-    pub fn decode(&self, token: &str, kind: TokenKind) -> Result<Claims> {
+    pub(crate) fn decode(&self, token: &str, kind: TokenKind) -> Result<Claims> {
         let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .map_err(|_| Error::Unauthorized)?
             .claims;

@@ -23,8 +23,14 @@ pub(crate) fn token_from_payload(payload: &str) -> &str {
 }
 
 /// The link that subscribes an owner's private chat.
-pub fn owner_link(bot_username: &str, token: &str) -> String {
+pub(crate) fn owner_link(bot_username: &str, token: &str) -> String {
     format!("https://t.me/{bot_username}?start={DEEP_LINK_PREFIX}{token}")
+}
+
+/// The bot's deep link for an owner link's `token`, with the bot's username asked of Telegram.
+pub async fn owner_deep_link(state: &AppState, token: &str) -> Result<String> {
+    let username = state.telegram.bot_username().await?;
+    Ok(owner_link(&username, token))
 }
 
 /// A new shop and its first owner link.

@@ -22,7 +22,7 @@ pub(crate) use world::World;
 
 /// The sandbox's shared state.
 #[derive(Clone, Default)]
-pub struct Sandbox {
+pub(crate) struct Sandbox {
     pub world: World,
 }
 
@@ -31,7 +31,7 @@ pub(crate) const API_PATH: &str = "/sandbox/telegram";
 
 impl Sandbox {
     /// The page, its JSON and the bot's API.
-    pub fn router(&self) -> Router {
+    pub(crate) fn router(&self) -> Router {
         Router::new()
             .route("/sandbox", get(page::page))
             .route("/sandbox/assets/{name}", get(page::file))

@@ -28,7 +28,7 @@ use crate::{
 };
 
 #[derive(Clone)]
-pub struct TelegramClient {
+pub(crate) struct TelegramClient {
     bot: Bot,
     /// The process's pacer: codes go out in its priority lane.
     pacer: Arc<Pacer>,
@@ -37,7 +37,7 @@ pub struct TelegramClient {
 
 /// Why a login code's message did not arrive.
 #[derive(Debug)]
-pub enum Undelivered {
+pub(crate) enum Undelivered {
     /// Telegram kept throttling or failing until the code died.
     Expired,
     /// The chat takes no messages from the bot any more (the user blocked it, deleted their
@@ -58,7 +58,7 @@ const MAX_BACKOFF: Duration = Duration::from_secs(5);
 const CODE_TRY_TIMEOUT: Duration = Duration::from_millis(2500);
 
 impl TelegramClient {
-    pub fn new(bot: Bot, pacer: Arc<Pacer>) -> Self {
+    pub(crate) fn new(bot: Bot, pacer: Arc<Pacer>) -> Self {
         Self {
             bot,
             pacer,
@@ -67,17 +67,17 @@ impl TelegramClient {
     }
 
     /// Remembers the bot's own account without asking Telegram (the sandbox knows it).
-    pub fn know(self, me: Me) -> Self {
+    pub(crate) fn know(self, me: Me) -> Self {
         let _ = self.me.set(me);
         self
     }
 
-    pub fn bot(&self) -> &Bot {
+    pub(crate) fn bot(&self) -> &Bot {
         &self.bot
     }
 
     /// The bot's own account, asked of Telegram once.
-    pub async fn me(&self) -> Result<Me> {
+    pub(crate) async fn me(&self) -> Result<Me> {
         self.me
             .get_or_try_init(|| async {
                 self.bot.get_me().await.map_err(|e| Error::Unavailable {
@@ -90,12 +90,12 @@ impl TelegramClient {
     }
 
     /// The bot's @username.
-    pub async fn bot_username(&self) -> Result<String> {
+    pub(crate) async fn bot_username(&self) -> Result<String> {
         Ok(self.me().await?.username.clone().unwrap_or_default())
     }
 
     /// Whether Telegram answers (a `getMe`).
-    pub async fn reachable(&self) -> anyhow::Result<()> {
+    pub(crate) async fn reachable(&self) -> anyhow::Result<()> {
         let answer = self.bot.get_me().await;
         meters::telegram_call("getMe", if answer.is_ok() { "ok" } else { "error" });
         answer?;
@@ -106,7 +106,7 @@ impl TelegramClient {
     /// `expires`): after a 429 it waits as long as Telegram asks, after a 5xx, a timeout or a
     /// network error it backs off (0.5 s, doubling up to 5 s). Every try takes a slot in the
     /// pacer's priority lane, ahead of order notifications.
-    pub async fn deliver_code(
+    pub(crate) async fn deliver_code(
         &self,
         to: TelegramId,
         text: String,
@@ -166,7 +166,7 @@ impl TelegramClient {
     }
 
     /// Sends a plain-text notice with the "Get login code" button under it.
-    pub async fn send_with_code_button(
+    pub(crate) async fn send_with_code_button(
         &self,
         to: TelegramId,
         text: String,
@@ -181,7 +181,7 @@ impl TelegramClient {
     }
 
     /// Sends a plain-text notice (in the pacer's priority lane, as every notice).
-    pub async fn send_text(&self, to: ChatId, text: String) -> anyhow::Result<()> {
+    pub(crate) async fn send_text(&self, to: ChatId, text: String) -> anyhow::Result<()> {
         self.reply(
             self.bot
                 .send_message(teloxide::types::ChatId::from(to), text),
@@ -192,7 +192,7 @@ impl TelegramClient {
 
     /// Makes one call for the bot (a reply, a deleted message, an answered button): in the
     /// pacer's priority lane, counted under its method. The caller reads the error.
-    pub async fn reply<R>(&self, request: R) -> Result<Output<R>, RequestError>
+    pub(crate) async fn reply<R>(&self, request: R) -> Result<Output<R>, RequestError>
     where
         R: Request<Err = RequestError>,
     {
@@ -204,7 +204,7 @@ impl TelegramClient {
 
     /// Sends an order message (HTML, no link preview) and reads Telegram's answer; the caller
     /// waits for the chat's turn first.
-    pub async fn send_order(&self, chat: ChatId, text: &str) -> Answer {
+    pub(crate) async fn send_order(&self, chat: ChatId, text: &str) -> Answer {
         let sent = self
             .bot
             .send_message(teloxide::types::ChatId::from(chat), text)

@@ -19,7 +19,7 @@ const CALL_TIMEOUT: Duration = Duration::from_secs(5);
 pub(crate) const REPORT_MAX_AGE: Duration = Duration::from_secs(300);
 
 #[derive(Clone)]
-pub struct GatewayClient {
+pub(crate) struct GatewayClient {
     http: reqwest::Client,
     base: Url,
     token: Secret,
@@ -29,7 +29,7 @@ pub struct GatewayClient {
 
 /// A request's state as the Gateway tells it (its `RequestStatus`).
 #[derive(Clone, Debug, Deserialize)]
-pub struct RequestStatus {
+pub(crate) struct RequestStatus {
     pub request_id: String,
     #[serde(default)]
     pub request_cost: Option<f64>,
@@ -42,14 +42,14 @@ pub struct RequestStatus {
 }
 
 #[derive(Clone, Debug, Deserialize)]
-pub struct DeliveryStatus {
+pub(crate) struct DeliveryStatus {
     /// `sent`, `delivered`, `read`, `expired` or `revoked`.
     pub status: String,
 }
 
 /// The Gateway's answer to one call, read once.
 #[derive(Debug)]
-pub enum GatewayAnswer {
+pub(crate) enum GatewayAnswer {
     /// Accepted.
     Done(RequestStatus),
     /// `FLOOD_WAIT_<seconds>`: try again after this long.
@@ -67,7 +67,7 @@ pub enum GatewayAnswer {
 
 impl GatewayAnswer {
     /// The `outcome` label of `otpgram_gateway_calls_total`.
-    pub fn label(&self) -> &'static str {
+    pub(crate) fn label(&self) -> &'static str {
         match self {
             GatewayAnswer::Done(_) => "ok",
             GatewayAnswer::Throttled(_) => "throttled",
@@ -99,7 +99,7 @@ impl GatewayAnswer {
 
 /// A code message to send (`sendVerificationMessage`).
 #[derive(Serialize)]
-pub struct CodeRequest<'a> {
+pub(crate) struct CodeRequest<'a> {
     pub phone_number: &'a str,
     pub code: &'a str,
     pub ttl: u64,
@@ -118,7 +118,7 @@ struct Envelope {
 }
 
 impl GatewayClient {
-    pub fn new(mut base: Url, token: Secret) -> Self {
+    pub(crate) fn new(mut base: Url, token: Secret) -> Self {
         // Methods are joined onto the base: `…/sandbox/gateway` must keep its last segment.
         if !base.path().ends_with('/') {
             let path = format!("{}/", base.path());
@@ -138,12 +138,12 @@ impl GatewayClient {
     }
 
     /// Sends otpgram's code to a phone, from Telegram's "Verification Codes" account.
-    pub async fn send_code(&self, request: &CodeRequest<'_>) -> GatewayAnswer {
+    pub(crate) async fn send_code(&self, request: &CodeRequest<'_>) -> GatewayAnswer {
         self.call("sendVerificationMessage", request).await
     }
 
     /// Tells the Gateway the code it carried was typed in (for its conversion figures).
-    pub async fn report_verified(&self, request_id: &str, code: &str) -> GatewayAnswer {
+    pub(crate) async fn report_verified(&self, request_id: &str, code: &str) -> GatewayAnswer {
         #[derive(Serialize)]
         struct Check<'a> {
             request_id: &'a str,
@@ -154,7 +154,7 @@ impl GatewayClient {
     }
 
     /// Withdraws a message not delivered yet (the code was replaced or used another way).
-    pub async fn revoke(&self, request_id: &str) -> GatewayAnswer {
+    pub(crate) async fn revoke(&self, request_id: &str) -> GatewayAnswer {
         #[derive(Serialize)]
         struct Revoke<'a> {
             request_id: &'a str,
@@ -216,7 +216,7 @@ impl GatewayClient {
     /// Whether a delivery report is Telegram's: `signature` is the hex HMAC-SHA256, keyed with
     /// SHA-256 of the token, of `timestamp` "\n" `body`, and `timestamp` (Unix seconds) is within
     /// [`REPORT_MAX_AGE`] of `now`.
-    pub fn report_is_signed(
+    pub(crate) fn report_is_signed(
         &self,
         timestamp: &str,
         signature: &str,

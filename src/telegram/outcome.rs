@@ -6,7 +6,7 @@ use teloxide::{ApiError, RequestError};
 
 /// Telegram's answer to one message, read once for every sender.
 #[derive(Debug)]
-pub enum Answer {
+pub(crate) enum Answer {
     /// Shown; the message's id.
     Sent(i32),
     /// 429: try again after this long.
@@ -25,7 +25,7 @@ pub enum Answer {
 }
 
 impl Answer {
-    pub fn read(result: Result<i32, RequestError>) -> Self {
+    pub(crate) fn read(result: Result<i32, RequestError>) -> Self {
         match result {
             Ok(message_id) => Answer::Sent(message_id),
             Err(RequestError::RetryAfter(wait)) => Answer::Throttled(wait.duration()),
@@ -38,7 +38,7 @@ impl Answer {
     }
 
     /// The `outcome` label of `otpgram_telegram_calls_total`.
-    pub fn label(&self) -> &'static str {
+    pub(crate) fn label(&self) -> &'static str {
         match self {
             Answer::Sent(_) => "ok",
             Answer::Throttled(_) => "throttled",

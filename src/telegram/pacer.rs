@@ -14,7 +14,6 @@
 
 use std::{
     collections::HashMap,
-    future::Future,
     sync::{Arc, Mutex},
     time::Duration,
 };
@@ -23,7 +22,7 @@ use tokio::time::{Instant, sleep_until};
 
 use crate::config::NotifyPolicy;
 
-pub struct Pacer {
+pub(crate) struct Pacer {
     global_interval: Duration,
     /// The earliest moment the next message may go out, in either lane.
     next_global_slot: Mutex<Instant>,
@@ -51,7 +50,7 @@ struct Answers {
 }
 
 impl Pacer {
-    pub fn new(policy: &NotifyPolicy) -> Self {
+    pub(crate) fn new(policy: &NotifyPolicy) -> Self {
         Self {
             global_interval: Duration::from_secs(1) / policy.global_per_second,
             next_global_slot: Mutex::new(Instant::now()),
@@ -115,7 +114,7 @@ impl Pacer {
     /// priority slot. A user cannot spend the bot's budget: while one answer to the chat already
     /// waits for its second, a `droppable` update (a button press) is dropped, and false is
     /// returned; other updates wait their turn.
-    pub async fn answer_slot(&self, chat: i64, droppable: bool) -> bool {
+    pub(crate) async fn answer_slot(&self, chat: i64, droppable: bool) -> bool {
         let (at, waits) = {
             let mut answers = self.answers.lock().unwrap_or_else(|e| e.into_inner());
             let now = Instant::now();
@@ -145,7 +144,7 @@ impl Pacer {
 
     /// Takes the next free global slot ahead of the notifications in line, and waits for it
     /// (login codes and the bot's answers).
-    pub async fn priority_slot(&self) {
+    pub(crate) async fn priority_slot(&self) {
         let slot = {
             let mut next = self.next_global_slot();
             let slot = (*next).max(Instant::now());
@@ -157,7 +156,7 @@ impl Pacer {
 
     /// Waits for the chat's turn: `interval` after its previous message was sent. Nothing else
     /// is sent to the chat until the turn is dropped.
-    pub async fn turn(&self, chat_id: i64) -> Turn<'_> {
+    pub(crate) async fn turn(&self, chat_id: i64) -> Turn<'_> {
         let interval = self.interval(chat_id);
         let last = self.chat(chat_id).lock_owned().await;
         if let Some(previous) = *last {
@@ -172,7 +171,7 @@ impl Pacer {
 }
 
 /// A chat's turn (see [`Pacer::turn`]).
-pub struct Turn<'a> {
+pub(crate) struct Turn<'a> {
     pacer: &'a Pacer,
     interval: Duration,
     last: tokio::sync::OwnedMutexGuard<Option<Instant>>,
@@ -186,21 +185,25 @@ impl Turn<'_> {
     /// The send is made only now, and on the heap: a burst of orders leaves thousands of
     /// deliveries waiting for their turns, and none of them should hold a Telegram request
     /// meanwhile.
-    pub async fn send<T, F: Future<Output = T>>(&mut self, send: impl FnOnce() -> F) -> T {
+    #[cfg(test)]
+    pub(crate) async fn send<T, F: std::future::Future<Output = T>>(
+        &mut self,
+        send: impl FnOnce() -> F,
+    ) -> T {
         self.begin().await;
         Box::pin(send()).await
     }
 
     /// Waits for a global slot; the chat's spacing counts from now. What the caller does next
     /// is its send.
-    pub async fn begin(&mut self) {
+    pub(crate) async fn begin(&mut self) {
         self.pacer.global_slot().await;
         *self.last = Some(Instant::now());
     }
 
     /// Holds the chat back for `pause` from now (Telegram answered 429 with `retry_after`). Done
     /// in the turn, so no other message to the chat slips in before the pause begins.
-    pub fn hold(&mut self, pause: Duration) {
+    pub(crate) fn hold(&mut self, pause: Duration) {
         let until = Instant::now() + pause;
         // The next turn begins at `last + interval`: make that at least `until`.
         *self.last = Some(until.checked_sub(self.interval).unwrap_or(until));

@@ -219,7 +219,7 @@ async fn asking_for_an_unlinked_phone_needs_no_database_on_the_way() {
     let app = spawn_app_with(&[("RATE_LIMIT_PER_IP_PER_MINUTE", "0")]).await;
     app.link(ANN, PHONE).await;
     // With the database gone, both answers come from Redis alone, and so are the same.
-    app.state.db.close_by_ref().await.unwrap();
+    app.state.database().close_by_ref().await.unwrap();
     let linked = seen(app.request_code(PHONE).await).await;
     let unlinked = seen(app.request_code(STRANGER).await).await;
     assert_eq!(linked.status, StatusCode::ACCEPTED);
@@ -401,7 +401,7 @@ async fn the_older_shapes_never_take_a_phone_linked_to_another_account() {
     // The phone stays where it was, and its owner's codes still go to the owner.
     let row = user::Entity::find()
         .filter(user::Column::Phone.eq(PHONE))
-        .one(&app.state.db)
+        .one(app.state.database())
         .await
         .unwrap()
         .unwrap();

@@ -347,7 +347,7 @@ impl TestApp {
         use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
         entity::user::Entity::find()
             .filter(entity::user::Column::Phone.eq(phone))
-            .one(&self.state.db)
+            .one(self.state.database())
             .await
             .unwrap()
     }

@@ -71,7 +71,7 @@ async fn a_linked_customer_logs_in_with_the_code_from_the_bot() {
 
     let row = user::Entity::find()
         .filter(user::Column::Phone.eq(PHONE))
-        .one(&app.state.db)
+        .one(app.state.database())
         .await
         .unwrap()
         .unwrap();
@@ -310,11 +310,11 @@ async fn a_user_row_lost_from_the_database_is_recreated_at_login() {
     let code = app.linked_code(ANN, PHONE).await;
     let row = user::Entity::find()
         .filter(user::Column::Phone.eq(PHONE))
-        .one(&app.state.db)
+        .one(app.state.database())
         .await
         .unwrap()
         .unwrap();
-    row.delete(&app.state.db).await.unwrap();
+    row.delete(app.state.database()).await.unwrap();
 
     let response = app.verify(PHONE, &code).await;
     assert_eq!(response.status(), StatusCode::OK);
@@ -322,7 +322,7 @@ async fn a_user_row_lost_from_the_database_is_recreated_at_login() {
     assert_eq!(body["user"]["telegram_id"], ANN);
     let row = user::Entity::find()
         .filter(user::Column::Phone.eq(PHONE))
-        .one(&app.state.db)
+        .one(app.state.database())
         .await
         .unwrap()
         .expect("the row is back");

@@ -782,7 +782,7 @@ async fn a_worker_whose_lease_ran_out_cannot_overwrite_a_newer_outcome() {
     .unwrap()
     .unwrap();
     let recorded = otpgram::testing::notifications::record(
-        &app.state.db,
+        app.state.database(),
         shop.parse().unwrap(),
         "L-1",
         order(&shop, "L-1").to_string(),
@@ -792,7 +792,7 @@ async fn a_worker_whose_lease_ran_out_cannot_overwrite_a_newer_outcome() {
     let otpgram::testing::notifications::Recorded::New { id, .. } = recorded else {
         panic!("a new notification: {recorded:?}");
     };
-    let db = &app.state.db;
+    let db = app.state.database();
     let lease = Duration::from_secs(60);
     let old = deliveries::claim(db, id, OWNER, lease)
         .await

@@ -577,7 +577,7 @@ async fn keys_rotate_and_the_previous_one_stays_published() {
     let before = jwks().await;
     assert_eq!(before.len(), 1);
     let rows_before = entity::signing_key::Entity::find()
-        .all(&app.state.db)
+        .all(app.state.database())
         .await
         .unwrap();
     // Stored sealed: the column is not a private key anyone could read and sign with.
@@ -592,18 +592,14 @@ async fn keys_rotate_and_the_previous_one_stays_published() {
         );
         assert!(rsa::RsaPrivateKey::from_pkcs1_der(&stored[12..]).is_err());
     }
-    let new = app
-        .state
-        .oidc
-        .keys
-        .rotate(&app.state.db, std::time::Duration::from_secs(3600))
+    let new = otpgram::ops::rotate_signing_key(&app.state, std::time::Duration::from_secs(3600))
         .await
         .unwrap();
     let after = jwks().await;
     assert_eq!(after.len(), 2, "{after:?}");
     assert!(after.contains(&before[0]) && after.contains(&new));
-    let current = app.state.oidc.keys.current(&app.state.db).await.unwrap();
-    assert_eq!(current.kid, new, "the new key signs");
+    let current = otpgram::ops::signing_key_id(&app.state).await.unwrap();
+    assert_eq!(current, new, "the new key signs");
 }
 
 /// The widget's popup posts the code to its opener with `target_origin` set to the registered

@@ -326,7 +326,7 @@ async fn an_unused_link_expires() {
             shop_link::Column::ExpiresAt,
             Expr::value(chrono::Utc::now() - chrono::TimeDelta::seconds(1)),
         )
-        .exec(&app.state.db)
+        .exec(app.state.database())
         .await
         .unwrap();
     app.telegram

@@ -24,6 +24,7 @@ use tokio::{sync::RwLock, time::Instant};
 use crate::{
     crypto::{derive_key, random_token},
     error::{Error, Result},
+    state::AppState,
     store::sql::signing_keys::{self, KeyRow},
 };
 
@@ -32,7 +33,7 @@ const RELOAD_AFTER: Duration = Duration::from_secs(60);
 const RSA_BITS: usize = 2048;
 
 /// The keys as they are now: the one that signs, and every published one.
-pub struct KeySet {
+pub(crate) struct KeySet {
     pub kid: String,
     pub signing: EncodingKey,
     /// `/.well-known/jwks.json`.
@@ -42,7 +43,7 @@ pub struct KeySet {
 
 impl KeySet {
     /// The published key with this id, to check a token otpgram signed.
-    pub fn verifying(&self, kid: &str) -> Option<&DecodingKey> {
+    pub(crate) fn verifying(&self, kid: &str) -> Option<&DecodingKey> {
         self.verifying
             .iter()
             .find(|(id, _)| id == kid)
@@ -51,14 +52,14 @@ impl KeySet {
 }
 
 /// The keys, cached.
-pub struct SigningKeys {
+pub(crate) struct SigningKeys {
     cipher: Aes256Gcm,
     cache: RwLock<Option<(Instant, Arc<KeySet>)>>,
 }
 
 impl SigningKeys {
     /// `secret` is the service secret; the key that encrypts private keys is derived from it.
-    pub fn new(secret: &[u8]) -> Self {
+    pub(crate) fn new(secret: &[u8]) -> Self {
         let key = derive_key(secret, "otpgram signing keys v1");
         Self {
             cipher: Aes256Gcm::new(&key.into()),
@@ -67,7 +68,7 @@ impl SigningKeys {
     }
 
     /// The keys, from memory if read recently; makes the first key if there is none.
-    pub async fn current(&self, db: &sea_orm::DatabaseConnection) -> Result<Arc<KeySet>> {
+    pub(crate) async fn current(&self, db: &sea_orm::DatabaseConnection) -> Result<Arc<KeySet>> {
         if let Some((read, keys)) = self.cache.read().await.as_ref()
             && read.elapsed() < RELOAD_AFTER
         {
@@ -90,7 +91,7 @@ impl SigningKeys {
 
     /// A new key signs from now on; the ones before stop signing and stay published for
     /// `keep_published`. Returns the new key's id.
-    pub async fn rotate(
+    pub(crate) async fn rotate(
         &self,
         db: &sea_orm::DatabaseConnection,
         keep_published: Duration,
@@ -196,6 +197,17 @@ fn public_jwk(kid: &str, key: &EncodingKey) -> Result<Jwk> {
     jwk.common.public_key_use = Some(PublicKeyUse::Signature);
     jwk.common.key_algorithm = Some(KeyAlgorithm::RS256);
     Ok(jwk)
+}
+
+/// A new ID token signing key signs from now on; the old ones stay in the JWKS for
+/// `keep_published`. Returns the new key's id.
+pub async fn rotate_signing_key(state: &AppState, keep_published: Duration) -> Result<String> {
+    state.oidc.keys.rotate(&state.db, keep_published).await
+}
+
+/// The id (`kid`) of the key that signs ID tokens now.
+pub async fn signing_key_id(state: &AppState) -> Result<String> {
+    Ok(state.oidc.keys.current(&state.db).await?.kid.clone())
 }
 
 #[cfg(test)]

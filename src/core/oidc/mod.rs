@@ -37,7 +37,7 @@ pub(crate) use clients::Client;
 pub(crate) use tokens::{Issued, UserClaims};
 
 /// otpgram as a provider: its issuer URL (`None`: OpenID Connect is off) and signing keys.
-pub struct Provider {
+pub(crate) struct Provider {
     pub issuer: Option<String>,
     pub keys: keys::SigningKeys,
 }

@@ -10,7 +10,7 @@ use super::{BOT_ID, BOT_USERNAME, Message, World, now};
 impl World {
     /// The bot's `getUpdates`: updates after `offset` (which confirms the ones before it),
     /// waiting up to `timeout` for one to come.
-    pub async fn updates(&self, offset: i64, limit: usize, timeout: Duration) -> Vec<Value> {
+    pub(crate) async fn updates(&self, offset: i64, limit: usize, timeout: Duration) -> Vec<Value> {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
             let waiting = self.new_update.notified();
@@ -39,7 +39,7 @@ impl World {
     }
 
     /// The bot sends a message; `None` when the chat does not exist.
-    pub fn bot_sends(
+    pub(crate) fn bot_sends(
         &self,
         chat: i64,
         text: &str,
@@ -77,7 +77,7 @@ impl World {
     }
 
     /// The bot edits one of its messages; `None` when there is no such message.
-    pub fn bot_edits(
+    pub(crate) fn bot_edits(
         &self,
         chat: i64,
         message_id: i64,
@@ -105,7 +105,7 @@ impl World {
     }
 
     /// The bot deletes a message; false when there is no such message.
-    pub fn delete(&self, chat: i64, message_id: i64) -> bool {
+    pub(crate) fn delete(&self, chat: i64, message_id: i64) -> bool {
         let mut state = self.state();
         let Some(message) = state
             .messages
@@ -121,7 +121,7 @@ impl World {
     }
 
     /// Whether `user` may administer `chat` (a private chat is its own admin).
-    pub fn is_admin(&self, chat: i64, user: i64) -> bool {
+    pub(crate) fn is_admin(&self, chat: i64, user: i64) -> bool {
         chat == user
             || self
                 .state()

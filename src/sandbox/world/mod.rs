@@ -33,7 +33,7 @@ const MAX_MESSAGES_PER_CHAT: usize = 500;
 
 /// A pretend Telegram user.
 #[derive(Clone, Debug, Serialize)]
-pub struct User {
+pub(crate) struct User {
     pub id: i64,
     pub first_name: String,
     pub last_name: Option<String>,
@@ -55,7 +55,7 @@ impl User {
 
 /// A pretend group with the bot in it.
 #[derive(Clone, Debug, Serialize)]
-pub struct Group {
+pub(crate) struct Group {
     pub id: i64,
     pub title: String,
     /// The user who made the group (its admin).
@@ -65,7 +65,7 @@ pub struct Group {
 
 /// One message in a chat, as the page shows it.
 #[derive(Clone, Debug, Serialize)]
-pub struct Message {
+pub(crate) struct Message {
     pub id: i64,
     pub chat_id: i64,
     /// The sender's user id; [`BOT_ID`] for the bot.
@@ -92,7 +92,7 @@ struct State {
 
 /// The pretend Telegram, shared by the Bot API the bot calls and the page people use.
 #[derive(Clone)]
-pub struct World {
+pub(crate) struct World {
     state: Arc<Mutex<State>>,
     new_update: Arc<Notify>,
     /// Every message the page should show, as it happens.
@@ -107,7 +107,7 @@ impl Default for World {
 
 /// Why a pretend action was refused.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum Refused {
+pub(crate) enum Refused {
     #[error("no such user")]
     UnknownUser,
     #[error("no such chat")]
@@ -123,7 +123,7 @@ pub(super) fn now() -> i64 {
 }
 
 impl World {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self {
             state: Arc::default(),
             new_update: Arc::default(),
@@ -136,24 +136,24 @@ impl World {
     }
 
     /// Every new message, for the page's live view.
-    pub fn subscribe(&self) -> broadcast::Receiver<Message> {
+    pub(crate) fn subscribe(&self) -> broadcast::Receiver<Message> {
         self.events.subscribe()
     }
 
-    pub fn users(&self) -> Vec<User> {
+    pub(crate) fn users(&self) -> Vec<User> {
         self.state().users.values().cloned().collect()
     }
 
-    pub fn groups(&self) -> Vec<Group> {
+    pub(crate) fn groups(&self) -> Vec<Group> {
         self.state().groups.values().cloned().collect()
     }
 
-    pub fn user(&self, id: i64) -> Option<User> {
+    pub(crate) fn user(&self, id: i64) -> Option<User> {
         self.state().users.get(&id).cloned()
     }
 
     /// Makes a pretend user (an id is picked when none is asked for).
-    pub fn add_user(&self, mut user: User) -> Result<User, Refused> {
+    pub(crate) fn add_user(&self, mut user: User) -> Result<User, Refused> {
         let mut state = self.state();
         if user.id == 0 {
             user.id = state
@@ -173,7 +173,7 @@ impl World {
     }
 
     /// Makes a group with the bot and `admin` in it.
-    pub fn add_group(&self, title: &str, admin: i64) -> Result<Group, Refused> {
+    pub(crate) fn add_group(&self, title: &str, admin: i64) -> Result<Group, Refused> {
         let mut state = self.state();
         if !state.users.contains_key(&admin) {
             return Err(Refused::UnknownUser);
@@ -194,7 +194,7 @@ impl World {
     }
 
     /// Adds a user to a group.
-    pub fn join_group(&self, group: i64, user: i64) -> Result<Group, Refused> {
+    pub(crate) fn join_group(&self, group: i64, user: i64) -> Result<Group, Refused> {
         let mut state = self.state();
         if !state.users.contains_key(&user) {
             return Err(Refused::UnknownUser);
@@ -208,7 +208,7 @@ impl World {
 
     /// A code from the Gateway for whoever has `phone` (E.164), in their "Verification Codes"
     /// chat: the request's id, or `None` when no pretend user has the number.
-    pub fn verification_code(&self, phone: &str, code: &str, ttl: u64) -> Option<String> {
+    pub(crate) fn verification_code(&self, phone: &str, code: &str, ttl: u64) -> Option<String> {
         let mut state = self.state();
         let digits = |p: &str| p.chars().filter(char::is_ascii_digit).collect::<String>();
         let user = state
@@ -236,7 +236,7 @@ impl World {
     }
 
     /// The users who got a code from "Verification Codes", with that chat's id.
-    pub fn verification_chats(&self) -> Vec<(i64, i64)> {
+    pub(crate) fn verification_chats(&self) -> Vec<(i64, i64)> {
         self.state()
             .messages
             .keys()
@@ -246,7 +246,7 @@ impl World {
     }
 
     /// The messages of a chat, oldest first.
-    pub fn messages(&self, chat: i64) -> Vec<Message> {
+    pub(crate) fn messages(&self, chat: i64) -> Vec<Message> {
         self.state()
             .messages
             .get(&chat)

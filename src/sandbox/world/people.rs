@@ -7,7 +7,7 @@ use super::{BOT_ID, Message, Refused, World, bot_user, now};
 
 impl World {
     /// `from` writes `text` in `chat` (their private chat with the bot, or a group).
-    pub fn send_text(&self, chat: i64, from: i64, text: &str) -> Result<Message, Refused> {
+    pub(crate) fn send_text(&self, chat: i64, from: i64, text: &str) -> Result<Message, Refused> {
         let text = text.trim();
         if text.is_empty() || text.encode_utf16().count() > 4096 {
             return Err(Refused::Invalid("a message is 1 to 4096 characters"));
@@ -23,7 +23,7 @@ impl World {
     }
 
     /// `from` shares their own contact (the "Share phone number" button) in their private chat.
-    pub fn share_contact(&self, from: i64) -> Result<Message, Refused> {
+    pub(crate) fn share_contact(&self, from: i64) -> Result<Message, Refused> {
         let user = self.user(from).ok_or(Refused::UnknownUser)?;
         let contact = json!({ "contact": {
             "phone_number": user.phone, "first_name": user.first_name,
@@ -73,7 +73,13 @@ impl World {
     }
 
     /// `from` presses the inline button carrying `data` under the bot's message `message_id`.
-    pub fn press(&self, chat: i64, from: i64, message_id: i64, data: &str) -> Result<(), Refused> {
+    pub(crate) fn press(
+        &self,
+        chat: i64,
+        from: i64,
+        message_id: i64,
+        data: &str,
+    ) -> Result<(), Refused> {
         let mut state = self.state();
         let user = state
             .users

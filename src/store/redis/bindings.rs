@@ -11,13 +11,13 @@ use crate::{
 /// Where a phone's codes go: the linked account, and the language it reads (kept beside the
 /// binding so that sending a code needs no database query). Stored as `telegram_id[:lang]`.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Binding {
+pub(crate) struct Binding {
     pub telegram_id: TelegramId,
     pub language: Option<String>,
 }
 
 impl Binding {
-    pub fn new(telegram_id: TelegramId, language: Option<&str>) -> Self {
+    pub(crate) fn new(telegram_id: TelegramId, language: Option<&str>) -> Self {
         Self {
             telegram_id,
             language: language.map(str::to_string),
@@ -42,13 +42,13 @@ impl Binding {
 
 impl RedisStore {
     /// Where a phone's codes go, as Redis knows it.
-    pub async fn binding(&self, phone: &Phone) -> Result<Option<Binding>> {
+    pub(crate) async fn binding(&self, phone: &Phone) -> Result<Option<Binding>> {
         let value: Option<String> = self.pool.next().get(self.keys.binding(phone)).await?;
         Ok(value.as_deref().and_then(Binding::decode))
     }
 
     /// Links `phone` as `binding` says and unlinks the account's previous phone, if any.
-    pub async fn bind(
+    pub(crate) async fn bind(
         &self,
         phone: &Phone,
         binding: &Binding,

@@ -10,7 +10,7 @@ use crate::{config::OtpPolicy, domain::Phone, error::Result};
 
 /// What happened to a code request.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Issue {
+pub(crate) enum Issue {
     /// A code was stored for a linked phone; send it there.
     Issued(Binding),
     /// Redis knows no binding; the request is remembered until the phone links.
@@ -24,7 +24,7 @@ pub enum Issue {
 
 /// The result of checking a code.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Check {
+pub(crate) enum Check {
     Valid,
     /// Wrong, or no live code. `locked_now`: this guess used up the phone's hourly failures, so
     /// the site's codes are locked from now on (its owner should hear of it, once).
@@ -48,7 +48,7 @@ struct TelegramLimits {
 
 /// How [`RedisStore::store_code`] treats a code request that waited for the phone to link.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum StoreMode {
+pub(crate) enum StoreMode {
     /// Store the code in any case.
     Always,
     /// Store it only if a request was waiting (and consume the request).
@@ -69,7 +69,7 @@ impl StoreMode {
 
 impl RedisStore {
     /// Records or replaces a code for `phone` if the per-phone limits allow it.
-    pub async fn issue_code(
+    pub(crate) async fn issue_code(
         &self,
         phone: &Phone,
         code_hash: &str,
@@ -125,7 +125,7 @@ impl RedisStore {
 
     /// Records or replaces a code that the phone's owner asked for in Telegram, under the
     /// owner's own cooldown and hourly cap (never the site-side lock); warms the binding.
-    pub async fn issue_telegram_code(
+    pub(crate) async fn issue_telegram_code(
         &self,
         phone: &Phone,
         binding: &Binding,
@@ -156,7 +156,7 @@ impl RedisStore {
     /// itself): like a code asked for in Telegram, with no cooldown and at most `per_minute` a
     /// minute per account. The binding is left as the link just wrote it. Returns the limit hit,
     /// if any: how long to wait, and its label.
-    pub async fn issue_bot_code(
+    pub(crate) async fn issue_bot_code(
         &self,
         phone: &Phone,
         code_hash: &str,
@@ -217,7 +217,7 @@ impl RedisStore {
 
     /// Forgets a phone's live code and any request waiting for it to link (the phone changed
     /// hands: a code meant for the previous owner must not log anyone in).
-    pub async fn forget_codes(&self, phone: &Phone) -> Result<()> {
+    pub(crate) async fn forget_codes(&self, phone: &Phone) -> Result<()> {
         let k = &self.keys;
         self.pool
             .next()
@@ -228,7 +228,7 @@ impl RedisStore {
 
     /// Stores a code for a phone (and warms its binding; `None` leaves it alone), as `mode`
     /// says.
-    pub async fn store_code(
+    pub(crate) async fn store_code(
         &self,
         phone: &Phone,
         binding: Option<&Binding>,
@@ -256,7 +256,7 @@ impl RedisStore {
     }
 
     /// Checks `code_hash` against the phone's current code and consumes it when it matches.
-    pub async fn verify_code(
+    pub(crate) async fn verify_code(
         &self,
         phone: &Phone,
         code_hash: &str,

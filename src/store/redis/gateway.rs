@@ -18,7 +18,7 @@ const MESSAGE_RECORD_TTL: Duration = Duration::from_secs(86_400);
 
 /// Whether the Gateway may carry one more code now.
 #[derive(Debug, PartialEq, Eq)]
-pub enum GatewaySlot {
+pub(crate) enum GatewaySlot {
     Granted,
     /// Sends are stopped for a while (the account cannot pay, or its token is wrong).
     Paused,
@@ -28,7 +28,7 @@ pub enum GatewaySlot {
 
 /// A message the Gateway carries for a phone's current code.
 #[derive(Debug)]
-pub struct GatewayMessage {
+pub(crate) struct GatewayMessage {
     /// otpgram's id for it (its payload).
     pub id: String,
     /// The Gateway's id for it (empty when the Gateway refused it).
@@ -41,14 +41,14 @@ pub struct GatewayMessage {
 
 impl GatewayMessage {
     /// Still on its way: withdrawing it stops a stale code from arriving.
-    pub fn undelivered(&self) -> bool {
+    pub(crate) fn undelivered(&self) -> bool {
         self.status == "sent"
     }
 }
 
 /// What became of a message whose code was typed in or replaced.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Claimed {
+pub(crate) enum Claimed {
     /// Its send is still under way: the sender acts on the mark when the Gateway answers.
     Marked,
     /// Its send ended: with this request id (empty when nothing was sent) and status.
@@ -57,7 +57,7 @@ pub enum Claimed {
 
 /// What a delivery report changed.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Reported {
+pub(crate) enum Reported {
     /// otpgram knows no such message (or it is long gone).
     Unknown,
     /// The status moved on from `previous`.
@@ -68,7 +68,7 @@ pub enum Reported {
 
 impl RedisStore {
     /// Takes one send from this hour's budget (`max_per_hour`), unless sends are paused.
-    pub async fn gateway_slot(&self, max_per_hour: u32) -> Result<GatewaySlot> {
+    pub(crate) async fn gateway_slot(&self, max_per_hour: u32) -> Result<GatewaySlot> {
         let hour = chrono::Utc::now().timestamp() / 3600;
         let answer: String = self
             .scripts
@@ -88,7 +88,7 @@ impl RedisStore {
     }
 
     /// Stops Gateway sends on every replica for `pause`.
-    pub async fn pause_gateway(&self, pause: Duration) -> Result<()> {
+    pub(crate) async fn pause_gateway(&self, pause: Duration) -> Result<()> {
         self.set_expiring(self.keys.gateway_paused(), "1".into(), pause)
             .await
     }
@@ -96,7 +96,7 @@ impl RedisStore {
     /// Remembers a message for the phone's current code (`id` is its payload), for as long as
     /// the code lives: `sent` when the Gateway took it, `phone_unreachable` when it refused the
     /// number.
-    pub async fn record_gateway_message(
+    pub(crate) async fn record_gateway_message(
         &self,
         phone: &Phone,
         id: &str,
@@ -129,7 +129,10 @@ impl RedisStore {
     }
 
     /// Takes the phone's current Gateway message away (its code was replaced or used).
-    pub async fn take_gateway_message(&self, phone: &Phone) -> Result<Option<GatewayMessage>> {
+    pub(crate) async fn take_gateway_message(
+        &self,
+        phone: &Phone,
+    ) -> Result<Option<GatewayMessage>> {
         let client = self.pool.next();
         let id: Option<String> = client.getdel(self.keys.gateway_current(phone)).await?;
         let Some(id) = id else {
@@ -152,7 +155,7 @@ impl RedisStore {
 
     /// Records a delivery report for the message `id` (the payload), if it is the request
     /// `request_id` otpgram made.
-    pub async fn gateway_report(
+    pub(crate) async fn gateway_report(
         &self,
         id: &str,
         request_id: &str,
@@ -180,7 +183,7 @@ impl RedisStore {
     /// The Gateway answered the send of message `id`: its request id (empty when it sent
     /// nothing) and `status` are recorded, unless the message was marked meanwhile. Returns the
     /// status before: `sending` (nobody touched it), `verified`, `retired`, or empty (gone).
-    pub async fn settle_gateway_message(
+    pub(crate) async fn settle_gateway_message(
         &self,
         id: &str,
         request_id: &str,
@@ -199,7 +202,7 @@ impl RedisStore {
 
     /// Marks message `id` (`verified` or `retired`) if its send is still under way, or says how
     /// the send ended.
-    pub async fn claim_gateway_message(&self, id: &str, mark: &str) -> Result<Claimed> {
+    pub(crate) async fn claim_gateway_message(&self, id: &str, mark: &str) -> Result<Claimed> {
         let answer: Vec<String> = self
             .scripts
             .gateway_claim

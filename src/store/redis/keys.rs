@@ -6,12 +6,12 @@
 use crate::domain::{Phone, TelegramId};
 
 #[derive(Clone, Debug)]
-pub struct Keys {
+pub(crate) struct Keys {
     prefix: String,
 }
 
 impl Keys {
-    pub fn new(prefix: impl Into<String>) -> Self {
+    pub(crate) fn new(prefix: impl Into<String>) -> Self {
         Self {
             prefix: prefix.into(),
         }
@@ -22,162 +22,162 @@ impl Keys {
     }
 
     /// phone → `telegram_id[:language]` of the account it is linked to.
-    pub fn binding(&self, phone: &Phone) -> String {
+    pub(crate) fn binding(&self, phone: &Phone) -> String {
         self.phone_key(phone, "tg")
     }
 
     /// The current code: hash `h` (keyed hash, or `burned`), wrong guesses `a`, and where it was
     /// asked for, `o` (`s`: the site, `t`: the owner, in Telegram).
-    pub fn code(&self, phone: &Phone) -> String {
+    pub(crate) fn code(&self, phone: &Phone) -> String {
         self.phone_key(phone, "otp")
     }
 
     /// Present while a new code may not be sent yet.
-    pub fn cooldown(&self, phone: &Phone) -> String {
+    pub(crate) fn cooldown(&self, phone: &Phone) -> String {
         self.phone_key(phone, "cooldown")
     }
 
     /// Codes sent this hour.
-    pub fn sends(&self, phone: &Phone) -> String {
+    pub(crate) fn sends(&self, phone: &Phone) -> String {
         self.phone_key(phone, "sends")
     }
 
     /// Present while the owner may not ask the bot for another code yet (apart from the site's
     /// cooldown, so that site-side traffic never holds the owner back).
-    pub fn telegram_cooldown(&self, phone: &Phone) -> String {
+    pub(crate) fn telegram_cooldown(&self, phone: &Phone) -> String {
         self.phone_key(phone, "tg_cooldown")
     }
 
     /// Codes the owner asked the bot for this hour.
-    pub fn telegram_sends(&self, phone: &Phone) -> String {
+    pub(crate) fn telegram_sends(&self, phone: &Phone) -> String {
         self.phone_key(phone, "tg_sends")
     }
 
     /// Codes an older integration's own bot asked for this minute.
-    pub fn bot_codes(&self, phone: &Phone) -> String {
+    pub(crate) fn bot_codes(&self, phone: &Phone) -> String {
         self.phone_key(phone, "bot_codes")
     }
 
     /// Wrong guesses this hour, across codes.
-    pub fn failures(&self, phone: &Phone) -> String {
+    pub(crate) fn failures(&self, phone: &Phone) -> String {
         self.phone_key(phone, "fails")
     }
 
     /// A code was requested before the phone was linked; delivered when it links.
-    pub fn pending(&self, phone: &Phone) -> String {
+    pub(crate) fn pending(&self, phone: &Phone) -> String {
         self.phone_key(phone, "pending")
     }
 
     /// The id of the Gateway message carrying the phone's current code (while it lives).
-    pub fn gateway_current(&self, phone: &Phone) -> String {
+    pub(crate) fn gateway_current(&self, phone: &Phone) -> String {
         self.phone_key(phone, "gw")
     }
 
     /// One Gateway message, by otpgram's id for it (its `payload`): the Gateway's request id
     /// `r`, the code's keyed hash `h`, the delivery status `s`.
-    pub fn gateway_message(&self, id: &str) -> String {
+    pub(crate) fn gateway_message(&self, id: &str) -> String {
         format!("{}{{g:{id}}}", self.prefix)
     }
 
     /// Present while Gateway sends are stopped (all replicas).
-    pub fn gateway_paused(&self) -> String {
+    pub(crate) fn gateway_paused(&self) -> String {
         format!("{}{{gw}}:paused", self.prefix)
     }
 
     /// Gateway sends in clock hour `hour` (Unix hours), all replicas together.
-    pub fn gateway_sends(&self, hour: i64) -> String {
+    pub(crate) fn gateway_sends(&self, hour: i64) -> String {
         format!("{}{{gw}}:sends:{hour}", self.prefix)
     }
 
     /// An address's per-minute allowance on the code endpoints (`addr` is an IPv4 address or
     /// an IPv6 /64 network).
-    pub fn address_limit(&self, addr: &str) -> String {
+    pub(crate) fn address_limit(&self, addr: &str) -> String {
         format!("{}ip:{addr}", self.prefix)
     }
 
     /// A one-tap login's state (a hash; see `lua/start_login.lua`).
-    pub fn login(&self, id: &str) -> String {
+    pub(crate) fn login(&self, id: &str) -> String {
         format!("{}{{l:{id}}}", self.prefix)
     }
 
     /// The login an account opened before it had linked a phone.
-    pub fn login_awaiting_phone(&self, account: TelegramId) -> String {
+    pub(crate) fn login_awaiting_phone(&self, account: TelegramId) -> String {
         format!("{}tg:{account}:login", self.prefix)
     }
 
     /// The browsers waiting on a one-tap login now.
-    pub fn login_waits(&self, login_id: &str) -> String {
+    pub(crate) fn login_waits(&self, login_id: &str) -> String {
         format!("{}{{l:{login_id}}}:waits", self.prefix)
     }
 
     /// The one-tap waits an address (an IPv6 /64) holds now.
-    pub fn address_waits(&self, addr: &str) -> String {
+    pub(crate) fn address_waits(&self, addr: &str) -> String {
         format!("{}ip:{addr}:waits", self.prefix)
     }
 
     /// An account's allowance of opened login links.
-    pub fn login_opens(&self, account: TelegramId) -> String {
+    pub(crate) fn login_opens(&self, account: TelegramId) -> String {
         format!("{}tg:{account}:login_opens", self.prefix)
     }
 
     /// An OpenID Connect authorization code's grant (by the code's keyed hash): `<grant
     /// id>|<grant>`, then `used:<grant id>` once traded.
-    pub fn auth_code(&self, code_hash: &str) -> String {
+    pub(crate) fn auth_code(&self, code_hash: &str) -> String {
         format!("{}oidc:code:{code_hash}", self.prefix)
     }
 
     /// A hosted-page login session (by its cookie's keyed hash): `<user id>|<method>|<auth
     /// time>`.
-    pub fn login_session(&self, hash: &str) -> String {
+    pub(crate) fn login_session(&self, hash: &str) -> String {
         format!("{}ls:{hash}", self.prefix)
     }
 
     /// When the user's login sessions last ended all at once (their phone changed hands): one
     /// opened before is dead.
-    pub fn login_sessions_ended(&self, user_id: &str) -> String {
+    pub(crate) fn login_sessions_ended(&self, user_id: &str) -> String {
         format!("{}{{u:{user_id}}}:ls_ended", self.prefix)
     }
 
     /// The codes a login session was given in the current window.
-    pub fn login_session_codes(&self, hash: &str) -> String {
+    pub(crate) fn login_session_codes(&self, hash: &str) -> String {
         format!("{}ls:{hash}:codes", self.prefix)
     }
 
     /// An OpenID Connect grant's refresh token (`offline_access`): `<keyed hash of the live
     /// token>|<grant>`.
-    pub fn refresh_grant(&self, grant_id: &str) -> String {
+    pub(crate) fn refresh_grant(&self, grant_id: &str) -> String {
         format!("{}oidc:refresh:{grant_id}", self.prefix)
     }
 
     /// Present while the tokens issued from a grant are revoked (a replayed code, or revoked
     /// by the client).
-    pub fn revoked_grant(&self, grant_id: &str) -> String {
+    pub(crate) fn revoked_grant(&self, grant_id: &str) -> String {
         format!("{}oidc:revoked:{grant_id}", self.prefix)
     }
 
     /// The notification work queue (a stream with a consumer group).
-    pub fn notify_stream(&self) -> String {
+    pub(crate) fn notify_stream(&self) -> String {
         format!("{}notify:stream", self.prefix)
     }
 
     /// Held by the one instance that long-polls Telegram.
-    pub fn poller_lease(&self) -> String {
+    pub(crate) fn poller_lease(&self) -> String {
         format!("{}bot:poller", self.prefix)
     }
 
     /// Marks a Telegram update as handled (webhook mode).
-    pub fn update_seen(&self, update_id: u32) -> String {
+    pub(crate) fn update_seen(&self, update_id: u32) -> String {
         format!("{}tg:update:{update_id}", self.prefix)
     }
 
     /// A session's refresh-token state. A user's sessions share the hash tag `{u:<user id>}`,
     /// so that one call can end them all.
-    pub fn session(&self, user_id: &str, session_id: &str) -> String {
+    pub(crate) fn session(&self, user_id: &str, session_id: &str) -> String {
         format!("{}{{u:{user_id}}}:s:{session_id}", self.prefix)
     }
 
     /// The keys of a user's sessions (a set).
-    pub fn user_sessions(&self, user_id: &str) -> String {
+    pub(crate) fn user_sessions(&self, user_id: &str) -> String {
         format!("{}{{u:{user_id}}}:sessions", self.prefix)
     }
 }

@@ -7,7 +7,7 @@ use crate::error::Result;
 
 /// What a set of waits is kept for.
 #[derive(Clone, Copy, Debug)]
-pub enum WaitsOn<'a> {
+pub(crate) enum WaitsOn<'a> {
     /// One one-tap login, by id.
     Login(&'a str),
     /// One client address (an IPv6 client by its /64), as text.
@@ -24,7 +24,11 @@ impl RedisStore {
 
     /// Counts a request from `addr` against its allowance of `per_minute` (a burst of that many,
     /// refilling evenly over the minute): `None` when admitted, else how long to wait.
-    pub async fn admit_address(&self, addr: &str, per_minute: u32) -> Result<Option<Duration>> {
+    pub(crate) async fn admit_address(
+        &self,
+        addr: &str,
+        per_minute: u32,
+    ) -> Result<Option<Duration>> {
         self.admit(self.keys.address_limit(addr), per_minute).await
     }
 
@@ -45,7 +49,7 @@ impl RedisStore {
 
     /// Takes a place among the waits `on` something (at most `limit` at once, each gone after
     /// `hold` at the latest); `false` when they are all taken.
-    pub async fn take_wait_slot(
+    pub(crate) async fn take_wait_slot(
         &self,
         on: WaitsOn<'_>,
         wait_id: &str,
@@ -72,7 +76,7 @@ impl RedisStore {
     }
 
     /// Leaves the place taken with [`Self::take_wait_slot`].
-    pub async fn give_wait_slot(&self, on: WaitsOn<'_>, wait_id: &str) -> Result<()> {
+    pub(crate) async fn give_wait_slot(&self, on: WaitsOn<'_>, wait_id: &str) -> Result<()> {
         let _: i64 = self
             .scripts
             .wait_slot

@@ -9,16 +9,21 @@ use super::RedisStore;
 use crate::error::Result;
 
 impl RedisStore {
-    pub async fn put_login_session(&self, hash: &str, record: &str, ttl: Duration) -> Result<()> {
+    pub(crate) async fn put_login_session(
+        &self,
+        hash: &str,
+        record: &str,
+        ttl: Duration,
+    ) -> Result<()> {
         self.set_expiring(self.keys.login_session(hash), record.to_string(), ttl)
             .await
     }
 
-    pub async fn login_session(&self, hash: &str) -> Result<Option<String>> {
+    pub(crate) async fn login_session(&self, hash: &str) -> Result<Option<String>> {
         Ok(self.pool.next().get(self.keys.login_session(hash)).await?)
     }
 
-    pub async fn end_login_session(&self, hash: &str) -> Result<()> {
+    pub(crate) async fn end_login_session(&self, hash: &str) -> Result<()> {
         self.pool
             .next()
             .del::<(), _>(self.keys.login_session(hash))
@@ -28,13 +33,18 @@ impl RedisStore {
 
     /// Marks every login session of the user opened up to `at` (Unix seconds) as ended, for
     /// `ttl` (the longest one lives).
-    pub async fn end_login_sessions(&self, user_id: &str, at: i64, ttl: Duration) -> Result<()> {
+    pub(crate) async fn end_login_sessions(
+        &self,
+        user_id: &str,
+        at: i64,
+        ttl: Duration,
+    ) -> Result<()> {
         self.set_expiring(self.keys.login_sessions_ended(user_id), at.to_string(), ttl)
             .await
     }
 
     /// When the user's login sessions last ended all at once.
-    pub async fn login_sessions_ended(&self, user_id: &str) -> Result<Option<i64>> {
+    pub(crate) async fn login_sessions_ended(&self, user_id: &str) -> Result<Option<i64>> {
         Ok(self
             .pool
             .next()
@@ -43,7 +53,7 @@ impl RedisStore {
     }
 
     /// Counts one more code for the session in the current `window`; the count so far.
-    pub async fn count_session_code(&self, hash: &str, window: Duration) -> Result<u64> {
+    pub(crate) async fn count_session_code(&self, hash: &str, window: Duration) -> Result<u64> {
         let key = self.keys.login_session_codes(hash);
         let client = self.pool.next();
         // The window starts with the first code; INCR keeps the expiry.

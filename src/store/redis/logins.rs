@@ -11,7 +11,7 @@ use crate::{domain::TelegramId, error::Result};
 
 /// A login as its confirmation shows it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Asking {
+pub(crate) struct Asking {
     /// The browser that began it, summarised ("Chrome, Windows"); empty when unknown.
     pub browser: String,
     /// When it began (Unix seconds).
@@ -28,7 +28,7 @@ pub struct Asking {
 
 /// What opening a login link did.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Open {
+pub(crate) enum Open {
     /// This account opened it first: it may answer.
     Opened(Asking),
     /// Someone opened it before.
@@ -39,7 +39,7 @@ pub enum Open {
 
 /// What answering a login did.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Settle {
+pub(crate) enum Settle {
     /// Answered now: approved, or denied (asked, or by a wrong number).
     Settled { approved: bool },
     /// It was answered before (approved or denied).
@@ -50,7 +50,7 @@ pub enum Settle {
 
 /// What the browser learns when it asks.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Collect {
+pub(crate) enum Collect {
     /// Not answered yet (opened or not).
     Pending,
     Denied,
@@ -63,7 +63,7 @@ pub enum Collect {
 }
 
 impl RedisStore {
-    pub async fn start_login(
+    pub(crate) async fn start_login(
         &self,
         id: &str,
         nonce_hash: &str,
@@ -92,7 +92,12 @@ impl RedisStore {
         Ok(())
     }
 
-    pub async fn open_login(&self, id: &str, nonce_hash: &str, by: TelegramId) -> Result<Open> {
+    pub(crate) async fn open_login(
+        &self,
+        id: &str,
+        nonce_hash: &str,
+        by: TelegramId,
+    ) -> Result<Open> {
         let answer: Vec<String> = self
             .scripts
             .open_login
@@ -122,7 +127,7 @@ impl RedisStore {
 
     /// Answers a login opened by `by`: approved for `user` (the browser then has at least
     /// `collect_within` to collect it), or denied (`user` = `None`).
-    pub async fn settle_login(
+    pub(crate) async fn settle_login(
         &self,
         id: &str,
         by: TelegramId,
@@ -159,7 +164,7 @@ impl RedisStore {
         }
     }
 
-    pub async fn collect_login(&self, id: &str, poll_hash: &str) -> Result<Collect> {
+    pub(crate) async fn collect_login(&self, id: &str, poll_hash: &str) -> Result<Collect> {
         let answer: Vec<String> = self
             .scripts
             .collect_login
@@ -183,17 +188,17 @@ impl RedisStore {
     }
 
     /// The login's poll-token hash, while it lives (to check a token without collecting).
-    pub async fn login_poll_hash(&self, id: &str) -> Result<Option<String>> {
+    pub(crate) async fn login_poll_hash(&self, id: &str) -> Result<Option<String>> {
         Ok(self.pool.next().hget(self.keys.login(id), "p").await?)
     }
 
     /// The name of the client a login began for, while it lives.
-    pub async fn login_site(&self, id: &str) -> Result<Option<String>> {
+    pub(crate) async fn login_site(&self, id: &str) -> Result<Option<String>> {
         Ok(self.pool.next().hget(self.keys.login(id), "sn").await?)
     }
 
     /// What a login opened by `by` shows, if it is still waiting for `by`'s answer.
-    pub async fn opened_login(&self, id: &str, by: TelegramId) -> Result<Option<Asking>> {
+    pub(crate) async fn opened_login(&self, id: &str, by: TelegramId) -> Result<Option<Asking>> {
         let fields: Vec<Option<String>> = self
             .pool
             .next()
@@ -216,7 +221,7 @@ impl RedisStore {
 
     /// Remembers that `by` opened login `id` before linking a phone: it is shown again once
     /// the phone is shared.
-    pub async fn await_phone_for_login(
+    pub(crate) async fn await_phone_for_login(
         &self,
         by: TelegramId,
         id: &str,
@@ -227,7 +232,7 @@ impl RedisStore {
     }
 
     /// The login `by` was linking a phone for, once (forgotten as it is read).
-    pub async fn take_login_awaiting_phone(&self, by: TelegramId) -> Result<Option<String>> {
+    pub(crate) async fn take_login_awaiting_phone(&self, by: TelegramId) -> Result<Option<String>> {
         Ok(self
             .pool
             .next()
@@ -237,7 +242,7 @@ impl RedisStore {
 
     /// Counts a login link opened by `by` against its allowance (a burst of `per_minute`,
     /// refilling over the minute): `None` when admitted, else how long to wait.
-    pub async fn admit_login_open(
+    pub(crate) async fn admit_login_open(
         &self,
         by: TelegramId,
         per_minute: u32,

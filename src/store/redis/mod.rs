@@ -46,7 +46,7 @@ const COMMAND_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// The Redis store: a pool of multiplexed connections and the loaded scripts.
 #[derive(Clone)]
-pub struct RedisStore {
+pub(crate) struct RedisStore {
     pool: Pool,
     keys: Keys,
     binding_ttl: Duration,
@@ -92,7 +92,7 @@ fn millis(ms: i64) -> Duration {
 impl RedisStore {
     /// Connects a small pool of multiplexed connections. Commands fail after two seconds when
     /// Redis is away, and the pool reconnects by itself when it returns.
-    pub async fn connect(config: &RedisConfig) -> anyhow::Result<Self> {
+    pub(crate) async fn connect(config: &RedisConfig) -> anyhow::Result<Self> {
         let redis_config = FredConfig::from_url(&config.url)?;
         let pool = Builder::from_config(redis_config)
             .with_connection_config(|c| {
@@ -136,7 +136,7 @@ impl RedisStore {
         Ok(store)
     }
 
-    pub fn keys(&self) -> &Keys {
+    pub(crate) fn keys(&self) -> &Keys {
         &self.keys
     }
 
@@ -156,12 +156,12 @@ impl RedisStore {
     }
 
     /// Answers when Redis does.
-    pub async fn ping(&self) -> Result<()> {
+    pub(crate) async fn ping(&self) -> Result<()> {
         self.pool.next().ping::<()>(None).await?;
         Ok(())
     }
 
-    pub async fn quit(&self) {
+    pub(crate) async fn quit(&self) {
         let _ = self.pool.quit().await;
     }
 }

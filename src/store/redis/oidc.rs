@@ -11,7 +11,7 @@ use crate::error::Result;
 
 /// What presenting a refresh token found.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Rotated {
+pub(crate) enum Rotated {
     /// The grant; the presented token is replaced by the next.
     Granted(String),
     /// Another token than the live one: the grant has ended.
@@ -21,7 +21,7 @@ pub enum Rotated {
 
 /// What trading a code found.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Redeemed {
+pub(crate) enum Redeemed {
     /// The grant id and the grant, handed over this once.
     Taken(String, String),
     /// Traded before: the grant id whose tokens are now to be revoked.
@@ -31,7 +31,7 @@ pub enum Redeemed {
 }
 
 impl RedisStore {
-    pub async fn store_auth_code(
+    pub(crate) async fn store_auth_code(
         &self,
         code_hash: &str,
         grant_id: &str,
@@ -47,7 +47,11 @@ impl RedisStore {
     }
 
     /// Trades a code; `remember` is how long a used code stays known as used.
-    pub async fn redeem_auth_code(&self, code_hash: &str, remember: Duration) -> Result<Redeemed> {
+    pub(crate) async fn redeem_auth_code(
+        &self,
+        code_hash: &str,
+        remember: Duration,
+    ) -> Result<Redeemed> {
         let answer: Vec<String> = self
             .scripts
             .redeem_code
@@ -68,12 +72,12 @@ impl RedisStore {
     }
 
     /// Revokes every token issued from the grant, for `ttl` (their longest life).
-    pub async fn revoke_grant(&self, grant_id: &str, ttl: Duration) -> Result<()> {
+    pub(crate) async fn revoke_grant(&self, grant_id: &str, ttl: Duration) -> Result<()> {
         self.set_expiring(self.keys.revoked_grant(grant_id), "1".to_string(), ttl)
             .await
     }
 
-    pub async fn grant_revoked(&self, grant_id: &str) -> Result<bool> {
+    pub(crate) async fn grant_revoked(&self, grant_id: &str) -> Result<bool> {
         let found: i64 = self
             .pool
             .next()
@@ -83,7 +87,7 @@ impl RedisStore {
     }
 
     /// Keeps a grant's refresh token (its keyed hash) for `ttl`.
-    pub async fn store_refresh(
+    pub(crate) async fn store_refresh(
         &self,
         grant_id: &str,
         token_hash: &str,
@@ -99,7 +103,7 @@ impl RedisStore {
     }
 
     /// Replaces the grant's refresh token `presented` by `next` (hashes), atomically.
-    pub async fn rotate_refresh(
+    pub(crate) async fn rotate_refresh(
         &self,
         grant_id: &str,
         presented: &str,
@@ -123,7 +127,7 @@ impl RedisStore {
     }
 
     /// The grant a refresh record holds (to check its client before ending it).
-    pub async fn refresh_record(&self, grant_id: &str) -> Result<Option<String>> {
+    pub(crate) async fn refresh_record(&self, grant_id: &str) -> Result<Option<String>> {
         Ok(self
             .pool
             .next()
@@ -131,7 +135,7 @@ impl RedisStore {
             .await?)
     }
 
-    pub async fn end_refresh(&self, grant_id: &str) -> Result<()> {
+    pub(crate) async fn end_refresh(&self, grant_id: &str) -> Result<()> {
         self.pool
             .next()
             .del::<(), _>(self.keys.refresh_grant(grant_id))

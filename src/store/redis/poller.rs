@@ -26,7 +26,7 @@ return redis.call('PEXPIRE', KEYS[1], ARGV[2])
 impl RedisStore {
     /// True the first time a Telegram update id is seen (remembered for a day): Telegram may
     /// deliver an update twice, and several replicas may receive it.
-    pub async fn first_sighting(&self, update_id: u32) -> Result<bool> {
+    pub(crate) async fn first_sighting(&self, update_id: u32) -> Result<bool> {
         let set: Option<String> = self
             .pool
             .next()
@@ -42,7 +42,7 @@ impl RedisStore {
     }
 
     /// Takes the lease `key` for `owner` if nobody holds it.
-    pub async fn try_lease(&self, key: &str, owner: &str, ttl: Duration) -> Result<bool> {
+    pub(crate) async fn try_lease(&self, key: &str, owner: &str, ttl: Duration) -> Result<bool> {
         let set: Option<String> = self
             .pool
             .next()
@@ -58,7 +58,7 @@ impl RedisStore {
     }
 
     /// Extends the lease if `owner` still holds it; false when it was lost.
-    pub async fn renew_lease(&self, key: &str, owner: &str, ttl: Duration) -> Result<bool> {
+    pub(crate) async fn renew_lease(&self, key: &str, owner: &str, ttl: Duration) -> Result<bool> {
         let kept: i64 = self
             .pool
             .next()
@@ -72,7 +72,7 @@ impl RedisStore {
     }
 
     /// Gives the lease up (if `owner` holds it), so a successor need not wait for the TTL.
-    pub async fn release_lease(&self, key: &str, owner: &str) -> Result<()> {
+    pub(crate) async fn release_lease(&self, key: &str, owner: &str) -> Result<()> {
         let _: Value = self
             .pool
             .next()

@@ -18,14 +18,14 @@ const FIELD: &str = "n";
 
 /// One stream entry: the notification to work on.
 #[derive(Clone, Debug)]
-pub struct Entry {
+pub(crate) struct Entry {
     pub id: String,
     pub notification: Option<Uuid>,
 }
 
 impl RedisStore {
     /// Adds a notification to the work queue.
-    pub async fn enqueue_notification(&self, id: Uuid) -> Result<()> {
+    pub(crate) async fn enqueue_notification(&self, id: Uuid) -> Result<()> {
         self.pool
             .next()
             .xadd::<(), _, _, _, _>(
@@ -40,7 +40,7 @@ impl RedisStore {
     }
 
     /// A consumer with its own connection (reads block, and must not stall the shared pool).
-    pub async fn queue_consumer(&self, consumer: String) -> anyhow::Result<Queue> {
+    pub(crate) async fn queue_consumer(&self, consumer: String) -> anyhow::Result<Queue> {
         let client = self.pool.next().clone_new();
         client.init().await?;
         let queue = Queue {
@@ -53,7 +53,7 @@ impl RedisStore {
     }
 }
 
-pub struct Queue {
+pub(crate) struct Queue {
     client: Client,
     key: String,
     consumer: String,
@@ -88,7 +88,7 @@ fn parse_entries(list: Value) -> Vec<Entry> {
 
 impl Queue {
     /// Creates the stream and group if Redis does not have them (first start, or data loss).
-    pub async fn ensure_group(&self) -> Result<()> {
+    pub(crate) async fn ensure_group(&self) -> Result<()> {
         match self
             .client
             .xgroup_create::<(), _, _, _>(&self.key, GROUP, "0", true)
@@ -100,7 +100,7 @@ impl Queue {
     }
 
     /// New entries, waiting up to `block_ms` for some.
-    pub async fn read_new(&self, count: u64, block_ms: u64) -> Result<Vec<Entry>> {
+    pub(crate) async fn read_new(&self, count: u64, block_ms: u64) -> Result<Vec<Entry>> {
         // Parsed by hand: a read that times out answers nil, which fred's map conversion rejects.
         let read = self
             .client
@@ -132,7 +132,7 @@ impl Queue {
 
     /// Entries pending for at least `min_idle_ms` with any consumer (a dead worker's, or this
     /// worker's own that nobody touched), now owned by this consumer.
-    pub async fn reclaim(&self, min_idle_ms: u64, count: u64) -> Result<Vec<Entry>> {
+    pub(crate) async fn reclaim(&self, min_idle_ms: u64, count: u64) -> Result<Vec<Entry>> {
         // The reply is parsed here: Redis 7 adds a third element (deleted ids) that fred's
         // typed conversion does not expect.
         let claimed = self
@@ -158,7 +158,7 @@ impl Queue {
     }
 
     /// Resets an entry's idle time, so it is not reclaimed while this worker still holds it.
-    pub async fn touch(&self, id: &str) -> Result<()> {
+    pub(crate) async fn touch(&self, id: &str) -> Result<()> {
         self.client
             .xclaim::<(), _, _, _, _>(
                 self.key.as_str(),
@@ -177,7 +177,7 @@ impl Queue {
     }
 
     /// Entries handed to workers and not yet acknowledged, and the age of the oldest.
-    pub async fn pending(&self) -> Result<(u64, std::time::Duration)> {
+    pub(crate) async fn pending(&self) -> Result<(u64, std::time::Duration)> {
         // XPENDING's summary: [count, smallest id, greatest id, consumers].
         let summary: Value = self
             .client
@@ -199,14 +199,14 @@ impl Queue {
         Ok((count, age))
     }
 
-    pub async fn ack(&self, id: &str) -> Result<()> {
+    pub(crate) async fn ack(&self, id: &str) -> Result<()> {
         self.client
             .xack::<(), _, _, _>(self.key.as_str(), GROUP, id)
             .await?;
         Ok(())
     }
 
-    pub async fn quit(&self) {
+    pub(crate) async fn quit(&self) {
         let _ = self.client.quit().await;
     }
 }

@@ -10,7 +10,7 @@ use crate::error::Result;
 
 /// The result of presenting a refresh token.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Rotation {
+pub(crate) enum Rotation {
     /// Sign the next refresh token with this id; the session ends at `ends_at` (Unix seconds).
     /// A token presented again within its grace gets the same id as the first time.
     Rotated {
@@ -24,7 +24,7 @@ pub enum Rotation {
 
 /// How sessions rotate and end.
 #[derive(Clone, Debug)]
-pub struct SessionPolicy {
+pub(crate) struct SessionPolicy {
     pub refresh_ttl: Duration,
     pub reuse_grace: Duration,
     pub max_age: Duration,
@@ -33,7 +33,7 @@ pub struct SessionPolicy {
 impl RedisStore {
     /// Starts a session whose first refresh token has id `token_id`; it lives `ttl` (renewed by
     /// each rotation) and never past `max_age` from now.
-    pub async fn start_session(
+    pub(crate) async fn start_session(
         &self,
         user_id: &str,
         session_id: &str,
@@ -64,7 +64,7 @@ impl RedisStore {
     }
 
     /// Replaces refresh token `presented` by `next`, detecting reuse.
-    pub async fn rotate_session(
+    pub(crate) async fn rotate_session(
         &self,
         user_id: &str,
         session_id: &str,
@@ -107,7 +107,7 @@ impl RedisStore {
         }
     }
 
-    pub async fn session_exists(&self, user_id: &str, session_id: &str) -> Result<bool> {
+    pub(crate) async fn session_exists(&self, user_id: &str, session_id: &str) -> Result<bool> {
         Ok(self
             .pool
             .next()
@@ -116,7 +116,7 @@ impl RedisStore {
             == 1)
     }
 
-    pub async fn end_session(&self, user_id: &str, session_id: &str) -> Result<()> {
+    pub(crate) async fn end_session(&self, user_id: &str, session_id: &str) -> Result<()> {
         let client = self.pool.next();
         let key = self.keys.session(user_id, session_id);
         client.del::<(), _>(&key).await?;
@@ -127,7 +127,7 @@ impl RedisStore {
     }
 
     /// Ends every session of a user at once.
-    pub async fn end_user_sessions(&self, user_id: &str) -> Result<()> {
+    pub(crate) async fn end_user_sessions(&self, user_id: &str) -> Result<()> {
         let client = self.pool.next();
         let list = self.keys.user_sessions(user_id);
         let mut keys: Vec<String> = client.smembers(&list).await?;
