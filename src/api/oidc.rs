@@ -99,7 +99,7 @@ async fn discovery(State(state): State<AppState>) -> Result<Response, ApiError> 
 )]
 async fn jwks(State(state): State<AppState>) -> Result<Response, ApiError> {
     oidc::issuer(&state)?;
-    let keys = state.oidc.keys.current(&state.db).await?;
+    let keys = oidc::keys::in_use(&state).await?;
     Ok(cached(axum::Json(keys.jwks.clone())))
 }
 

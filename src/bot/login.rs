@@ -9,9 +9,8 @@ use teloxide::{
 use super::{private::ask_for_phone, schema::HandlerResult, sender::Sender};
 use crate::{
     core::one_tap::{self, Answer, Opened, Settled},
-    domain::{Phone, TelegramId},
+    domain::{Asking, Phone, TelegramId},
     state::AppState,
-    store::Asking,
     telegram::texts::{self, Lang, login},
 };
 

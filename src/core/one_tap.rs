@@ -23,11 +23,11 @@ use crate::{
     addresses,
     core::{otp::Login, profile::UserRecord, session},
     crypto::{constant_time_eq, random_token},
-    domain::{Site, TelegramId},
+    domain::{Asking, Site, TelegramId},
     error::{Error, Result},
     meters,
     state::AppState,
-    store::{Asking, Collect, Open, Settle, WaitsOn, sql::users},
+    store::{Collect, Open, Settle, WaitsOn, sql::users},
 };
 
 /// `/start login_<id>_<nonce>`: the payload of a login link.

@@ -2,12 +2,14 @@
 
 mod ids;
 mod lang;
+mod login;
 mod name;
 mod phone;
 mod site;
 
 pub use ids::{ChatId, TelegramId};
 pub(crate) use lang::Lang;
+pub(crate) use login::Asking;
 pub(crate) use name::{FullName, InvalidName};
 pub use phone::Phone;
 pub(crate) use phone::{InvalidPhone, mask};

@@ -205,9 +205,14 @@ pub async fn rotate_signing_key(state: &AppState, keep_published: Duration) -> R
     state.oidc.keys.rotate(&state.db, keep_published).await
 }
 
+/// The keys in use: the one that signs, and every one published.
+pub(crate) async fn in_use(state: &AppState) -> Result<Arc<KeySet>> {
+    state.oidc.keys.current(&state.db).await
+}
+
 /// The id (`kid`) of the key that signs ID tokens now.
 pub async fn signing_key_id(state: &AppState) -> Result<String> {
-    Ok(state.oidc.keys.current(&state.db).await?.kid.clone())
+    Ok(in_use(state).await?.kid.clone())
 }
 
 #[cfg(test)]

@@ -7,24 +7,10 @@ use std::time::Duration;
 use fred::prelude::{HashesInterface, KeysInterface};
 
 use super::{RedisStore, unexpected};
-use crate::{domain::TelegramId, error::Result};
-
-/// A login as its confirmation shows it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Asking {
-    /// The browser that began it, summarised ("Chrome, Windows"); empty when unknown.
-    pub browser: String,
-    /// When it began (Unix seconds).
-    pub created: i64,
-    /// The registered client's name the login began for; empty when it began elsewhere (a
-    /// shop's own page: `SITE_NAME` then).
-    pub site: String,
-    /// That client's origin (its redirect URI's), shown beside the name; empty when unknown.
-    pub origin: String,
-    /// The number the browser shows, which the customer must pick in Telegram (`None` for a
-    /// login begun before numbers were shown).
-    pub number: Option<u8>,
-}
+use crate::{
+    domain::{Asking, TelegramId},
+    error::Result,
+};
 
 /// What opening a login link did.
 #[derive(Debug, PartialEq, Eq)]

@@ -31,7 +31,7 @@ pub(crate) use codes::{Check, Issue, StoreMode};
 pub(crate) use gateway::{Claimed, GatewayMessage, GatewaySlot, Reported};
 pub(crate) use keys::Keys;
 pub(crate) use limits::WaitsOn;
-pub(crate) use logins::{Asking, Collect, Open, Settle};
+pub(crate) use logins::{Collect, Open, Settle};
 pub(crate) use oidc::{Redeemed, Rotated};
 pub(crate) use queue::{Entry, Queue};
 pub(crate) use sessions::{Rotation, SessionPolicy};
