@@ -3,6 +3,7 @@
 
 mod adapters;
 mod auth;
+mod clients;
 pub(crate) mod cookies;
 mod docs;
 mod error;
@@ -53,6 +54,7 @@ fn routes(state: &AppState) -> OpenApiRouter<AppState> {
         .merge(otp::router(state))
         .merge(one_tap::router(state))
         .merge(oidc::router())
+        .merge(clients::router())
         .merge(auth::router(state))
         .merge(shops::router())
         .merge(notifications::router())
