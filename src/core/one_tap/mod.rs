@@ -1,0 +1,189 @@
+//! One-tap login in Telegram, the second way in beside a typed code (same users, sessions and
+//! limits):
+//! 1. the site [`start`]s a login and shows its link (a QR code on a desktop);
+//! 2. the customer opens it in Telegram: the bot [`open`]s it (first asking for the phone if
+//!    the account has none linked) and asks `"Log in to … from <browser>?"`;
+//! 3. **Log in** or **Not me** [`settle`]s it, once;
+//! 4. the browser, [`wait`]ing with a poll token only it holds, collects the session, once.
+//!
+//! The link carries the login's id and a nonce derived from the poll token, so whoever holds the
+//! poll token can show the link again (its QR code) and the link alone collects nothing. Redis
+//! keeps keyed hashes of both, never the values. Every replica can answer any step: the state
+//! is in Redis, and a browser waiting on another replica than the bot's sees an approval within
+//! [`RECHECK`].
+
+use std::{net::IpAddr, time::Duration};
+
+use chrono::Utc;
+use rand::{Rng, seq::SliceRandom};
+use tokio::time::Instant;
+use uuid::Uuid;
+
+use crate::{
+    addresses,
+    core::{otp::Login, profile::UserRecord, session},
+    crypto::{constant_time_eq, random_token},
+    domain::{Asking, Site, TelegramId},
+    error::{Error, Result},
+    meters,
+    state::AppState,
+    store::{Collect, Open, Settle, WaitsOn, sql::users},
+};
+
+mod answer;
+mod wait;
+
+pub(crate) use answer::*;
+pub(crate) use wait::*;
+
+/// `/start login_<id>_<nonce>`: the payload of a login link.
+pub(crate) const DEEP_LINK_PREFIX: &str = "login_";
+const ID_LEN: usize = 16;
+const NONCE_LEN: usize = 24;
+const POLL_TOKEN_LEN: usize = 32;
+
+/// An approval given just before the link expires still leaves the browser this long.
+const COLLECT_WITHIN: Duration = Duration::from_secs(60);
+/// Login links one Telegram account may open per minute (a burst, refilling over the minute).
+const OPENS_PER_MINUTE: u32 = 5;
+/// How often a waiting browser's login is looked at, when no answer on this replica woke it.
+pub(crate) const RECHECK: Duration = Duration::from_millis(200);
+/// The longest one wait lasts; the browser then asks again.
+pub(crate) const MAX_WAIT: Duration = Duration::from_secs(25);
+
+/// The numbers a login shows: two digits, so one is quick to read and to find among three.
+const NUMBERS: std::ops::RangeInclusive<u8> = 10..=99;
+
+/// The three numbers the confirmation offers: the login's own and two others, in random order.
+pub(crate) fn choices(number: u8) -> [u8; 3] {
+    let mut rng = rand::rng();
+    let mut choices = vec![number];
+    while choices.len() < 3 {
+        let other = rng.random_range(NUMBERS);
+        if !choices.contains(&other) {
+            choices.push(other);
+        }
+    }
+    choices.shuffle(&mut rng);
+    [choices[0], choices[1], choices[2]]
+}
+
+/// A login begun for a browser.
+pub(crate) struct Started {
+    pub login_id: String,
+    /// `https://t.me/<bot>?start=login_<id>_<nonce>`.
+    pub link: String,
+    /// The browser's secret: collecting the session (and showing the QR code) takes it.
+    pub poll_token: String,
+    pub expires_in: Duration,
+    /// Shown beside the link and its QR code: the customer picks it among three in Telegram,
+    /// so a link or QR code sent to someone who cannot see this page logs nobody in.
+    pub number: u8,
+}
+
+/// Begins a login for the browser that sent `user_agent`, on `site`'s behalf (without one the
+/// confirmation names `SITE_NAME`).
+pub(crate) async fn start(
+    state: &AppState,
+    user_agent: Option<&str>,
+    site: Option<Site>,
+) -> Result<Started> {
+    let login_id = random_token(ID_LEN);
+    let poll_token = random_token(POLL_TOKEN_LEN);
+    let nonce = nonce_of(state, &poll_token);
+    let link = link(state, &login_id, &nonce).await?;
+    let (site, origin) = site.map_or_else(Default::default, |s| (s.name, s.origin));
+    let number = rand::rng().random_range(NUMBERS);
+    let asking = Asking {
+        browser: browser_of(user_agent),
+        created: Utc::now().timestamp(),
+        site,
+        origin,
+        number: Some(number),
+    };
+    let ttl = state.login.link_ttl;
+    state
+        .redis
+        .start_login(
+            &login_id,
+            &state.hasher.secret("login nonce", &nonce),
+            &poll_hash(state, &poll_token),
+            &asking,
+            ttl,
+        )
+        .await?;
+    meters::telegram_login("started");
+    Ok(Started {
+        login_id,
+        link,
+        poll_token,
+        expires_in: ttl,
+        number,
+    })
+}
+
+/// The login's link again, for the browser holding its poll token (to draw its QR code).
+pub(crate) async fn link_for(state: &AppState, login_id: &str, poll_token: &str) -> Result<String> {
+    let stored = state
+        .redis
+        .login_poll_hash(login_id)
+        .await?
+        .ok_or(Error::LoginNotFound)?;
+    if !constant_time_eq(stored.as_bytes(), poll_hash(state, poll_token).as_bytes()) {
+        return Err(Error::Unauthorized);
+    }
+    link(state, login_id, &nonce_of(state, poll_token)).await
+}
+
+async fn link(state: &AppState, login_id: &str, nonce: &str) -> Result<String> {
+    let bot = state.telegram.bot_username().await?;
+    Ok(format!(
+        "https://t.me/{bot}?start={DEEP_LINK_PREFIX}{login_id}_{nonce}"
+    ))
+}
+
+/// The link's nonce: a keyed hash of the poll token, so the link can be drawn again by the
+/// browser and by nobody else.
+fn nonce_of(state: &AppState, poll_token: &str) -> String {
+    let mut nonce = state.hasher.secret("login link", poll_token);
+    nonce.truncate(NONCE_LEN);
+    nonce
+}
+
+fn poll_hash(state: &AppState, poll_token: &str) -> String {
+    state.hasher.secret("login poll", poll_token)
+}
+
+/// "Chrome, Windows": what the confirmation says is asking. Empty when nothing is known.
+fn browser_of(user_agent: Option<&str>) -> String {
+    let Some(parsed) = user_agent.and_then(|ua| woothee::parser::Parser::new().parse(ua)) else {
+        return String::new();
+    };
+    let known = |s: &str| !s.is_empty() && s != woothee::woothee::VALUE_UNKNOWN;
+    let parts: Vec<&str> = [parsed.name, parsed.os]
+        .into_iter()
+        .filter(|s| known(s))
+        .collect();
+    parts.join(", ").chars().take(64).collect()
+}
+
+/// The API's session for a collected one-tap login.
+pub(crate) async fn start_session(state: &AppState, user: UserRecord) -> Result<Login> {
+    let tokens = session::start(state, user.id, session::Method::Telegram).await?;
+    Ok(Login { user, tokens })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn browsers_are_summarised() {
+        let chrome = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36";
+        assert_eq!(browser_of(Some(chrome)), "Chrome, Windows 10");
+        // A script says so: worth knowing for someone about to approve it.
+        assert_eq!(browser_of(Some("curl/8.0")), "HTTP Library");
+        assert_eq!(browser_of(Some("")), "");
+        assert_eq!(browser_of(None), "");
+    }
+}
