@@ -3,10 +3,9 @@
 use crate::{
     core::otp,
     core::session,
-    domain::{Phone, TelegramId},
+    domain::{Binding, Phone, TelegramId},
     error::Result,
     state::AppState,
-    store::Binding,
     store::sql::users::{self, Linked, Profile, Takeover, UserRecord},
     telegram::texts::{self, Lang},
 };

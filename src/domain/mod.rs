@@ -1,5 +1,6 @@
 //! Values that are known good once parsed: everything past the edge works with these types.
 
+mod binding;
 mod ids;
 mod lang;
 mod login;
@@ -7,6 +8,7 @@ mod name;
 mod phone;
 mod site;
 
+pub(crate) use binding::Binding;
 pub use ids::{ChatId, TelegramId};
 pub(crate) use lang::Lang;
 pub(crate) use login::Asking;

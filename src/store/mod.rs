@@ -10,6 +10,6 @@ pub(crate) mod redis;
 pub(crate) mod sql;
 
 pub(crate) use redis::{
-    Binding, Check, Claimed, Collect, GatewayMessage, GatewaySlot, Issue, Open, Redeemed,
-    RedisStore, Reported, Rotated, Rotation, SessionPolicy, Settle, StoreMode, WaitsOn,
+    Check, Claimed, Collect, GatewayMessage, GatewaySlot, Issue, Open, Redeemed, RedisStore,
+    Reported, Rotated, Rotation, SessionPolicy, Settle, StoreMode, WaitsOn,
 };

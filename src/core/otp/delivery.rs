@@ -6,12 +6,12 @@ use std::time::Duration;
 
 use crate::{
     crypto,
-    domain::{Phone, Site, TelegramId},
+    domain::{Binding, Phone, Site, TelegramId},
     error::Result,
     meters,
     state::AppState,
+    store::StoreMode,
     store::sql::users,
-    store::{Binding, StoreMode},
     telegram::client::Undelivered,
     telegram::texts::{self, Lang},
 };

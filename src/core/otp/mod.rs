@@ -11,12 +11,12 @@ use std::time::Duration;
 use crate::{
     core::session::{self, TokenPair},
     crypto,
-    domain::{Phone, Site, TelegramId},
+    domain::{Binding, Phone, Site, TelegramId},
     error::{Error, Result},
     meters,
     state::AppState,
     store::sql::users::{self, UserRecord},
-    store::{Binding, Check, Issue, StoreMode},
+    store::{Check, Issue, StoreMode},
 };
 
 /// What the site is told after asking for a code (the same whether the phone is linked or not).

@@ -4,47 +4,32 @@ use fred::prelude::{Expiration, KeysInterface};
 
 use super::{RedisStore, secs};
 use crate::{
-    domain::{Phone, TelegramId},
+    domain::{Binding, Phone},
     error::Result,
 };
 
-/// Where a phone's codes go: the linked account, and the language it reads (kept beside the
-/// binding so that sending a code needs no database query). Stored as `telegram_id[:lang]`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Binding {
-    pub telegram_id: TelegramId,
-    pub language: Option<String>,
+/// A binding as Redis stores it: `telegram_id[:lang]`.
+pub(super) fn encode(binding: &Binding) -> String {
+    match &binding.language {
+        Some(lang) => format!("{}:{lang}", binding.telegram_id),
+        None => binding.telegram_id.to_string(),
+    }
 }
 
-impl Binding {
-    pub(crate) fn new(telegram_id: TelegramId, language: Option<&str>) -> Self {
-        Self {
-            telegram_id,
-            language: language.map(str::to_string),
-        }
-    }
-
-    pub(super) fn encode(&self) -> String {
-        match &self.language {
-            Some(lang) => format!("{}:{lang}", self.telegram_id),
-            None => self.telegram_id.to_string(),
-        }
-    }
-
-    pub(super) fn decode(value: &str) -> Option<Self> {
-        let (id, lang) = match value.split_once(':') {
-            Some((id, lang)) => (id, Some(lang)),
-            None => (value, None),
-        };
-        Some(Self::new(id.parse().ok()?, lang))
-    }
+/// The binding in a stored value (one written before languages were kept has none).
+pub(super) fn decode(value: &str) -> Option<Binding> {
+    let (id, lang) = match value.split_once(':') {
+        Some((id, lang)) => (id, Some(lang)),
+        None => (value, None),
+    };
+    Some(Binding::new(id.parse().ok()?, lang))
 }
 
 impl RedisStore {
     /// Where a phone's codes go, as Redis knows it.
     pub(crate) async fn binding(&self, phone: &Phone) -> Result<Option<Binding>> {
         let value: Option<String> = self.pool.next().get(self.keys.binding(phone)).await?;
-        Ok(value.as_deref().and_then(Binding::decode))
+        Ok(value.as_deref().and_then(decode))
     }
 
     /// Links `phone` as `binding` says and unlinks the account's previous phone, if any.
@@ -58,7 +43,7 @@ impl RedisStore {
         client
             .set::<(), _, _>(
                 self.keys.binding(phone),
-                binding.encode(),
+                encode(binding),
                 Some(Expiration::EX(secs(self.binding_ttl))),
                 None,
                 false,
@@ -73,8 +58,8 @@ impl RedisStore {
 
 #[cfg(test)]
 mod tests {
-    use super::Binding;
-    use crate::domain::TelegramId;
+    use super::{decode, encode};
+    use crate::domain::{Binding, TelegramId};
 
     #[test]
     fn bindings_carry_the_language_when_known() {
@@ -82,13 +67,10 @@ mod tests {
             Binding::new(TelegramId(42), Some("ru")),
             Binding::new(TelegramId(42), None),
         ] {
-            assert_eq!(Binding::decode(&binding.encode()), Some(binding.clone()));
+            assert_eq!(decode(&encode(&binding)), Some(binding.clone()));
         }
         // Bindings written before languages were kept still read.
-        assert_eq!(
-            Binding::decode("42"),
-            Some(Binding::new(TelegramId(42), None))
-        );
-        assert_eq!(Binding::decode("x"), None);
+        assert_eq!(decode("42"), Some(Binding::new(TelegramId(42), None)));
+        assert_eq!(decode("x"), None);
     }
 }

@@ -5,8 +5,16 @@ use std::time::Duration;
 
 use fred::prelude::KeysInterface;
 
-use super::{Binding, RedisStore, millis, secs, unexpected};
-use crate::{config::OtpPolicy, domain::Phone, error::Result};
+use super::{
+    RedisStore,
+    bindings::{decode, encode},
+    millis, secs, unexpected,
+};
+use crate::{
+    config::OtpPolicy,
+    domain::{Binding, Phone},
+    error::Result,
+};
 
 /// What happened to a code request.
 #[derive(Debug, PartialEq, Eq)]
@@ -112,7 +120,7 @@ impl RedisStore {
             })
         };
         match status.as_str() {
-            "ok" => Binding::decode(&value)
+            "ok" => decode(&value)
                 .map(Issue::Issued)
                 .ok_or_else(|| unexpected("issue_code", &value)),
             "pending" => Ok(Issue::Pending),
@@ -201,7 +209,7 @@ impl RedisStore {
                     secs(ttl).to_string(),
                     secs(limits.cooldown).to_string(),
                     limits.cap.to_string(),
-                    binding.map(Binding::encode).unwrap_or_default(),
+                    binding.map(encode).unwrap_or_default(),
                     secs(self.binding_ttl).to_string(),
                     secs(limits.window).to_string(),
                 ],
@@ -246,7 +254,7 @@ impl RedisStore {
                 vec![
                     code_hash.to_string(),
                     secs(ttl).to_string(),
-                    binding.map(Binding::encode).unwrap_or_default(),
+                    binding.map(encode).unwrap_or_default(),
                     secs(self.binding_ttl).to_string(),
                     mode.as_arg().to_string(),
                 ],

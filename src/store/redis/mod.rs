@@ -26,7 +26,6 @@ use fred::{
     types::{Expiration, scripts::Script},
 };
 
-pub(crate) use bindings::Binding;
 pub(crate) use codes::{Check, Issue, StoreMode};
 pub(crate) use gateway::{Claimed, GatewayMessage, GatewaySlot, Reported};
 pub(crate) use keys::Keys;

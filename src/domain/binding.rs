@@ -1,0 +1,20 @@
+//! Where a phone's codes go.
+
+use super::TelegramId;
+
+/// Where a phone's codes go: the linked account, and the language it reads (kept beside the
+/// binding so that sending a code needs no database query).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Binding {
+    pub(crate) telegram_id: TelegramId,
+    pub(crate) language: Option<String>,
+}
+
+impl Binding {
+    pub(crate) fn new(telegram_id: TelegramId, language: Option<&str>) -> Self {
+        Self {
+            telegram_id,
+            language: language.map(str::to_string),
+        }
+    }
+}
