@@ -689,14 +689,7 @@ const PHONE: &str = "+998907770011";
 
 /// The sandbox chat of `user`, as its page loads it.
 async fn chat(app: &TestApp, user: i64) -> Vec<serde_json::Value> {
-    app.http
-        .get(app.url(&format!("/sandbox/api/chats/{user}/messages")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+    app.sandbox_chat(user).await
 }
 
 /// The login codes the sandbox chat of `user` shows, oldest first.

@@ -295,6 +295,14 @@ impl TestApp {
             .unwrap()
     }
 
+    /// The sandbox chat `chat`'s messages, as its page loads them.
+    pub async fn sandbox_chat(&self, chat: i64) -> Vec<Value> {
+        let messages = self
+            .get_json(&format!("/sandbox/api/chats/{chat}/messages"))
+            .await;
+        serde_json::from_value(messages).unwrap()
+    }
+
     pub async fn request_code(&self, phone: &str) -> reqwest::Response {
         self.post_json("/api/v1/otp/request", json!({ "phone": phone }))
             .await

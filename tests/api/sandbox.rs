@@ -21,10 +21,7 @@ async fn post(app: &TestApp, path: &str, body: Value) -> (StatusCode, Value) {
 
 /// The chat's messages as the page loads them.
 async fn messages(app: &TestApp, chat: i64) -> Vec<Value> {
-    let messages = app
-        .get_json(&format!("/sandbox/api/chats/{chat}/messages"))
-        .await;
-    serde_json::from_value(messages).unwrap()
+    app.sandbox_chat(chat).await
 }
 
 /// Waits for a message from the bot in `chat` that `wanted` accepts.
