@@ -388,7 +388,7 @@ async fn hosted_login_page(app: &TestApp, client: &Client) -> i64 {
     app.post_json("/sandbox/api/contact", json!({ "from": user }))
         .await;
     crate::helpers::eventually(10, "the phone linked", || async {
-        chat(app, user)
+        app.sandbox_chat(user)
             .await
             .iter()
             .any(|m| m["text"].as_str().is_some_and(|t| t.contains("is linked")))
@@ -566,7 +566,7 @@ async fn tap_in_the_sandbox(app: &TestApp, user: i64, link: &str, number: &str) 
     let login_id = payload.split('_').nth(1).unwrap();
     let approve = format!("login_pick:{login_id}:{number}");
     let confirmation = crate::helpers::eventually(10, "the confirmation", || async {
-        chat(app, user).await.into_iter().rev().find(|m| {
+        app.sandbox_chat(user).await.into_iter().rev().find(|m| {
             m["reply_markup"]["inline_keyboard"][0]
                 .as_array()
                 .is_some_and(|row| row.iter().any(|b| b["callback_data"] == approve.as_str()))
@@ -687,14 +687,9 @@ async fn widget_popup(app: &TestApp, client: &Client, user: i64) {
 
 const PHONE: &str = "+998907770011";
 
-/// The sandbox chat of `user`, as its page loads it.
-async fn chat(app: &TestApp, user: i64) -> Vec<serde_json::Value> {
-    app.sandbox_chat(user).await
-}
-
 /// The login codes the sandbox chat of `user` shows, oldest first.
 async fn codes(app: &TestApp, user: i64) -> Vec<String> {
-    chat(app, user)
+    app.sandbox_chat(user)
         .await
         .iter()
         .filter_map(|m| crate::helpers::code_in(m["text"].as_str().unwrap_or_default()))

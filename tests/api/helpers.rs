@@ -295,6 +295,21 @@ impl TestApp {
             .unwrap()
     }
 
+    /// Delivers `update` as Telegram would in webhook mode (as update `id`, with the tests'
+    /// secret `hook-secret_1`) and checks it was accepted (`200`).
+    pub async fn post_update(&self, id: i64, mut update: Value) {
+        update["update_id"] = json!(id);
+        let response = self
+            .http
+            .post(self.url("/telegram/webhook"))
+            .header("x-telegram-bot-api-secret-token", "hook-secret_1")
+            .json(&update)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+
     /// The sandbox chat `chat`'s messages, as its page loads them.
     pub async fn sandbox_chat(&self, chat: i64) -> Vec<Value> {
         let messages = self

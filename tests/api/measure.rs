@@ -102,14 +102,14 @@ async fn measure_one_tap_approval_latency() {
         contact["message"]["contact"] = json!({
             "phone_number": format!("99893{:07}", 1_000_000 + i), "first_name": "Ann", "user_id": user,
         });
-        post_update(&bot_side, 10 * i, contact).await;
+        bot_side.post_update(10 * i, contact).await;
         browser_side
             .telegram
             .wait_for_message(user, "linked", |t| t.contains("is linked"))
             .await;
         let login = start(&browser_side).await;
         let open = text_update(user, &format!("/start {}", login.payload()));
-        post_update(&bot_side, 10 * i + 1, open).await;
+        bot_side.post_update(10 * i + 1, open).await;
         let (_, approve, _) = confirmation(&browser_side, user, login.number).await;
         let waiting = wait_in_background(&browser_side, &login.id, &login.poll_token);
         tokio::time::sleep(Duration::from_millis(1100)).await;
@@ -126,7 +126,7 @@ async fn measure_one_tap_approval_latency() {
             }
         });
         let pressed = Instant::now();
-        post_update(&bot_side, 10 * i + 2, press).await;
+        bot_side.post_update(10 * i + 2, press).await;
         let (answered, body) = waiting.await.unwrap();
         assert_eq!(body["status"], "approved", "{body}");
         other.push(answered.duration_since(pressed));
@@ -149,17 +149,4 @@ fn wait_in_background(
         let answered = Instant::now();
         (answered, response.json().await.unwrap())
     })
-}
-
-async fn post_update(app: &TestApp, id: i64, mut update: Value) {
-    update["update_id"] = json!(id);
-    let response = app
-        .http
-        .post(app.url("/telegram/webhook"))
-        .header("x-telegram-bot-api-secret-token", "hook-secret_1")
-        .json(&update)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
 }

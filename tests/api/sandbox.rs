@@ -19,11 +19,6 @@ async fn post(app: &TestApp, path: &str, body: Value) -> (StatusCode, Value) {
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
-/// The chat's messages as the page loads them.
-async fn messages(app: &TestApp, chat: i64) -> Vec<Value> {
-    app.sandbox_chat(chat).await
-}
-
 /// Waits for a message from the bot in `chat` that `wanted` accepts.
 async fn bot_message(
     app: &TestApp,
@@ -32,7 +27,7 @@ async fn bot_message(
     wanted: impl Fn(&Value) -> bool,
 ) -> Value {
     eventually(10, what, || async {
-        messages(app, chat)
+        app.sandbox_chat(chat)
             .await
             .into_iter()
             .find(|m| m["from"] == BOT_ID && wanted(m))
@@ -103,7 +98,7 @@ async fn a_pretend_user_links_a_phone_and_logs_in_with_the_code_from_the_sandbox
     })
     .await;
     let data = linked["reply_markup"]["inline_keyboard"][0][0]["callback_data"].clone();
-    let before = messages(&app, id).await.len();
+    let before = app.sandbox_chat(id).await.len();
     let (status, answer) = post(
         &app,
         &format!("/sandbox/api/chats/{id}/press"),
@@ -112,7 +107,7 @@ async fn a_pretend_user_links_a_phone_and_logs_in_with_the_code_from_the_sandbox
     .await;
     assert_eq!(status, StatusCode::ACCEPTED, "{answer}");
     eventually(10, "a second code", || async {
-        let all = messages(&app, id).await;
+        let all = app.sandbox_chat(id).await;
         (all.len() > before
             && all[before..].iter().any(|m| {
                 m["text"]
@@ -235,7 +230,7 @@ async fn a_pretend_group_hears_about_orders_after_its_admin_links_the_shop() {
     .await;
     // The token was a secret: the bot deleted the message that carried it.
     assert!(
-        messages(&app, group)
+        app.sandbox_chat(group)
             .await
             .iter()
             .filter(|m| m["text"].as_str().unwrap_or_default().contains(&token))
@@ -275,7 +270,7 @@ async fn a_pretend_user_who_never_opened_the_bot_gets_the_code_from_verification
     assert_eq!(response.status(), StatusCode::ACCEPTED);
     let chat = VERIFICATION_CHATS + id;
     let message = eventually(10, "the Gateway's code", || async {
-        messages(&app, chat)
+        app.sandbox_chat(chat)
             .await
             .into_iter()
             .find(|m| m["from"] == VERIFICATION_CODES_ID)
@@ -285,7 +280,7 @@ async fn a_pretend_user_who_never_opened_the_bot_gets_the_code_from_verification
     let code: String = text.chars().filter(char::is_ascii_digit).take(6).collect();
     assert!(text.starts_with("Verification code: "), "{text}");
     // Nothing in the bot's chat: the customer never opened it.
-    assert!(messages(&app, id).await.is_empty());
+    assert!(app.sandbox_chat(id).await.is_empty());
     let world = app.get_json("/sandbox/api/world").await;
     assert_eq!(
         world["verification_chats"],
