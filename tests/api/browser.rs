@@ -105,6 +105,16 @@ async fn text_of(client: &Client, css: &str, what: &str, wanted: impl Fn(&str) -
     }
 }
 
+/// Polls the page until the element matching `css` has the attribute `name`
+/// (a script may fill it in after the element is shown).
+async fn attribute_of(client: &Client, css: &str, name: &str) -> String {
+    crate::helpers::eventually(10, "the attribute to be set", || async {
+        let element = client.find(Locator::Css(css)).await.ok()?;
+        element.attr(name).await.ok().flatten()
+    })
+    .await
+}
+
 fn screenshot_dir() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
     std::fs::create_dir_all(&dir).unwrap();
@@ -461,19 +471,17 @@ async fn hosted_login_page(app: &TestApp, client: &Client) -> i64 {
             type_into(client, "#code", &code).await;
         } else {
             find(client, "#tap").await.click().await.unwrap();
-            let link = find(client, "#tap-open")
-                .await
-                .attr("href")
-                .await
-                .unwrap()
-                .unwrap();
+            let link = attribute_of(client, "#tap-open", "href").await;
             find(client, "#tap-qr svg").await;
             std::fs::write(
                 dir.join(format!("login-{lang}-tap.png")),
                 client.screenshot().await.unwrap(),
             )
             .unwrap();
-            let number = find(client, "#tap-number").await.text().await.unwrap();
+            let number = text_of(client, "#tap-number", "the number to press", |t| {
+                !t.is_empty()
+            })
+            .await;
             tap_in_the_sandbox(app, user, &link, &number).await;
         }
         // The browser lands on the shop's callback with a code and the state it sent.
@@ -630,18 +638,16 @@ async fn widget_popup(app: &TestApp, client: &Client, user: i64) {
     .await;
     client.switch_to_window(popup).await.unwrap();
     find(client, "#tap").await.click().await.unwrap();
-    let link = find(client, "#tap-open")
-        .await
-        .attr("href")
-        .await
-        .unwrap()
-        .unwrap();
+    let link = attribute_of(client, "#tap-open", "href").await;
     std::fs::write(
         screenshot_dir().join("widget-popup.png"),
         client.screenshot().await.unwrap(),
     )
     .unwrap();
-    let number = find(client, "#tap-number").await.text().await.unwrap();
+    let number = text_of(client, "#tap-number", "the number to press", |t| {
+        !t.is_empty()
+    })
+    .await;
     tap_in_the_sandbox(app, user, &link, &number).await;
     // The popup hands the code to the shop's page and closes itself.
     crate::helpers::eventually(10, "the popup to close", || async {
