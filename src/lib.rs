@@ -38,6 +38,7 @@ mod store;
 mod tasks;
 mod telegram;
 mod telemetry;
+mod texts;
 
 // What `main`, the tests and the bench use; everything else is the crate's own
 // (`unreachable_pub` keeps it so).

@@ -107,3 +107,20 @@ pub(crate) fn without_login_session(jar: CookieJar, secure: bool) -> CookieJar {
         Duration::ZERO,
     ))
 }
+
+/// The hosted page's form token: each form carries it, and a form posts only with this cookie
+/// beside it. `SameSite=Strict` (another site's form is sent without it) and only under
+/// `/login`; it lives as long as the browser session.
+pub(crate) const FORM_COOKIE: &str = "otpgram_form";
+
+/// Sets the hosted page's form token.
+pub(crate) fn with_form_token(jar: CookieJar, token: String, secure: bool) -> CookieJar {
+    jar.add(
+        Cookie::build((FORM_COOKIE, token))
+            .path("/login")
+            .http_only(true)
+            .secure(secure)
+            .same_site(SameSite::Strict)
+            .build(),
+    )
+}

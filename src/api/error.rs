@@ -53,6 +53,23 @@ impl ApiError {
         self.status_and_code().0
     }
 
+    /// The stable snake_case code this error answers with.
+    pub(crate) fn code(&self) -> &'static str {
+        self.status_and_code().1
+    }
+
+    /// Logs what the caller is not told (an unexpected error's cause chain, a dependency that
+    /// is away): every error shape calls this once.
+    pub(crate) fn log_if_unexpected(&self) {
+        match self {
+            ApiError::Core(Error::Internal(err)) => tracing::error!(error = ?err, "internal error"),
+            ApiError::Core(Error::Unavailable { dependency, source }) => {
+                tracing::warn!(dependency, error = %source, "dependency unavailable");
+            }
+            _ => {}
+        }
+    }
+
     fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
             ApiError::Core(err) => match err {
@@ -101,13 +118,10 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();
+        self.log_if_unexpected();
         let message = match &self {
-            ApiError::Core(Error::Internal(err)) => {
-                tracing::error!(error = ?err, "internal error");
-                "something went wrong on our side".to_string()
-            }
-            ApiError::Core(Error::Unavailable { dependency, source }) => {
-                tracing::warn!(dependency, error = %source, "dependency unavailable");
+            ApiError::Core(Error::Internal(_)) => "something went wrong on our side".to_string(),
+            ApiError::Core(Error::Unavailable { dependency, .. }) => {
                 format!("{dependency} is unavailable, try again shortly")
             }
             other => other.to_string(),

@@ -10,7 +10,6 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use axum_extra::extract::CookieJar;
-use qrcode::{QrCode, render::svg};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -237,13 +236,7 @@ async fn login_qr(
 ) -> Result<Response, ApiError> {
     let poll_token = bearer(&headers).ok_or(Error::Unauthorized)?;
     let link = one_tap::link_for(&state, &login_id, &poll_token).await?;
-    let code = QrCode::new(link.as_bytes())
-        .map_err(|err| Error::Internal(anyhow::anyhow!("drawing a QR code: {err}")))?;
-    let image = code
-        .render::<svg::Color>()
-        .min_dimensions(240, 240)
-        .quiet_zone(true)
-        .build();
+    let image = one_tap::qr_svg(&link)?;
     Ok((
         [
             (header::CONTENT_TYPE, "image/svg+xml"),

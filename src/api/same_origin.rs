@@ -10,6 +10,12 @@
 //!   itself or one of `CORS_ALLOWED_ORIGINS`.
 //!
 //! Both are checked before the endpoint runs, so a refused request consumes nothing.
+//!
+//! The hosted page's forms (its steps without a script) are the one exception to the first
+//! rule: they post `application/x-www-form-urlencoded`, from this service's own origin only
+//! (an `Origin` of another site, or `null`, is refused, and so is a `Sec-Fetch-Site` other than
+//! `same-origin`), and each carries the page's form token, which the endpoint checks against
+//! its `SameSite=Strict` cookie.
 
 use axum::{
     extract::{Request, State},
@@ -26,6 +32,7 @@ use crate::state::AppState;
 pub(crate) type Refusal = fn(StatusCode, &'static str) -> Response;
 
 pub(crate) const NOT_JSON: &str = "Expected a body with `Content-Type: application/json`";
+pub(crate) const NOT_FORM: &str = "Expected a form (`application/x-www-form-urlencoded`)";
 pub(crate) const FOREIGN_ORIGIN: &str = "Requests from this origin are not allowed";
 
 /// Puts `routes` behind the guard; `refused` answers in their shape.
@@ -44,6 +51,8 @@ pub(crate) fn guard(
 pub(crate) struct Guard {
     /// `CORS_ALLOWED_ORIGINS`, as validated by the configuration (no trailing slash).
     allowed: std::sync::Arc<[String]>,
+    /// The hosted page's forms: form bodies from this origin only.
+    forms: bool,
     refused: Refusal,
 }
 
@@ -51,6 +60,7 @@ impl Guard {
     pub(crate) fn new(state: &AppState, refused: Refusal) -> Self {
         Self {
             allowed: state.http.cors_allowed_origins.clone().into(),
+            forms: false,
             refused,
         }
     }
@@ -60,7 +70,16 @@ impl Guard {
     pub(crate) fn own_only(refused: Refusal) -> Self {
         Self {
             allowed: Vec::new().into(),
+            forms: false,
             refused,
+        }
+    }
+
+    /// The hosted page's forms: only form bodies, only from this service's own pages.
+    pub(crate) fn own_forms(refused: Refusal) -> Self {
+        Self {
+            forms: true,
+            ..Self::own_only(refused)
         }
     }
 }
@@ -68,7 +87,16 @@ impl Guard {
 /// The guard as a middleware (`axum::middleware::from_fn_with_state(Guard::new(..), check)`).
 pub(crate) async fn check(State(guard): State<Guard>, req: Request, next: Next) -> Response {
     let headers = req.headers();
-    if has_body(headers) && !json_content_type(headers) {
+    if guard.forms {
+        if !form_content_type(headers) {
+            return (guard.refused)(StatusCode::UNSUPPORTED_MEDIA_TYPE, NOT_FORM);
+        }
+        let fetched_from = headers.get("sec-fetch-site");
+        if fetched_from.is_some_and(|site| site != "same-origin") {
+            tracing::info!("refused a login form posted from another site");
+            return (guard.refused)(StatusCode::FORBIDDEN, FOREIGN_ORIGIN);
+        }
+    } else if has_body(headers) && !json_content_type(headers) {
         return (guard.refused)(StatusCode::UNSUPPORTED_MEDIA_TYPE, NOT_JSON);
     }
     if let Some(origin) = headers.get(header::ORIGIN) {
@@ -95,6 +123,17 @@ pub(crate) fn refused(status: StatusCode, message: &'static str) -> Response {
         }
     };
     error.into_response()
+}
+
+fn form_content_type(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| {
+            v.trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        })
 }
 
 /// Whether the request carries a body: a non-zero `Content-Length`, or a chunked one.

@@ -13,10 +13,8 @@ use crate::{
     core::one_tap,
     core::shops::{self, ChatInfo},
     state::AppState,
-    telegram::{
-        client::get_code_keyboard,
-        texts::{self, Lang},
-    },
+    telegram::client::get_code_keyboard,
+    texts::{self, Lang},
 };
 
 pub(super) async fn on_command(

@@ -11,7 +11,7 @@ use crate::{
     core::one_tap::{self, Answer, Opened, Settled},
     domain::{Asking, Phone, TelegramId},
     state::AppState,
-    telegram::texts::{self, Lang, login},
+    texts::{self, Lang, login},
 };
 
 /// The data of the buttons: the prefix, then the login's id (and, for a number, `:<number>`).

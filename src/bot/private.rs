@@ -16,10 +16,8 @@ use crate::{
     core::profile::Profile,
     domain::{Phone, TelegramId},
     state::AppState,
-    telegram::{
-        client::{GET_CODE, get_code_keyboard},
-        texts::{self, Lang},
-    },
+    telegram::client::{GET_CODE, get_code_keyboard},
+    texts::{self, Lang},
 };
 
 /// Says `text` with the "Share phone number" button under it.

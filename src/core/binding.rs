@@ -7,7 +7,7 @@ use crate::{
     error::Result,
     state::AppState,
     store::sql::users::{self, Linked, Profile, Takeover, UserRecord},
-    telegram::texts::{self, Lang},
+    texts::{self, Lang},
 };
 
 /// Links `phone` to `telegram_id` after Telegram proved the contact is the sender's own: a phone

@@ -41,6 +41,7 @@ impl LoginSession {
 pub(crate) struct Opened {
     pub token: String,
     pub ttl: Duration,
+    pub session: LoginSession,
 }
 
 fn hash(state: &AppState, token: &str) -> String {
@@ -50,13 +51,22 @@ fn hash(state: &AppState, token: &str) -> String {
 /// Opens a session for `user_id`, who just proved who they are by `method`.
 pub(crate) async fn open(state: &AppState, user_id: Uuid, method: Method) -> Result<Opened> {
     let token = random_token(32);
-    let record = format!("{user_id}|{}|{}", method.as_str(), Utc::now().timestamp());
+    let session = LoginSession {
+        user_id,
+        method,
+        auth_time: Utc::now().timestamp(),
+    };
+    let record = format!("{user_id}|{}|{}", method.as_str(), session.auth_time);
     let ttl = state.login.session_ttl;
     state
         .redis
         .put_login_session(&hash(state, &token), &record, ttl)
         .await?;
-    Ok(Opened { token, ttl })
+    Ok(Opened {
+        token,
+        ttl,
+        session,
+    })
 }
 
 /// The session the cookie names, while it lives.

@@ -8,7 +8,7 @@ use axum::{
 
 use crate::{
     state::AppState,
-    telegram::texts::{Lang, page},
+    texts::{Lang, page},
 };
 
 /// Text for an HTML page, in an element or an attribute's value.

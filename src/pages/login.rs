@@ -8,12 +8,11 @@
 
 use axum::{
     extract::{Path, Query, State},
-    http::{HeaderMap, HeaderValue, StatusCode},
+    http::{HeaderMap, StatusCode},
     response::{IntoResponse, Redirect, Response},
 };
 use rust_embed::Embed;
 use serde::Serialize;
-use serde_json::json;
 use url::Url;
 
 use axum_extra::extract::CookieJar;
@@ -21,18 +20,22 @@ use axum_extra::extract::CookieJar;
 use crate::{
     api::{
         ApiError,
-        cookies::{LOGIN_SESSION_COOKIE, without_login_session},
+        cookies::{FORM_COOKIE, LOGIN_SESSION_COOKIE, with_form_token, without_login_session},
         extract::ClientAddress,
     },
     core::{
         login_session::{self, LoginSession},
         oidc::{self, AuthRequest, Authorized, Prompt, Refused, RefusedOr},
     },
+    crypto::{constant_time_eq, random_token},
     error::{Error, Result},
     state::AppState,
 };
 
-use super::card;
+use super::{
+    card,
+    view::{LoginPage, Said, Step},
+};
 
 #[derive(Embed)]
 #[folder = "web/login/"]
@@ -80,26 +83,37 @@ pub(super) async fn page(
         }
         _ => {}
     }
-    let config = json!({
-        "lang": lang.code(),
-        "site": authorized.client_name,
-        "request": request,
-        "code_length": state.otp.length,
-        // "No code? Open @bot", offered to every phone alike once this long has passed.
-        "bot": state.telegram.bot_username().await.ok().filter(|name| !name.is_empty()),
-        "no_code_hint_after": state.login.no_code_hint_after.as_secs(),
-        // The widget's popup finishes at once from a live session.
-        "signed_in": session.is_some(),
-    });
-    let Some(template) = Assets::get("index.html") else {
-        return ApiError::NotFound.into_response();
+    let (jar, csrf) = form_token(jar, state.http.cookie_secure);
+    let page = LoginPage::new(&state, lang, &authorized, request, csrf, session.is_some()).await;
+    let start = Step::Start {
+        phone: String::new(),
     };
-    let html = String::from_utf8_lossy(&template.data)
-        .replace("{{LANG}}", lang.code())
-        .replace("{{CONFIG}}", &script_safe(&config.to_string()));
-    let policy = HeaderValue::from_static(card::POLICY);
-    (jar, card::response(StatusCode::OK, policy, html)).into_response()
+    (jar, page.render(StatusCode::OK, &start, Said::Nothing)).into_response()
 }
+
+/// The page's form token: the browser's own, or a new one set beside the page.
+fn form_token(jar: CookieJar, secure: bool) -> (CookieJar, String) {
+    if let Some(token) = jar
+        .get(FORM_COOKIE)
+        .map(|cookie| cookie.value())
+        .filter(|token| token.len() == FORM_TOKEN_LEN)
+    {
+        let token = token.to_string();
+        return (jar, token);
+    }
+    let token = random_token(FORM_TOKEN_LEN);
+    (with_form_token(jar, token.clone(), secure), token)
+}
+
+/// Whether a posted form's `token` is the one beside it in the browser's cookie.
+pub(super) fn form_token_matches(jar: &CookieJar, token: &str) -> bool {
+    jar.get(FORM_COOKIE).is_some_and(|cookie| {
+        cookie.value().len() == FORM_TOKEN_LEN
+            && constant_time_eq(cookie.value().as_bytes(), token.as_bytes())
+    })
+}
+
+const FORM_TOKEN_LEN: usize = 32;
 
 /// How long to wait when `from` is past the per-address allowance (`None` when it is not, or
 /// when the limit is off or Redis is away: the code's own allowance still holds).
@@ -144,13 +158,6 @@ fn session_cookie(jar: &CookieJar) -> Option<String> {
         .filter(|value| !value.is_empty())
 }
 
-/// JSON inside `<script>`: nothing in it may close the element.
-fn script_safe(json: &str) -> String {
-    json.replace('<', "\\u003c")
-        .replace('>', "\\u003e")
-        .replace('&', "\\u0026")
-}
-
 /// The client's redirect URI with the answer's `params`, then the client's `state` and the
 /// issuer (RFC 9207), in its query.
 fn answer_url(state: &AppState, to: &Authorized, params: &[(&str, &str)]) -> String {
@@ -178,15 +185,20 @@ fn error_url(state: &AppState, to: &Authorized, error: &str, message: &str) -> S
     )
 }
 
-fn back_with_error(state: &AppState, to: &Authorized, error: &str, message: &str) -> Response {
+pub(super) fn back_with_error(
+    state: &AppState,
+    to: &Authorized,
+    error: &str,
+    message: &str,
+) -> Response {
     Redirect::to(&error_url(state, to, error, message)).into_response()
 }
 
 /// Where the page goes once the customer is logged in.
 #[derive(Serialize)]
-struct Finished {
+pub(super) struct Finished {
     /// The client's redirect URI, with the code (or an error) and `state`.
-    redirect_to: String,
+    pub redirect_to: String,
     /// The widget's popup hands the code to its opener instead.
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     web_message: Option<WebMessage>,
@@ -237,7 +249,7 @@ pub(super) async fn finish(
 }
 
 /// A code for the login session (within its allowance), and where it goes.
-async fn answer(
+pub(super) async fn answer(
     state: &AppState,
     authorized: &Authorized,
     token: &str,
@@ -272,9 +284,6 @@ pub(super) async fn widget() -> Response {
 }
 
 fn asset(name: &str) -> Response {
-    // The page itself is served only through `page` (it is a template).
-    (name != "index.html")
-        .then(|| super::embedded::<Assets>(name, "public, max-age=300"))
-        .flatten()
+    super::embedded::<Assets>(name, "public, max-age=300")
         .unwrap_or_else(|| ApiError::NotFound.into_response())
 }

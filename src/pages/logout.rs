@@ -27,7 +27,7 @@ use crate::{
     crypto::constant_time_eq,
     error::Error,
     state::AppState,
-    telegram::texts::{Lang, page},
+    texts::{Lang, page},
 };
 
 /// `GET /logout?id_token_hint=…&post_logout_redirect_uri=…&state=…`

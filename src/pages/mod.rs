@@ -3,9 +3,11 @@
 //! widget a shop adds to its own pages.
 
 mod card;
+mod forms;
 mod login;
 mod logout;
 mod sign_in;
+mod view;
 
 use axum::{
     Router,
@@ -39,8 +41,19 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
             .route("/login/verify", post(sign_in::verify))
             .route("/login/telegram", post(sign_in::start_one_tap)),
     );
+    // The same steps as forms, for a browser without a script: form bodies, with the page's
+    // form token, from otpgram's own pages only.
+    let forms = Router::new()
+        .route("/login/form/code", post(forms::request_code))
+        .route("/login/form/verify", post(forms::verify))
+        .route("/login/form/telegram", post(forms::start_one_tap))
+        .route("/login/form/telegram/done", post(forms::one_tap_done))
+        .layer(axum::middleware::from_fn_with_state(
+            same_origin::Guard::own_forms(same_origin::refused),
+            same_origin::check,
+        ));
     let limited: Router<AppState> =
-        rate_limit::per_ip(limited.into(), state, rate_limit::refused).into();
+        rate_limit::per_ip(limited.merge(forms).into(), state, rate_limit::refused).into();
     Router::new()
         .route("/login", get(login::page))
         .route("/login/assets/{name}", get(login::file))

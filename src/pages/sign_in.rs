@@ -52,7 +52,7 @@ pub(super) async fn verify(
 ) -> Result<Response, ApiError> {
     let phone = state.otp.phone(&body.phone)?;
     let user = otp::consume_code(&state, &phone, body.code.trim()).await?;
-    let jar = open(&state, jar, user.id, Method::Otp).await?;
+    let (jar, _) = open(&state, jar, user.id, Method::Otp).await?;
     Ok((jar, axum::Json(SignIn::SignedIn)).into_response())
 }
 
@@ -69,12 +69,17 @@ async fn site_of(state: &AppState, request: &AuthRequest) -> Result<Site, ApiErr
             .into());
         }
     };
-    Ok(Site {
+    Ok(site(&authorized))
+}
+
+/// The client as the bot names it to the customer: its registered name and its origin.
+pub(super) fn site(authorized: &oidc::Authorized) -> Site {
+    Site {
         origin: Url::parse(&authorized.redirect_uri)
             .map(|url| url.origin().ascii_serialization())
             .unwrap_or_default(),
-        name: authorized.client_name,
-    })
+        name: authorized.client_name.clone(),
+    }
 }
 
 /// `POST /login/telegram` with the authorization request: a one-tap login whose confirmation
@@ -123,24 +128,26 @@ pub(super) async fn wait(
         Waited::Denied => SignIn::Denied,
         Waited::Expired => SignIn::Expired,
         Waited::Approved(user) => {
-            let jar = open(&state, jar, user.id, Method::Telegram).await?;
+            let (jar, _) = open(&state, jar, user.id, Method::Telegram).await?;
             return Ok((jar, axum::Json(SignIn::SignedIn)).into_response());
         }
     };
     Ok(axum::Json(answer).into_response())
 }
 
-async fn open(
+/// Opens the login session for `user_id` and sets its cookie.
+pub(super) async fn open(
     state: &AppState,
     jar: CookieJar,
     user_id: Uuid,
     method: Method,
-) -> Result<CookieJar> {
+) -> Result<(CookieJar, login_session::Opened)> {
     let opened = login_session::open(state, user_id, method).await?;
-    Ok(with_login_session(
+    let jar = with_login_session(
         jar,
-        opened.token,
+        opened.token.clone(),
         state.http.cookie_secure,
         opened.ttl,
-    ))
+    );
+    Ok((jar, opened))
 }

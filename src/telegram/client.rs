@@ -23,8 +23,8 @@ use crate::{
     telegram::{
         outcome::{self, Answer},
         pacer::Pacer,
-        texts::{self, Lang},
     },
+    texts::{self, Lang},
 };
 
 #[derive(Clone)]

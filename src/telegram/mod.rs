@@ -6,6 +6,5 @@ pub(crate) mod client;
 pub(crate) mod gateway;
 pub(crate) mod outcome;
 pub(crate) mod pacer;
-pub(crate) mod texts;
 
 pub(crate) use client::TelegramClient;

@@ -61,10 +61,19 @@ async fn start_driver() -> Driver {
 }
 
 async fn browser(driver: &Driver) -> Client {
+    browser_with(driver, true).await
+}
+
+/// A browser that runs pages' scripts, or (`scripts: false`) one that runs none, as with
+/// JavaScript turned off.
+async fn browser_with(driver: &Driver, scripts: bool) -> Client {
     let mut chrome = json!({
         "args": ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
                  "--disable-gpu", "--window-size=1280,900"],
     });
+    if !scripts {
+        chrome["prefs"] = json!({ "profile.managed_default_content_settings.javascript": 2 });
+    }
     if let Ok(binary) = std::env::var("CHROMIUM") {
         chrome["binary"] = json!(binary);
     }
@@ -139,7 +148,7 @@ async fn a_browser_logs_in_through_the_sandbox_the_hosted_page_and_the_widget() 
     let driver = start_driver().await;
     let client = browser(&driver).await;
     sandbox_page(&app, &client).await;
-    let user = hosted_login_page(&app, &client).await;
+    let user = hosted_login_page(&app, &client, &driver).await;
     widget_popup(&app, &client, user).await;
     logout_page(&app, &client).await;
     client.close().await.unwrap();
@@ -355,8 +364,9 @@ async fn relying_party() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>
 /// The shop's site sends a customer to otpgram's login page (a real OpenID Connect client
 /// builds the request and checks the answer); the customer logs in with a code, then again
 /// with one tap (the Telegram side played through the sandbox), and the site gets a valid ID
-/// token each time. Screenshots of the page in each language.
-async fn hosted_login_page(app: &TestApp, client: &Client) -> i64 {
+/// token each time. Then the same twice in a browser that runs no script: every step a form.
+/// Screenshots of the page in each language.
+async fn hosted_login_page(app: &TestApp, client: &Client, driver: &Driver) -> i64 {
     use openidconnect::{
         AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, PkceCodeChallenge,
         RedirectUrl, Scope, TokenResponse,
@@ -379,36 +389,24 @@ async fn hosted_login_page(app: &TestApp, client: &Client) -> i64 {
     )
     .set_redirect_uri(RedirectUrl::new(callback.clone()).unwrap());
     let dir = screenshot_dir();
-    // A pretend customer of the sandbox, linked there.
-    let created: serde_json::Value = app
-        .post_json(
-            "/sandbox/api/users",
-            json!({ "first_name": "Bekzod", "phone": PHONE, "language": "en" }),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let user = created["id"].as_i64().unwrap();
-    app.post_json(
-        &format!("/sandbox/api/chats/{user}/messages"),
-        json!({ "from": user, "text": "/start" }),
-    )
-    .await;
-    app.post_json("/sandbox/api/contact", json!({ "from": user }))
-        .await;
-    crate::helpers::eventually(10, "the phone linked", || async {
-        app.sandbox_chat(user)
-            .await
-            .iter()
-            .any(|m| m["text"].as_str().is_some_and(|t| t.contains("is linked")))
-            .then_some(())
-    })
-    .await;
-
-    // The first login opens otpgram's login session; the next two ask for a fresh one
+    // Pretend customers of the sandbox, linked there (the second logs in without scripts: a
+    // phone of its own, so the first one's resend cooldown does not apply).
+    let user = linked_sandbox_user(app, "Bekzod", PHONE).await;
+    let other = linked_sandbox_user(app, "Dilnoza", OTHER_PHONE).await;
+    let plain = browser_with(driver, false).await;
+    // The first login opens otpgram's login session; the next ones ask for a fresh one
     // (`prompt=login`), or the page would go straight back (single sign-on, checked after).
-    for (lang, way) in [("en", "code"), ("ru", "tap"), ("uz", "tap")] {
+    // The last two are in the browser without scripts.
+    let ways = [
+        ("en", "code"),
+        ("ru", "tap"),
+        ("uz", "tap"),
+        ("ru", "form-code"),
+        ("uz", "form-tap"),
+    ];
+    for (lang, way) in ways {
+        let scripted = !way.starts_with("form");
+        let client = if scripted { client } else { &plain };
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let mut request = rp
             .authorize_url(
@@ -419,7 +417,7 @@ async fn hosted_login_page(app: &TestApp, client: &Client) -> i64 {
             .add_scope(Scope::new("phone".into()))
             .add_extra_param("ui_locales", lang)
             .set_pkce_challenge(challenge);
-        if way == "tap" {
+        if way != "code" {
             request = request.add_extra_param("prompt", "login");
         }
         let (url, csrf, nonce) = request.url();
@@ -432,7 +430,51 @@ async fn hosted_login_page(app: &TestApp, client: &Client) -> i64 {
         )
         .unwrap();
         let before = seen.lock().unwrap().len();
-        if way == "code" {
+        if way == "form-code" {
+            let codes_before = codes(app, other).await.len();
+            type_into(client, "#phone", OTHER_PHONE).await;
+            find(client, "#send").await.click().await.unwrap();
+            // The server's answer to the form: the page again, now asking for the code.
+            text_of(client, "#status", "where the code comes from", |t| {
+                t.contains("Код отправлен в Telegram") && t.contains("@otpgram_sandbox_bot")
+            })
+            .await;
+            assert_eq!(
+                client.current_url().await.unwrap().path(),
+                "/login/form/code"
+            );
+            let code = crate::helpers::eventually(10, "the code in the sandbox chat", || async {
+                codes(app, other).await.get(codes_before).cloned()
+            })
+            .await;
+            std::fs::write(
+                dir.join("login-no-script-code.png"),
+                client.screenshot().await.unwrap(),
+            )
+            .unwrap();
+            type_into(client, "#code", &code).await;
+            find(client, "#verify").await.click().await.unwrap();
+            tokio::time::sleep(Duration::from_secs(2)).await;
+        } else if way == "form-tap" {
+            find(client, "#tap").await.click().await.unwrap();
+            let link = attribute_of(client, "#tap-open", "href").await;
+            let number = text_of(client, "#tap-number", "the number to press", |t| {
+                !t.is_empty()
+            })
+            .await;
+            assert_eq!(
+                client.current_url().await.unwrap().path(),
+                "/login/form/telegram"
+            );
+            find(client, "#tap-qr svg").await;
+            std::fs::write(
+                dir.join("login-no-script-tap.png"),
+                client.screenshot().await.unwrap(),
+            )
+            .unwrap();
+            tap_in_the_sandbox(app, user, &link, &number).await;
+            find(client, "#tap-continue").await.click().await.unwrap();
+        } else if way == "code" {
             let codes_before = codes(app, user).await.len();
             type_into(client, "#phone", PHONE).await;
             find(client, "#send").await.click().await.unwrap();
@@ -510,14 +552,24 @@ async fn hosted_login_page(app: &TestApp, client: &Client) -> i64 {
             .unwrap()
             .claims(&rp.id_token_verifier(), &nonce)
             .unwrap();
-        assert_eq!(claims.phone_number().unwrap().as_str(), PHONE);
+        let phone = if way == "form-code" {
+            OTHER_PHONE
+        } else {
+            PHONE
+        };
+        assert_eq!(claims.phone_number().unwrap().as_str(), phone, "{way}");
         let amr = claims.auth_method_refs().unwrap()[0].as_str().to_string();
         assert_eq!(
             amr,
-            if way == "code" { "otp" } else { "telegram" },
-            "{lang}"
+            if way.ends_with("code") {
+                "otp"
+            } else {
+                "telegram"
+            },
+            "{lang} {way}"
         );
     }
+    plain.close().await.unwrap();
     // Signed in once, the browser goes through without a page (single sign-on).
     let before = seen.lock().unwrap().len();
     let (url, csrf, _) = rp
@@ -557,6 +609,36 @@ async fn hosted_login_page(app: &TestApp, client: &Client) -> i64 {
     )
     .unwrap();
     client.set_window_size(1280, 900).await.unwrap();
+    user
+}
+
+/// A pretend user of the sandbox who pressed /start and shared `phone`.
+async fn linked_sandbox_user(app: &TestApp, name: &str, phone: &str) -> i64 {
+    let created: serde_json::Value = app
+        .post_json(
+            "/sandbox/api/users",
+            json!({ "first_name": name, "phone": phone, "language": "en" }),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let user = created["id"].as_i64().unwrap();
+    app.post_json(
+        &format!("/sandbox/api/chats/{user}/messages"),
+        json!({ "from": user, "text": "/start" }),
+    )
+    .await;
+    app.post_json("/sandbox/api/contact", json!({ "from": user }))
+        .await;
+    crate::helpers::eventually(10, "the phone linked", || async {
+        app.sandbox_chat(user)
+            .await
+            .iter()
+            .any(|m| m["text"].as_str().is_some_and(|t| t.contains("is linked")))
+            .then_some(())
+    })
+    .await;
     user
 }
 
@@ -692,6 +774,7 @@ async fn widget_popup(app: &TestApp, client: &Client, user: i64) {
 }
 
 const PHONE: &str = "+998907770011";
+const OTHER_PHONE: &str = "+998907770022";
 
 /// The login codes the sandbox chat of `user` shows, oldest first.
 async fn codes(app: &TestApp, user: i64) -> Vec<String> {

@@ -14,6 +14,7 @@ mod limits;
 mod login;
 mod logout;
 mod measure;
+mod no_script;
 mod notifications;
 mod oidc;
 mod oidc_review;

@@ -1,112 +1,13 @@
 // otpgram's hosted login page: one tap in Telegram, or a phone and a code; then back to the
 // shop's site with an authorization code. No framework: this file and the page are all.
+// The server draws the page in the customer's language and every step works as a plain form;
+// this script takes the same steps in place (a long poll for the tap, a code that submits
+// itself, a countdown), saying what it says in the texts the server put in the page.
 "use strict";
-
-const TEXTS = {
-  en: {
-    title: (site) => `Log in to ${site}`,
-    lead: "With your Telegram account: no password.",
-    tap: "Log in with Telegram",
-    open: "Open Telegram",
-    tapHint: "On a computer, scan the code with your phone.",
-    pick: "Pick this number in Telegram:",
-    or: "or with a code",
-    phone: "Phone number",
-    send: "Send me a code",
-    code: "Code from Telegram",
-    verify: "Log in",
-    resendIn: (s) => `New code in ${s} s`,
-    resend: "Send a new code",
-    sent: "The code is on its way to Telegram.",
-    sentFrom: (bot) => `The code is on its way to Telegram: from @${bot}, or from “Verification Codes”.`,
-    noCode: "No code?",
-    openBot: (bot) => `Open @${bot}`,
-    waiting: "Waiting for you in Telegram…",
-    denied: "Refused in Telegram. Start again if it was you.",
-    expired: "The link expired. Press the button again.",
-    done: "Logged in. Taking you back…",
-    footer: "Login by otpgram",
-    errors: {
-      invalid_phone: "That phone number doesn't look right.",
-      invalid_code: "That code is wrong or expired.",
-      too_many_attempts: "Too many wrong codes. Ask for a new code.",
-      rate_limited: "Too many attempts. Try again in a minute.",
-      forbidden_origin: "This page cannot log you in from here.",
-      unavailable: "Something went wrong on our side. Try again in a minute.",
-      network: "No connection. Check your internet and try again.",
-    },
-  },
-  ru: {
-    title: (site) => `Вход на ${site}`,
-    lead: "Через ваш аккаунт Telegram, без пароля.",
-    tap: "Войти через Telegram",
-    open: "Открыть Telegram",
-    tapHint: "На компьютере отсканируйте код телефоном.",
-    pick: "Выберите это число в Telegram:",
-    or: "или по коду",
-    phone: "Номер телефона",
-    send: "Прислать код",
-    code: "Код из Telegram",
-    verify: "Войти",
-    resendIn: (s) => `Новый код через ${s} с`,
-    resend: "Прислать новый код",
-    sent: "Код отправлен в Telegram.",
-    sentFrom: (bot) => `Код отправлен в Telegram: от @${bot} или от «Verification Codes».`,
-    noCode: "Нет кода?",
-    openBot: (bot) => `Откройте @${bot}`,
-    waiting: "Ждём вас в Telegram…",
-    denied: "Вход отклонён в Telegram. Если это были вы, начните заново.",
-    expired: "Ссылка устарела. Нажмите кнопку ещё раз.",
-    done: "Вы вошли. Возвращаем вас на сайт…",
-    footer: "Вход через otpgram",
-    errors: {
-      invalid_phone: "Номер телефона указан неверно.",
-      invalid_code: "Код неверный или устарел.",
-      too_many_attempts: "Слишком много неверных кодов. Запросите новый код.",
-      rate_limited: "Слишком много попыток. Попробуйте через минуту.",
-      forbidden_origin: "С этой страницы войти нельзя.",
-      unavailable: "Что-то пошло не так. Попробуйте через минуту.",
-      network: "Нет соединения. Проверьте интернет и попробуйте снова.",
-    },
-  },
-  uz: {
-    title: (site) => `${site} saytiga kirish`,
-    lead: "Telegram akkauntingiz orqali, parolsiz.",
-    tap: "Telegram orqali kirish",
-    open: "Telegramni ochish",
-    tapHint: "Kompyuterda kodni telefoningiz bilan skanerlang.",
-    pick: "Telegramda shu raqamni tanlang:",
-    or: "yoki kod bilan",
-    phone: "Telefon raqami",
-    send: "Kod yuborish",
-    code: "Telegramdagi kod",
-    verify: "Kirish",
-    resendIn: (s) => `Yangi kod ${s} soniyadan so‘ng`,
-    resend: "Yangi kod yuborish",
-    sent: "Kod Telegramga yuborildi.",
-    sentFrom: (bot) => `Kod Telegramga yuborildi: @${bot} yoki “Verification Codes” dan.`,
-    noCode: "Kod kelmadimi?",
-    openBot: (bot) => `@${bot} ni oching`,
-    waiting: "Sizni Telegramda kutyapmiz…",
-    denied: "Telegramda rad etildi. Bu siz bo‘lsangiz, qaytadan boshlang.",
-    expired: "Havola muddati tugadi. Tugmani yana bosing.",
-    done: "Kirdingiz. Saytga qaytaryapmiz…",
-    footer: "otpgram orqali kirish",
-    errors: {
-      invalid_phone: "Telefon raqami noto‘g‘ri.",
-      invalid_code: "Kod noto‘g‘ri yoki muddati tugagan.",
-      too_many_attempts: "Juda ko‘p noto‘g‘ri kod. Yangi kod so‘rang.",
-      rate_limited: "Juda ko‘p urinish. Bir daqiqadan so‘ng qayta urinib ko‘ring.",
-      forbidden_origin: "Bu sahifadan kirib bo‘lmaydi.",
-      unavailable: "Nimadir xato ketdi. Bir daqiqadan so‘ng qayta urinib ko‘ring.",
-      network: "Aloqa yo‘q. Internetni tekshirib, qayta urinib ko‘ring.",
-    },
-  },
-};
 
 const $ = (id) => document.getElementById(id);
 const config = JSON.parse($("config").textContent);
-const t = TEXTS[config.lang] || TEXTS.en;
+const t = config.texts;
 let resendTimer = null;
 let hintTimer = null;
 
@@ -202,7 +103,8 @@ function countdown(seconds) {
       return;
     }
     resend.disabled = true;
-    resend.textContent = t.resendIn(left);
+    resend.hidden = false;
+    resend.textContent = t.resend_in.replace("{s}", String(left));
     left -= 1;
   };
   tick();
@@ -225,7 +127,7 @@ async function sendCode(event) {
   $("code-form").hidden = false;
   $("code").focus();
   countdown(json.resend_after);
-  status(config.bot ? t.sentFrom(config.bot) : t.sent);
+  status(t.sent);
   // The same for every phone: the page never knows (or shows) which channel carries the code.
   clearTimeout(hintTimer);
   $("no-code").hidden = true;
@@ -234,10 +136,7 @@ async function sendCode(event) {
 
 // "No code? Open @bot": sharing the number with the bot brings the code there.
 function noCodeHint() {
-  $("no-code-text").textContent = t.noCode;
-  const link = $("no-code-link");
-  link.href = `https://t.me/${config.bot}`;
-  link.textContent = t.openBot(config.bot);
+  $("no-code-link").href = `https://t.me/${config.bot}`;
   $("no-code").hidden = false;
 }
 
@@ -262,22 +161,7 @@ function codeInput() {
 }
 
 function init() {
-  document.title = t.title(config.site);
-  $("title").textContent = t.title(config.site);
-  $("lead").textContent = t.lead;
-  $("tap").textContent = t.tap;
-  $("tap-open").textContent = t.open;
-  $("tap-hint").textContent = t.tapHint;
-  $("tap-pick").textContent = t.pick;
-  $("tap-qr").setAttribute("aria-label", t.tapHint);
-  $("or").textContent = t.or;
-  $("phone-label").textContent = t.phone;
-  $("send").textContent = t.send;
-  $("code-label").textContent = t.code;
-  $("verify").textContent = t.verify;
-  $("resend").textContent = t.resend;
-  $("footer").textContent = t.footer;
-  $("tap").addEventListener("click", oneTap);
+  $("tap-form").addEventListener("submit", (event) => { event.preventDefault(); oneTap(); });
   $("phone-form").addEventListener("submit", sendCode);
   $("code-form").addEventListener("submit", verify);
   $("code").addEventListener("input", codeInput);

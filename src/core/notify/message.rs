@@ -4,7 +4,7 @@
 use super::order::Order;
 use crate::{
     domain::Lang,
-    telegram::texts::{OrderLabels, escape_html},
+    texts::{OrderLabels, escape_html},
 };
 
 /// Telegram's limit on a message's text, in UTF-16 code units of the text it shows.

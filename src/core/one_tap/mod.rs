@@ -122,6 +122,17 @@ pub(crate) async fn start(
     })
 }
 
+/// The login's link as an SVG QR code, for a customer on a computer to scan with their phone.
+pub(crate) fn qr_svg(link: &str) -> Result<String> {
+    let code = qrcode::QrCode::new(link.as_bytes())
+        .map_err(|err| Error::Internal(anyhow::anyhow!("drawing a QR code: {err}")))?;
+    Ok(code
+        .render::<qrcode::render::svg::Color>()
+        .min_dimensions(240, 240)
+        .quiet_zone(true)
+        .build())
+}
+
 /// The login's link again, for the browser holding its poll token (to draw its QR code).
 pub(crate) async fn link_for(state: &AppState, login_id: &str, poll_token: &str) -> Result<String> {
     let stored = state

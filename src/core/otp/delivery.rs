@@ -13,7 +13,7 @@ use crate::{
     store::StoreMode,
     store::sql::users,
     telegram::client::Undelivered,
-    telegram::texts::{self, Lang},
+    texts::{self, Lang},
 };
 
 /// How many database lookups for unlinked phones may run at once (per process). A flood of
@@ -181,7 +181,7 @@ pub(super) fn tell_owner_of_lock(state: &AppState, phone: &Phone) {
         };
         tracing::info!(phone = %phone, "phone locked by wrong guesses; telling its owner");
         let lang = Lang::from_code(language.as_deref(), state.bot.default_language);
-        let notice = crate::telegram::texts::phone_locked(lang, &phone.masked());
+        let notice = crate::texts::phone_locked(lang, &phone.masked());
         if let Err(err) = state
             .telegram
             .send_with_code_button(telegram_id, notice, lang)
