@@ -5,7 +5,8 @@
 //! shops ────► api/     ─┼─► core/ (otp, gateway, ┤
 //! Telegram ─► bot/     ─┤   binding, session,    └─► store/sql/   (the truth: users, shops, orders)
 //! developers► sandbox/ ─┘   one_tap, oidc, notify, shops, ...)
-//!                              └─► telegram/ (Bot API client, paced; Gateway API; every text)
+//!                              ├─► telegram/ (Bot API client, paced; Gateway API)
+//!                              └─► texts/ (every text a person reads, from locales/)
 //! ```
 //!
 //! Four front doors (`pages`, `api`, `bot`, `sandbox`) over one `core` and two stores

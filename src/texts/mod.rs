@@ -1,6 +1,6 @@
-//! Every text a Telegram user reads, in Uzbek (Latin), Russian and English: one Fluent file per
-//! language in `locales/`, embedded at build time. A unit test fails when a key is missing in
-//! any language.
+//! Every text a person reads, in Uzbek (Latin), Russian and English — the bot's messages and
+//! buttons here, otpgram's pages in [`page`] — from one Fluent file per language in `locales/`,
+//! embedded at build time. A unit test fails when a key is missing in any language.
 
 pub(crate) mod login;
 pub(crate) mod page;
