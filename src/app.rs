@@ -11,11 +11,12 @@ use teloxide::Bot;
 use tokio::net::TcpListener;
 
 use crate::{
-    api, bot,
+    bot,
     config::Config,
     core::session::Tokens,
     core::{gateway::Gateway, notify},
     crypto::CodeHasher,
+    http,
     sandbox::{self, Sandbox},
     state::{AppState, Shared},
     store::{RedisStore, sql},
@@ -185,7 +186,7 @@ impl App {
             }
         });
         tracing::info!(addr = %listener.local_addr()?, "otpgram is listening");
-        let router = api::router(state.clone());
+        let router = http::router(state.clone());
         axum::serve(
             listener,
             router.into_make_service_with_connect_info::<SocketAddr>(),

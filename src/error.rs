@@ -1,5 +1,5 @@
 //! The core's error type: what can go wrong in a login, independent of HTTP or Telegram.
-//! `api::error` maps each variant to a status code and a stable JSON code.
+//! `http::error` maps each variant to a status code and a stable JSON code.
 
 use std::time::Duration;
 

@@ -10,7 +10,9 @@
 //! ```
 //!
 //! Four front doors (`pages`, `api`, `bot`, `sandbox`) over one `core` and two stores
-//! (`store::redis`, `store::sql`); only the core reaches the stores. `config` is read once, in
+//! (`store::redis`, `store::sql`); only the core reaches the stores. The three HTTP ones are
+//! mounted side by side by `http`, which holds what they share (errors, extractors, cookies,
+//! guards, limits, layers). `config` is read once, in
 //! sections; `domain` holds the values that are known good once parsed (phones, names,
 //! languages, Telegram ids); `state::AppState` holds the components and the sections read while
 //! serving; `tasks` is the only place that spawns, and stops every task together.
@@ -31,6 +33,7 @@ mod crypto;
 mod domain;
 mod error;
 mod health;
+mod http;
 mod meters;
 mod pages;
 mod sandbox;

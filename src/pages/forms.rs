@@ -16,7 +16,7 @@ use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 
 use crate::{
-    api::{ApiError, extract::ClientAddress, one_tap::user_agent},
+    api::one_tap::user_agent,
     core::{
         oidc::{self, AuthRequest, Authorized, Refused, RefusedOr},
         one_tap::{self, Waited},
@@ -24,6 +24,7 @@ use crate::{
         session::Method,
     },
     error::Error,
+    http::{ApiError, extract::ClientAddress},
     state::AppState,
     texts::Lang,
 };

@@ -18,17 +18,17 @@ use url::Url;
 use axum_extra::extract::CookieJar;
 
 use crate::{
-    api::{
-        ApiError,
-        cookies::{FORM_COOKIE, LOGIN_SESSION_COOKIE, with_form_token, without_login_session},
-        extract::ClientAddress,
-    },
     core::{
         login_session::{self, LoginSession},
         oidc::{self, AuthRequest, Authorized, Prompt, Refused, RefusedOr},
     },
     crypto::{constant_time_eq, random_token},
     error::{Error, Result},
+    http::{
+        ApiError,
+        cookies::{FORM_COOKIE, LOGIN_SESSION_COOKIE, with_form_token, without_login_session},
+        extract::ClientAddress,
+    },
     state::AppState,
 };
 
@@ -284,6 +284,6 @@ pub(super) async fn widget() -> Response {
 }
 
 fn asset(name: &str) -> Response {
-    super::embedded::<Assets>(name, "public, max-age=300")
+    crate::http::embedded::<Assets>(name, "public, max-age=300")
         .unwrap_or_else(|| ApiError::NotFound.into_response())
 }

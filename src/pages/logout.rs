@@ -16,16 +16,16 @@ use serde::Deserialize;
 
 use super::card;
 use crate::{
-    api::{
-        ApiError,
-        cookies::{LOGIN_SESSION_COOKIE, without_login_session},
-    },
     core::{
         login_session,
         oidc::logout::{self, Logout, LogoutRequest},
     },
     crypto::constant_time_eq,
     error::Error,
+    http::{
+        ApiError,
+        cookies::{LOGIN_SESSION_COOKIE, without_login_session},
+    },
     state::AppState,
     texts::{Lang, page},
 };

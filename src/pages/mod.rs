@@ -11,14 +11,11 @@ mod view;
 
 use axum::{
     Router,
-    http::header,
-    response::{IntoResponse, Response},
     routing::{get, post},
 };
-use rust_embed::Embed;
 
 use crate::{
-    api::{rate_limit, same_origin},
+    http::{rate_limit, same_origin},
     state::AppState,
 };
 
@@ -71,28 +68,4 @@ pub(crate) fn waiting() -> Router<AppState> {
             same_origin::Guard::own_only(same_origin::refused),
             same_origin::check,
         ))
-}
-
-/// A file embedded in the binary (`E`'s folder), with its content type; `None` when there is no
-/// such file.
-pub(crate) fn embedded<E: Embed>(name: &str, cache_control: &'static str) -> Option<Response> {
-    let file = E::get(name)?;
-    let kind = match name.rsplit('.').next() {
-        Some("html") => "text/html; charset=utf-8",
-        Some("css") => "text/css; charset=utf-8",
-        Some("js") => "text/javascript; charset=utf-8",
-        Some("svg") => "image/svg+xml",
-        _ => "application/octet-stream",
-    };
-    Some(
-        (
-            [
-                (header::CONTENT_TYPE, kind),
-                (header::CACHE_CONTROL, cache_control),
-                (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-            ],
-            file.data,
-        )
-            .into_response(),
-    )
 }

@@ -13,10 +13,8 @@ use url::Url;
 use uuid::Uuid;
 
 use crate::{
+    // The page's script speaks the API's shapes: the same answers, from the same code.
     api::{
-        ApiError,
-        cookies::with_login_session,
-        extract::{ClientAddress, Json},
         one_tap::{WaitParams, started_answer, user_agent, wait_as_asked},
         otp::{VerifyRequest, code_sent},
     },
@@ -29,6 +27,11 @@ use crate::{
     },
     domain::Site,
     error::{Error, Result},
+    http::{
+        ApiError,
+        cookies::with_login_session,
+        extract::{ClientAddress, Json},
+    },
     state::AppState,
 };
 

@@ -12,8 +12,8 @@ use serde_json::json;
 use url::Url;
 
 use crate::{
-    api::ApiError,
     core::oidc::{AuthRequest, Authorized},
+    http::ApiError,
     state::AppState,
     texts::{Lang, page::LoginTexts},
 };

@@ -35,7 +35,7 @@ pub(crate) fn router(state: &AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(register))
         .routes(routes!(login))
         .routes(routes!(authenticated));
-    crate::api::rate_limit::per_ip(with_secret, state, super::refused).routes(routes!(refresh))
+    crate::http::rate_limit::per_ip(with_secret, state, super::refused).routes(routes!(refresh))
 }
 
 #[derive(Deserialize, ToSchema)]

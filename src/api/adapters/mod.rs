@@ -18,8 +18,8 @@ use serde::{Serialize, de::DeserializeOwned};
 use utoipa::ToSchema;
 
 use crate::{
-    api::{ApiError, error::set_retry_after, extract::Json},
     error::Error,
+    http::{ApiError, error::set_retry_after, extract::Json},
     state::AppState,
 };
 
@@ -130,7 +130,7 @@ impl<S: Shape> FromRequest<AppState> for RawBody<S> {
     type Rejection = Response;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Response> {
-        crate::api::extract::RawBody::from_request(req, state)
+        crate::http::extract::RawBody::from_request(req, state)
             .await
             .map(|body| RawBody(body.0, PhantomData))
             .map_err(|rejection| S::refuse(rejection.status(), &rejection.to_string()))

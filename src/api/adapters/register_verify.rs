@@ -34,7 +34,7 @@ pub(crate) fn router(state: &AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(register))
         .routes(routes!(verify));
     // Code endpoints: the same per-IP limit as /api/v1/otp/*.
-    crate::api::rate_limit::per_ip(routes, state, super::refused)
+    crate::http::rate_limit::per_ip(routes, state, super::refused)
 }
 
 #[derive(Deserialize, ToSchema)]

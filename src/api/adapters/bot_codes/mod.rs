@@ -62,7 +62,7 @@ pub(crate) fn router(state: &AppState) -> OpenApiRouter<AppState> {
     let routes = OpenApiRouter::new()
         .routes(routes!(codes::create_code))
         .merge(registering);
-    crate::api::rate_limit::per_ip(routes, state, |retry_after| {
+    crate::http::rate_limit::per_ip(routes, state, |retry_after| {
         failure(
             StatusCode::TOO_MANY_REQUESTS,
             "Too many requests, try again later",

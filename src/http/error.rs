@@ -16,7 +16,7 @@ use crate::error::Error;
 
 /// Every error of the API: a stable code to branch on, and a sentence for people.
 #[derive(Debug, Serialize, ToSchema)]
-pub(super) struct ErrorBody {
+pub(crate) struct ErrorBody {
     /// What went wrong, as a stable snake_case code (`invalid_phone`, `rate_limited`, ...).
     #[schema(example = "invalid_phone")]
     pub error: &'static str,
@@ -143,7 +143,7 @@ impl IntoResponse for ApiError {
 
 /// Sets `Retry-After` in whole seconds, rounded up: "retry after 0 seconds" (or 59 when 59.9
 /// are left) would invite a retry that fails. Every error shape of the API uses this.
-pub(super) fn set_retry_after(response: &mut Response, after: Duration) {
+pub(crate) fn set_retry_after(response: &mut Response, after: Duration) {
     let secs = after.as_secs() + u64::from(after.subsec_nanos() > 0);
     response
         .headers_mut()
@@ -170,13 +170,13 @@ impl From<JsonRejection> for ApiError {
 
 /// Whether a body is a JSON object or `null` by its first token. serde reads a struct from a
 /// JSON array too (`["…"]`), which the API does not accept.
-pub(super) fn object_or_null(body: &[u8]) -> bool {
+pub(crate) fn object_or_null(body: &[u8]) -> bool {
     let body = body.trim_ascii();
     body.starts_with(b"{") || body == b"null"
 }
 
 /// Parses an optional JSON body (absent or empty is `None`) with the same errors as [`super::Json`].
-pub(super) fn parse_optional_json<T: serde::de::DeserializeOwned>(
+pub(crate) fn parse_optional_json<T: serde::de::DeserializeOwned>(
     body: &[u8],
 ) -> Result<Option<T>, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
@@ -198,7 +198,7 @@ pub(super) fn parse_optional_json<T: serde::de::DeserializeOwned>(
 
 /// `422 invalid_request` unless the body is a JSON object (or `null`, for a `T` that takes it):
 /// see [`object_or_null`].
-pub(super) fn require_object(body: &[u8]) -> Result<(), ApiError> {
+pub(crate) fn require_object(body: &[u8]) -> Result<(), ApiError> {
     if object_or_null(body) {
         Ok(())
     } else {
