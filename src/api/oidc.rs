@@ -20,7 +20,7 @@ use super::{
     extract::bearer,
 };
 use crate::{
-    core::oidc::{self, ClientCredentials, SCOPES, TokenRefused, TokenRequest},
+    core::oidc::{self, ClientCredentials, SCOPES, TokenRequest},
     error::Error,
     state::AppState,
 };
@@ -180,11 +180,11 @@ async fn token(
     oidc::issuer(&state)?;
     let form = match form {
         Ok(Form(form)) => form,
-        Err(err) => return Ok(unreadable_form(&err)),
+        Err(err) => return unreadable_form(&err),
     };
     let client = match credentials(&headers, form.client_id, form.client_secret) {
         Ok(client) => client,
-        Err(refused) => return Ok(oauth_error(&refused)),
+        Err(refused) => return oauth_answer(refused),
     };
     let request = TokenRequest {
         grant_type: form.grant_type,
@@ -194,7 +194,7 @@ async fn token(
         refresh_token: form.refresh_token,
         client,
     };
-    match oidc::exchange(&state, request).await? {
+    match oidc::exchange(&state, request).await {
         Ok(issued) => Ok((
             [
                 (header::CACHE_CONTROL, "no-store"),
@@ -210,16 +210,16 @@ async fn token(
             }),
         )
             .into_response()),
-        Err(refused) => Ok(oauth_error(&refused)),
+        Err(err) => oauth_answer(err),
     }
 }
 
 /// A form that could not be read, as OAuth answers it.
-fn unreadable_form(err: &FormRejection) -> Response {
-    oauth_error(&TokenRefused {
-        error: "invalid_request",
-        message: err.body_text(),
-    })
+fn unreadable_form(err: &FormRejection) -> Result<Response, ApiError> {
+    oauth_answer(oidc::OAuthError::refused(
+        "invalid_request",
+        &err.body_text(),
+    ))
 }
 
 /// The client's credentials from the form and the `Authorization: Basic` header; both at once
@@ -228,7 +228,7 @@ fn credentials(
     headers: &HeaderMap,
     client_id: Option<String>,
     client_secret: Option<String>,
-) -> Result<ClientCredentials, TokenRefused> {
+) -> Result<ClientCredentials, oidc::OAuthError> {
     let Some((id, secret)) = basic_credentials(headers) else {
         return Ok(ClientCredentials {
             client_id,
@@ -236,10 +236,10 @@ fn credentials(
         });
     };
     if client_id.as_deref().is_some_and(|given| given != id) {
-        return Err(TokenRefused {
-            error: "invalid_request",
-            message: "client_id differs from the Authorization header's".into(),
-        });
+        return Err(oidc::OAuthError::refused(
+            "invalid_request",
+            "client_id differs from the Authorization header's",
+        ));
     }
     Ok(ClientCredentials {
         client_id: Some(id),
@@ -264,8 +264,16 @@ fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
     Some((unescape(id)?, unescape(secret)?))
 }
 
-fn oauth_error(refused: &TokenRefused) -> Response {
-    let status = if refused.error == "invalid_client" {
+/// A refusal as RFC 6749 5.2 answers it (`401` with a challenge for `invalid_client`); a
+/// failure of otpgram's own as every endpoint answers it.
+fn oauth_answer(err: oidc::OAuthError) -> Result<Response, ApiError> {
+    let (code, description) = match err {
+        oidc::OAuthError::Refused {
+            code, description, ..
+        } => (code, description),
+        oidc::OAuthError::Failed(err) => return Err(err.into()),
+    };
+    let status = if code == "invalid_client" {
         StatusCode::UNAUTHORIZED
     } else {
         StatusCode::BAD_REQUEST
@@ -274,8 +282,8 @@ fn oauth_error(refused: &TokenRefused) -> Response {
         status,
         [(header::CACHE_CONTROL, "no-store")],
         axum::Json(OAuthError {
-            error: refused.error.to_string(),
-            error_description: refused.message.clone(),
+            error: code.to_string(),
+            error_description: description,
         }),
     )
         .into_response();
@@ -285,7 +293,7 @@ fn oauth_error(refused: &TokenRefused) -> Response {
             header::HeaderValue::from_static("Basic realm=\"otpgram\""),
         );
     }
-    response
+    Ok(response)
 }
 
 /// A revocation request (RFC 7009), form-encoded.
@@ -324,22 +332,22 @@ async fn revoke_token(
     oidc::issuer(&state)?;
     let form = match form {
         Ok(Form(form)) => form,
-        Err(err) => return Ok(unreadable_form(&err)),
+        Err(err) => return unreadable_form(&err),
     };
     let _ = form.token_type_hint;
     let client = match credentials(&headers, form.client_id, form.client_secret) {
         Ok(client) => client,
-        Err(refused) => return Ok(oauth_error(&refused)),
+        Err(refused) => return oauth_answer(refused),
     };
     let Some(token) = form.token.filter(|t| !t.is_empty()) else {
-        return Ok(oauth_error(&TokenRefused {
-            error: "invalid_request",
-            message: "token is missing".into(),
-        }));
+        return oauth_answer(oidc::OAuthError::refused(
+            "invalid_request",
+            "token is missing",
+        ));
     };
-    match oidc::revoke(&state, &client, &token).await? {
+    match oidc::revoke(&state, &client, &token).await {
         Ok(()) => Ok(([(header::CACHE_CONTROL, "no-store")], StatusCode::OK).into_response()),
-        Err(refused) => Ok(oauth_error(&refused)),
+        Err(err) => oauth_answer(err),
     }
 }
 

@@ -18,7 +18,7 @@ use serde::Deserialize;
 use crate::{
     api::one_tap::user_agent,
     core::{
-        oidc::{self, AuthRequest, Authorized, Refused, RefusedOr},
+        oidc::{self, AuthRequest, Authorized},
         one_tap::{self, Waited},
         otp,
         session::Method,
@@ -92,16 +92,9 @@ async fn posted(
         }
     };
     let lang = card::language(state, request.ui_locales.as_deref(), headers);
-    let authorized = match oidc::authorize(state, &request).await {
-        Ok(authorized) => authorized,
-        Err(RefusedOr::Refused(Refused::Here { error, message })) => {
-            return Err(card::refusal(lang, error, &message));
-        }
-        Err(RefusedOr::Refused(Refused::Back { to, error, message })) => {
-            return Err(login::back_with_error(state, &to, error, &message));
-        }
-        Err(RefusedOr::Failed(err)) => return Err(ApiError::from(err).into_response()),
-    };
+    let authorized = oidc::authorize(state, &request)
+        .await
+        .map_err(|err| login::refused(state, lang, err))?;
     let page = LoginPage::new(
         state,
         lang,

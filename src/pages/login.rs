@@ -20,7 +20,7 @@ use axum_extra::extract::CookieJar;
 use crate::{
     core::{
         login_session::{self, LoginSession},
-        oidc::{self, AuthRequest, Authorized, Prompt, Refused, RefusedOr},
+        oidc::{self, AuthRequest, Authorized, OAuthError, Prompt},
     },
     crypto::{constant_time_eq, random_token},
     error::{Error, Result},
@@ -30,6 +30,7 @@ use crate::{
         extract::ClientAddress,
     },
     state::AppState,
+    texts::Lang,
 };
 
 use super::{
@@ -52,13 +53,7 @@ pub(super) async fn page(
     let lang = card::language(&state, request.ui_locales.as_deref(), &headers);
     let authorized = match oidc::authorize(&state, &request).await {
         Ok(authorized) => authorized,
-        Err(RefusedOr::Refused(Refused::Here { error, message })) => {
-            return card::refusal(lang, error, &message);
-        }
-        Err(RefusedOr::Refused(Refused::Back { to, error, message })) => {
-            return back_with_error(&state, &to, error, &message);
-        }
-        Err(RefusedOr::Failed(err)) => return ApiError::from(err).into_response(),
+        Err(err) => return refused(&state, lang, err),
     };
     let (jar, session) = match usable_session(&state, &authorized, jar).await {
         Ok(found) => found,
@@ -185,12 +180,24 @@ fn error_url(state: &AppState, to: &Authorized, error: &str, message: &str) -> S
     )
 }
 
-pub(super) fn back_with_error(
-    state: &AppState,
-    to: &Authorized,
-    error: &str,
-    message: &str,
-) -> Response {
+/// An authorization request refused, answered as a page: back to the client on its redirect URI
+/// when it may be told, on otpgram's own card when not (an unknown client, a foreign redirect
+/// URI); a failure of otpgram's own as every endpoint answers it.
+pub(super) fn refused(state: &AppState, lang: Lang, err: OAuthError) -> Response {
+    match err {
+        OAuthError::Refused {
+            code,
+            description,
+            back_to: Some(to),
+        } => back_with_error(state, &to, code, &description),
+        OAuthError::Refused {
+            code, description, ..
+        } => card::refusal(lang, code, &description),
+        OAuthError::Failed(err) => ApiError::from(err).into_response(),
+    }
+}
+
+fn back_with_error(state: &AppState, to: &Authorized, error: &str, message: &str) -> Response {
     Redirect::to(&error_url(state, to, error, message)).into_response()
 }
 
@@ -223,21 +230,25 @@ pub(super) async fn finish(
 ) -> Result<Response, ApiError> {
     let authorized = match oidc::authorize(&state, &request).await {
         Ok(authorized) => authorized,
-        Err(RefusedOr::Refused(Refused::Here { message, .. })) => {
-            return Err(Error::Invalid {
-                field: "client_id".into(),
-                message,
-            }
-            .into());
-        }
-        Err(RefusedOr::Refused(Refused::Back { to, error, message })) => {
+        Err(OAuthError::Refused {
+            code,
+            description,
+            back_to: Some(to),
+        }) => {
             return Ok(axum::Json(Finished {
-                redirect_to: error_url(&state, &to, error, &message),
+                redirect_to: error_url(&state, &to, code, &description),
                 web_message: None,
             })
             .into_response());
         }
-        Err(RefusedOr::Failed(err)) => return Err(err.into()),
+        Err(OAuthError::Refused { description, .. }) => {
+            return Err(Error::Invalid {
+                field: "client_id".into(),
+                message: description,
+            }
+            .into());
+        }
+        Err(OAuthError::Failed(err)) => return Err(err.into()),
     };
     let token = session_cookie(&jar).ok_or(Error::LoginRequired)?;
     let session = login_session::find(&state, &token)

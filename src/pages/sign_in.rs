@@ -20,7 +20,7 @@ use crate::{
     },
     core::{
         login_session,
-        oidc::{self, AuthRequest, RefusedOr},
+        oidc::{self, AuthRequest, OAuthError},
         one_tap::{self, Waited},
         otp,
         session::Method,
@@ -63,8 +63,8 @@ pub(super) async fn verify(
 async fn site_of(state: &AppState, request: &AuthRequest) -> Result<Site, ApiError> {
     let authorized = match oidc::authorize(state, request).await {
         Ok(authorized) => authorized,
-        Err(RefusedOr::Failed(err)) => return Err(err.into()),
-        Err(RefusedOr::Refused(_)) => {
+        Err(OAuthError::Failed(err)) => return Err(err.into()),
+        Err(OAuthError::Refused { .. }) => {
             return Err(Error::Invalid {
                 field: "request".into(),
                 message: "not an authorization request otpgram accepts".into(),

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{CODE_TTL, MAX_PARAMETER, SCOPES, clients, issuer};
+use super::{CODE_TTL, MAX_PARAMETER, OAuthError, SCOPES, clients, issuer};
 use crate::{
     core::{login_session::LoginSession, session::Method},
     crypto::random_token,
@@ -63,35 +63,13 @@ pub(crate) struct Authorized {
     pub max_age: Option<u64>,
 }
 
-/// Why an authorization request was refused.
-#[derive(Debug)]
-pub(crate) enum Refused {
-    /// Shown to the customer, never sent anywhere: the client is unknown or the redirect URI
-    /// is not one of its own (sending the customer there could hand the answer to anyone).
-    Here {
-        error: &'static str,
-        message: String,
-    },
-    /// Sent back to the client's redirect URI (with its `state`).
-    Back {
-        to: Authorized,
-        error: &'static str,
-        message: String,
-    },
-}
-
 /// Checks an authorization request (OpenID Connect Core 3.1.2.1, RFC 7636).
 pub(crate) async fn authorize(
     state: &AppState,
     request: &AuthRequest,
-) -> Result<Authorized, RefusedOr> {
+) -> Result<Authorized, OAuthError> {
     issuer(state)?;
-    let here = |error, message: &str| {
-        RefusedOr::Refused(Refused::Here {
-            error,
-            message: message.to_string(),
-        })
-    };
+    let here = OAuthError::refused;
     let client_id = request.client_id.as_deref().unwrap_or_default();
     let client = clients::find(state, client_id).await?.ok_or_else(|| {
         here(
@@ -123,13 +101,7 @@ pub(crate) async fn authorize(
         prompt: Prompt::Default,
         max_age: None,
     };
-    let back = |error, message: &str| {
-        RefusedOr::Refused(Refused::Back {
-            to: authorized.clone(),
-            error,
-            message: message.to_string(),
-        })
-    };
+    let back = |code, description: &str| OAuthError::back(&authorized, code, description);
     if !state_fits {
         return Err(back("invalid_request", "state is longer than 512 bytes"));
     }
@@ -211,19 +183,6 @@ pub(crate) async fn authorize(
         max_age,
         ..authorized
     })
-}
-
-/// An error that is either a refusal or a failure of otpgram itself.
-#[derive(Debug)]
-pub(crate) enum RefusedOr {
-    Refused(Refused),
-    Failed(Error),
-}
-
-impl From<Error> for RefusedOr {
-    fn from(err: Error) -> Self {
-        RefusedOr::Failed(err)
-    }
 }
 
 /// The scopes kept: the known ones the client asked for, in a fixed order.

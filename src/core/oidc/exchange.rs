@@ -4,10 +4,10 @@
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use sha2::{Digest, Sha256};
 
-use super::{Client, Grant, Issued, clients, code_hash, refresh, tokens};
+use super::{Client, Grant, Issued, OAuthError, clients, code_hash, refresh, tokens};
 use crate::{
     crypto::constant_time_eq,
-    error::{Error, Result},
+    error::Error,
     state::AppState,
     store::{Redeemed, sql::users},
 };
@@ -34,22 +34,22 @@ pub(crate) struct TokenRequest {
 async fn authenticate(
     state: &AppState,
     credentials: &ClientCredentials,
-) -> Result<Result<Client, TokenRefused>> {
+) -> Result<Client, OAuthError> {
     let client_id = credentials.client_id.as_deref().unwrap_or_default();
     let Some(client) = clients::find(state, client_id).await? else {
-        return Ok(Err(refused("invalid_client", "unknown client")));
+        return Err(OAuthError::refused("invalid_client", "unknown client"));
     };
     match (client.confidential, credentials.client_secret.as_deref()) {
-        (true, Some(secret)) if clients::authenticates(state, &client, secret) => Ok(Ok(client)),
-        (true, _) => Ok(Err(refused(
+        (true, Some(secret)) if clients::authenticates(state, &client, secret) => Ok(client),
+        (true, _) => Err(OAuthError::refused(
             "invalid_client",
             "the client secret is wrong or missing",
-        ))),
-        (false, Some(_)) => Ok(Err(refused(
+        )),
+        (false, Some(_)) => Err(OAuthError::refused(
             "invalid_client",
             "a public client has no secret",
-        ))),
-        (false, None) => Ok(Ok(client)),
+        )),
+        (false, None) => Ok(client),
     }
 }
 
@@ -60,11 +60,8 @@ pub(crate) async fn revoke(
     state: &AppState,
     credentials: &ClientCredentials,
     token: &str,
-) -> Result<Result<(), TokenRefused>> {
-    let client = match authenticate(state, credentials).await? {
-        Ok(client) => client,
-        Err(refusal) => return Ok(Err(refusal)),
-    };
+) -> Result<(), OAuthError> {
+    let client = authenticate(state, credentials).await?;
     let grant = match refresh::grant_of(token) {
         Some(grant) => refresh::revoke(state, &client, grant)
             .await?
@@ -78,51 +75,35 @@ pub(crate) async fn revoke(
             .await?;
         crate::meters::oidc("token_revoked");
     }
-    Ok(Ok(()))
-}
-
-/// A token request refused, with the error RFC 6749 5.2 names.
-#[derive(Debug)]
-pub(crate) struct TokenRefused {
-    pub error: &'static str,
-    pub message: String,
-}
-
-pub(super) fn refused(error: &'static str, message: &str) -> TokenRefused {
-    TokenRefused {
-        error,
-        message: message.to_string(),
-    }
+    Ok(())
 }
 
 /// Trades a code (or, for a client granted `offline_access`, a refresh token) for tokens.
 pub(crate) async fn exchange(
     state: &AppState,
     request: TokenRequest,
-) -> Result<Result<Issued, TokenRefused>> {
+) -> Result<Issued, OAuthError> {
     let grant_type = request.grant_type.as_deref().unwrap_or_default();
     if !matches!(grant_type, "authorization_code" | "refresh_token") {
-        return Ok(Err(refused(
+        return Err(OAuthError::refused(
             "unsupported_grant_type",
             "grant_type must be authorization_code or refresh_token",
-        )));
+        ));
     }
     // The client first: a wrong secret learns nothing about the code.
-    let client = match authenticate(state, &request.client).await? {
-        Ok(client) => client,
-        Err(refusal) => return Ok(Err(refusal)),
-    };
+    let client = authenticate(state, &request.client).await?;
     if grant_type == "refresh_token" {
         let Some(token) = request.refresh_token.as_deref().filter(|t| !t.is_empty()) else {
-            return Ok(Err(refused("invalid_request", "refresh_token is missing")));
+            return Err(OAuthError::refused(
+                "invalid_request",
+                "refresh_token is missing",
+            ));
         };
-        return match refresh::trade(state, &client, token).await? {
-            Ok((grant, next)) => finish(state, grant, Some(next)).await,
-            Err(refusal) => Ok(Err(refusal)),
-        };
+        let (grant, next) = refresh::trade(state, &client, token).await?;
+        return finish(state, grant, Some(next)).await;
     }
     let Some(code) = request.code.as_deref().filter(|c| !c.is_empty()) else {
-        return Ok(Err(refused("invalid_request", "code is missing")));
+        return Err(OAuthError::refused("invalid_request", "code is missing"));
     };
     // Taken at once: a code works once, whatever happens next; a second try revokes what the
     // first one got (whoever presents it again has it from somewhere).
@@ -139,32 +120,32 @@ pub(crate) async fn exchange(
                 .await?;
             tracing::warn!("an authorization code was presented again: its tokens are revoked");
             crate::meters::oidc("code_replayed");
-            return Ok(Err(refused(
+            return Err(OAuthError::refused(
                 "invalid_grant",
                 "the code is wrong, expired or already used",
-            )));
+            ));
         }
         Redeemed::Missing => {
             crate::meters::oidc("code_refused");
-            return Ok(Err(refused(
+            return Err(OAuthError::refused(
                 "invalid_grant",
                 "the code is wrong, expired or already used",
-            )));
+            ));
         }
     };
     let mut grant: Grant = serde_json::from_str(&grant).map_err(|e| Error::Internal(e.into()))?;
     grant.id = grant_id;
     if grant.request.client_id != client.id {
-        return Ok(Err(refused(
+        return Err(OAuthError::refused(
             "invalid_grant",
             "the code was issued to another client",
-        )));
+        ));
     }
     if request.redirect_uri.as_deref() != Some(grant.request.redirect_uri.as_str()) {
-        return Ok(Err(refused(
+        return Err(OAuthError::refused(
             "invalid_grant",
             "redirect_uri differs from the authorization request's",
-        )));
+        ));
     }
     // A code issued without a challenge (none are now) is never traded on a made-up verifier.
     let verified = match (
@@ -178,10 +159,10 @@ pub(crate) async fn exchange(
         _ => false,
     };
     if !verified {
-        return Ok(Err(refused(
+        return Err(OAuthError::refused(
             "invalid_grant",
             "code_verifier does not match the code_challenge",
-        )));
+        ));
     }
     let refresh_token = match grant
         .request
@@ -200,12 +181,12 @@ async fn finish(
     state: &AppState,
     grant: Grant,
     refresh_token: Option<String>,
-) -> Result<Result<Issued, TokenRefused>> {
+) -> Result<Issued, OAuthError> {
     let Some(user) = users::find_by_id(&state.db, grant.user_id).await? else {
-        return Ok(Err(refused("invalid_grant", "the customer is gone")));
+        return Err(OAuthError::refused("invalid_grant", "the customer is gone"));
     };
     let mut issued = tokens::issue(state, &grant, &user).await?;
     issued.refresh_token = refresh_token;
     crate::meters::oidc("tokens_issued");
-    Ok(Ok(issued))
+    Ok(issued)
 }

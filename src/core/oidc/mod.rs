@@ -14,6 +14,7 @@
 
 mod authorize;
 pub(crate) mod clients;
+mod error;
 mod exchange;
 pub(crate) mod keys;
 pub(crate) mod logout;
@@ -31,7 +32,7 @@ use crate::{
 pub(crate) use authorize::*;
 use authorize::{Grant, code_hash};
 pub(crate) use clients::Client;
-use exchange::refused;
+pub(crate) use error::OAuthError;
 pub(crate) use exchange::*;
 pub(crate) use tokens::{Issued, UserClaims};
 

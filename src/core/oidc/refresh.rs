@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use super::{Grant, TokenRefused, clients::Client, refused};
+use super::{Grant, OAuthError, clients::Client};
 use crate::{
     crypto::random_token,
     error::{Error, Result},
@@ -49,15 +49,15 @@ pub(super) async fn trade(
     state: &AppState,
     client: &Client,
     token: &str,
-) -> Result<Result<(Grant, String), TokenRefused>> {
+) -> Result<(Grant, String), OAuthError> {
     let invalid = || {
-        refused(
+        OAuthError::refused(
             "invalid_grant",
             "the refresh token is wrong, expired or used",
         )
     };
     let Some(grant_id) = grant_of(token) else {
-        return Ok(Err(invalid()));
+        return Err(invalid());
     };
     let secret = &token[GRANT_ID_LEN + 1..];
     let next = random_token(SECRET_LEN);
@@ -71,17 +71,17 @@ pub(super) async fn trade(
             state.redis.revoke_grant(grant_id, REFRESH_TTL).await?;
             tracing::warn!("an old refresh token came back: the grant has ended");
             crate::meters::oidc("refresh_reused");
-            return Ok(Err(invalid()));
+            return Err(invalid());
         }
-        Rotated::Missing => return Ok(Err(invalid())),
+        Rotated::Missing => return Err(invalid()),
     };
     let mut grant: Grant = serde_json::from_str(&json).map_err(|e| Error::Internal(e.into()))?;
     grant.id = grant_id.to_string();
     if grant.request.client_id != client.id || state.redis.grant_revoked(grant_id).await? {
         state.redis.end_refresh(grant_id).await?;
-        return Ok(Err(invalid()));
+        return Err(invalid());
     }
-    Ok(Ok((grant, format!("{grant_id}.{next}"))))
+    Ok((grant, format!("{grant_id}.{next}")))
 }
 
 /// Ends the grant's refresh token, if `client` holds it; whether it did.
