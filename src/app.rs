@@ -124,10 +124,17 @@ impl App {
             );
             Gateway::new(gateway, redis.clone(), tasks.clone())
         });
+        let hasher = CodeHasher::new(config.auth.jwt_secret.expose().as_bytes());
+        let login_sessions = crate::core::login_session::LoginSessions::new(
+            redis.clone(),
+            hasher.clone(),
+            config.login.session_ttl,
+        );
         let state = AppState::new(Shared {
+            login_sessions,
             oidc,
             tokens: Tokens::new(&config.auth),
-            hasher: CodeHasher::new(config.auth.jwt_secret.expose().as_bytes()),
+            hasher,
             http: config.http,
             bot: config.telegram,
             otp: config.otp,

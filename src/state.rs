@@ -40,6 +40,8 @@ pub struct Shared {
     /// The background tasks, stopped together.
     pub(crate) tasks: Tasks,
     pub(crate) hasher: CodeHasher,
+    /// The hosted page's login sessions (single sign-on).
+    pub(crate) login_sessions: crate::core::login_session::LoginSessions,
     /// OpenID Connect: the issuer and the signing keys.
     pub(crate) oidc: crate::core::oidc::Provider,
     /// The second channel for codes (Telegram's Gateway API), when configured.

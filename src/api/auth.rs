@@ -20,8 +20,8 @@ use super::{
 };
 use crate::{
     core::profile,
-    core::profile::UserRecord,
     core::session::{self, TokenKind, TokenPair},
+    domain::User,
     error::Error,
     state::AppState,
 };
@@ -53,12 +53,12 @@ pub(super) struct UserView {
     created_at: DateTime<Utc>,
 }
 
-impl From<&UserRecord> for UserView {
-    fn from(user: &UserRecord) -> Self {
+impl From<&User> for UserView {
+    fn from(user: &User) -> Self {
         Self {
             id: user.id,
-            phone: user.phone.clone(),
-            telegram_id: user.telegram_id,
+            phone: user.phone.as_str().to_string(),
+            telegram_id: user.telegram_id.map(|id| id.0),
             username: user.username.clone(),
             full_name: profile::full_name(user),
             is_verified: user.is_verified,
@@ -84,7 +84,7 @@ pub(crate) struct Session {
 }
 
 impl Session {
-    pub(crate) fn new(tokens: &TokenPair, user: Option<&UserRecord>) -> Self {
+    pub(crate) fn new(tokens: &TokenPair, user: Option<&User>) -> Self {
         Self {
             access_token: tokens.access_token.clone(),
             refresh_token: tokens.refresh_token.clone(),

@@ -4,8 +4,8 @@
 use teloxide::types::{Message, Update};
 
 use crate::{
-    core::profile::{self, UserRecord},
-    domain::{Lang, Phone, TelegramId},
+    core::profile,
+    domain::{Lang, Phone, TelegramId, User},
     state::AppState,
 };
 
@@ -15,7 +15,7 @@ pub(super) struct Sender {
     /// The language they chose (`/language`), else their Telegram one, else the default.
     pub(super) lang: Lang,
     /// Their user row, if they ever linked a phone.
-    pub(super) account: Option<UserRecord>,
+    pub(super) account: Option<User>,
     /// The lookup failed (the database is away): say so rather than "not linked".
     pub(super) unavailable: bool,
 }
@@ -23,9 +23,7 @@ pub(super) struct Sender {
 impl Sender {
     /// The phone linked to this account.
     pub(super) fn phone(&self) -> Option<Phone> {
-        self.account
-            .as_ref()
-            .and_then(|u| Phone::from_telegram(&u.phone).ok())
+        self.account.as_ref().map(|u| u.phone.clone())
     }
 }
 
@@ -46,10 +44,10 @@ async fn lookup(state: &AppState, user: Option<&teloxide::types::User>) -> Sende
     let telegram = Lang::from_code(user.language_code.as_deref(), fallback);
     match profile::of_account(state, TelegramId::from(user.id)).await {
         Ok(account) => Sender {
-            lang: Lang::from_code(
-                account.as_ref().and_then(|u| u.language.as_deref()),
-                telegram,
-            ),
+            lang: account
+                .as_ref()
+                .and_then(|u| u.language)
+                .unwrap_or(telegram),
             account,
             unavailable: false,
         },

@@ -3,10 +3,10 @@
 use crate::{
     core::otp,
     core::session,
-    domain::{Binding, Phone, TelegramId},
+    domain::{Binding, Phone, TelegramId, User},
     error::Result,
     state::AppState,
-    store::sql::users::{self, Linked, Profile, Takeover, UserRecord},
+    store::sql::users::{self, Linked, Profile, Takeover},
     texts::{self, Lang},
 };
 
@@ -46,11 +46,8 @@ async fn link(
     takeover: Takeover,
 ) -> Result<Linked> {
     let linked = users::link(&state.db, phone, telegram_id, profile, takeover).await?;
-    let binding = Binding::new(telegram_id, linked.user.language.as_deref());
-    let previous = linked
-        .previous_phone
-        .as_ref()
-        .and_then(|(p, user_id)| Some((Phone::from_telegram(p).ok()?, *user_id)));
+    let binding = Binding::new(telegram_id, linked.user.language);
+    let previous = linked.previous_phone.clone();
     state
         .redis
         .bind(phone, &binding, previous.as_ref().map(|(p, _)| p))
@@ -115,13 +112,10 @@ pub(crate) async fn set_language(
 }
 
 /// Rewrites the Redis copy of a user's binding from their row (after their language changed).
-pub(crate) async fn refresh(state: &AppState, user: &UserRecord) -> Result<()> {
+pub(crate) async fn refresh(state: &AppState, user: &User) -> Result<()> {
     let Some(telegram_id) = user.telegram_id else {
         return Ok(());
     };
-    let Ok(phone) = Phone::from_telegram(&user.phone) else {
-        return Ok(());
-    };
-    let binding = Binding::new(TelegramId(telegram_id), user.language.as_deref());
-    state.redis.bind(&phone, &binding, None).await
+    let binding = Binding::new(telegram_id, user.language);
+    state.redis.bind(&user.phone, &binding, None).await
 }

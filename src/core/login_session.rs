@@ -11,9 +11,9 @@ use uuid::Uuid;
 
 use crate::{
     core::session::Method,
-    crypto::random_token,
+    crypto::{CodeHasher, random_token},
     error::{Error, Result},
-    state::AppState,
+    store::RedisStore,
 };
 
 /// Codes one login session may be given per [`CODE_WINDOW`]: far more than any customer
@@ -44,92 +44,101 @@ pub(crate) struct Opened {
     pub session: LoginSession,
 }
 
-fn hash(state: &AppState, token: &str) -> String {
-    state.hasher.secret("login session", token)
+/// The login sessions: what the hosted page opens, finds and ends. Owns its handles: Redis, the
+/// keyed hash its keys are made with, and how long a session lives.
+#[derive(Clone)]
+pub(crate) struct LoginSessions {
+    redis: RedisStore,
+    hasher: CodeHasher,
+    ttl: Duration,
 }
 
-/// Opens a session for `user_id`, who just proved who they are by `method`.
-pub(crate) async fn open(state: &AppState, user_id: Uuid, method: Method) -> Result<Opened> {
-    let token = random_token(32);
-    let session = LoginSession {
-        user_id,
-        method,
-        auth_time: Utc::now().timestamp(),
-    };
-    let record = format!("{user_id}|{}|{}", method.as_str(), session.auth_time);
-    let ttl = state.login.session_ttl;
-    state
-        .redis
-        .put_login_session(&hash(state, &token), &record, ttl)
-        .await?;
-    Ok(Opened {
-        token,
-        ttl,
-        session,
-    })
-}
+impl LoginSessions {
+    pub(crate) fn new(redis: RedisStore, hasher: CodeHasher, ttl: Duration) -> Self {
+        Self { redis, hasher, ttl }
+    }
 
-/// The session the cookie names, while it lives.
-pub(crate) async fn find(state: &AppState, token: &str) -> Result<Option<LoginSession>> {
-    let Some(record) = state.redis.login_session(&hash(state, token)).await? else {
-        return Ok(None);
-    };
-    let mut parts = record.split('|');
-    let parsed = (|| {
-        let user_id = Uuid::parse_str(parts.next()?).ok()?;
-        let method = match parts.next()? {
-            "otp" => Method::Otp,
-            "telegram" => Method::Telegram,
-            _ => return None,
-        };
-        let auth_time = parts.next()?.parse().ok()?;
-        Some(LoginSession {
+    fn hash(&self, token: &str) -> String {
+        self.hasher.secret("login session", token)
+    }
+
+    /// Opens a session for `user_id`, who just proved who they are by `method`.
+    pub(crate) async fn open(&self, user_id: Uuid, method: Method) -> Result<Opened> {
+        let token = random_token(32);
+        let session = LoginSession {
             user_id,
             method,
-            auth_time,
+            auth_time: Utc::now().timestamp(),
+        };
+        let record = format!("{user_id}|{}|{}", method.as_str(), session.auth_time);
+        let ttl = self.ttl;
+        self.redis
+            .put_login_session(&self.hash(&token), &record, ttl)
+            .await?;
+        Ok(Opened {
+            token,
+            ttl,
+            session,
         })
-    })();
-    let session = parsed
-        .ok_or_else(|| Error::Internal(anyhow::anyhow!("a malformed login session record")))?;
-    let ended = state
-        .redis
-        .login_sessions_ended(&session.user_id.to_string())
-        .await?;
-    if ended.is_some_and(|at| session.auth_time <= at) {
-        return Ok(None);
     }
-    Ok(Some(session))
-}
 
-/// Ends every login session of the user at once (their phone changed hands): the browsers
-/// signed in as them get no more codes.
-pub(crate) async fn end_all(state: &AppState, user_id: Uuid) -> Result<()> {
-    state
-        .redis
-        .end_login_sessions(
-            &user_id.to_string(),
-            Utc::now().timestamp(),
-            state.login.session_ttl,
-        )
-        .await
-}
-
-/// Ends the session (logout, `prompt=login`, a `max_age` it is too old for).
-pub(crate) async fn end(state: &AppState, token: &str) -> Result<()> {
-    state.redis.end_login_session(&hash(state, token)).await
-}
-
-/// Counts a code given to the session; refused once it has had [`CODES_PER_WINDOW`].
-pub(crate) async fn admit_code(state: &AppState, token: &str) -> Result<()> {
-    let count = state
-        .redis
-        .count_session_code(&hash(state, token), CODE_WINDOW)
-        .await?;
-    if count > CODES_PER_WINDOW {
-        crate::meters::rate_limited("session_codes");
-        return Err(Error::Throttled {
-            retry_after: CODE_WINDOW,
-        });
+    /// The session the cookie names, while it lives.
+    pub(crate) async fn find(&self, token: &str) -> Result<Option<LoginSession>> {
+        let Some(record) = self.redis.login_session(&self.hash(token)).await? else {
+            return Ok(None);
+        };
+        let mut parts = record.split('|');
+        let parsed = (|| {
+            let user_id = Uuid::parse_str(parts.next()?).ok()?;
+            let method = match parts.next()? {
+                "otp" => Method::Otp,
+                "telegram" => Method::Telegram,
+                _ => return None,
+            };
+            let auth_time = parts.next()?.parse().ok()?;
+            Some(LoginSession {
+                user_id,
+                method,
+                auth_time,
+            })
+        })();
+        let session = parsed
+            .ok_or_else(|| Error::Internal(anyhow::anyhow!("a malformed login session record")))?;
+        let ended = self
+            .redis
+            .login_sessions_ended(&session.user_id.to_string())
+            .await?;
+        if ended.is_some_and(|at| session.auth_time <= at) {
+            return Ok(None);
+        }
+        Ok(Some(session))
     }
-    Ok(())
+
+    /// Ends every login session of the user at once (their phone changed hands): the browsers
+    /// signed in as them get no more codes.
+    pub(crate) async fn end_all(&self, user_id: Uuid) -> Result<()> {
+        self.redis
+            .end_login_sessions(&user_id.to_string(), Utc::now().timestamp(), self.ttl)
+            .await
+    }
+
+    /// Ends the session (logout, `prompt=login`, a `max_age` it is too old for).
+    pub(crate) async fn end(&self, token: &str) -> Result<()> {
+        self.redis.end_login_session(&self.hash(token)).await
+    }
+
+    /// Counts a code given to the session; refused once it has had [`CODES_PER_WINDOW`].
+    pub(crate) async fn admit_code(&self, token: &str) -> Result<()> {
+        let count = self
+            .redis
+            .count_session_code(&self.hash(token), CODE_WINDOW)
+            .await?;
+        if count > CODES_PER_WINDOW {
+            crate::meters::rate_limited("session_codes");
+            return Err(Error::Throttled {
+                retry_after: CODE_WINDOW,
+            });
+        }
+        Ok(())
+    }
 }

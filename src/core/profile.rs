@@ -3,25 +3,23 @@
 
 use uuid::Uuid;
 
-pub(crate) use crate::store::sql::users::{Profile, ProfileChange, UserRecord};
+use crate::domain::User;
+pub(crate) use crate::store::sql::users::{Profile, ProfileChange};
 use crate::{
     core::binding,
-    domain::{TelegramId, mask},
+    domain::TelegramId,
     error::{Error, Result},
     state::AppState,
     store::sql::users,
 };
 
 /// The user a Telegram account is linked to, if any.
-pub(crate) async fn of_account(
-    state: &AppState,
-    telegram_id: TelegramId,
-) -> Result<Option<UserRecord>> {
+pub(crate) async fn of_account(state: &AppState, telegram_id: TelegramId) -> Result<Option<User>> {
     users::find_by_telegram_id(&state.db, telegram_id).await
 }
 
 /// The session's user; `Unauthorized` when the row is gone.
-pub(crate) async fn of(state: &AppState, user_id: Uuid) -> Result<UserRecord> {
+pub(crate) async fn of(state: &AppState, user_id: Uuid) -> Result<User> {
     users::find_by_id(&state.db, user_id)
         .await?
         .ok_or(Error::Unauthorized)
@@ -29,11 +27,7 @@ pub(crate) async fn of(state: &AppState, user_id: Uuid) -> Result<UserRecord> {
 
 /// Applies what the customer changed and returns the user as it now is. A new language also
 /// reaches the binding, so the next code arrives in it.
-pub(crate) async fn change(
-    state: &AppState,
-    user_id: Uuid,
-    change: ProfileChange,
-) -> Result<UserRecord> {
+pub(crate) async fn change(state: &AppState, user_id: Uuid, change: ProfileChange) -> Result<User> {
     let language_changed = change.language.is_some();
     let user = users::change_profile(&state.db, user_id, change)
         .await?
@@ -45,7 +39,7 @@ pub(crate) async fn change(
 }
 
 /// The name to show for a user: the shop's, else Telegram's first and last name.
-pub(crate) fn full_name(user: &UserRecord) -> Option<String> {
+pub(crate) fn full_name(user: &User) -> Option<String> {
     user.full_name.clone().or_else(|| {
         let first = user.first_name.as_deref().unwrap_or_default().trim();
         let last = user.last_name.as_deref().unwrap_or_default().trim();
@@ -55,8 +49,8 @@ pub(crate) fn full_name(user: &UserRecord) -> Option<String> {
 }
 
 /// The full name, else the Telegram username, else the masked phone.
-pub(crate) fn display_name(user: &UserRecord) -> String {
+pub(crate) fn display_name(user: &User) -> String {
     full_name(user)
         .or_else(|| user.username.clone())
-        .unwrap_or_else(|| mask(&user.phone))
+        .unwrap_or_else(|| user.phone.masked())
 }

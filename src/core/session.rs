@@ -268,5 +268,5 @@ pub(crate) async fn revoke(state: &AppState, claims: &Claims) -> Result<()> {
 /// sessions too.
 pub(crate) async fn revoke_all(state: &AppState, user_id: Uuid) -> Result<()> {
     state.redis.end_user_sessions(&user_id.to_string()).await?;
-    crate::core::login_session::end_all(state, user_id).await
+    state.login_sessions.end_all(user_id).await
 }

@@ -1,20 +1,20 @@
 //! Where a phone's codes go.
 
-use super::TelegramId;
+use super::{Lang, TelegramId};
 
 /// Where a phone's codes go: the linked account, and the language it reads (kept beside the
 /// binding so that sending a code needs no database query).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Binding {
     pub(crate) telegram_id: TelegramId,
-    pub(crate) language: Option<String>,
+    pub(crate) language: Option<Lang>,
 }
 
 impl Binding {
-    pub(crate) fn new(telegram_id: TelegramId, language: Option<&str>) -> Self {
+    pub(crate) fn new(telegram_id: TelegramId, language: Option<Lang>) -> Self {
         Self {
             telegram_id,
-            language: language.map(str::to_string),
+            language,
         }
     }
 }

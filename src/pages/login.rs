@@ -19,7 +19,7 @@ use axum_extra::extract::CookieJar;
 
 use crate::{
     core::{
-        login_session::{self, LoginSession},
+        login_session::LoginSession,
         oidc::{self, AuthRequest, Authorized, OAuthError, Prompt},
     },
     crypto::{constant_time_eq, random_token},
@@ -134,11 +134,11 @@ async fn usable_session(
         return Ok((jar, None));
     };
     let secure = state.http.cookie_secure;
-    let Some(session) = login_session::find(state, &token).await? else {
+    let Some(session) = state.login_sessions.find(&token).await? else {
         return Ok((without_login_session(jar, secure), None));
     };
     if authorized.prompt == Prompt::Login {
-        login_session::end(state, &token).await?;
+        state.login_sessions.end(&token).await?;
         return Ok((without_login_session(jar, secure), None));
     }
     if !session.younger_than(authorized.max_age) {
@@ -251,7 +251,9 @@ pub(super) async fn finish(
         Err(OAuthError::Failed(err)) => return Err(err.into()),
     };
     let token = session_cookie(&jar).ok_or(Error::LoginRequired)?;
-    let session = login_session::find(&state, &token)
+    let session = state
+        .login_sessions
+        .find(&token)
         .await?
         .filter(|session| session.younger_than(authorized.max_age))
         .ok_or(Error::LoginRequired)?;
@@ -266,7 +268,7 @@ pub(super) async fn answer(
     token: &str,
     session: &LoginSession,
 ) -> Result<Finished> {
-    login_session::admit_code(state, token).await?;
+    state.login_sessions.admit_code(token).await?;
     let code = oidc::issue_code(state, authorized, session).await?;
     let web_message = authorized
         .web_message

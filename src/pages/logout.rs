@@ -16,10 +16,7 @@ use serde::Deserialize;
 
 use super::card;
 use crate::{
-    core::{
-        login_session,
-        oidc::logout::{self, Logout, LogoutRequest},
-    },
+    core::oidc::logout::{self, Logout, LogoutRequest},
     crypto::constant_time_eq,
     error::Error,
     http::{
@@ -89,7 +86,7 @@ async fn end_session(
         .map(|c| c.value().to_string())
         .filter(|v| !v.is_empty());
     if let Some(token) = token {
-        let session = match login_session::find(state, &token).await {
+        let session = match state.login_sessions.find(&token).await {
             Ok(session) => session,
             Err(err) => return ApiError::from(err).into_response(),
         };
@@ -100,7 +97,7 @@ async fn end_session(
             if !proven {
                 return ask_page(lang, &request, &checked, &expected);
             }
-            if let Err(err) = login_session::end(state, &token).await {
+            if let Err(err) = state.login_sessions.end(&token).await {
                 return ApiError::from(err).into_response();
             }
             tracing::info!(user_id = %session.user_id, "logged out of the hosted page");

@@ -145,7 +145,7 @@ pub(super) async fn open(
     user_id: Uuid,
     method: Method,
 ) -> Result<(CookieJar, login_session::Opened)> {
-    let opened = login_session::open(state, user_id, method).await?;
+    let opened = state.login_sessions.open(user_id, method).await?;
     let jar = with_login_session(
         jar,
         opened.token.clone(),

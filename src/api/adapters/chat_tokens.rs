@@ -21,9 +21,9 @@ use uuid::Uuid;
 use super::{Body, BotSecret, Detail, DetailBody, telegram_id::AnyTelegramId};
 use crate::{
     core::binding,
-    core::profile::{self, Profile, UserRecord},
+    core::profile::{self, Profile},
     core::session,
-    domain::Lang,
+    domain::{Lang, User},
     error::Error,
     state::AppState,
 };
@@ -81,12 +81,12 @@ pub(crate) struct ChatUser {
     is_active: bool,
 }
 
-impl From<&UserRecord> for ChatUser {
-    fn from(user: &UserRecord) -> Self {
+impl From<&User> for ChatUser {
+    fn from(user: &User) -> Self {
         Self {
             id: user.id,
-            phone_number: user.phone.clone(),
-            language: user.language.clone(),
+            phone_number: user.phone.as_str().to_string(),
+            language: user.language.map(|lang| lang.code().to_string()),
             is_active: user.telegram_id.is_some(),
         }
     }
@@ -119,7 +119,7 @@ pub(crate) struct TokenNotValid {
 }
 
 /// A new session for `user` in this integration's shape.
-async fn tokens_for(state: &AppState, user: &UserRecord) -> Result<Json<Tokens>, Detail> {
+async fn tokens_for(state: &AppState, user: &User) -> Result<Json<Tokens>, Detail> {
     let pair = session::start(state, user.id, session::Method::Telegram)
         .await
         .map_err(Detail::from)?;
@@ -213,7 +213,7 @@ async fn login(
     };
     let not_found = || Detail::new(StatusCode::NOT_FOUND, "User not found");
     match (user, phone) {
-        (Some(user), Some(phone)) if phone.as_str() != user.phone => Err(not_found()),
+        (Some(user), Some(phone)) if phone != user.phone => Err(not_found()),
         (Some(user), _) => tokens_for(&state, &user).await,
         (None, Some(phone)) => {
             let linked =

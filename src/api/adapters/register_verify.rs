@@ -19,7 +19,6 @@ use crate::{
     core::binding,
     core::otp,
     core::profile::{self, Profile},
-    domain::Phone,
     error::Error,
     state::AppState,
 };
@@ -93,7 +92,7 @@ async fn register(
     if let Some(user) = profile::of_account(&state, body.telegram_id.0)
         .await
         .map_err(Detail::from)?
-        && user.phone != phone.as_str()
+        && user.phone != phone
     {
         return Err(Detail::new(
             StatusCode::BAD_REQUEST,
@@ -143,8 +142,7 @@ async fn verify(
             "User already verified",
         ));
     }
-    let phone = Phone::from_telegram(&user.phone).map_err(|_| invalid())?;
-    match otp::consume_code(&state, &phone, body.verification_code.trim()).await {
+    match otp::consume_code(&state, &user.phone, body.verification_code.trim()).await {
         Ok(_) => Ok(Json(Message {
             message: "User successfully verified",
         })),

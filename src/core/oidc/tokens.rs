@@ -12,8 +12,8 @@ use uuid::Uuid;
 use super::{Grant, issuer};
 use crate::{
     core::profile,
-    core::profile::UserRecord as UserRow,
     crypto::random_token,
+    domain::User as UserRow,
     error::{Error, Result},
     state::AppState,
 };
@@ -146,18 +146,17 @@ pub(super) fn user_claims(state: &AppState, user: &UserRow, scope: &str) -> User
     let (phone_scope, profile_scope) = (has("phone"), has("profile"));
     UserClaims {
         sub: user.id.to_string(),
-        phone_number: phone_scope.then(|| user.phone.clone()),
+        phone_number: phone_scope.then(|| user.phone.as_str().to_string()),
         phone_number_verified: phone_scope.then_some(user.is_verified),
-        telegram_id: user.telegram_id.filter(|_| has("telegram")),
+        telegram_id: user.telegram_id.map(|id| id.0).filter(|_| has("telegram")),
         name: profile_scope.then(|| profile::full_name(user)).flatten(),
         preferred_username: profile_scope.then(|| user.username.clone()).flatten(),
-        locale: profile_scope
-            .then(|| {
-                user.language
-                    .clone()
-                    .or_else(|| Some(state.bot.default_language.code().to_string()))
-            })
-            .flatten(),
+        locale: profile_scope.then(|| {
+            user.language
+                .unwrap_or(state.bot.default_language)
+                .code()
+                .to_string()
+        }),
     }
 }
 

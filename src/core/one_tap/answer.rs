@@ -109,9 +109,9 @@ pub(crate) enum Settled {
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Answer<'a> {
     /// Picked this number among the three.
-    Picked(&'a UserRecord, u8),
+    Picked(&'a User, u8),
     /// **Log in**, on a login that shows no number (begun before numbers were shown).
-    Approve(&'a UserRecord),
+    Approve(&'a User),
     /// **Not me**.
     Deny,
 }

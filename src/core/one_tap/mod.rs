@@ -21,9 +21,9 @@ use uuid::Uuid;
 
 use crate::{
     addresses,
-    core::{otp::Login, profile::UserRecord, session},
+    core::{otp::Login, session},
     crypto::{constant_time_eq, random_token},
-    domain::{Asking, Site, TelegramId},
+    domain::{Asking, Site, TelegramId, User},
     error::{Error, Result},
     meters,
     state::AppState,
@@ -179,7 +179,7 @@ fn browser_of(user_agent: Option<&str>) -> String {
 }
 
 /// The API's session for a collected one-tap login.
-pub(crate) async fn start_session(state: &AppState, user: UserRecord) -> Result<Login> {
+pub(crate) async fn start_session(state: &AppState, user: User) -> Result<Login> {
     let tokens = session::start(state, user.id, session::Method::Telegram).await?;
     Ok(Login { user, tokens })
 }

@@ -11,7 +11,7 @@ pub(crate) enum Waited {
     Expired,
     /// The customer, verified and logged in: handed over once, for the caller to open the
     /// session it needs (the API's tokens, or the hosted page's login session).
-    Approved(Box<UserRecord>),
+    Approved(Box<User>),
 }
 
 /// Browsers that may wait on one login at once: the page, and one more (a second tab, a

@@ -6,14 +6,14 @@ use std::time::Duration;
 
 use crate::{
     crypto,
-    domain::{Binding, Phone, Site, TelegramId},
+    domain::{Binding, Phone, Site},
     error::Result,
     meters,
     state::AppState,
     store::StoreMode,
     store::sql::users,
     telegram::client::Undelivered,
-    texts::{self, Lang},
+    texts::{self},
 };
 
 /// How many database lookups for unlinked phones may run at once (per process). A flood of
@@ -49,12 +49,7 @@ pub(super) fn warm_from_database(
     state.tasks.clone().spawn_job("code send", async move {
         let _permit = permit;
         let linked = match users::find_by_phone(&state.db, &phone).await {
-            Ok(user) => user.and_then(|user| {
-                Some(Binding::new(
-                    TelegramId(user.telegram_id?),
-                    user.language.as_deref(),
-                ))
-            }),
+            Ok(user) => user.and_then(|user| Some(Binding::new(user.telegram_id?, user.language))),
             Err(err) => {
                 tracing::warn!(phone = %phone, error = %err, "could not look up an unlinked phone");
                 return;
@@ -125,7 +120,7 @@ pub(super) fn dispatch(
 ) {
     let telegram = state.telegram.clone();
     let telegram_id = binding.telegram_id;
-    let lang = Lang::from_code(binding.language.as_deref(), state.bot.default_language);
+    let lang = binding.language.unwrap_or(state.bot.default_language);
     let text = match &site {
         Some(site) => texts::login_code_for(lang, &code, ttl, site),
         None => texts::login_code(lang, &code, ttl, state.bot.site_login_url.as_deref()),
@@ -170,7 +165,7 @@ pub(super) fn tell_owner_of_lock(state: &AppState, phone: &Phone) {
     let phone = phone.clone();
     state.tasks.clone().spawn_job("lock notice", async move {
         let owner = match users::find_by_phone(&state.db, &phone).await {
-            Ok(user) => user.and_then(|u| Some((TelegramId(u.telegram_id?), u.language))),
+            Ok(user) => user.and_then(|u| Some((u.telegram_id?, u.language))),
             Err(err) => {
                 tracing::warn!(phone = %phone, error = %err, "could not look up a locked phone");
                 return;
@@ -180,7 +175,7 @@ pub(super) fn tell_owner_of_lock(state: &AppState, phone: &Phone) {
             return;
         };
         tracing::info!(phone = %phone, "phone locked by wrong guesses; telling its owner");
-        let lang = Lang::from_code(language.as_deref(), state.bot.default_language);
+        let lang = language.unwrap_or(state.bot.default_language);
         let notice = crate::texts::phone_locked(lang, &phone.masked());
         if let Err(err) = state
             .telegram

@@ -11,11 +11,11 @@ use std::time::Duration;
 use crate::{
     core::session::{self, TokenPair},
     crypto,
-    domain::{Binding, Phone, Site, TelegramId},
+    domain::{Binding, Phone, Site, User},
     error::{Error, Result},
     meters,
     state::AppState,
-    store::sql::users::{self, UserRecord},
+    store::sql::users,
     store::{Check, Issue, StoreMode},
 };
 
@@ -29,7 +29,7 @@ pub(crate) struct CodeRequested {
 /// A successful verification.
 #[derive(Debug)]
 pub(crate) struct Login {
-    pub user: UserRecord,
+    pub user: User,
     pub tokens: TokenPair,
 }
 
@@ -88,22 +88,17 @@ pub(crate) async fn request_code_living(
 /// A code the phone's owner asked for in Telegram (the bot's button): issued under the owner's
 /// own cooldown and hourly cap, never refused because of the site-side lock, and sent to the
 /// asking account.
-#[tracing::instrument(skip_all, fields(telegram_id = account.telegram_id))]
+#[tracing::instrument(skip_all, fields(telegram_id = account.telegram_id.map(|id| id.0)))]
 pub(crate) async fn request_code_in_telegram(
     state: &AppState,
-    account: &UserRecord,
+    account: &User,
 ) -> Result<CodeRequested> {
-    let (Some(telegram_id), Ok(phone)) =
-        (account.telegram_id, Phone::from_telegram(&account.phone))
-    else {
+    let Some(telegram_id) = account.telegram_id else {
         return Err(Error::Internal(anyhow::anyhow!(
             "the account has no linked phone"
         )));
     };
-    let (phone, binding) = (
-        &phone,
-        &Binding::new(TelegramId(telegram_id), account.language.as_deref()),
-    );
+    let (phone, binding) = (&account.phone, &Binding::new(telegram_id, account.language));
     let policy = &state.otp;
     let code = crypto::random_code(policy.length);
     let hash = state.hasher.hash(phone, &code);
@@ -187,11 +182,7 @@ pub(crate) async fn verify_code(state: &AppState, phone: &Phone, code: &str) -> 
 /// Checks `code` for `phone` and consumes it; the user is then verified and logged in (no
 /// session: see [`verify_code`]).
 #[tracing::instrument(skip_all, fields(phone = %phone))]
-pub(crate) async fn consume_code(
-    state: &AppState,
-    phone: &Phone,
-    code: &str,
-) -> Result<UserRecord> {
+pub(crate) async fn consume_code(state: &AppState, phone: &Phone, code: &str) -> Result<User> {
     let policy = &state.otp;
     let well_formed =
         code.len() == policy.length as usize && code.bytes().all(|b| b.is_ascii_digit());

@@ -4,14 +4,14 @@ use fred::prelude::{Expiration, KeysInterface};
 
 use super::{RedisStore, secs};
 use crate::{
-    domain::{Binding, Phone},
+    domain::{Binding, Lang, Phone},
     error::Result,
 };
 
 /// A binding as Redis stores it: `telegram_id[:lang]`.
 pub(super) fn encode(binding: &Binding) -> String {
     match &binding.language {
-        Some(lang) => format!("{}:{lang}", binding.telegram_id),
+        Some(lang) => format!("{}:{}", binding.telegram_id, lang.code()),
         None => binding.telegram_id.to_string(),
     }
 }
@@ -22,7 +22,7 @@ pub(super) fn decode(value: &str) -> Option<Binding> {
         Some((id, lang)) => (id, Some(lang)),
         None => (value, None),
     };
-    Some(Binding::new(id.parse().ok()?, lang))
+    Some(Binding::new(id.parse().ok()?, lang.and_then(Lang::parse)))
 }
 
 impl RedisStore {
@@ -59,12 +59,12 @@ impl RedisStore {
 #[cfg(test)]
 mod tests {
     use super::{decode, encode};
-    use crate::domain::{Binding, TelegramId};
+    use crate::domain::{Binding, Lang, TelegramId};
 
     #[test]
     fn bindings_carry_the_language_when_known() {
         for binding in [
-            Binding::new(TelegramId(42), Some("ru")),
+            Binding::new(TelegramId(42), Some(Lang::Ru)),
             Binding::new(TelegramId(42), None),
         ] {
             assert_eq!(decode(&encode(&binding)), Some(binding.clone()));

@@ -1,7 +1,7 @@
 //! The durable user record (SQL): who owns which phone, and whether they ever logged in.
 
 use chrono::{DateTime, Utc};
-use entity::user::{self, ActiveModel, Column, Entity as User, Model};
+use entity::user::{ActiveModel, Column, Entity as Users, Model};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     Set, TransactionTrait,
@@ -10,7 +10,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::{
-    domain::{FullName, Lang, Phone, TelegramId},
+    domain::{FullName, Lang, Phone, TelegramId, User},
     error::{Error, Result},
     store::sql as db,
 };
@@ -38,11 +38,11 @@ pub(crate) struct ProfileChange {
 /// The result of linking a phone to a Telegram account.
 #[derive(Debug)]
 pub(crate) struct Linked {
-    pub user: Model,
+    pub user: User,
     /// Another Telegram account that had this phone until now.
     pub moved_from: Option<TelegramId>,
     /// The phone this Telegram account had before, now unlinked, and that phone's user.
-    pub previous_phone: Option<(String, Uuid)>,
+    pub previous_phone: Option<(Phone, Uuid)>,
 }
 
 /// Whether a link may take a phone from the Telegram account that has it.
@@ -55,23 +55,52 @@ pub(crate) enum Takeover {
     Refused,
 }
 
-pub(crate) async fn find_by_id(db: &DatabaseConnection, id: Uuid) -> Result<Option<Model>> {
-    Ok(db::unique(User::find_by_id(id), db).await?)
+/// The row as everything past this edge sees it.
+fn user_of(row: Model) -> User {
+    User {
+        id: row.id,
+        phone: Phone::from_store(row.phone),
+        telegram_id: row.telegram_id.map(TelegramId),
+        is_verified: row.is_verified,
+        language: row.language.as_deref().and_then(Lang::parse),
+        first_name: row.first_name,
+        last_name: row.last_name,
+        full_name: row.full_name,
+        username: row.username,
+        created_at: row.created_at,
+        verified_at: row.verified_at,
+        last_login_at: row.last_login_at,
+    }
+}
+
+pub(crate) async fn find_by_id(db: &DatabaseConnection, id: Uuid) -> Result<Option<User>> {
+    Ok(db::unique(Users::find_by_id(id), db).await?.map(user_of))
 }
 
 pub(crate) async fn find_by_phone(
     db: &impl ConnectionTrait,
     phone: &Phone,
-) -> Result<Option<Model>> {
-    Ok(db::unique(User::find().filter(Column::Phone.eq(phone.as_str())), db).await?)
+) -> Result<Option<User>> {
+    Ok(row_by_phone(db, phone).await?.map(user_of))
+}
+
+async fn row_by_phone(db: &impl ConnectionTrait, phone: &Phone) -> Result<Option<Model>> {
+    Ok(db::unique(Users::find().filter(Column::Phone.eq(phone.as_str())), db).await?)
 }
 
 pub(crate) async fn find_by_telegram_id(
     db: &impl ConnectionTrait,
     telegram_id: TelegramId,
+) -> Result<Option<User>> {
+    Ok(row_by_telegram_id(db, telegram_id).await?.map(user_of))
+}
+
+async fn row_by_telegram_id(
+    db: &impl ConnectionTrait,
+    telegram_id: TelegramId,
 ) -> Result<Option<Model>> {
     Ok(db::unique(
-        User::find().filter(Column::TelegramId.eq(telegram_id.0)),
+        Users::find().filter(Column::TelegramId.eq(telegram_id.0)),
         db,
     )
     .await?)
@@ -88,7 +117,7 @@ pub(crate) async fn link(
 ) -> Result<Linked> {
     let now = Utc::now();
     let txn = db.begin().await?;
-    let by_phone = find_by_phone(&txn, phone).await?;
+    let by_phone = row_by_phone(&txn, phone).await?;
     let taken = by_phone
         .as_ref()
         .and_then(|u| u.telegram_id)
@@ -96,11 +125,11 @@ pub(crate) async fn link(
     if taken && takeover == Takeover::Refused {
         return Err(Error::PhoneTaken);
     }
-    let by_account = find_by_telegram_id(&txn, telegram_id).await?;
+    let by_account = row_by_telegram_id(&txn, telegram_id).await?;
 
     let mut previous_phone = None;
     if let Some(other) = by_account.filter(|u| Some(u.id) != by_phone.as_ref().map(|p| p.id)) {
-        previous_phone = Some((other.phone.clone(), other.id));
+        previous_phone = Some((Phone::from_store(other.phone.clone()), other.id));
         let mut other: ActiveModel = other.into();
         other.telegram_id = Set(None);
         other.updated_at = Set(now);
@@ -151,7 +180,7 @@ pub(crate) async fn link(
     };
     txn.commit().await?;
     Ok(Linked {
-        user,
+        user: user_of(user),
         moved_from,
         previous_phone,
     })
@@ -162,14 +191,14 @@ pub(crate) async fn set_language(
     db: &DatabaseConnection,
     telegram_id: TelegramId,
     language: Lang,
-) -> Result<Option<Model>> {
-    let updated = User::update_many()
+) -> Result<Option<User>> {
+    let updated = Users::update_many()
         .col_expr(Column::Language, Expr::value(language.code()))
         .col_expr(Column::UpdatedAt, Expr::value(Utc::now()))
         .filter(Column::TelegramId.eq(telegram_id.0))
         .exec_with_returning(db)
         .await?;
-    Ok(updated.into_iter().next())
+    Ok(updated.into_iter().next().map(user_of))
 }
 
 /// Applies what the customer changed, in one statement; `None` when the user is gone.
@@ -177,8 +206,8 @@ pub(crate) async fn change_profile(
     db: &DatabaseConnection,
     id: Uuid,
     change: ProfileChange,
-) -> Result<Option<Model>> {
-    let mut update = User::update_many()
+) -> Result<Option<User>> {
+    let mut update = Users::update_many()
         .col_expr(Column::UpdatedAt, Expr::value(Utc::now()))
         .filter(Column::Id.eq(id));
     if let Some(full_name) = change.full_name {
@@ -187,7 +216,12 @@ pub(crate) async fn change_profile(
     if let Some(language) = change.language {
         update = update.col_expr(Column::Language, Expr::value(language.code()));
     }
-    Ok(update.exec_with_returning(db).await?.into_iter().next())
+    Ok(update
+        .exec_with_returning(db)
+        .await?
+        .into_iter()
+        .next()
+        .map(user_of))
 }
 
 /// Inserts unverified users for phone ↔ account pairs; phones that already have a row are left
@@ -203,7 +237,7 @@ pub(crate) async fn insert_linked(
     let rows = pairs
         .iter()
         .map(|(phone, telegram_id)| new_row(phone, Some(*telegram_id), now));
-    User::insert_many(rows)
+    Users::insert_many(rows)
         .on_conflict(OnConflict::new().do_nothing().to_owned())
         .exec_without_returning(db)
         .await?;
@@ -211,21 +245,21 @@ pub(crate) async fn insert_linked(
 }
 
 /// Marks the phone's user verified and logged in now; `None` when the phone has no row.
-pub(crate) async fn record_login(db: &DatabaseConnection, phone: &Phone) -> Result<Option<Model>> {
+pub(crate) async fn record_login(db: &DatabaseConnection, phone: &Phone) -> Result<Option<User>> {
     record_login_where(db, Column::Phone.eq(phone.as_str())).await
 }
 
 /// The same, for the user with this id (a one-tap login names the user, not the phone).
-pub(crate) async fn record_login_by_id(db: &DatabaseConnection, id: Uuid) -> Result<Option<Model>> {
+pub(crate) async fn record_login_by_id(db: &DatabaseConnection, id: Uuid) -> Result<Option<User>> {
     record_login_where(db, Column::Id.eq(id)).await
 }
 
 async fn record_login_where(
     db: &DatabaseConnection,
     which: sea_orm::sea_query::SimpleExpr,
-) -> Result<Option<Model>> {
+) -> Result<Option<User>> {
     let now = Utc::now();
-    let updated = User::update_many()
+    let updated = Users::update_many()
         .col_expr(Column::IsVerified, Expr::value(true))
         .col_expr(
             Column::VerifiedAt,
@@ -236,7 +270,7 @@ async fn record_login_where(
         .filter(which)
         .exec_with_returning(db)
         .await?;
-    Ok(updated.into_iter().next())
+    Ok(updated.into_iter().next().map(user_of))
 }
 
 /// Creates a user who has just logged in (their row was lost while Redis kept the binding,
@@ -245,7 +279,7 @@ pub(crate) async fn create_logged_in(
     db: &DatabaseConnection,
     phone: &Phone,
     telegram_id: Option<TelegramId>,
-) -> Result<Model> {
+) -> Result<User> {
     let now = Utc::now();
     let user = ActiveModel {
         is_verified: Set(true),
@@ -253,7 +287,7 @@ pub(crate) async fn create_logged_in(
         last_login_at: Set(Some(now)),
         ..new_row(phone, telegram_id, now)
     };
-    Ok(user.insert(db).await?)
+    Ok(user_of(user.insert(db).await?))
 }
 
 /// A new, unverified user with no names or language yet, made at `now`.
@@ -274,5 +308,3 @@ fn new_row(phone: &Phone, telegram_id: Option<TelegramId>, now: DateTime<Utc>) -
         last_login_at: Set(None),
     }
 }
-
-pub(crate) use user::Model as UserRecord;

@@ -18,8 +18,8 @@ use uuid::Uuid;
 use super::session::{SiteUser, unauthenticated};
 use crate::{
     api::adapters::{Detail, DetailBody, DetailShape, RawBody},
-    core::profile::{self, ProfileChange, UserRecord},
-    domain::{FullName, Lang},
+    core::profile::{self, ProfileChange},
+    domain::{FullName, Lang, User as Customer},
     error::Error,
     state::AppState,
 };
@@ -51,21 +51,16 @@ pub(super) struct User {
 }
 
 impl User {
-    pub(super) fn new(user: &UserRecord, default_language: Lang) -> Self {
+    pub(super) fn new(user: &Customer, default_language: Lang) -> Self {
         Self {
             id: user.id,
             username: user.username.clone(),
             full_name: profile::full_name(user),
             display_name: profile::display_name(user),
-            phone_number: user.phone.clone(),
-            telegram_id: user.telegram_id,
+            phone_number: user.phone.as_str().to_string(),
+            telegram_id: user.telegram_id.map(|id| id.0),
             is_verified: user.is_verified,
-            language: user
-                .language
-                .as_deref()
-                .and_then(Lang::parse)
-                .unwrap_or(default_language)
-                .code(),
+            language: user.language.unwrap_or(default_language).code(),
             created_at: user.created_at,
             last_login: user.last_login_at,
         }
