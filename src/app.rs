@@ -130,7 +130,15 @@ impl App {
             hasher.clone(),
             config.login.session_ttl,
         );
+        let shops = crate::core::shops::Shops::new(
+            db.clone(),
+            telegram.clone(),
+            config.notify.shop_link_ttl,
+        );
+        let profiles = crate::core::profile::Profiles::new(db.clone(), redis.clone());
         let state = AppState::new(Shared {
+            shops,
+            profiles,
             login_sessions,
             oidc,
             tokens: Tokens::new(&config.auth),

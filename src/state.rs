@@ -40,6 +40,10 @@ pub struct Shared {
     /// The background tasks, stopped together.
     pub(crate) tasks: Tasks,
     pub(crate) hasher: CodeHasher,
+    /// Shops, owner links and their chats.
+    pub(crate) shops: crate::core::shops::Shops,
+    /// Customers' records, as the front doors read and change them.
+    pub(crate) profiles: crate::core::profile::Profiles,
     /// The hosted page's login sessions (single sign-on).
     pub(crate) login_sessions: crate::core::login_session::LoginSessions,
     /// OpenID Connect: the issuer and the signing keys.

@@ -208,7 +208,7 @@ async fn me(
     State(state): State<AppState>,
     AuthUser(claims): AuthUser,
 ) -> Result<Response, ApiError> {
-    let user = profile::of(&state, claims.sub).await?;
+    let user = state.profiles.of(claims.sub).await?;
     Ok(axum::Json(Me {
         user: UserView::from(&user),
     })

@@ -119,7 +119,7 @@ async fn create_shop(
         }
         .into());
     }
-    let (shop, link) = shops::create(&state, name).await?;
+    let (shop, link) = state.shops.create(name).await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(with_link(&state, &shop, &link).await?),
@@ -145,7 +145,7 @@ async fn show_shop(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let (shop, chats) = shops::with_chats(&state, shop_id(&id)?).await?;
+    let (shop, chats) = state.shops.with_chats(shop_id(&id)?).await?;
     let chats = chats
         .into_iter()
         .map(|c| ChatView {
@@ -185,7 +185,7 @@ async fn mint_link(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let (shop, link) = shops::mint_link(&state, shop_id(&id)?).await?;
+    let (shop, link) = state.shops.mint_link(shop_id(&id)?).await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(with_link(&state, &shop, &link).await?),
@@ -214,7 +214,7 @@ async fn rotate_link(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let (shop, link) = shops::rotate_link(&state, shop_id(&id)?).await?;
+    let (shop, link) = state.shops.rotate_link(shop_id(&id)?).await?;
     Ok(axum::Json(with_link(&state, &shop, &link).await?).into_response())
 }
 
@@ -245,6 +245,6 @@ async fn remove_chat(
         .parse()
         .map(ChatId)
         .map_err(|_| Error::ChatNotFound)?;
-    shops::remove_chat(&state, id, chat_id).await?;
+    state.shops.remove_chat(id, chat_id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -116,7 +116,7 @@ async fn unlink(bot: &Bot, msg: &Message, state: &AppState, lang: Lang) -> Handl
             .await?;
         return Ok(());
     }
-    let text = match shops::leave_all(state, msg.chat.id.into()).await {
+    let text = match state.shops.leave_all(msg.chat.id.into()).await {
         Ok(left) => texts::shops_unlinked(lang, &names(&left)),
         Err(err) => {
             tracing::warn!(error = %err, "unlink failed");
@@ -185,7 +185,7 @@ async fn language(
 /// group: the shops.
 async fn status_text(state: &AppState, msg: &Message, sender: &Sender) -> String {
     let lang = sender.lang;
-    let shops = match shops::of_chat(state, msg.chat.id.into()).await {
+    let shops = match state.shops.of_chat(msg.chat.id.into()).await {
         Ok(list) => names(&list),
         Err(err) => {
             tracing::warn!(error = %err, "status lookup failed");
@@ -248,7 +248,7 @@ async fn subscribe_chat(
         added_by: sender_id(msg),
         language: lang.code(),
     };
-    let text = match shops::subscribe(state, payload, chat).await {
+    let text = match state.shops.subscribe(payload, chat).await {
         Ok(Some(subscription)) => {
             let shop = &subscription.shop;
             tracing::info!(shop_id = %shop.id, chat_id = msg.chat.id.0, "chat subscribed to a shop");

@@ -4,7 +4,6 @@
 use teloxide::types::{Message, Update};
 
 use crate::{
-    core::profile,
     domain::{Lang, Phone, TelegramId, User},
     state::AppState,
 };
@@ -42,7 +41,7 @@ async fn lookup(state: &AppState, user: Option<&teloxide::types::User>) -> Sende
         };
     };
     let telegram = Lang::from_code(user.language_code.as_deref(), fallback);
-    match profile::of_account(state, TelegramId::from(user.id)).await {
+    match state.profiles.of_account(TelegramId::from(user.id)).await {
         Ok(account) => Sender {
             lang: account
                 .as_ref()

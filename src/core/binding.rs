@@ -106,16 +106,16 @@ pub(crate) async fn set_language(
     language: Lang,
 ) -> Result<()> {
     match users::set_language(&state.db, telegram_id, language).await? {
-        Some(user) => refresh(state, &user).await,
+        Some(user) => refresh(&state.redis, &user).await,
         None => Ok(()),
     }
 }
 
 /// Rewrites the Redis copy of a user's binding from their row (after their language changed).
-pub(crate) async fn refresh(state: &AppState, user: &User) -> Result<()> {
+pub(crate) async fn refresh(redis: &crate::store::RedisStore, user: &User) -> Result<()> {
     let Some(telegram_id) = user.telegram_id else {
         return Ok(());
     };
     let binding = Binding::new(telegram_id, user.language);
-    state.redis.bind(&user.phone, &binding, None).await
+    redis.bind(&user.phone, &binding, None).await
 }

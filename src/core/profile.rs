@@ -1,6 +1,7 @@
 //! A user as the front doors see them: the record, its names and language, as a shop's site
 //! reads and edits them.
 
+use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
 use crate::domain::User;
@@ -9,33 +10,46 @@ use crate::{
     core::binding,
     domain::TelegramId,
     error::{Error, Result},
-    state::AppState,
-    store::sql::users,
+    store::{RedisStore, sql::users},
 };
 
-/// The user a Telegram account is linked to, if any.
-pub(crate) async fn of_account(state: &AppState, telegram_id: TelegramId) -> Result<Option<User>> {
-    users::find_by_telegram_id(&state.db, telegram_id).await
+/// The customers' records as the front doors read and change them. Owns its handles: the
+/// database, and Redis for the binding a new language reaches.
+#[derive(Clone)]
+pub(crate) struct Profiles {
+    db: DatabaseConnection,
+    redis: RedisStore,
 }
 
-/// The session's user; `Unauthorized` when the row is gone.
-pub(crate) async fn of(state: &AppState, user_id: Uuid) -> Result<User> {
-    users::find_by_id(&state.db, user_id)
-        .await?
-        .ok_or(Error::Unauthorized)
-}
-
-/// Applies what the customer changed and returns the user as it now is. A new language also
-/// reaches the binding, so the next code arrives in it.
-pub(crate) async fn change(state: &AppState, user_id: Uuid, change: ProfileChange) -> Result<User> {
-    let language_changed = change.language.is_some();
-    let user = users::change_profile(&state.db, user_id, change)
-        .await?
-        .ok_or(Error::Unauthorized)?;
-    if language_changed {
-        binding::refresh(state, &user).await?;
+impl Profiles {
+    pub(crate) fn new(db: DatabaseConnection, redis: RedisStore) -> Self {
+        Self { db, redis }
     }
-    Ok(user)
+
+    /// The user a Telegram account is linked to, if any.
+    pub(crate) async fn of_account(&self, telegram_id: TelegramId) -> Result<Option<User>> {
+        users::find_by_telegram_id(&self.db, telegram_id).await
+    }
+
+    /// The session's user; `Unauthorized` when the row is gone.
+    pub(crate) async fn of(&self, user_id: Uuid) -> Result<User> {
+        users::find_by_id(&self.db, user_id)
+            .await?
+            .ok_or(Error::Unauthorized)
+    }
+
+    /// Applies what the customer changed and returns the user as it now is. A new language
+    /// also reaches the binding, so the next code arrives in it.
+    pub(crate) async fn change(&self, user_id: Uuid, change: ProfileChange) -> Result<User> {
+        let language_changed = change.language.is_some();
+        let user = users::change_profile(&self.db, user_id, change)
+            .await?
+            .ok_or(Error::Unauthorized)?;
+        if language_changed {
+            binding::refresh(&self.redis, &user).await?;
+        }
+        Ok(user)
+    }
 }
 
 /// The name to show for a user: the shop's, else Telegram's first and last name.

@@ -21,7 +21,7 @@ use uuid::Uuid;
 use super::{Body, BotSecret, Detail, DetailBody, telegram_id::AnyTelegramId};
 use crate::{
     core::binding,
-    core::profile::{self, Profile},
+    core::profile::Profile,
     core::session,
     domain::{Lang, User},
     error::Error,
@@ -204,7 +204,9 @@ async fn login(
     State(state): State<AppState>,
     Body(body): Body<Login>,
 ) -> Result<Json<Tokens>, Detail> {
-    let user = profile::of_account(&state, body.telegram_chat_id.0)
+    let user = state
+        .profiles
+        .of_account(body.telegram_chat_id.0)
         .await
         .map_err(Detail::from)?;
     let phone = match &body.phone_number {
@@ -248,7 +250,9 @@ async fn authenticated(
     State(state): State<AppState>,
     Body(body): Body<ChatId>,
 ) -> Result<Json<Authenticated>, Detail> {
-    let user = profile::of_account(&state, body.telegram_chat_id.0)
+    let user = state
+        .profiles
+        .of_account(body.telegram_chat_id.0)
         .await
         .map_err(Detail::from)?;
     Ok(Json(Authenticated {

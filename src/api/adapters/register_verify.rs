@@ -15,13 +15,7 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{Body, BotSecret, Detail, DetailBody, telegram_id::AnyTelegramId};
-use crate::{
-    core::binding,
-    core::otp,
-    core::profile::{self, Profile},
-    error::Error,
-    state::AppState,
-};
+use crate::{core::binding, core::otp, core::profile::Profile, error::Error, state::AppState};
 
 /// Mounted only with `BOT_SECRET` set: `/verify` takes no secret, and without a bot to
 /// register accounts it would only answer guesses.
@@ -89,7 +83,9 @@ async fn register(
         .otp
         .phone(&body.phone_number)
         .map_err(|e| Detail::from(Error::from(e)))?;
-    if let Some(user) = profile::of_account(&state, body.telegram_id.0)
+    if let Some(user) = state
+        .profiles
+        .of_account(body.telegram_id.0)
         .await
         .map_err(Detail::from)?
         && user.phone != phone
@@ -132,7 +128,9 @@ async fn verify(
 ) -> Result<Json<Message>, Detail> {
     let invalid = || Detail::new(StatusCode::BAD_REQUEST, "Invalid or expired code");
     // An unknown account looks like a wrong code: no enumeration.
-    let user = profile::of_account(&state, body.telegram_id.0)
+    let user = state
+        .profiles
+        .of_account(body.telegram_id.0)
         .await
         .map_err(Detail::from)?
         .ok_or_else(invalid)?;

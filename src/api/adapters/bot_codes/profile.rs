@@ -81,7 +81,7 @@ impl User {
     )
 )]
 pub(super) async fn me(State(state): State<AppState>, SiteUser(claims): SiteUser) -> Response {
-    match profile::of(&state, claims.sub).await {
+    match state.profiles.of(claims.sub).await {
         Ok(user) => Json(User::new(&user, state.bot.default_language)).into_response(),
         Err(Error::Unauthorized) => unauthenticated("User not found"),
         Err(err) => Detail::from(err).into_response(),
@@ -185,7 +185,7 @@ pub(super) async fn change_me(
         Ok(change) => change,
         Err(errors) => return (StatusCode::BAD_REQUEST, Json(errors)).into_response(),
     };
-    match profile::change(&state, claims.sub, change).await {
+    match state.profiles.change(claims.sub, change).await {
         Ok(user) => Json(User::new(&user, state.bot.default_language)).into_response(),
         Err(Error::Unauthorized) => unauthenticated("User not found"),
         Err(err) => Detail::from(err).into_response(),
