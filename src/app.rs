@@ -130,6 +130,11 @@ impl App {
             hasher.clone(),
             config.login.session_ttl,
         );
+        let sessions = crate::core::session::Sessions::new(
+            Tokens::new(&config.auth),
+            redis.clone(),
+            login_sessions.clone(),
+        );
         let shops = crate::core::shops::Shops::new(
             db.clone(),
             telegram.clone(),
@@ -141,7 +146,7 @@ impl App {
             profiles,
             login_sessions,
             oidc,
-            tokens: Tokens::new(&config.auth),
+            sessions,
             hasher,
             http: config.http,
             bot: config.telegram,

@@ -7,7 +7,6 @@ use sea_orm::DatabaseConnection;
 
 use crate::{
     config::{HttpConfig, LegacyConfig, LoginConfig, NotifyPolicy, OtpPolicy, TelegramConfig},
-    core::session::Tokens,
     crypto::CodeHasher,
     sandbox::Sandbox,
     store::RedisStore,
@@ -34,7 +33,8 @@ pub struct Shared {
     pub(crate) telegram: TelegramClient,
     /// Keeps every message the process sends within Telegram's limits.
     pub(crate) pacer: Arc<Pacer>,
-    pub(crate) tokens: Tokens,
+    /// The shop sites' sessions (JWT pairs, rotation, revocation).
+    pub(crate) sessions: crate::core::session::Sessions,
     /// The Telegram sandbox, in development without a bot token.
     pub(crate) sandbox: Option<Sandbox>,
     /// The background tasks, stopped together.

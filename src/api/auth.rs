@@ -20,7 +20,7 @@ use super::{
 };
 use crate::{
     core::profile,
-    core::session::{self, TokenKind, TokenPair},
+    core::session::{TokenKind, TokenPair},
     domain::User,
     error::Error,
     state::AppState,
@@ -138,7 +138,7 @@ async fn refresh(
 ) -> Result<Response, ApiError> {
     let token = refresh_token(&body, &jar)?.ok_or(Error::Unauthorized)?;
     let secure = state.http.cookie_secure;
-    match session::refresh(&state, &token).await {
+    match state.sessions.refresh(&token).await {
         Ok((_, tokens)) => {
             let jar = cookies::with_tokens(jar, &tokens, secure);
             Ok((jar, axum::Json(Session::new(&tokens, None))).into_response())
@@ -180,14 +180,15 @@ async fn logout(
     // The body is checked even when the access token decides: a malformed one is an error.
     let refresh = refresh_token(&body, &jar)?;
     let access = bearer_or_cookie(&headers, ACCESS_COOKIE)
-        .and_then(|t| state.tokens.decode(&t, TokenKind::Access).ok());
+        .and_then(|t| state.sessions.tokens().decode(&t, TokenKind::Access).ok());
     let claims = match access {
         Some(claims) => claims,
         None => state
-            .tokens
+            .sessions
+            .tokens()
             .decode(&refresh.ok_or(Error::Unauthorized)?, TokenKind::Refresh)?,
     };
-    session::revoke(&state, &claims).await?;
+    state.sessions.revoke(&claims).await?;
     let jar = cookies::cleared(jar, state.http.cookie_secure);
     Ok((StatusCode::NO_CONTENT, jar).into_response())
 }

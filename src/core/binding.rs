@@ -2,7 +2,6 @@
 
 use crate::{
     core::otp,
-    core::session,
     domain::{Binding, Phone, TelegramId, User},
     error::Result,
     state::AppState,
@@ -55,14 +54,14 @@ async fn link(
     if let Some((previous_phone, previous_user)) = &previous {
         tracing::info!(phone = %previous_phone, "the account's previous phone is unlinked");
         state.redis.forget_codes(previous_phone).await?;
-        session::revoke_all(state, *previous_user).await?;
+        state.sessions.revoke_all(*previous_user).await?;
     }
     if let Some(old_account) = linked.moved_from {
         tracing::info!(%old_account, "phone moved to another Telegram account");
         // A code sent to the previous account must not log anyone in, and whoever held the
         // phone is logged out everywhere.
         state.redis.forget_codes(phone).await?;
-        session::revoke_all(state, linked.user.id).await?;
+        state.sessions.revoke_all(linked.user.id).await?;
         let telegram = state.telegram.clone();
         let notice = texts::moved_away(state.bot.default_language, &phone.masked());
         state.tasks.spawn_job("moved-away notice", async move {

@@ -13,10 +13,11 @@ use uuid::Uuid;
 
 use crate::{
     config::AuthConfig,
+    core::login_session::LoginSessions,
     crypto::random_token,
     error::{Error, Result},
     state::AppState,
-    store::{Rotation, SessionPolicy},
+    store::{RedisStore, Rotation, SessionPolicy},
 };
 
 const ISSUER: &str = "otpgram";
@@ -188,85 +189,113 @@ impl Tokens {
     }
 }
 
-/// Opens a new session for `user_id`, who just proved who they are by `method`.
-#[tracing::instrument(skip_all)]
+/// The shop sites' sessions: JWT pairs signed with the service secret, their state in Redis
+/// (rotation, reuse detection, revocation). Owns its handles: the keys and policy, Redis, and
+/// the login sessions that end with them when a phone changes hands.
+#[derive(Clone)]
+pub(crate) struct Sessions {
+    tokens: Tokens,
+    redis: RedisStore,
+    login_sessions: LoginSessions,
+}
+
+impl Sessions {
+    pub(crate) fn new(tokens: Tokens, redis: RedisStore, login_sessions: LoginSessions) -> Self {
+        Self {
+            tokens,
+            redis,
+            login_sessions,
+        }
+    }
+
+    /// The token keys, to read a token's claims without asking Redis (logout, which ends what
+    /// the token names whether or not it still works).
+    pub(crate) fn tokens(&self) -> &Tokens {
+        &self.tokens
+    }
+
+    /// Opens a new session for `user_id`, who just proved who they are by `method`.
+    #[tracing::instrument(skip_all)]
+    pub(crate) async fn start(&self, user_id: Uuid, method: Method) -> Result<TokenPair> {
+        let session_id = random_token(22);
+        let refresh_id = random_token(22);
+        let policy = &self.tokens.policy;
+        let now = chrono::Utc::now().timestamp();
+        let ends_at = now + policy.max_age.as_secs() as i64;
+        let proof = Proof { method, at: now };
+        let pair = self
+            .tokens
+            .pair(user_id, &session_id, &refresh_id, ends_at, Some(proof))?;
+        self.redis
+            .start_session(
+                &user_id.to_string(),
+                &session_id,
+                &refresh_id,
+                policy.refresh_ttl,
+                policy.max_age,
+            )
+            .await?;
+        Ok(pair)
+    }
+
+    /// Trades a refresh token for a new pair.
+    #[tracing::instrument(skip_all)]
+    pub(crate) async fn refresh(&self, refresh_token: &str) -> Result<(Uuid, TokenPair)> {
+        let claims = self.tokens.decode(refresh_token, TokenKind::Refresh)?;
+        match self
+            .redis
+            .rotate_session(
+                &claims.sub.to_string(),
+                &claims.sid,
+                &claims.jti,
+                &random_token(22),
+                &self.tokens.policy,
+            )
+            .await?
+        {
+            Rotation::Rotated { token_id, ends_at } => {
+                let pair =
+                    self.tokens
+                        .pair(claims.sub, &claims.sid, &token_id, ends_at, claims.proof)?;
+                Ok((claims.sub, pair))
+            }
+            Rotation::Reused => {
+                tracing::warn!(user_id = %claims.sub, "refresh token reused; session revoked");
+                Err(Error::TokenReused)
+            }
+            Rotation::Revoked => Err(Error::Unauthorized),
+        }
+    }
+
+    /// Checks an access token and that its session is still open.
+    pub(crate) async fn authenticate(&self, access_token: &str) -> Result<Claims> {
+        let claims = self.tokens.decode(access_token, TokenKind::Access)?;
+        if !self
+            .redis
+            .session_exists(&claims.sub.to_string(), &claims.sid)
+            .await?
+        {
+            return Err(Error::Unauthorized);
+        }
+        Ok(claims)
+    }
+
+    /// Ends a session: both of its tokens stop working at once.
+    pub(crate) async fn revoke(&self, claims: &Claims) -> Result<()> {
+        self.redis
+            .end_session(&claims.sub.to_string(), &claims.sid)
+            .await
+    }
+
+    /// Ends every session of a user at once (their phone changed hands), the hosted page's
+    /// login sessions too.
+    pub(crate) async fn revoke_all(&self, user_id: Uuid) -> Result<()> {
+        self.redis.end_user_sessions(&user_id.to_string()).await?;
+        self.login_sessions.end_all(user_id).await
+    }
+}
+
+/// The tests: a session for `user_id`, as a login opens one.
 pub async fn start(state: &AppState, user_id: Uuid, method: Method) -> Result<TokenPair> {
-    let session_id = random_token(22);
-    let refresh_id = random_token(22);
-    let policy = &state.tokens.policy;
-    let now = chrono::Utc::now().timestamp();
-    let ends_at = now + policy.max_age.as_secs() as i64;
-    let proof = Proof { method, at: now };
-    let pair = state
-        .tokens
-        .pair(user_id, &session_id, &refresh_id, ends_at, Some(proof))?;
-    state
-        .redis
-        .start_session(
-            &user_id.to_string(),
-            &session_id,
-            &refresh_id,
-            policy.refresh_ttl,
-            policy.max_age,
-        )
-        .await?;
-    Ok(pair)
-}
-
-/// Trades a refresh token for a new pair.
-#[tracing::instrument(skip_all)]
-pub(crate) async fn refresh(state: &AppState, refresh_token: &str) -> Result<(Uuid, TokenPair)> {
-    let claims = state.tokens.decode(refresh_token, TokenKind::Refresh)?;
-    match state
-        .redis
-        .rotate_session(
-            &claims.sub.to_string(),
-            &claims.sid,
-            &claims.jti,
-            &random_token(22),
-            &state.tokens.policy,
-        )
-        .await?
-    {
-        Rotation::Rotated { token_id, ends_at } => {
-            let pair =
-                state
-                    .tokens
-                    .pair(claims.sub, &claims.sid, &token_id, ends_at, claims.proof)?;
-            Ok((claims.sub, pair))
-        }
-        Rotation::Reused => {
-            tracing::warn!(user_id = %claims.sub, "refresh token reused; session revoked");
-            Err(Error::TokenReused)
-        }
-        Rotation::Revoked => Err(Error::Unauthorized),
-    }
-}
-
-/// Checks an access token and that its session is still open.
-pub(crate) async fn authenticate(state: &AppState, access_token: &str) -> Result<Claims> {
-    let claims = state.tokens.decode(access_token, TokenKind::Access)?;
-    if !state
-        .redis
-        .session_exists(&claims.sub.to_string(), &claims.sid)
-        .await?
-    {
-        return Err(Error::Unauthorized);
-    }
-    Ok(claims)
-}
-
-/// Ends a session: both of its tokens stop working at once.
-pub(crate) async fn revoke(state: &AppState, claims: &Claims) -> Result<()> {
-    state
-        .redis
-        .end_session(&claims.sub.to_string(), &claims.sid)
-        .await
-}
-
-/// Ends every session of a user at once (their phone changed hands), the hosted page's login
-/// sessions too.
-pub(crate) async fn revoke_all(state: &AppState, user_id: Uuid) -> Result<()> {
-    state.redis.end_user_sessions(&user_id.to_string()).await?;
-    state.login_sessions.end_all(user_id).await
+    state.sessions.start(user_id, method).await
 }

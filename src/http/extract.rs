@@ -169,7 +169,7 @@ impl FromRequestParts<AppState> for AuthUser {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let token = bearer_or_cookie(&parts.headers, ACCESS_COOKIE).ok_or(Error::Unauthorized)?;
-        Ok(AuthUser(session::authenticate(state, &token).await?))
+        Ok(AuthUser(state.sessions.authenticate(&token).await?))
     }
 }
 

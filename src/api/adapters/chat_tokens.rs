@@ -120,7 +120,9 @@ pub(crate) struct TokenNotValid {
 
 /// A new session for `user` in this integration's shape.
 async fn tokens_for(state: &AppState, user: &User) -> Result<Json<Tokens>, Detail> {
-    let pair = session::start(state, user.id, session::Method::Telegram)
+    let pair = state
+        .sessions
+        .start(user.id, session::Method::Telegram)
         .await
         .map_err(Detail::from)?;
     Ok(Json(Tokens {
@@ -287,7 +289,7 @@ fn token_not_valid() -> Response {
     )
 )]
 async fn refresh(State(state): State<AppState>, Body(body): Body<Refresh>) -> Response {
-    match session::refresh(&state, &body.refresh).await {
+    match state.sessions.refresh(&body.refresh).await {
         Ok((_, pair)) => Json(Tokens {
             access: pair.access_token,
             refresh: pair.refresh_token,

@@ -180,7 +180,10 @@ fn browser_of(user_agent: Option<&str>) -> String {
 
 /// The API's session for a collected one-tap login.
 pub(crate) async fn start_session(state: &AppState, user: User) -> Result<Login> {
-    let tokens = session::start(state, user.id, session::Method::Telegram).await?;
+    let tokens = state
+        .sessions
+        .start(user.id, session::Method::Telegram)
+        .await?;
     Ok(Login { user, tokens })
 }
 

@@ -175,7 +175,7 @@ pub(crate) async fn create_code_for_bot(
 
 pub(crate) async fn verify_code(state: &AppState, phone: &Phone, code: &str) -> Result<Login> {
     let user = consume_code(state, phone, code).await?;
-    let tokens = session::start(state, user.id, session::Method::Otp).await?;
+    let tokens = state.sessions.start(user.id, session::Method::Otp).await?;
     Ok(Login { user, tokens })
 }
 

@@ -17,7 +17,7 @@ use crate::{
         cookies::{self, ACCESS_COOKIE},
         extract::bearer_or_cookie,
     },
-    core::session::{self, Claims, TokenKind},
+    core::session::{Claims, TokenKind},
     error::Error,
     state::AppState,
 };
@@ -42,7 +42,7 @@ impl FromRequestParts<AppState> for SiteUser {
                 "Authentication credentials were not provided.",
             ));
         };
-        match session::authenticate(state, &token).await {
+        match state.sessions.authenticate(&token).await {
             Ok(claims) => Ok(SiteUser(claims)),
             Err(Error::Unauthorized) => {
                 Err(unauthenticated("Given token not valid for any token type"))
@@ -96,7 +96,7 @@ pub(super) async fn refresh(
     }) else {
         return from_core(Error::Unauthorized);
     };
-    match session::refresh(&state, &token).await {
+    match state.sessions.refresh(&token).await {
         Ok((_, pair)) => {
             let jar = cookies::with_tokens_at(jar, &pair, state.http.cookie_secure, REFRESH_PATH);
             (jar, Json(Pair::from(&pair))).into_response()
@@ -176,13 +176,17 @@ pub(super) async fn logout(
         return bad_refresh("Refresh token is required");
     };
     // Only a refresh token of the caller's own sessions is accepted.
-    let refresh = match state.tokens.decode(&presented, TokenKind::Refresh) {
+    let refresh = match state
+        .sessions
+        .tokens()
+        .decode(&presented, TokenKind::Refresh)
+    {
         Ok(claims) if claims.sub == access.sub => claims,
         _ => return bad_refresh("Invalid or expired refresh token"),
     };
-    let mut ended = session::revoke(&state, &refresh).await;
+    let mut ended = state.sessions.revoke(&refresh).await;
     if ended.is_ok() && access.sid != refresh.sid {
-        ended = session::revoke(&state, &access).await;
+        ended = state.sessions.revoke(&access).await;
     }
     if let Err(err) = ended {
         return Detail::from(err).into_response();
