@@ -135,6 +135,19 @@ impl App {
             redis.clone(),
             login_sessions.clone(),
         );
+        let codes = crate::core::otp::Codes::new(crate::core::otp::Handles {
+            policy: config.otp.clone(),
+            bot_codes_per_minute: config.legacy.bot_codes_per_minute,
+            hasher: hasher.clone(),
+            redis: redis.clone(),
+            db: db.clone(),
+            telegram: telegram.clone(),
+            gateway: gateway.clone(),
+            sessions: sessions.clone(),
+            tasks: tasks.clone(),
+            default_language: config.telegram.default_language,
+            site_login_url: config.telegram.site_login_url.clone(),
+        });
         let shops = crate::core::shops::Shops::new(
             db.clone(),
             telegram.clone(),
@@ -142,6 +155,7 @@ impl App {
         );
         let profiles = crate::core::profile::Profiles::new(db.clone(), redis.clone());
         let state = AppState::new(Shared {
+            codes,
             shops,
             profiles,
             login_sessions,

@@ -83,7 +83,7 @@ async fn request_code(
     Json(body): Json<CodeRequest>,
 ) -> Result<Response, ApiError> {
     let phone = state.otp.phone(&body.phone)?;
-    let sent = otp::request_code(&state, &phone).await?;
+    let sent = state.codes.request_code(&phone).await?;
     Ok(code_sent(&sent))
 }
 
@@ -130,7 +130,7 @@ async fn verify_code(
     Json(body): Json<VerifyRequest>,
 ) -> Result<Response, ApiError> {
     let phone = state.otp.phone(&body.phone)?;
-    let login = otp::verify_code(&state, &phone, body.code.trim()).await?;
+    let login = state.codes.verify_code(&phone, body.code.trim()).await?;
     let jar = cookies::with_tokens(jar, &login.tokens, state.http.cookie_secure);
     Ok((
         jar,

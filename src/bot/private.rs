@@ -12,7 +12,6 @@ use teloxide::{
 use super::{login, schema::HandlerResult, sender::Sender};
 use crate::{
     core::binding,
-    core::otp,
     core::profile::Profile,
     domain::{Phone, TelegramId},
     state::AppState,
@@ -155,7 +154,7 @@ pub(super) async fn on_button(
         ask_for_phone(&bot, &state, chat, texts::link_first(lang), lang).await?;
         return Ok(());
     };
-    match otp::request_code_in_telegram(&state, account).await {
+    match state.codes.request_code_in_telegram(account).await {
         Ok(_) => {}
         Err(crate::error::Error::RateLimited { retry_after }) => {
             state

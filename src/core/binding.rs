@@ -1,7 +1,6 @@
 //! Linking a phone to a Telegram account, after the bot has checked the contact is the sender's.
 
 use crate::{
-    core::otp,
     domain::{Binding, Phone, TelegramId, User},
     error::Result,
     state::AppState,
@@ -70,7 +69,7 @@ async fn link(
             }
         });
     }
-    if otp::deliver_pending(state, phone, &binding).await? {
+    if state.codes.deliver_pending(phone, &binding).await? {
         tracing::info!("delivered the code requested before linking");
     }
     Ok(linked)

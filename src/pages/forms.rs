@@ -20,7 +20,6 @@ use crate::{
     core::{
         oidc::{self, AuthRequest, Authorized},
         one_tap::{self, Waited},
-        otp,
         session::Method,
     },
     error::Error,
@@ -147,7 +146,9 @@ pub(super) async fn request_code(
     } = posted;
     let phone = fields.phone.trim().to_string();
     let sent = match state.otp.phone(&phone) {
-        Ok(parsed) => otp::request_code_for(&state, &parsed, sign_in::site(&authorized))
+        Ok(parsed) => state
+            .codes
+            .request_code_for(&parsed, sign_in::site(&authorized))
             .await
             .map_err(ApiError::from),
         Err(invalid) => Err(ApiError::from(invalid)),
@@ -184,7 +185,10 @@ pub(super) async fn verify(
     let phone = fields.phone.trim().to_string();
     let signed_in = async {
         let parsed = state.otp.phone(&phone)?;
-        let user = otp::consume_code(&state, &parsed, fields.code.trim()).await?;
+        let user = state
+            .codes
+            .consume_code(&parsed, fields.code.trim())
+            .await?;
         finish(&state, jar, &authorized, user.id, Method::Otp).await
     };
     match signed_in.await {

@@ -22,7 +22,6 @@ use crate::{
         login_session,
         oidc::{self, AuthRequest, OAuthError},
         one_tap::{self, Waited},
-        otp,
         session::Method,
     },
     domain::Site,
@@ -54,7 +53,7 @@ pub(super) async fn verify(
     Json(body): Json<VerifyRequest>,
 ) -> Result<Response, ApiError> {
     let phone = state.otp.phone(&body.phone)?;
-    let user = otp::consume_code(&state, &phone, body.code.trim()).await?;
+    let user = state.codes.consume_code(&phone, body.code.trim()).await?;
     let (jar, _) = open(&state, jar, user.id, Method::Otp).await?;
     Ok((jar, axum::Json(SignIn::SignedIn)).into_response())
 }
@@ -113,7 +112,7 @@ pub(super) async fn request_code(
 ) -> Result<Response, ApiError> {
     let phone = state.otp.phone(&body.phone)?;
     let site = site_of(&state, &body.request).await?;
-    let sent = otp::request_code_for(&state, &phone, site).await?;
+    let sent = state.codes.request_code_for(&phone, site).await?;
     Ok(code_sent(&sent))
 }
 

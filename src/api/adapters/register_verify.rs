@@ -15,7 +15,7 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{Body, BotSecret, Detail, DetailBody, telegram_id::AnyTelegramId};
-use crate::{core::binding, core::otp, core::profile::Profile, error::Error, state::AppState};
+use crate::{core::binding, core::profile::Profile, error::Error, state::AppState};
 
 /// Mounted only with `BOT_SECRET` set: `/verify` takes no secret, and without a bot to
 /// register accounts it would only answer guesses.
@@ -98,7 +98,9 @@ async fn register(
     binding::link_vouched(&state, &phone, body.telegram_id.0, Profile::default())
         .await
         .map_err(Detail::from)?;
-    otp::request_code_living(&state, &phone, state.legacy.verify_ttl, None)
+    state
+        .codes
+        .request_code_living(&phone, state.legacy.verify_ttl, None)
         .await
         .map_err(Detail::from)?;
     Ok(Json(Message {
@@ -140,7 +142,11 @@ async fn verify(
             "User already verified",
         ));
     }
-    match otp::consume_code(&state, &user.phone, body.verification_code.trim()).await {
+    match state
+        .codes
+        .consume_code(&user.phone, body.verification_code.trim())
+        .await
+    {
         Ok(_) => Ok(Json(Message {
             message: "User successfully verified",
         })),

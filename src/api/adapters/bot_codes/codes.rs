@@ -18,7 +18,6 @@ use crate::{
         cookies,
     },
     core::binding,
-    core::otp,
     core::profile::Profile,
     domain::{FullName, InvalidName},
     error::Error,
@@ -157,7 +156,7 @@ pub(super) async fn create_code(
     if let Err(err) = binding::link_vouched(&state, &phone, body.telegram_id.0, profile).await {
         return from_core(err);
     }
-    match otp::create_code_for_bot(&state, &phone).await {
+    match state.codes.create_code_for_bot(&phone).await {
         Ok((code, ttl)) => {
             let expires_at =
                 chrono::Utc::now() + chrono::Duration::from_std(ttl).unwrap_or_default();
@@ -205,7 +204,7 @@ pub(super) async fn register(
     let Ok(phone) = state.otp.phone(&body.phone) else {
         return from_core(Error::InvalidPhone);
     };
-    match otp::verify_code(&state, &phone, body.code.trim()).await {
+    match state.codes.verify_code(&phone, body.code.trim()).await {
         Ok(login) => {
             let jar =
                 cookies::with_tokens_at(jar, &login.tokens, state.http.cookie_secure, REFRESH_PATH);
