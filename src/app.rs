@@ -148,6 +148,15 @@ impl App {
             default_language: config.telegram.default_language,
             site_login_url: config.telegram.site_login_url.clone(),
         });
+        let bindings = crate::core::binding::Bindings::new(
+            db.clone(),
+            redis.clone(),
+            telegram.clone(),
+            tasks.clone(),
+            sessions.clone(),
+            codes.clone(),
+            config.telegram.default_language,
+        );
         let shops = crate::core::shops::Shops::new(
             db.clone(),
             telegram.clone(),
@@ -155,6 +164,7 @@ impl App {
         );
         let profiles = crate::core::profile::Profiles::new(db.clone(), redis.clone());
         let state = AppState::new(Shared {
+            bindings,
             codes,
             shops,
             profiles,

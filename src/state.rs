@@ -33,6 +33,8 @@ pub struct Shared {
     pub(crate) telegram: TelegramClient,
     /// Keeps every message the process sends within Telegram's limits.
     pub(crate) pacer: Arc<Pacer>,
+    /// Which account each phone is linked to.
+    pub(crate) bindings: crate::core::binding::Bindings,
     /// Login codes: issuing, checking, delivering.
     pub(crate) codes: crate::core::otp::Codes,
     /// The shop sites' sessions (JWT pairs, rotation, revocation).

@@ -9,7 +9,6 @@ use super::{
     sender::{Sender, sender_id},
 };
 use crate::{
-    core::binding,
     core::one_tap,
     core::shops::{self, ChatInfo},
     state::AppState,
@@ -170,7 +169,7 @@ async fn language(
         return Ok(());
     };
     if let Some(telegram_id) = sender_id(msg)
-        && let Err(err) = binding::set_language(state, telegram_id, chosen).await
+        && let Err(err) = state.bindings.set_language(telegram_id, chosen).await
     {
         tracing::warn!(error = %err, "could not store the language");
     }

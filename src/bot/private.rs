@@ -11,7 +11,6 @@ use teloxide::{
 
 use super::{login, schema::HandlerResult, sender::Sender};
 use crate::{
-    core::binding,
     core::profile::Profile,
     domain::{Phone, TelegramId},
     state::AppState,
@@ -80,7 +79,11 @@ pub(super) async fn on_contact(
         language: from.language_code.clone(),
         full_name: None,
     };
-    match binding::link_phone(&state, &phone, TelegramId::from(from.id), profile).await {
+    match state
+        .bindings
+        .link_phone(&phone, TelegramId::from(from.id), profile)
+        .await
+    {
         Ok(_) => {
             // The share-phone keyboard was one-time; the answer carries the login-code button.
             let linked = texts::linked(lang, &phone.masked(), state.bot.site_login_url.as_deref());

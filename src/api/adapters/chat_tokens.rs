@@ -20,7 +20,6 @@ use uuid::Uuid;
 
 use super::{Body, BotSecret, Detail, DetailBody, telegram_id::AnyTelegramId};
 use crate::{
-    core::binding,
     core::profile::Profile,
     core::session,
     domain::{Lang, User},
@@ -170,7 +169,9 @@ async fn register(
     };
     // The calling bot vouches for the chat ↔ phone pair (that is what the secret is for).
     // A phone linked to another account is not taken.
-    let linked = binding::link_vouched(&state, &phone, body.telegram_chat_id.0, profile)
+    let linked = state
+        .bindings
+        .link_vouched(&phone, body.telegram_chat_id.0, profile)
         .await
         .map_err(Detail::from)?;
     tokens_for(&state, &linked.user).await
@@ -220,10 +221,11 @@ async fn login(
         (Some(user), Some(phone)) if phone != user.phone => Err(not_found()),
         (Some(user), _) => tokens_for(&state, &user).await,
         (None, Some(phone)) => {
-            let linked =
-                binding::link_vouched(&state, &phone, body.telegram_chat_id.0, Profile::default())
-                    .await
-                    .map_err(Detail::from)?;
+            let linked = state
+                .bindings
+                .link_vouched(&phone, body.telegram_chat_id.0, Profile::default())
+                .await
+                .map_err(Detail::from)?;
             tokens_for(&state, &linked.user).await
         }
         (None, None) => Err(not_found()),

@@ -15,7 +15,7 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{Body, BotSecret, Detail, DetailBody, telegram_id::AnyTelegramId};
-use crate::{core::binding, core::profile::Profile, error::Error, state::AppState};
+use crate::{core::profile::Profile, error::Error, state::AppState};
 
 /// Mounted only with `BOT_SECRET` set: `/verify` takes no secret, and without a bot to
 /// register accounts it would only answer guesses.
@@ -95,7 +95,9 @@ async fn register(
             "This Telegram account is already registered with another phone number",
         ));
     }
-    binding::link_vouched(&state, &phone, body.telegram_id.0, Profile::default())
+    state
+        .bindings
+        .link_vouched(&phone, body.telegram_id.0, Profile::default())
         .await
         .map_err(Detail::from)?;
     state

@@ -17,7 +17,6 @@ use crate::{
         adapters::{RawBody, telegram_id::AnyTelegramId},
         cookies,
     },
-    core::binding,
     core::profile::Profile,
     domain::{FullName, InvalidName},
     error::Error,
@@ -153,7 +152,11 @@ pub(super) async fn create_code(
     };
     // The calling bot vouches for the account ↔ phone pair; a phone linked to another account
     // is not taken.
-    if let Err(err) = binding::link_vouched(&state, &phone, body.telegram_id.0, profile).await {
+    if let Err(err) = state
+        .bindings
+        .link_vouched(&phone, body.telegram_id.0, profile)
+        .await
+    {
         return from_core(err);
     }
     match state.codes.create_code_for_bot(&phone).await {
