@@ -157,6 +157,15 @@ impl App {
             codes.clone(),
             config.telegram.default_language,
         );
+        let one_tap = crate::core::one_tap::OneTap::new(crate::core::one_tap::Handles {
+            redis: redis.clone(),
+            hasher: hasher.clone(),
+            telegram: telegram.clone(),
+            db: db.clone(),
+            sessions: sessions.clone(),
+            link_ttl: config.login.link_ttl,
+            settled: Default::default(),
+        });
         let shops = crate::core::shops::Shops::new(
             db.clone(),
             telegram.clone(),
@@ -185,7 +194,7 @@ impl App {
             sandbox,
             tasks,
             gateway,
-            logins_settled: Default::default(),
+            one_tap,
         });
         Ok(Self {
             listener,

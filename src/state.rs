@@ -54,8 +54,8 @@ pub struct Shared {
     pub(crate) oidc: crate::core::oidc::Provider,
     /// The second channel for codes (Telegram's Gateway API), when configured.
     pub(crate) gateway: Option<crate::core::gateway::Gateway>,
-    /// Woken when this replica answers a one-tap login, so browsers waiting here look at once.
-    pub(crate) logins_settled: tokio::sync::Notify,
+    /// One-tap logins.
+    pub(crate) one_tap: crate::core::one_tap::OneTap,
 }
 
 impl AppState {

@@ -91,7 +91,7 @@ async fn start_login(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let started = one_tap::start(&state, user_agent(&headers), None).await?;
+    let started = state.one_tap.start(user_agent(&headers), None).await?;
     Ok(started_answer(started))
 }
 
@@ -175,7 +175,7 @@ async fn wait_for_login(
         Waited::Pending => return Ok(axum::Json(LoginState::Pending).into_response()),
         Waited::Denied => return Ok(axum::Json(LoginState::Denied).into_response()),
         Waited::Expired => return Ok(axum::Json(LoginState::Expired).into_response()),
-        Waited::Approved(user) => one_tap::start_session(&state, *user).await?,
+        Waited::Approved(user) => state.one_tap.start_session(*user).await?,
     };
     let jar = cookies::with_tokens(jar, &login.tokens, state.http.cookie_secure);
     let session = Session::new(&login.tokens, Some(&login.user));
@@ -193,7 +193,10 @@ pub(crate) async fn wait_as_asked(
 ) -> Result<Waited, ApiError> {
     let wait = wait_of(params)?;
     let poll_token = bearer(headers).ok_or(Error::Unauthorized)?;
-    Ok(one_tap::wait(state, login_id, &poll_token, from, wait).await?)
+    Ok(state
+        .one_tap
+        .wait(login_id, &poll_token, from, wait)
+        .await?)
 }
 
 /// How long a wait may last: `wait` seconds (0 to [`MAX_WAIT`]), [`MAX_WAIT`] by default.
@@ -235,7 +238,7 @@ async fn login_qr(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let poll_token = bearer(&headers).ok_or(Error::Unauthorized)?;
-    let link = one_tap::link_for(&state, &login_id, &poll_token).await?;
+    let link = state.one_tap.link_for(&login_id, &poll_token).await?;
     let image = one_tap::qr_svg(&link)?;
     Ok((
         [

@@ -38,7 +38,7 @@ pub(super) async fn on_link(
     };
     let by = TelegramId::from(from.id);
     let phone = sender.phone();
-    let opened = one_tap::open(state, by, payload, phone.is_some()).await;
+    let opened = state.one_tap.open(by, payload, phone.is_some()).await;
     let text = match (opened, &phone) {
         (Ok(Opened::Confirm { login_id, asking }), Some(phone)) => {
             return confirm(bot, state, msg.chat.id, lang, phone, &login_id, &asking).await;
@@ -70,7 +70,7 @@ pub(super) async fn after_linking(
     lang: Lang,
     phone: &Phone,
 ) -> HandlerResult {
-    match one_tap::awaiting_phone(state, by).await {
+    match state.one_tap.awaiting_phone(by).await {
         Ok(Some((login_id, asking))) => {
             confirm(bot, state, by.into(), lang, phone, &login_id, &asking).await
         }
@@ -194,9 +194,9 @@ pub(super) async fn on_answer(
         }
     };
     // Read before the answer: the login may be collected (and gone) right after it.
-    let site = one_tap::site_of(state, login_id).await.unwrap_or_default();
+    let site = state.one_tap.site_of(login_id).await.unwrap_or_default();
     let site = site_or_default(state, &site);
-    let text = match one_tap::settle(state, by, login_id, answer).await {
+    let text = match state.one_tap.settle(by, login_id, answer).await {
         Ok(Settled::Approved) => login::approved(lang, site),
         Ok(Settled::Denied) => login::denied(lang),
         Ok(Settled::WrongNumber) => login::wrong_number(lang),

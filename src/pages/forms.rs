@@ -214,7 +214,10 @@ pub(super) async fn start_one_tap(
     let site = sign_in::site(&posted.authorized);
     let page = posted.page;
     let tap = async {
-        let started = one_tap::start(&state, user_agent(&headers), Some(site)).await?;
+        let started = state
+            .one_tap
+            .start(user_agent(&headers), Some(site))
+            .await?;
         Ok::<_, ApiError>(Tap {
             qr: one_tap::qr_svg(&started.link)?,
             login_id: started.login_id,
@@ -262,14 +265,10 @@ pub(super) async fn one_tap_done(
     let start = Step::Start {
         phone: String::new(),
     };
-    let waited = one_tap::wait(
-        &state,
-        &fields.login_id,
-        &fields.poll_token,
-        from,
-        CONFIRM_WAIT,
-    )
-    .await;
+    let waited = state
+        .one_tap
+        .wait(&fields.login_id, &fields.poll_token, from, CONFIRM_WAIT)
+        .await;
     let said = match waited {
         Ok(Waited::Approved(user)) => {
             return match finish(&state, jar, &authorized, user.id, Method::Telegram).await {
@@ -282,7 +281,10 @@ pub(super) async fn one_tap_done(
         }
         Ok(Waited::Pending) => {
             let again = async {
-                let link = one_tap::link_for(&state, &fields.login_id, &fields.poll_token).await?;
+                let link = state
+                    .one_tap
+                    .link_for(&fields.login_id, &fields.poll_token)
+                    .await?;
                 Ok::<_, ApiError>(Tap {
                     qr: one_tap::qr_svg(&link)?,
                     login_id: fields.login_id.clone(),

@@ -21,7 +21,7 @@ use crate::{
     core::{
         login_session,
         oidc::{self, AuthRequest, OAuthError},
-        one_tap::{self, Waited},
+        one_tap::Waited,
         session::Method,
     },
     domain::Site,
@@ -92,7 +92,10 @@ pub(super) async fn start_one_tap(
     axum::Json(request): axum::Json<AuthRequest>,
 ) -> Result<Response, ApiError> {
     let site = site_of(&state, &request).await?;
-    let started = one_tap::start(&state, user_agent(&headers), Some(site)).await?;
+    let started = state
+        .one_tap
+        .start(user_agent(&headers), Some(site))
+        .await?;
     Ok(started_answer(started))
 }
 

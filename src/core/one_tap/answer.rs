@@ -1,7 +1,13 @@
 //! The Telegram side of a one-tap login: opening its link (asking for the phone first when the
 //! account has none linked) and answering it, once.
 
-use super::*;
+use super::{COLLECT_WITHIN, DEEP_LINK_PREFIX, ID_LEN, NONCE_LEN, OPENS_PER_MINUTE, OneTap};
+use crate::{
+    domain::{Asking, TelegramId, User},
+    error::Result,
+    meters,
+    store::{Open, Settle},
+};
 
 /// A login link opened in Telegram.
 #[derive(Debug)]
@@ -20,63 +26,93 @@ pub(crate) enum Opened {
 }
 
 /// The account `by` opened a link whose `/start` payload is `payload` (`login_<id>_<nonce>`);
-/// `linked` says whether it has a phone linked.
-pub(crate) async fn open(
-    state: &AppState,
-    by: TelegramId,
-    payload: &str,
-    linked: bool,
-) -> Result<Opened> {
-    let Some((login_id, nonce)) = parse(payload) else {
-        meters::telegram_login("refused");
-        return Ok(Opened::Missing);
-    };
-    if state
-        .redis
-        .admit_login_open(by, OPENS_PER_MINUTE)
-        .await?
-        .is_some()
-    {
-        meters::rate_limited("login_opens");
-        return Ok(Opened::Limited);
-    }
-    let nonce_hash = state.hasher.secret("login nonce", nonce);
-    let asking = match state.redis.open_login(login_id, &nonce_hash, by).await? {
-        Open::Opened(asking) => asking,
-        Open::Used => {
-            meters::telegram_login("refused");
-            return Ok(Opened::Used);
-        }
-        Open::Missing => {
+impl OneTap {
+    /// `linked` says whether it has a phone linked.
+    pub(crate) async fn open(&self, by: TelegramId, payload: &str, linked: bool) -> Result<Opened> {
+        let Some((login_id, nonce)) = parse(payload) else {
             meters::telegram_login("refused");
             return Ok(Opened::Missing);
-        }
-    };
-    meters::telegram_login("opened");
-    if !linked {
-        state
+        };
+        if self
             .redis
-            .await_phone_for_login(by, login_id, state.login.link_ttl)
-            .await?;
-        return Ok(Opened::NeedsPhone(asking));
+            .admit_login_open(by, OPENS_PER_MINUTE)
+            .await?
+            .is_some()
+        {
+            meters::rate_limited("login_opens");
+            return Ok(Opened::Limited);
+        }
+        let nonce_hash = self.hasher.secret("login nonce", nonce);
+        let asking = match self.redis.open_login(login_id, &nonce_hash, by).await? {
+            Open::Opened(asking) => asking,
+            Open::Used => {
+                meters::telegram_login("refused");
+                return Ok(Opened::Used);
+            }
+            Open::Missing => {
+                meters::telegram_login("refused");
+                return Ok(Opened::Missing);
+            }
+        };
+        meters::telegram_login("opened");
+        if !linked {
+            self.redis
+                .await_phone_for_login(by, login_id, self.link_ttl)
+                .await?;
+            return Ok(Opened::NeedsPhone(asking));
+        }
+        Ok(Opened::Confirm {
+            login_id: login_id.to_string(),
+            asking,
+        })
     }
-    Ok(Opened::Confirm {
-        login_id: login_id.to_string(),
-        asking,
-    })
-}
-
-/// The login `by` opened before linking a phone, if it still waits for an answer: once the
-/// phone is linked, the bot asks to confirm it.
-pub(crate) async fn awaiting_phone(
-    state: &AppState,
-    by: TelegramId,
-) -> Result<Option<(String, Asking)>> {
-    let Some(login_id) = state.redis.take_login_awaiting_phone(by).await? else {
-        return Ok(None);
-    };
-    let asking = state.redis.opened_login(&login_id, by).await?;
-    Ok(asking.map(|asking| (login_id, asking)))
+    /// The login `by` opened before linking a phone, if it still waits for an answer: once the
+    /// phone is linked, the bot asks to confirm it.
+    pub(crate) async fn awaiting_phone(&self, by: TelegramId) -> Result<Option<(String, Asking)>> {
+        let Some(login_id) = self.redis.take_login_awaiting_phone(by).await? else {
+            return Ok(None);
+        };
+        let asking = self.redis.opened_login(&login_id, by).await?;
+        Ok(asking.map(|asking| (login_id, asking)))
+    }
+    /// The name of the client a login began for (empty: none), while the login lives.
+    pub(crate) async fn site_of(&self, login_id: &str) -> Result<String> {
+        Ok(self.redis.login_site(login_id).await?.unwrap_or_default())
+    }
+    /// The account `by` answers login `login_id`: approved when the answer is the login's number
+    /// (or **Log in** on a login without one), else denied.
+    pub(crate) async fn settle(
+        &self,
+        by: TelegramId,
+        login_id: &str,
+        answer: Answer<'_>,
+    ) -> Result<Settled> {
+        let (user_id, picked) = match answer {
+            Answer::Picked(user, number) => (Some(user.id.to_string()), Some(number)),
+            Answer::Approve(user) => (Some(user.id.to_string()), None),
+            Answer::Deny => (None, None),
+        };
+        let settled = self
+            .redis
+            .settle_login(login_id, by, user_id.as_deref(), picked, COLLECT_WITHIN)
+            .await?;
+        let settled = match settled {
+            Settle::Settled { approved: true } => Settled::Approved,
+            Settle::Settled { .. } if user_id.is_some() => Settled::WrongNumber,
+            Settle::Settled { .. } => Settled::Denied,
+            Settle::Already => Settled::Already,
+            Settle::Missing => Settled::Missing,
+        };
+        match settled {
+            Settled::Approved => meters::telegram_login("approved"),
+            Settled::Denied => meters::telegram_login("denied"),
+            Settled::WrongNumber => meters::telegram_login("wrong_number"),
+            _ => meters::telegram_login("refused"),
+        }
+        // A browser waiting on this replica hears of it now; others look again within RECHECK.
+        self.settled.notify_waiters();
+        Ok(settled)
+    }
 }
 
 fn parse(payload: &str) -> Option<(&str, &str)> {
@@ -85,11 +121,6 @@ fn parse(payload: &str) -> Option<(&str, &str)> {
     let well_formed =
         |s: &str, len: usize| s.len() == len && s.bytes().all(|b| b.is_ascii_alphanumeric());
     (well_formed(id, ID_LEN) && well_formed(nonce, NONCE_LEN)).then_some((id, nonce))
-}
-
-/// The name of the client a login began for (empty: none), while the login lives.
-pub(crate) async fn site_of(state: &AppState, login_id: &str) -> Result<String> {
-    Ok(state.redis.login_site(login_id).await?.unwrap_or_default())
 }
 
 /// The answer to a login, as the bot reports it.
@@ -114,41 +145,6 @@ pub(crate) enum Answer<'a> {
     Approve(&'a User),
     /// **Not me**.
     Deny,
-}
-
-/// The account `by` answers login `login_id`: approved when the answer is the login's number
-/// (or **Log in** on a login without one), else denied.
-pub(crate) async fn settle(
-    state: &AppState,
-    by: TelegramId,
-    login_id: &str,
-    answer: Answer<'_>,
-) -> Result<Settled> {
-    let (user_id, picked) = match answer {
-        Answer::Picked(user, number) => (Some(user.id.to_string()), Some(number)),
-        Answer::Approve(user) => (Some(user.id.to_string()), None),
-        Answer::Deny => (None, None),
-    };
-    let settled = state
-        .redis
-        .settle_login(login_id, by, user_id.as_deref(), picked, COLLECT_WITHIN)
-        .await?;
-    let settled = match settled {
-        Settle::Settled { approved: true } => Settled::Approved,
-        Settle::Settled { .. } if user_id.is_some() => Settled::WrongNumber,
-        Settle::Settled { .. } => Settled::Denied,
-        Settle::Already => Settled::Already,
-        Settle::Missing => Settled::Missing,
-    };
-    match settled {
-        Settled::Approved => meters::telegram_login("approved"),
-        Settled::Denied => meters::telegram_login("denied"),
-        Settled::WrongNumber => meters::telegram_login("wrong_number"),
-        _ => meters::telegram_login("refused"),
-    }
-    // A browser waiting on this replica hears of it now; others look again within RECHECK.
-    state.logins_settled.notify_waiters();
-    Ok(settled)
 }
 
 #[cfg(test)]

@@ -1,10 +1,11 @@
 //! One-tap login in Telegram, the second way in beside a typed code (same users, sessions and
 //! limits):
-//! 1. the site [`start`]s a login and shows its link (a QR code on a desktop);
-//! 2. the customer opens it in Telegram: the bot [`open`]s it (first asking for the phone if
-//!    the account has none linked) and asks `"Log in to … from <browser>?"`;
-//! 3. **Log in** or **Not me** [`settle`]s it, once;
-//! 4. the browser, [`wait`]ing with a poll token only it holds, collects the session, once.
+//! 1. the site [starts](OneTap::start) a login and shows its link (a QR code on a desktop);
+//! 2. the customer opens it in Telegram: the bot [opens](OneTap::open) it (first asking for
+//!    the phone if the account has none linked) and asks `"Log in to … from <browser>?"`;
+//! 3. **Log in** or **Not me** [settles](OneTap::settle) it, once;
+//! 4. the browser, [waiting](OneTap::wait) with a poll token only it holds, collects the
+//!    session, once.
 //!
 //! The link carries the login's id and a nonce derived from the poll token, so whoever holds the
 //! poll token can show the link again (its QR code) and the link alone collects nothing. Redis
@@ -12,26 +13,54 @@
 //! is in Redis, and a browser waiting on another replica than the bot's sees an approval within
 //! [`RECHECK`].
 
-use std::{net::IpAddr, time::Duration};
+use std::time::Duration;
 
 use chrono::Utc;
 use rand::{Rng, seq::SliceRandom};
-use tokio::time::Instant;
-use uuid::Uuid;
 
 use crate::{
-    addresses,
     core::{otp::Login, session},
     crypto::{constant_time_eq, random_token},
-    domain::{Asking, Site, TelegramId, User},
+    domain::{Asking, Site, User},
     error::{Error, Result},
     meters,
-    state::AppState,
-    store::{Collect, Open, Settle, WaitsOn, sql::users},
 };
 
 mod answer;
 mod wait;
+
+/// One-tap logins: starting them for a browser, opening and answering them in the bot, the
+/// browser's wait. Owns its handles (one `Arc`): Redis (the state), the keyed hash (nonces,
+/// poll tokens), the Telegram client (the bot's username in links), the database (the login
+/// recorded on collection), the sessions a collected login opens, a link's lifetime, and the
+/// wake-up of browsers waiting here when this replica answers a login.
+#[derive(Clone)]
+pub(crate) struct OneTap(std::sync::Arc<Handles>);
+
+pub(crate) struct Handles {
+    pub redis: crate::store::RedisStore,
+    pub hasher: crate::crypto::CodeHasher,
+    pub telegram: crate::telegram::TelegramClient,
+    pub db: sea_orm::DatabaseConnection,
+    pub sessions: crate::core::session::Sessions,
+    pub link_ttl: Duration,
+    /// Woken when this replica answers a login, so browsers waiting here look at once.
+    pub settled: tokio::sync::Notify,
+}
+
+impl OneTap {
+    pub(crate) fn new(handles: Handles) -> Self {
+        Self(std::sync::Arc::new(handles))
+    }
+}
+
+impl std::ops::Deref for OneTap {
+    type Target = Handles;
+
+    fn deref(&self) -> &Handles {
+        &self.0
+    }
+}
 
 pub(crate) use answer::*;
 pub(crate) use wait::*;
@@ -81,45 +110,82 @@ pub(crate) struct Started {
     pub number: u8,
 }
 
-/// Begins a login for the browser that sent `user_agent`, on `site`'s behalf (without one the
-/// confirmation names `SITE_NAME`).
-pub(crate) async fn start(
-    state: &AppState,
-    user_agent: Option<&str>,
-    site: Option<Site>,
-) -> Result<Started> {
-    let login_id = random_token(ID_LEN);
-    let poll_token = random_token(POLL_TOKEN_LEN);
-    let nonce = nonce_of(state, &poll_token);
-    let link = link(state, &login_id, &nonce).await?;
-    let (site, origin) = site.map_or_else(Default::default, |s| (s.name, s.origin));
-    let number = rand::rng().random_range(NUMBERS);
-    let asking = Asking {
-        browser: browser_of(user_agent),
-        created: Utc::now().timestamp(),
-        site,
-        origin,
-        number: Some(number),
-    };
-    let ttl = state.login.link_ttl;
-    state
-        .redis
-        .start_login(
-            &login_id,
-            &state.hasher.secret("login nonce", &nonce),
-            &poll_hash(state, &poll_token),
-            &asking,
-            ttl,
-        )
-        .await?;
-    meters::telegram_login("started");
-    Ok(Started {
-        login_id,
-        link,
-        poll_token,
-        expires_in: ttl,
-        number,
-    })
+impl OneTap {
+    /// Begins a login for the browser that sent `user_agent`, on `site`'s behalf (without one the
+    /// confirmation names `SITE_NAME`).
+    pub(crate) async fn start(
+        &self,
+        user_agent: Option<&str>,
+        site: Option<Site>,
+    ) -> Result<Started> {
+        let login_id = random_token(ID_LEN);
+        let poll_token = random_token(POLL_TOKEN_LEN);
+        let nonce = self.nonce_of(&poll_token);
+        let link = self.link(&login_id, &nonce).await?;
+        let (site, origin) = site.map_or_else(Default::default, |s| (s.name, s.origin));
+        let number = rand::rng().random_range(NUMBERS);
+        let asking = Asking {
+            browser: browser_of(user_agent),
+            created: Utc::now().timestamp(),
+            site,
+            origin,
+            number: Some(number),
+        };
+        let ttl = self.link_ttl;
+        self.redis
+            .start_login(
+                &login_id,
+                &self.hasher.secret("login nonce", &nonce),
+                &self.poll_hash(&poll_token),
+                &asking,
+                ttl,
+            )
+            .await?;
+        meters::telegram_login("started");
+        Ok(Started {
+            login_id,
+            link,
+            poll_token,
+            expires_in: ttl,
+            number,
+        })
+    }
+    /// The login's link again, for the browser holding its poll token (to draw its QR code).
+    pub(crate) async fn link_for(&self, login_id: &str, poll_token: &str) -> Result<String> {
+        let stored = self
+            .redis
+            .login_poll_hash(login_id)
+            .await?
+            .ok_or(Error::LoginNotFound)?;
+        if !constant_time_eq(stored.as_bytes(), self.poll_hash(poll_token).as_bytes()) {
+            return Err(Error::Unauthorized);
+        }
+        self.link(login_id, &self.nonce_of(poll_token)).await
+    }
+    async fn link(&self, login_id: &str, nonce: &str) -> Result<String> {
+        let bot = self.telegram.bot_username().await?;
+        Ok(format!(
+            "https://t.me/{bot}?start={DEEP_LINK_PREFIX}{login_id}_{nonce}"
+        ))
+    }
+    /// The link's nonce: a keyed hash of the poll token, so the link can be drawn again by the
+    /// browser and by nobody else.
+    fn nonce_of(&self, poll_token: &str) -> String {
+        let mut nonce = self.hasher.secret("login link", poll_token);
+        nonce.truncate(NONCE_LEN);
+        nonce
+    }
+    fn poll_hash(&self, poll_token: &str) -> String {
+        self.hasher.secret("login poll", poll_token)
+    }
+    /// The API's session for a collected one-tap login.
+    pub(crate) async fn start_session(&self, user: User) -> Result<Login> {
+        let tokens = self
+            .sessions
+            .start(user.id, session::Method::Telegram)
+            .await?;
+        Ok(Login { user, tokens })
+    }
 }
 
 /// The login's link as an SVG QR code, for a customer on a computer to scan with their phone.
@@ -133,38 +199,6 @@ pub(crate) fn qr_svg(link: &str) -> Result<String> {
         .build())
 }
 
-/// The login's link again, for the browser holding its poll token (to draw its QR code).
-pub(crate) async fn link_for(state: &AppState, login_id: &str, poll_token: &str) -> Result<String> {
-    let stored = state
-        .redis
-        .login_poll_hash(login_id)
-        .await?
-        .ok_or(Error::LoginNotFound)?;
-    if !constant_time_eq(stored.as_bytes(), poll_hash(state, poll_token).as_bytes()) {
-        return Err(Error::Unauthorized);
-    }
-    link(state, login_id, &nonce_of(state, poll_token)).await
-}
-
-async fn link(state: &AppState, login_id: &str, nonce: &str) -> Result<String> {
-    let bot = state.telegram.bot_username().await?;
-    Ok(format!(
-        "https://t.me/{bot}?start={DEEP_LINK_PREFIX}{login_id}_{nonce}"
-    ))
-}
-
-/// The link's nonce: a keyed hash of the poll token, so the link can be drawn again by the
-/// browser and by nobody else.
-fn nonce_of(state: &AppState, poll_token: &str) -> String {
-    let mut nonce = state.hasher.secret("login link", poll_token);
-    nonce.truncate(NONCE_LEN);
-    nonce
-}
-
-fn poll_hash(state: &AppState, poll_token: &str) -> String {
-    state.hasher.secret("login poll", poll_token)
-}
-
 /// "Chrome, Windows": what the confirmation says is asking. Empty when nothing is known.
 fn browser_of(user_agent: Option<&str>) -> String {
     let Some(parsed) = user_agent.and_then(|ua| woothee::parser::Parser::new().parse(ua)) else {
@@ -176,15 +210,6 @@ fn browser_of(user_agent: Option<&str>) -> String {
         .filter(|s| known(s))
         .collect();
     parts.join(", ").chars().take(64).collect()
-}
-
-/// The API's session for a collected one-tap login.
-pub(crate) async fn start_session(state: &AppState, user: User) -> Result<Login> {
-    let tokens = state
-        .sessions
-        .start(user.id, session::Method::Telegram)
-        .await?;
-    Ok(Login { user, tokens })
 }
 
 #[cfg(test)]
