@@ -93,12 +93,8 @@ impl App {
                 format!("http://{host}:{}", addr.port())
             })
         });
-        let oidc = crate::core::oidc::Provider {
-            issuer,
-            keys: crate::core::oidc::keys::SigningKeys::new(
-                config.auth.jwt_secret.expose().as_bytes(),
-            ),
-        };
+        let keys =
+            crate::core::oidc::keys::SigningKeys::new(config.auth.jwt_secret.expose().as_bytes());
         let tasks = Tasks::new(config.notify.drain);
         // The sandbox brings its pretend Gateway along, so the first minute shows both channels.
         let port = listener.local_addr()?.port();
@@ -125,6 +121,15 @@ impl App {
             Gateway::new(gateway, redis.clone(), tasks.clone())
         });
         let hasher = CodeHasher::new(config.auth.jwt_secret.expose().as_bytes());
+        let oidc = crate::core::oidc::Oidc::new(crate::core::oidc::Handles {
+            issuer,
+            keys,
+            db: db.clone(),
+            redis: redis.clone(),
+            hasher: hasher.clone(),
+            production: config.login.production,
+            default_language: config.telegram.default_language,
+        });
         let login_sessions = crate::core::login_session::LoginSessions::new(
             redis.clone(),
             hasher.clone(),

@@ -54,8 +54,19 @@ pub use telemetry::{init as init_logs, init_with as init_logs_with};
 
 /// The commands beside the service (`otpgram migrate`, `check`, `shop create`) and imports.
 pub mod ops {
+    use crate::{error::Result, state::AppState};
+
+    /// `otpgram keys rotate`: a new signing key; the old one stays published for `keep`.
+    pub async fn rotate_signing_key(state: &AppState, keep: std::time::Duration) -> Result<String> {
+        crate::core::oidc::keys::rotate_signing_key(&state.oidc, keep).await
+    }
+
+    /// The id (`kid`) of the key ID tokens are signed with now.
+    pub async fn signing_key_id(state: &AppState) -> Result<String> {
+        crate::core::oidc::keys::signing_key_id(&state.oidc).await
+    }
+
     pub use crate::{
-        core::oidc::keys::{rotate_signing_key, signing_key_id},
         core::{
             binding::import as import_bindings,
             shops::{create as create_shop, owner_deep_link},

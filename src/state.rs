@@ -51,7 +51,7 @@ pub struct Shared {
     /// The hosted page's login sessions (single sign-on).
     pub(crate) login_sessions: crate::core::login_session::LoginSessions,
     /// OpenID Connect: the issuer and the signing keys.
-    pub(crate) oidc: crate::core::oidc::Provider,
+    pub(crate) oidc: crate::core::oidc::Oidc,
     /// The second channel for codes (Telegram's Gateway API), when configured.
     pub(crate) gateway: Option<crate::core::gateway::Gateway>,
     /// One-tap logins.

@@ -89,7 +89,7 @@ async fn register_client(
         }
     };
     let registered = clients::register(
-        &state,
+        &state.oidc,
         clients::NewClient {
             name: body.name,
             redirect_uris: body.redirect_uris,

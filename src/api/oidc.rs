@@ -48,7 +48,7 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
     )
 )]
 async fn discovery(State(state): State<AppState>) -> Result<Response, ApiError> {
-    let issuer = oidc::issuer(&state)?;
+    let issuer = oidc::issuer(&state.oidc)?;
     // Every field says what otpgram does: an omitted one has a default clients act on (RFC
     // 8414, RFC 9207), e.g. `request_uri_parameter_supported` omitted means true.
     let document = json!({
@@ -97,8 +97,8 @@ async fn discovery(State(state): State<AppState>) -> Result<Response, ApiError> 
     )
 )]
 async fn jwks(State(state): State<AppState>) -> Result<Response, ApiError> {
-    oidc::issuer(&state)?;
-    let keys = oidc::keys::in_use(&state).await?;
+    oidc::issuer(&state.oidc)?;
+    let keys = oidc::keys::in_use(&state.oidc).await?;
     Ok(cached(axum::Json(keys.jwks.clone())))
 }
 
@@ -177,7 +177,7 @@ async fn token(
     headers: HeaderMap,
     form: Result<Form<TokenForm>, FormRejection>,
 ) -> Result<Response, ApiError> {
-    oidc::issuer(&state)?;
+    oidc::issuer(&state.oidc)?;
     let form = match form {
         Ok(Form(form)) => form,
         Err(err) => return unreadable_form(&err),
@@ -194,7 +194,7 @@ async fn token(
         refresh_token: form.refresh_token,
         client,
     };
-    match oidc::exchange(&state, request).await {
+    match oidc::exchange(&state.oidc, request).await {
         Ok(issued) => Ok((
             [
                 (header::CACHE_CONTROL, "no-store"),
@@ -329,7 +329,7 @@ async fn revoke_token(
     headers: HeaderMap,
     form: Result<Form<RevokeForm>, FormRejection>,
 ) -> Result<Response, ApiError> {
-    oidc::issuer(&state)?;
+    oidc::issuer(&state.oidc)?;
     let form = match form {
         Ok(Form(form)) => form,
         Err(err) => return unreadable_form(&err),
@@ -345,7 +345,7 @@ async fn revoke_token(
             "token is missing",
         ));
     };
-    match oidc::revoke(&state, &client, &token).await {
+    match oidc::revoke(&state.oidc, &client, &token).await {
         Ok(()) => Ok(([(header::CACHE_CONTROL, "no-store")], StatusCode::OK).into_response()),
         Err(err) => oauth_answer(err),
     }
@@ -367,9 +367,9 @@ async fn revoke_token(
     )
 )]
 async fn userinfo(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
-    oidc::issuer(&state)?;
+    oidc::issuer(&state.oidc)?;
     let claims = match bearer(&headers) {
-        Some(token) => oidc::userinfo(&state, &token).await,
+        Some(token) => oidc::userinfo(&state.oidc, &token).await,
         None => Err(Error::Unauthorized),
     };
     match claims {

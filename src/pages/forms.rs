@@ -91,7 +91,7 @@ async fn posted(
         }
     };
     let lang = card::language(state, request.ui_locales.as_deref(), headers);
-    let authorized = oidc::authorize(state, &request)
+    let authorized = oidc::authorize(&state.oidc, &request)
         .await
         .map_err(|err| login::refused(state, lang, err))?;
     let page = LoginPage::new(

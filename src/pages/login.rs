@@ -51,7 +51,7 @@ pub(super) async fn page(
     jar: CookieJar,
 ) -> Response {
     let lang = card::language(&state, request.ui_locales.as_deref(), &headers);
-    let authorized = match oidc::authorize(&state, &request).await {
+    let authorized = match oidc::authorize(&state.oidc, &request).await {
         Ok(authorized) => authorized,
         Err(err) => return refused(&state, lang, err),
     };
@@ -228,7 +228,7 @@ pub(super) async fn finish(
     jar: CookieJar,
     axum::Json(request): axum::Json<AuthRequest>,
 ) -> Result<Response, ApiError> {
-    let authorized = match oidc::authorize(&state, &request).await {
+    let authorized = match oidc::authorize(&state.oidc, &request).await {
         Ok(authorized) => authorized,
         Err(OAuthError::Refused {
             code,
@@ -269,7 +269,7 @@ pub(super) async fn answer(
     session: &LoginSession,
 ) -> Result<Finished> {
     state.login_sessions.admit_code(token).await?;
-    let code = oidc::issue_code(state, authorized, session).await?;
+    let code = oidc::issue_code(&state.oidc, authorized, session).await?;
     let web_message = authorized
         .web_message
         .then(|| Url::parse(&authorized.redirect_uri).ok())

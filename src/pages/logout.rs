@@ -74,7 +74,7 @@ async fn end_session(
     confirmed: Option<&str>,
 ) -> Response {
     let lang = card::language(state, request.ui_locales.as_deref(), headers);
-    let checked = match logout::check(state, &request).await {
+    let checked = match logout::check(&state.oidc, &request).await {
         Ok(checked) => checked,
         Err(Error::Invalid { field, message }) => {
             return card::refusal(lang, "invalid_request", &format!("{field} {message}"));

@@ -60,7 +60,7 @@ pub(super) async fn verify(
 
 /// The client an authorization request names, as the bot should name it to the customer.
 async fn site_of(state: &AppState, request: &AuthRequest) -> Result<Site, ApiError> {
-    let authorized = match oidc::authorize(state, request).await {
+    let authorized = match oidc::authorize(&state.oidc, request).await {
         Ok(authorized) => authorized,
         Err(OAuthError::Failed(err)) => return Err(err.into()),
         Err(OAuthError::Refused { .. }) => {

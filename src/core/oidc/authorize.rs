@@ -4,12 +4,11 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{CODE_TTL, MAX_PARAMETER, OAuthError, SCOPES, clients, issuer};
+use super::{CODE_TTL, MAX_PARAMETER, OAuthError, Oidc, SCOPES, clients, issuer};
 use crate::{
     core::{login_session::LoginSession, session::Method},
     crypto::random_token,
     error::{Error, Result},
-    state::AppState,
 };
 
 /// An authorization request as the client sent it (query parameters of the login page).
@@ -65,13 +64,13 @@ pub(crate) struct Authorized {
 
 /// Checks an authorization request (OpenID Connect Core 3.1.2.1, RFC 7636).
 pub(crate) async fn authorize(
-    state: &AppState,
+    oidc: &Oidc,
     request: &AuthRequest,
 ) -> Result<Authorized, OAuthError> {
-    issuer(state)?;
+    issuer(oidc)?;
     let here = OAuthError::refused;
     let client_id = request.client_id.as_deref().unwrap_or_default();
-    let client = clients::find(state, client_id).await?.ok_or_else(|| {
+    let client = clients::find(oidc, client_id).await?.ok_or_else(|| {
         here(
             "invalid_client",
             "This site is not registered with otpgram.",
@@ -219,7 +218,7 @@ pub(super) struct Grant {
 /// Issues a code for the customer logged in on the hosted page with `session`, bound to the
 /// checked request; returns the code.
 pub(crate) async fn issue_code(
-    state: &AppState,
+    oidc: &Oidc,
     request: &Authorized,
     session: &LoginSession,
 ) -> Result<String> {
@@ -232,14 +231,13 @@ pub(crate) async fn issue_code(
     };
     let code = random_token(32);
     let json = serde_json::to_string(&grant).map_err(|e| Error::Internal(e.into()))?;
-    state
-        .redis
-        .store_auth_code(&code_hash(state, &code), &grant.id, &json, CODE_TTL)
+    oidc.redis
+        .store_auth_code(&code_hash(oidc, &code), &grant.id, &json, CODE_TTL)
         .await?;
     crate::meters::oidc("code_issued");
     Ok(code)
 }
 
-pub(super) fn code_hash(state: &AppState, code: &str) -> String {
-    state.hasher.secret("authorization code", code)
+pub(super) fn code_hash(oidc: &Oidc, code: &str) -> String {
+    oidc.hasher.secret("authorization code", code)
 }

@@ -4,10 +4,10 @@
 
 use chrono::Utc;
 
+use super::Oidc;
 use crate::{
     crypto::{constant_time_eq, random_token},
     error::{Error, Result},
-    state::AppState,
     store::sql::clients::{self, ClientRow},
 };
 
@@ -61,7 +61,7 @@ fn invalid(field: &str, message: impl Into<String>) -> Error {
 }
 
 /// Registers a client after checking its name and redirect URIs.
-pub(crate) async fn register(state: &AppState, new: NewClient) -> Result<Registered> {
+pub(crate) async fn register(oidc: &Oidc, new: NewClient) -> Result<Registered> {
     let name = new.name.trim();
     if name.is_empty() || name.chars().count() > 128 || name.chars().any(char::is_control) {
         return Err(invalid(
@@ -73,7 +73,7 @@ pub(crate) async fn register(state: &AppState, new: NewClient) -> Result<Registe
         return Err(invalid("redirect_uris", "must list 1 to 10 URIs"));
     }
     for uri in &new.redirect_uris {
-        check_redirect_uri(state, "redirect_uris", uri)?;
+        check_redirect_uri(oidc, "redirect_uris", uri)?;
     }
     if new.post_logout_redirect_uris.len() > 10 {
         return Err(invalid(
@@ -82,7 +82,7 @@ pub(crate) async fn register(state: &AppState, new: NewClient) -> Result<Registe
         ));
     }
     for uri in &new.post_logout_redirect_uris {
-        check_redirect_uri(state, "post_logout_redirect_uris", uri)?;
+        check_redirect_uri(oidc, "post_logout_redirect_uris", uri)?;
     }
     let id = random_token(24);
     let secret = new.confidential.then(|| random_token(40));
@@ -94,10 +94,10 @@ pub(crate) async fn register(state: &AppState, new: NewClient) -> Result<Registe
         post_logout_redirect_uris: serde_json::to_string(&new.post_logout_redirect_uris)
             .map_err(|e| Error::Internal(e.into()))?,
         confidential: new.confidential,
-        secret_hash: secret.as_deref().map(|s| hash_secret(state, &id, s)),
+        secret_hash: secret.as_deref().map(|s| hash_secret(oidc, &id, s)),
         created_at: Utc::now(),
     };
-    clients::insert(&state.db, row.clone()).await?;
+    clients::insert(&oidc.db, row.clone()).await?;
     tracing::info!(client_id = %id, confidential = new.confidential, "an OpenID Connect client registered");
     Ok(Registered {
         client: from_row(row)?,
@@ -107,7 +107,7 @@ pub(crate) async fn register(state: &AppState, new: NewClient) -> Result<Registe
 
 /// An absolute URI without a fragment; `https`, or `http` for this machine only outside
 /// production (a developer's site).
-fn check_redirect_uri(state: &AppState, field: &str, uri: &str) -> Result<()> {
+fn check_redirect_uri(oidc: &Oidc, field: &str, uri: &str) -> Result<()> {
     let parsed = url::Url::parse(uri)
         .map_err(|_| invalid(field, format!("{uri:?} is not an absolute URI")))?;
     if parsed.fragment().is_some() {
@@ -116,7 +116,7 @@ fn check_redirect_uri(state: &AppState, field: &str, uri: &str) -> Result<()> {
     let local = matches!(parsed.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
     match parsed.scheme() {
         "https" => Ok(()),
-        "http" if local && !state.login.production => Ok(()),
+        "http" if local && !oidc.production => Ok(()),
         _ => Err(invalid(
             field,
             format!("{uri:?} must be https (http only for localhost, outside production)"),
@@ -124,26 +124,25 @@ fn check_redirect_uri(state: &AppState, field: &str, uri: &str) -> Result<()> {
     }
 }
 
-pub(crate) async fn find(state: &AppState, client_id: &str) -> Result<Option<Client>> {
-    clients::find(&state.db, client_id)
+pub(crate) async fn find(oidc: &Oidc, client_id: &str) -> Result<Option<Client>> {
+    clients::find(&oidc.db, client_id)
         .await?
         .map(from_row)
         .transpose()
 }
 
 /// The client, if `secret` is its secret (compared in constant time).
-pub(crate) fn authenticates(state: &AppState, client: &Client, secret: &str) -> bool {
+pub(crate) fn authenticates(oidc: &Oidc, client: &Client, secret: &str) -> bool {
     client.secret_hash.as_deref().is_some_and(|stored| {
         constant_time_eq(
             stored.as_bytes(),
-            hash_secret(state, &client.id, secret).as_bytes(),
+            hash_secret(oidc, &client.id, secret).as_bytes(),
         )
     })
 }
 
-fn hash_secret(state: &AppState, client_id: &str, secret: &str) -> String {
-    state
-        .hasher
+fn hash_secret(oidc: &Oidc, client_id: &str, secret: &str) -> String {
+    oidc.hasher
         .secret(&format!("client secret {client_id}"), secret)
 }
 

@@ -4,11 +4,10 @@
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use sha2::{Digest, Sha256};
 
-use super::{Client, Grant, Issued, OAuthError, clients, code_hash, refresh, tokens};
+use super::{Client, Grant, Issued, OAuthError, Oidc, clients, code_hash, refresh, tokens};
 use crate::{
     crypto::constant_time_eq,
     error::Error,
-    state::AppState,
     store::{Redeemed, sql::users},
 };
 
@@ -31,16 +30,13 @@ pub(crate) struct TokenRequest {
 }
 
 /// The registered client these credentials prove, or why not.
-async fn authenticate(
-    state: &AppState,
-    credentials: &ClientCredentials,
-) -> Result<Client, OAuthError> {
+async fn authenticate(oidc: &Oidc, credentials: &ClientCredentials) -> Result<Client, OAuthError> {
     let client_id = credentials.client_id.as_deref().unwrap_or_default();
-    let Some(client) = clients::find(state, client_id).await? else {
+    let Some(client) = clients::find(oidc, client_id).await? else {
         return Err(OAuthError::refused("invalid_client", "unknown client"));
     };
     match (client.confidential, credentials.client_secret.as_deref()) {
-        (true, Some(secret)) if clients::authenticates(state, &client, secret) => Ok(client),
+        (true, Some(secret)) if clients::authenticates(oidc, &client, secret) => Ok(client),
         (true, _) => Err(OAuthError::refused(
             "invalid_client",
             "the client secret is wrong or missing",
@@ -57,20 +53,19 @@ async fn authenticate(
 /// working at once, on every replica. A token that is not otpgram's, or not this client's,
 /// changes nothing and is answered the same way (RFC 7009 2.2).
 pub(crate) async fn revoke(
-    state: &AppState,
+    oidc: &Oidc,
     credentials: &ClientCredentials,
     token: &str,
 ) -> Result<(), OAuthError> {
-    let client = authenticate(state, credentials).await?;
+    let client = authenticate(oidc, credentials).await?;
     let grant = match refresh::grant_of(token) {
-        Some(grant) => refresh::revoke(state, &client, grant)
+        Some(grant) => refresh::revoke(oidc, &client, grant)
             .await?
             .then(|| grant.to_string()),
-        None => tokens::grant_of(state, token, &client.id).await?,
+        None => tokens::grant_of(oidc, token, &client.id).await?,
     };
     if let Some(grant) = grant {
-        state
-            .redis
+        oidc.redis
             .revoke_grant(&grant, refresh::REFRESH_TTL)
             .await?;
         crate::meters::oidc("token_revoked");
@@ -79,10 +74,7 @@ pub(crate) async fn revoke(
 }
 
 /// Trades a code (or, for a client granted `offline_access`, a refresh token) for tokens.
-pub(crate) async fn exchange(
-    state: &AppState,
-    request: TokenRequest,
-) -> Result<Issued, OAuthError> {
+pub(crate) async fn exchange(oidc: &Oidc, request: TokenRequest) -> Result<Issued, OAuthError> {
     let grant_type = request.grant_type.as_deref().unwrap_or_default();
     if !matches!(grant_type, "authorization_code" | "refresh_token") {
         return Err(OAuthError::refused(
@@ -91,7 +83,7 @@ pub(crate) async fn exchange(
         ));
     }
     // The client first: a wrong secret learns nothing about the code.
-    let client = authenticate(state, &request.client).await?;
+    let client = authenticate(oidc, &request.client).await?;
     if grant_type == "refresh_token" {
         let Some(token) = request.refresh_token.as_deref().filter(|t| !t.is_empty()) else {
             return Err(OAuthError::refused(
@@ -99,23 +91,22 @@ pub(crate) async fn exchange(
                 "refresh_token is missing",
             ));
         };
-        let (grant, next) = refresh::trade(state, &client, token).await?;
-        return finish(state, grant, Some(next)).await;
+        let (grant, next) = refresh::trade(oidc, &client, token).await?;
+        return finish(oidc, grant, Some(next)).await;
     }
     let Some(code) = request.code.as_deref().filter(|c| !c.is_empty()) else {
         return Err(OAuthError::refused("invalid_request", "code is missing"));
     };
     // Taken at once: a code works once, whatever happens next; a second try revokes what the
     // first one got (whoever presents it again has it from somewhere).
-    let (grant_id, grant) = match state
+    let (grant_id, grant) = match oidc
         .redis
-        .redeem_auth_code(&code_hash(state, code), tokens::TOKEN_TTL)
+        .redeem_auth_code(&code_hash(oidc, code), tokens::TOKEN_TTL)
         .await?
     {
         Redeemed::Taken(grant_id, grant) => (grant_id, grant),
         Redeemed::Replayed(grant_id) => {
-            state
-                .redis
+            oidc.redis
                 .revoke_grant(&grant_id, refresh::REFRESH_TTL)
                 .await?;
             tracing::warn!("an authorization code was presented again: its tokens are revoked");
@@ -170,22 +161,22 @@ pub(crate) async fn exchange(
         .split_whitespace()
         .any(|s| s == "offline_access")
     {
-        true => Some(refresh::issue(state, &grant).await?),
+        true => Some(refresh::issue(oidc, &grant).await?),
         false => None,
     };
-    finish(state, grant, refresh_token).await
+    finish(oidc, grant, refresh_token).await
 }
 
 /// The tokens for a grant, with its refresh token when `offline_access` was granted.
 async fn finish(
-    state: &AppState,
+    oidc: &Oidc,
     grant: Grant,
     refresh_token: Option<String>,
 ) -> Result<Issued, OAuthError> {
-    let Some(user) = users::find_by_id(&state.db, grant.user_id).await? else {
+    let Some(user) = users::find_by_id(&oidc.db, grant.user_id).await? else {
         return Err(OAuthError::refused("invalid_grant", "the customer is gone"));
     };
-    let mut issued = tokens::issue(state, &grant, &user).await?;
+    let mut issued = tokens::issue(oidc, &grant, &user).await?;
     issued.refresh_token = refresh_token;
     crate::meters::oidc("tokens_issued");
     Ok(issued)

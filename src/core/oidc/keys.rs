@@ -21,10 +21,10 @@ use jsonwebtoken::{
 use rsa::{RsaPrivateKey, pkcs1::EncodeRsaPrivateKey};
 use tokio::{sync::RwLock, time::Instant};
 
+use super::Oidc;
 use crate::{
     crypto::{derive_key, random_token},
     error::{Error, Result},
-    state::AppState,
     store::sql::signing_keys::{self, KeyRow},
 };
 
@@ -201,18 +201,18 @@ fn public_jwk(kid: &str, key: &EncodingKey) -> Result<Jwk> {
 
 /// A new ID token signing key signs from now on; the old ones stay in the JWKS for
 /// `keep_published`. Returns the new key's id.
-pub async fn rotate_signing_key(state: &AppState, keep_published: Duration) -> Result<String> {
-    state.oidc.keys.rotate(&state.db, keep_published).await
+pub(crate) async fn rotate_signing_key(oidc: &Oidc, keep_published: Duration) -> Result<String> {
+    oidc.keys.rotate(&oidc.db, keep_published).await
 }
 
 /// The keys in use: the one that signs, and every one published.
-pub(crate) async fn in_use(state: &AppState) -> Result<Arc<KeySet>> {
-    state.oidc.keys.current(&state.db).await
+pub(crate) async fn in_use(oidc: &Oidc) -> Result<Arc<KeySet>> {
+    oidc.keys.current(&oidc.db).await
 }
 
 /// The id (`kid`) of the key that signs ID tokens now.
-pub async fn signing_key_id(state: &AppState) -> Result<String> {
-    Ok(in_use(state).await?.kid.clone())
+pub(crate) async fn signing_key_id(oidc: &Oidc) -> Result<String> {
+    Ok(in_use(oidc).await?.kid.clone())
 }
 
 #[cfg(test)]

@@ -6,11 +6,8 @@ use serde::Deserialize;
 use url::Url;
 use uuid::Uuid;
 
-use super::{MAX_PARAMETER, clients, issuer, tokens};
-use crate::{
-    error::{Error, Result},
-    state::AppState,
-};
+use super::{MAX_PARAMETER, Oidc, clients, issuer, tokens};
+use crate::error::{Error, Result};
 
 /// A logout request, as the client sent it (query or form).
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -45,12 +42,12 @@ fn invalid(field: &str, message: &str) -> Error {
 
 /// Checks a logout request. A refusal is shown to the customer, never followed: the customer is
 /// sent only to an address the client registered.
-pub(crate) async fn check(state: &AppState, request: &LogoutRequest) -> Result<Logout> {
-    issuer(state)?;
+pub(crate) async fn check(oidc: &Oidc, request: &LogoutRequest) -> Result<Logout> {
+    issuer(oidc)?;
     let present = |value: &Option<String>| value.clone().filter(|v| !v.is_empty());
     let hint = match present(&request.id_token_hint) {
         Some(token) => Some(
-            tokens::read_hint(state, &token)
+            tokens::read_hint(oidc, &token)
                 .await?
                 .ok_or_else(|| invalid("id_token_hint", "is not an ID token otpgram issued"))?,
         ),
@@ -70,7 +67,7 @@ pub(crate) async fn check(state: &AppState, request: &LogoutRequest) -> Result<L
     };
     let client = match client_id {
         Some(id) => Some(
-            clients::find(state, &id)
+            clients::find(oidc, &id)
                 .await?
                 .ok_or_else(|| invalid("client_id", "is not a registered client"))?,
         ),

@@ -21,12 +21,15 @@ pub(crate) mod logout;
 mod refresh;
 mod tokens;
 
-use std::time::Duration;
+use std::{ops::Deref, sync::Arc, time::Duration};
+
+use sea_orm::DatabaseConnection;
 
 use crate::{
+    crypto::CodeHasher,
+    domain::Lang,
     error::{Error, Result},
-    state::AppState,
-    store::sql::users,
+    store::{RedisStore, sql::users},
 };
 
 pub(crate) use authorize::*;
@@ -36,10 +39,35 @@ pub(crate) use error::OAuthError;
 pub(crate) use exchange::*;
 pub(crate) use tokens::{Issued, UserClaims};
 
-/// otpgram as a provider: its issuer URL (`None`: OpenID Connect is off) and signing keys.
-pub(crate) struct Provider {
+/// otpgram as an OpenID Connect provider. Owns its handles (one `Arc`): the issuer URL (`None`:
+/// OpenID Connect is off), the signing keys, the database (clients, keys, users), Redis (codes,
+/// grants, refresh tokens), the keyed hash, whether this is production (which refuses plain-HTTP
+/// redirect URIs but loopback), and the `locale` of a customer who chose no language.
+#[derive(Clone)]
+pub(crate) struct Oidc(Arc<Handles>);
+
+pub(crate) struct Handles {
     pub issuer: Option<String>,
     pub keys: keys::SigningKeys,
+    pub db: DatabaseConnection,
+    pub redis: RedisStore,
+    pub hasher: CodeHasher,
+    pub production: bool,
+    pub default_language: Lang,
+}
+
+impl Oidc {
+    pub(crate) fn new(handles: Handles) -> Self {
+        Self(Arc::new(handles))
+    }
+}
+
+impl Deref for Oidc {
+    type Target = Handles;
+
+    fn deref(&self) -> &Handles {
+        &self.0
+    }
 }
 
 /// How long an authorization code works (once).
@@ -53,15 +81,15 @@ pub(crate) const SCOPES: [&str; 5] = ["openid", "phone", "profile", "telegram", 
 pub(crate) const MAX_PARAMETER: usize = 512;
 
 /// The claims behind an access token otpgram issued.
-pub(crate) async fn userinfo(state: &AppState, access_token: &str) -> Result<UserClaims> {
-    let subject = tokens::check_access(state, access_token).await?;
-    let user = users::find_by_id(&state.db, subject.user_id)
+pub(crate) async fn userinfo(oidc: &Oidc, access_token: &str) -> Result<UserClaims> {
+    let subject = tokens::check_access(oidc, access_token).await?;
+    let user = users::find_by_id(&oidc.db, subject.user_id)
         .await?
         .ok_or(Error::Unauthorized)?;
-    Ok(tokens::user_claims(state, &user, &subject.scope))
+    Ok(tokens::user_claims(oidc, &user, &subject.scope))
 }
 
 /// The issuer (`iss`), when OpenID Connect is on.
-pub(crate) fn issuer(state: &AppState) -> Result<&str> {
-    state.oidc.issuer.as_deref().ok_or(Error::OidcDisabled)
+pub(crate) fn issuer(oidc: &Oidc) -> Result<&str> {
+    oidc.issuer.as_deref().ok_or(Error::OidcDisabled)
 }

@@ -5,11 +5,10 @@
 
 use std::time::Duration;
 
-use super::{Grant, OAuthError, clients::Client};
+use super::{Grant, OAuthError, Oidc, clients::Client};
 use crate::{
     crypto::random_token,
     error::{Error, Result},
-    state::AppState,
     store::Rotated,
 };
 
@@ -20,17 +19,16 @@ pub(super) const REFRESH_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
 const GRANT_ID_LEN: usize = 16;
 const SECRET_LEN: usize = 40;
 
-fn hash(state: &AppState, secret: &str) -> String {
-    state.hasher.secret("oidc refresh token", secret)
+fn hash(oidc: &Oidc, secret: &str) -> String {
+    oidc.hasher.secret("oidc refresh token", secret)
 }
 
 /// A refresh token for the grant (replacing any before it).
-pub(super) async fn issue(state: &AppState, grant: &Grant) -> Result<String> {
+pub(super) async fn issue(oidc: &Oidc, grant: &Grant) -> Result<String> {
     let secret = random_token(SECRET_LEN);
     let json = serde_json::to_string(grant).map_err(|e| Error::Internal(e.into()))?;
-    state
-        .redis
-        .store_refresh(&grant.id, &hash(state, &secret), &json, REFRESH_TTL)
+    oidc.redis
+        .store_refresh(&grant.id, &hash(oidc, &secret), &json, REFRESH_TTL)
         .await?;
     Ok(format!("{}.{secret}", grant.id))
 }
@@ -46,7 +44,7 @@ pub(super) fn grant_of(token: &str) -> Option<&str> {
 /// Trades the client's refresh token for its grant and the next refresh token, which replaces
 /// it at once (the grant keeps its expiry).
 pub(super) async fn trade(
-    state: &AppState,
+    oidc: &Oidc,
     client: &Client,
     token: &str,
 ) -> Result<(Grant, String), OAuthError> {
@@ -61,14 +59,14 @@ pub(super) async fn trade(
     };
     let secret = &token[GRANT_ID_LEN + 1..];
     let next = random_token(SECRET_LEN);
-    let rotated = state
+    let rotated = oidc
         .redis
-        .rotate_refresh(grant_id, &hash(state, secret), &hash(state, &next))
+        .rotate_refresh(grant_id, &hash(oidc, secret), &hash(oidc, &next))
         .await?;
     let json = match rotated {
         Rotated::Granted(json) => json,
         Rotated::Reused => {
-            state.redis.revoke_grant(grant_id, REFRESH_TTL).await?;
+            oidc.redis.revoke_grant(grant_id, REFRESH_TTL).await?;
             tracing::warn!("an old refresh token came back: the grant has ended");
             crate::meters::oidc("refresh_reused");
             return Err(invalid());
@@ -77,16 +75,16 @@ pub(super) async fn trade(
     };
     let mut grant: Grant = serde_json::from_str(&json).map_err(|e| Error::Internal(e.into()))?;
     grant.id = grant_id.to_string();
-    if grant.request.client_id != client.id || state.redis.grant_revoked(grant_id).await? {
-        state.redis.end_refresh(grant_id).await?;
+    if grant.request.client_id != client.id || oidc.redis.grant_revoked(grant_id).await? {
+        oidc.redis.end_refresh(grant_id).await?;
         return Err(invalid());
     }
     Ok((grant, format!("{grant_id}.{next}")))
 }
 
 /// Ends the grant's refresh token, if `client` holds it; whether it did.
-pub(super) async fn revoke(state: &AppState, client: &Client, grant_id: &str) -> Result<bool> {
-    let Some(record) = state.redis.refresh_record(grant_id).await? else {
+pub(super) async fn revoke(oidc: &Oidc, client: &Client, grant_id: &str) -> Result<bool> {
+    let Some(record) = oidc.redis.refresh_record(grant_id).await? else {
         return Ok(false);
     };
     let Some((_, json)) = record.split_once('|') else {
@@ -96,6 +94,6 @@ pub(super) async fn revoke(state: &AppState, client: &Client, grant_id: &str) ->
     if grant.request.client_id != client.id {
         return Ok(false);
     }
-    state.redis.end_refresh(grant_id).await?;
+    oidc.redis.end_refresh(grant_id).await?;
     Ok(true)
 }

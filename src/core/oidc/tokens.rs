@@ -9,13 +9,12 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::{Grant, issuer};
+use super::{Grant, Oidc, issuer};
 use crate::{
     core::profile,
     crypto::random_token,
     domain::User as UserRow,
     error::{Error, Result},
-    state::AppState,
 };
 
 /// How long an access token (for `userinfo`) and an ID token live.
@@ -86,10 +85,10 @@ struct AccessClaims {
     gid: String,
 }
 
-pub(super) async fn issue(state: &AppState, grant: &Grant, user: &UserRow) -> Result<Issued> {
+pub(super) async fn issue(oidc: &Oidc, grant: &Grant, user: &UserRow) -> Result<Issued> {
     let request = &grant.request;
-    let iss = issuer(state)?;
-    let keys = state.oidc.keys.current(&state.db).await?;
+    let iss = issuer(oidc)?;
+    let keys = oidc.keys.current(&oidc.db).await?;
     let now = chrono::Utc::now().timestamp();
     let exp = now + TOKEN_TTL.as_secs() as i64;
     let mut header = Header::new(Algorithm::RS256);
@@ -119,7 +118,7 @@ pub(super) async fn issue(state: &AppState, grant: &Grant, user: &UserRow) -> Re
         nonce: request.nonce.as_deref(),
         amr: [grant.method.as_str()],
         at_hash: half_hash(&access_token),
-        user: user_claims(state, user, &request.scope),
+        user: user_claims(oidc, user, &request.scope),
     };
     let id_token =
         jsonwebtoken::encode(&header, &id, &keys.signing).map_err(|e| Error::Internal(e.into()))?;
@@ -141,7 +140,7 @@ fn half_hash(token: &str) -> String {
 /// The claims `scope` grants (OpenID Connect Core 5.4): `openid` the subject alone, `phone` the
 /// number, `profile` the name, `telegram` the Telegram id. The ID token and `userinfo` both
 /// come from here, so they always agree.
-pub(super) fn user_claims(state: &AppState, user: &UserRow, scope: &str) -> UserClaims {
+pub(super) fn user_claims(oidc: &Oidc, user: &UserRow, scope: &str) -> UserClaims {
     let has = |wanted: &str| scope.split_whitespace().any(|s| s == wanted);
     let (phone_scope, profile_scope) = (has("phone"), has("profile"));
     UserClaims {
@@ -153,7 +152,7 @@ pub(super) fn user_claims(state: &AppState, user: &UserRow, scope: &str) -> User
         preferred_username: profile_scope.then(|| user.username.clone()).flatten(),
         locale: profile_scope.then(|| {
             user.language
-                .unwrap_or(state.bot.default_language)
+                .unwrap_or(oidc.default_language)
                 .code()
                 .to_string()
         }),
@@ -168,9 +167,9 @@ pub(super) struct Subject {
 
 /// Checks an access token otpgram issued: signature (a published key), issuer, audience,
 /// expiry, and that its grant was not revoked.
-pub(super) async fn check_access(state: &AppState, token: &str) -> Result<Subject> {
-    let claims = verify_access(state, token, true).await?;
-    if !claims.gid.is_empty() && state.redis.grant_revoked(&claims.gid).await? {
+pub(super) async fn check_access(oidc: &Oidc, token: &str) -> Result<Subject> {
+    let claims = verify_access(oidc, token, true).await?;
+    if !claims.gid.is_empty() && oidc.redis.grant_revoked(&claims.gid).await? {
         return Err(Error::Unauthorized);
     }
     Ok(Subject {
@@ -181,12 +180,8 @@ pub(super) async fn check_access(state: &AppState, token: &str) -> Result<Subjec
 
 /// The grant behind an access token otpgram issued to `client_id` (expired or not), if it is
 /// one.
-pub(super) async fn grant_of(
-    state: &AppState,
-    token: &str,
-    client_id: &str,
-) -> Result<Option<String>> {
-    match verify_access(state, token, false).await {
+pub(super) async fn grant_of(oidc: &Oidc, token: &str, client_id: &str) -> Result<Option<String>> {
+    match verify_access(oidc, token, false).await {
         Ok(claims) if claims.client_id == client_id && !claims.gid.is_empty() => {
             Ok(Some(claims.gid))
         }
@@ -195,13 +190,13 @@ pub(super) async fn grant_of(
     }
 }
 
-async fn verify_access(state: &AppState, token: &str, live: bool) -> Result<AccessClaims> {
-    let iss = issuer(state)?;
+async fn verify_access(oidc: &Oidc, token: &str, live: bool) -> Result<AccessClaims> {
+    let iss = issuer(oidc)?;
     let header = jsonwebtoken::decode_header(token).map_err(|_| Error::Unauthorized)?;
     if header.alg != Algorithm::RS256 || header.typ.as_deref() != Some("at+jwt") {
         return Err(Error::Unauthorized);
     }
-    let keys = state.oidc.keys.current(&state.db).await?;
+    let keys = oidc.keys.current(&oidc.db).await?;
     let key = header
         .kid
         .as_deref()
@@ -233,15 +228,15 @@ struct HintClaims {
 
 /// Reads an ID token otpgram signed (expired or not, as RP-Initiated Logout allows); `None`
 /// when it is not one.
-pub(super) async fn read_hint(state: &AppState, token: &str) -> Result<Option<Hint>> {
-    let iss = issuer(state)?;
+pub(super) async fn read_hint(oidc: &Oidc, token: &str) -> Result<Option<Hint>> {
+    let iss = issuer(oidc)?;
     let Ok(header) = jsonwebtoken::decode_header(token) else {
         return Ok(None);
     };
     if header.alg != Algorithm::RS256 || header.typ.as_deref() == Some("at+jwt") {
         return Ok(None);
     }
-    let keys = state.oidc.keys.current(&state.db).await?;
+    let keys = oidc.keys.current(&oidc.db).await?;
     let Some(key) = header.kid.as_deref().and_then(|kid| keys.verifying(kid)) else {
         return Ok(None);
     };
