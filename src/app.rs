@@ -171,6 +171,15 @@ impl App {
             link_ttl: config.login.link_ttl,
             settled: Default::default(),
         });
+        let notifications = crate::core::notify::Notifications::new(crate::core::notify::Handles {
+            db: db.clone(),
+            redis: redis.clone(),
+            telegram: telegram.clone(),
+            pacer: pacer.clone(),
+            policy: config.notify.clone(),
+            default_language: config.telegram.default_language,
+            tasks: tasks.clone(),
+        });
         let shops = crate::core::shops::Shops::new(
             db.clone(),
             telegram.clone(),
@@ -180,6 +189,7 @@ impl App {
         let state = AppState::new(Shared {
             bindings,
             codes,
+            notifications,
             shops,
             profiles,
             login_sessions,
@@ -189,7 +199,6 @@ impl App {
             http: config.http,
             bot: config.telegram,
             otp: config.otp,
-            notify: config.notify,
             legacy: config.legacy,
             login: config.login,
             redis,
@@ -226,7 +235,7 @@ impl App {
             state,
             bot,
         } = self;
-        notify::start(state.clone());
+        notify::start(state.notifications.clone());
         match &state.bot.mode {
             TelegramMode::Polling => bot::start(bot, state.clone()),
             TelegramMode::Webhook { url, secret } => {

@@ -14,7 +14,9 @@
 //! mounted side by side by `http`, which holds what they share (errors, extractors, cookies,
 //! guards, limits, layers). `config` is read once, in
 //! sections; `domain` holds the values that are known good once parsed (phones, names,
-//! languages, Telegram ids); `state::AppState` holds the components and the sections read while
+//! languages, Telegram ids, users); the core is components (`Codes`, `Bindings`, `Sessions`,
+//! `LoginSessions`, `OneTap`, `Oidc`, `Notifications`, `Shops`, `Profiles`), each owning exactly
+//! the handles it needs, and `state::AppState` lists them with the sections read while
 //! serving; `tasks` is the only place that spawns, and stops every task together.
 //!
 //! Everything is `pub(crate)` (`unreachable_pub` keeps it so) except what `main`, the tests and
@@ -52,9 +54,32 @@ pub use domain::{ChatId, Phone, TelegramId};
 pub use state::AppState;
 pub use telemetry::{init as init_logs, init_with as init_logs_with};
 
-/// The commands beside the service (`otpgram migrate`, `check`, `shop create`) and imports.
+/// The commands beside the service (`otpgram migrate`, `check`, `shop create`, `keys rotate`)
+/// and imports: thin doors onto the components, for `main`, the tests and the bench.
 pub mod ops {
-    use crate::{error::Result, state::AppState};
+    use crate::{
+        core::shops::{NewLink, ShopRecord},
+        domain::{Phone, TelegramId},
+        error::Result,
+        state::AppState,
+    };
+
+    pub use crate::{health::check, store::sql::migrate};
+
+    /// Links many phones at once (a shop moving its customers over; the bench's seed).
+    pub async fn import_bindings(state: &AppState, pairs: &[(Phone, TelegramId)]) -> Result<()> {
+        state.bindings.import(pairs).await
+    }
+
+    /// `otpgram shop create`: a new shop and its first owner link.
+    pub async fn create_shop(state: &AppState, name: &str) -> Result<(ShopRecord, NewLink)> {
+        state.shops.create(name).await
+    }
+
+    /// The bot's deep link for an owner link's token.
+    pub async fn owner_deep_link(state: &AppState, token: &str) -> Result<String> {
+        state.shops.owner_deep_link(token).await
+    }
 
     /// `otpgram keys rotate`: a new signing key; the old one stays published for `keep`.
     pub async fn rotate_signing_key(state: &AppState, keep: std::time::Duration) -> Result<String> {
@@ -65,26 +90,40 @@ pub mod ops {
     pub async fn signing_key_id(state: &AppState) -> Result<String> {
         crate::core::oidc::keys::signing_key_id(&state.oidc).await
     }
-
-    pub use crate::{
-        core::{
-            binding::import as import_bindings,
-            shops::{create as create_shop, owner_deep_link},
-        },
-        health::check,
-        store::sql::migrate,
-    };
 }
 
 /// What the integration tests reach past the HTTP API: state they set up in one step.
 #[doc(hidden)]
 pub mod testing {
+    use uuid::Uuid;
+
+    use crate::{
+        core::{session::TokenPair, shops::Subscription},
+        error::Result,
+        state::AppState,
+    };
+
     pub use crate::{
-        core::{
-            session::{Method as SessionMethod, start as start_session},
-            shops::{ChatInfo, subscribe},
-        },
+        core::{session::Method as SessionMethod, shops::ChatInfo},
         sandbox::world::{BOT_ID, VERIFICATION_CHATS, VERIFICATION_CODES_ID},
         store::sql::{deliveries, notifications},
     };
+
+    /// A session for `user_id`, as a login opens one.
+    pub async fn start_session(
+        state: &AppState,
+        user_id: Uuid,
+        method: SessionMethod,
+    ) -> Result<TokenPair> {
+        state.sessions.start(user_id, method).await
+    }
+
+    /// Subscribes a chat with an owner link's payload, as the bot does.
+    pub async fn subscribe(
+        state: &AppState,
+        payload: &str,
+        chat: ChatInfo,
+    ) -> Result<Option<Subscription>> {
+        state.shops.subscribe(payload, chat).await
+    }
 }

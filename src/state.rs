@@ -6,7 +6,7 @@ use std::{ops::Deref, sync::Arc};
 use sea_orm::DatabaseConnection;
 
 use crate::{
-    config::{HttpConfig, LegacyConfig, LoginConfig, NotifyPolicy, OtpPolicy, TelegramConfig},
+    config::{HttpConfig, LegacyConfig, LoginConfig, OtpPolicy, TelegramConfig},
     crypto::CodeHasher,
     sandbox::Sandbox,
     store::RedisStore,
@@ -24,7 +24,6 @@ pub struct Shared {
     /// The bot's settings: polling or webhook, the default language, the site's login page.
     pub(crate) bot: TelegramConfig,
     pub(crate) otp: OtpPolicy,
-    pub(crate) notify: NotifyPolicy,
     pub(crate) legacy: LegacyConfig,
     pub(crate) login: LoginConfig,
     pub(crate) redis: RedisStore,
@@ -54,6 +53,8 @@ pub struct Shared {
     pub(crate) oidc: crate::core::oidc::Oidc,
     /// The second channel for codes (Telegram's Gateway API), when configured.
     pub(crate) gateway: Option<crate::core::gateway::Gateway>,
+    /// Order notifications and their worker.
+    pub(crate) notifications: crate::core::notify::Notifications,
     /// One-tap logins.
     pub(crate) one_tap: crate::core::one_tap::OneTap,
 }

@@ -97,7 +97,7 @@ async fn submit_order(
     State(state): State<AppState>,
     Json(order): Json<Order>,
 ) -> Result<Response, ApiError> {
-    let submitted = notify::submit(&state, order).await?;
+    let submitted = state.notifications.submit(order).await?;
     let status = if submitted.created {
         StatusCode::ACCEPTED
     } else {
@@ -132,7 +132,7 @@ async fn show_notification(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let id = id.parse().map_err(|_| Error::NotificationNotFound)?;
-    let view = notify::view(&state, id).await?;
+    let view = state.notifications.view(id).await?;
     let deliveries = view
         .deliveries
         .iter()

@@ -73,7 +73,7 @@ async fn receive_update(
         status: StatusCode::BAD_REQUEST,
         message: format!("not a Telegram update: {e}"),
     })?;
-    if !replicas::first_sighting(&state, update.id.0).await? {
+    if !replicas::first_sighting(&state.redis, update.id.0).await? {
         let duplicate = Received {
             ok: true,
             duplicate: true,

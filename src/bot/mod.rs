@@ -41,7 +41,7 @@ pub(crate) fn start(bot: Bot, state: AppState) {
 
 /// Waits for the lease, polls while holding it, and starts over if it is lost.
 async fn lead(bot: Bot, state: AppState, stopped: CancellationToken) {
-    let lease = PollerLease::new(&state);
+    let lease = PollerLease::new(&state.redis);
     loop {
         // Wait to become the poller.
         loop {

@@ -6,7 +6,6 @@ use crate::{
     core::{otp::Codes, session::Sessions},
     domain::{Binding, Phone, TelegramId, User},
     error::Result,
-    state::AppState,
     store::{
         RedisStore,
         sql::users::{self, Linked, Profile, Takeover},
@@ -129,27 +128,27 @@ impl Bindings {
             None => Ok(()),
         }
     }
-}
 
-/// Links many phones at once, e.g. when a shop moves its existing customers over from another
-/// integration (and to seed benchmarks). Phones already known keep their row; every binding is
-/// (re)written to Redis. Each pair is trusted as given: check them before importing.
-pub async fn import(state: &AppState, pairs: &[(Phone, TelegramId)]) -> Result<()> {
-    for chunk in pairs.chunks(1000) {
-        users::insert_linked(&state.db, chunk).await?;
-        let bindings: Vec<Binding> = chunk
-            .iter()
-            .map(|(_, id)| Binding::new(*id, None))
-            .collect();
-        let writes = chunk
-            .iter()
-            .zip(&bindings)
-            .map(|((phone, _), binding)| state.redis.bind(phone, binding, None));
-        for result in futures_util::future::join_all(writes).await {
-            result?;
+    /// Links many phones at once, e.g. when a shop moves its existing customers over from another
+    /// integration (and to seed benchmarks). Phones already known keep their row; every binding is
+    /// (re)written to Redis. Each pair is trusted as given: check them before importing.
+    pub(crate) async fn import(&self, pairs: &[(Phone, TelegramId)]) -> Result<()> {
+        for chunk in pairs.chunks(1000) {
+            users::insert_linked(&self.db, chunk).await?;
+            let bindings: Vec<Binding> = chunk
+                .iter()
+                .map(|(_, id)| Binding::new(*id, None))
+                .collect();
+            let writes = chunk
+                .iter()
+                .zip(&bindings)
+                .map(|((phone, _), binding)| self.redis.bind(phone, binding, None));
+            for result in futures_util::future::join_all(writes).await {
+                result?;
+            }
         }
+        Ok(())
     }
-    Ok(())
 }
 
 /// Rewrites the Redis copy of a user's binding from their row (after their language changed).

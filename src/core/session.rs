@@ -16,7 +16,6 @@ use crate::{
     core::login_session::LoginSessions,
     crypto::random_token,
     error::{Error, Result},
-    state::AppState,
     store::{RedisStore, Rotation, SessionPolicy},
 };
 
@@ -293,9 +292,4 @@ impl Sessions {
         self.redis.end_user_sessions(&user_id.to_string()).await?;
         self.login_sessions.end_all(user_id).await
     }
-}
-
-/// The tests: a session for `user_id`, as a login opens one.
-pub async fn start(state: &AppState, user_id: Uuid, method: Method) -> Result<TokenPair> {
-    state.sessions.start(user_id, method).await
 }

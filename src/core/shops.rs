@@ -12,7 +12,6 @@ pub(crate) use crate::store::sql::shops::{NewLink, ShopChatRecord, ShopRecord, S
 use crate::{
     domain::ChatId,
     error::{Error, Result},
-    state::AppState,
     store::sql::shops as rows,
     telegram::TelegramClient,
 };
@@ -112,25 +111,6 @@ impl Shops {
     pub(crate) async fn of_chat(&self, chat_id: ChatId) -> Result<Vec<ShopRecord>> {
         rows::shops_of_chat(&self.db, chat_id).await
     }
-}
-
-/// `otpgram shop create` and the tests: a new shop and its first owner link.
-pub async fn create(state: &AppState, name: &str) -> Result<(ShopRecord, NewLink)> {
-    state.shops.create(name).await
-}
-
-/// `otpgram shop create` and the tests: the owner link's deep link.
-pub async fn owner_deep_link(state: &AppState, token: &str) -> Result<String> {
-    state.shops.owner_deep_link(token).await
-}
-
-/// The tests: subscribes a chat as the bot would.
-pub async fn subscribe(
-    state: &AppState,
-    payload: &str,
-    chat: ChatInfo,
-) -> Result<Option<Subscription>> {
-    state.shops.subscribe(payload, chat).await
 }
 
 #[cfg(test)]

@@ -1,19 +1,19 @@
 //! Starting and stopping the order worker: a stop lets every claimed send finish and be
 //! recorded before the stores close.
 
-use crate::state::AppState;
+use super::Notifications;
 
 /// Starts the order worker among the service's tasks. When they stop, it takes no new work and
 /// drains: a delivery already claimed is sent and its outcome recorded (for up to
 /// `NOTIFY_DRAIN_SECONDS`), so that nothing Telegram accepted is sent again by the next process;
 /// a delivery not yet claimed is left for the next process. The stores close only after.
-pub(crate) fn start(state: AppState) {
+pub(crate) fn start(notes: Notifications) {
     // The sends in hand, on a tracker of their own: drained on the worker's clock.
-    let sends = state.tasks.child();
-    let drain_for = state.notify.drain;
-    let stop = state.tasks.signal();
-    state.tasks.clone().spawn(async move {
-        super::worker::run(state, stop, sends.clone()).await;
+    let sends = notes.tasks.child();
+    let drain_for = notes.policy.drain;
+    let stop = notes.tasks.signal();
+    notes.tasks.clone().spawn(async move {
+        super::worker::run(notes, stop, sends.clone()).await;
         if let Err(in_flight) = sends.drain(drain_for).await {
             tracing::warn!(
                 in_flight,

@@ -26,12 +26,11 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use super::{message, order::Order, verdict::Verdict};
+use super::{Notifications, message, order::Order, verdict::Verdict};
 use crate::{
     crypto::random_token,
     domain::{ChatId, Lang},
     error::Result,
-    state::AppState,
     store::{
         redis::{Entry, Queue},
         sql::deliveries::{self, DeliveryStatus},
@@ -45,7 +44,7 @@ use crate::{
 const SWEEP_EVERY: Duration = Duration::from_secs(60);
 
 struct Worker {
-    state: AppState,
+    notes: Notifications,
     /// The process's pacer, shared with login codes and the bot's answers.
     pacer: Arc<Pacer>,
     queue: Queue,
@@ -63,10 +62,10 @@ enum Progress {
     WaitUntil(DateTime<Utc>),
 }
 
-pub(super) async fn run(state: AppState, stopped: CancellationToken, sends: Tasks) {
+pub(super) async fn run(notes: Notifications, stopped: CancellationToken, sends: Tasks) {
     let consumer = format!("worker-{}", random_token(10));
     let queue = loop {
-        match state.redis.queue_consumer(consumer.clone()).await {
+        match notes.redis.queue_consumer(consumer.clone()).await {
             Ok(queue) => break queue,
             Err(err) => {
                 tracing::warn!(error = %err, "notification worker cannot reach Redis; retrying");
@@ -78,15 +77,15 @@ pub(super) async fn run(state: AppState, stopped: CancellationToken, sends: Task
         }
     };
     let worker = Arc::new(Worker {
-        pacer: state.pacer.clone(),
-        state,
+        pacer: notes.pacer.clone(),
+        notes,
         queue,
         in_flight: Mutex::default(),
         stopping: stopped.clone(),
         sends,
     });
     tracing::info!(consumer, "notification worker started");
-    let idle_ms = worker.state.notify.reclaim_idle.as_millis() as u64;
+    let idle_ms = worker.notes.policy.reclaim_idle.as_millis() as u64;
     let mut next_sweep = Instant::now();
     let mut next_gauge = Instant::now();
     let mut startup = true;
@@ -216,7 +215,7 @@ impl Worker {
 
     /// Touches the queue entry every third of `NOTIFY_RECLAIM_IDLE_SECONDS`, for ever.
     async fn keep_entry(&self, entry: &str) {
-        let step = self.state.notify.reclaim_idle / 3;
+        let step = self.notes.policy.reclaim_idle / 3;
         loop {
             tokio::time::sleep(step).await;
             if let Err(err) = Box::pin(self.queue.touch(entry)).await {
@@ -238,7 +237,7 @@ impl Worker {
 
     /// Sends every due delivery of one notification once; says what to do next.
     async fn work_once(&self, id: Uuid) -> Result<Progress> {
-        let db = &self.state.db;
+        let db = &self.notes.db;
         let Some(job) = Box::pin(deliveries::load(db, id)).await? else {
             return Ok(Progress::Done);
         };
@@ -250,7 +249,7 @@ impl Worker {
             }
         };
         // One text per language among the chats, rendered once each.
-        let fallback = self.state.bot.default_language;
+        let fallback = self.notes.default_language;
         let mut rendered: HashMap<Lang, String> = HashMap::new();
         let mut text_for = |chat: i64| -> String {
             let lang = Lang::from_code(job.chat_languages.get(&chat).map(String::as_str), fallback);
@@ -300,8 +299,8 @@ impl Worker {
     /// the waits leaves the delivery unclaimed for the next process, and one after the claim lets
     /// the send finish and be recorded.
     async fn deliver(&self, id: Uuid, chat: i64, attempt: i32, text: &str, created: DateTime<Utc>) {
-        let db = &self.state.db;
-        let policy = &self.state.notify;
+        let db = &self.notes.db;
+        let policy = &self.notes.policy;
         let mut turn = tokio::select! {
             turn = self.pacer.turn(chat) => turn,
             _ = self.stopped() => return,
@@ -322,7 +321,7 @@ impl Worker {
             Answer::Transient("unreadable order".into())
         } else {
             // Made only now, and on the heap (see the module's doc).
-            Box::pin(self.state.telegram.send_order(ChatId(chat), text)).await
+            Box::pin(self.notes.telegram.send_order(ChatId(chat), text)).await
         };
         if let Answer::Throttled(wait) = &answer {
             turn.hold(*wait);
@@ -335,15 +334,15 @@ impl Worker {
             chat_id: chat,
             token: &token,
         };
-        Box::pin(verdict.record(&self.state.db, claimed)).await;
+        Box::pin(verdict.record(&self.notes.db, claimed)).await;
     }
 
     /// Re-enqueues notifications the database has work for: all of them at startup, later only
     /// those whose due work nobody picked up.
     async fn sweep(&self, startup: bool) {
         let overdue_by =
-            (!startup).then(|| (self.state.notify.reclaim_idle * 2).max(Duration::from_secs(60)));
-        let ids = match deliveries::unfinished(&self.state.db, overdue_by).await {
+            (!startup).then(|| (self.notes.policy.reclaim_idle * 2).max(Duration::from_secs(60)));
+        let ids = match deliveries::unfinished(&self.notes.db, overdue_by).await {
             Ok(ids) => ids,
             Err(err) => {
                 tracing::warn!(error = %err, "sweep could not read the database");
@@ -364,7 +363,7 @@ impl Worker {
             );
         }
         for id in ids {
-            if let Err(err) = self.state.redis.enqueue_notification(id).await {
+            if let Err(err) = self.notes.redis.enqueue_notification(id).await {
                 tracing::warn!(error = %err, "sweep could not enqueue");
                 return;
             }
