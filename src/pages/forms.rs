@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use axum::{
     Form,
-    extract::{State, rejection::FormRejection},
+    extract::{FromRequest, Request, State, rejection::FormRejection},
     http::{HeaderMap, StatusCode},
     response::{IntoResponse, Redirect, Response},
 };
@@ -58,10 +58,22 @@ pub(super) struct Fields {
 
 /// A form checked: its fields, the request it is for (accepted again, as on `GET /login`), and
 /// the page to answer with.
-struct Posted {
+pub(super) struct Posted {
     fields: Fields,
     authorized: Authorized,
     page: LoginPage,
+}
+
+impl FromRequest<AppState> for Posted {
+    /// A refusal, or the answer back to the client.
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Response> {
+        let headers = req.headers().clone();
+        let jar = CookieJar::from_headers(&headers);
+        let form = Form::<Fields>::from_request(req, state).await;
+        posted(state, &headers, &jar, form).await
+    }
 }
 
 /// Checks a posted form; the `Err` is the answer (a refusal, or back to the client).
@@ -129,16 +141,7 @@ fn refused(lang: Lang, status: StatusCode) -> Response {
 }
 
 /// `POST /login/form/code`: a code for the phone typed; the page then asks for it.
-pub(super) async fn request_code(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    jar: CookieJar,
-    form: Result<Form<Fields>, FormRejection>,
-) -> Response {
-    let posted = match posted(&state, &headers, &jar, form).await {
-        Ok(posted) => posted,
-        Err(answer) => return answer,
-    };
+pub(super) async fn request_code(State(state): State<AppState>, posted: Posted) -> Response {
     let Posted {
         fields,
         authorized,
@@ -158,10 +161,7 @@ pub(super) async fn request_code(
             let said = Said::Fine(page.texts().sent.clone());
             page.render(StatusCode::OK, &Step::Code { phone }, said)
         }
-        Err(err) => {
-            let (status, said) = page.error(&err);
-            page.render(status, &Step::Start { phone }, said)
-        }
+        Err(err) => page.failed(&err, &Step::Start { phone }),
     }
 }
 
@@ -169,14 +169,9 @@ pub(super) async fn request_code(
 /// with an authorization code.
 pub(super) async fn verify(
     State(state): State<AppState>,
-    headers: HeaderMap,
     jar: CookieJar,
-    form: Result<Form<Fields>, FormRejection>,
+    posted: Posted,
 ) -> Response {
-    let posted = match posted(&state, &headers, &jar, form).await {
-        Ok(posted) => posted,
-        Err(answer) => return answer,
-    };
     let Posted {
         fields,
         authorized,
@@ -193,10 +188,7 @@ pub(super) async fn verify(
     };
     match signed_in.await {
         Ok(answer) => answer,
-        Err(err) => {
-            let (status, said) = page.error(&err);
-            page.render(status, &Step::Code { phone }, said)
-        }
+        Err(err) => page.failed(&err, &Step::Code { phone }),
     }
 }
 
@@ -204,13 +196,8 @@ pub(super) async fn verify(
 pub(super) async fn start_one_tap(
     State(state): State<AppState>,
     headers: HeaderMap,
-    jar: CookieJar,
-    form: Result<Form<Fields>, FormRejection>,
+    posted: Posted,
 ) -> Response {
-    let posted = match posted(&state, &headers, &jar, form).await {
-        Ok(posted) => posted,
-        Err(answer) => return answer,
-    };
     let site = sign_in::site(&posted.authorized);
     let page = posted.page;
     let tap = async {
@@ -231,16 +218,12 @@ pub(super) async fn start_one_tap(
             let said = Said::Fine(page.texts().waiting.clone());
             page.render(StatusCode::OK, &Step::Tap(tap), said)
         }
-        Err(err) => {
-            let (status, said) = page.error(&err);
-            page.render(
-                status,
-                &Step::Start {
-                    phone: String::new(),
-                },
-                said,
-            )
-        }
+        Err(err) => page.failed(
+            &err,
+            &Step::Start {
+                phone: String::new(),
+            },
+        ),
     }
 }
 
@@ -248,15 +231,10 @@ pub(super) async fn start_one_tap(
 /// goes back to the client; not yet, and the page shows the same login again.
 pub(super) async fn one_tap_done(
     State(state): State<AppState>,
-    headers: HeaderMap,
     ClientAddress(from): ClientAddress,
     jar: CookieJar,
-    form: Result<Form<Fields>, FormRejection>,
+    posted: Posted,
 ) -> Response {
-    let posted = match posted(&state, &headers, &jar, form).await {
-        Ok(posted) => posted,
-        Err(answer) => return answer,
-    };
     let Posted {
         fields,
         authorized,
@@ -273,10 +251,7 @@ pub(super) async fn one_tap_done(
         Ok(Waited::Approved(user)) => {
             return match finish(&state, jar, &authorized, user.id, Method::Telegram).await {
                 Ok(answer) => answer,
-                Err(err) => {
-                    let (status, said) = page.error(&err);
-                    page.render(status, &start, said)
-                }
+                Err(err) => page.failed(&err, &start),
             };
         }
         Ok(Waited::Pending) => {
@@ -298,10 +273,7 @@ pub(super) async fn one_tap_done(
                     let said = Said::Fine(page.texts().waiting.clone());
                     page.render(StatusCode::OK, &Step::Tap(tap), said)
                 }
-                Err(err) => {
-                    let (status, said) = page.error(&err);
-                    page.render(status, &start, said)
-                }
+                Err(err) => page.failed(&err, &start),
             };
         }
         Ok(Waited::Denied) => Said::Wrong(page.texts().denied.clone()),

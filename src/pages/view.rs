@@ -116,6 +116,12 @@ impl LoginPage {
         (err.status(), Said::Wrong(text))
     }
 
+    /// The page at `step` again, saying what went wrong.
+    pub(super) fn failed(&self, err: &ApiError, step: &Step) -> Response {
+        let (status, said) = self.error(err);
+        self.render(status, step, said)
+    }
+
     /// The page at `step`.
     pub(super) fn render(&self, status: StatusCode, step: &Step, said: Said) -> Response {
         let config = json!({

@@ -23,7 +23,10 @@ use super::{
     Sandbox,
     world::{BOT_USERNAME, Refused, User},
 };
-use crate::domain::Phone;
+use crate::{
+    domain::{Lang, Phone},
+    texts::page::LoginTexts,
+};
 
 /// The page's files, embedded in the binary.
 #[derive(Embed)]
@@ -71,6 +74,8 @@ fn asset(name: &str) -> Response {
 pub(crate) async fn world(State(sandbox): State<Sandbox>) -> Response {
     Json(json!({
         "bot": { "username": BOT_USERNAME },
+        // What the shop's panel tells the customer, in the hosted page's own words.
+        "texts": LoginTexts::new(Lang::En, "", Some(BOT_USERNAME)),
         "users": sandbox.world.users(),
         "groups": sandbox.world.groups(),
         // Chats with Telegram's "Verification Codes" (the Gateway's messages).

@@ -232,6 +232,12 @@ async fn sandbox_page(app: &TestApp, client: &Client) {
         |t| t.len() == 6 && t.bytes().all(|b| b.is_ascii_digit()),
     )
     .await;
+    // Where to look, in the hosted page's own words (locales/), and the way to the bot.
+    text_of(&client, "#site-status", "where the code comes from", |t| {
+        t.contains("from @otpgram_sandbox_bot, or from “Verification Codes”")
+            && t.contains("No code? Open @otpgram_sandbox_bot.")
+    })
+    .await;
     type_into(&client, "#site-code", &code).await;
     find(&client, "#site-verify").await.click().await.unwrap();
     let logged_in = text_of(&client, "#site-user", "the logged-in user", |t| {

@@ -6,6 +6,8 @@ const BOT_ID = 5000000001;
 const VERIFICATION_CODES_ID = 5000000002;
 const state = { users: [], groups: [], verificationChats: [], me: null, chat: null, messages: new Map() };
 const $ = (id) => document.getElementById(id);
+// The customer's sentences, from the server (locales/), once the world is loaded.
+let texts = null;
 
 async function call(method, path, body) {
   const response = await fetch(path, {
@@ -113,6 +115,7 @@ async function loadWorld() {
   const { json } = await call("GET", "/sandbox/api/world");
   if (!json) return;
   $("bot-name").textContent = "@" + json.bot.username;
+  texts = json.texts;
   state.users = json.users;
   state.groups = json.groups;
   state.verificationChats = json.verification_chats || [];
@@ -270,10 +273,12 @@ async function requestCode(event) {
   event.preventDefault();
   const { ok, json } = await call("POST", "/api/v1/otp/request", { phone: $("site-phone").value });
   if (ok) {
-    const bot = $("bot-name").textContent;
-    siteStatus(`Code sent to Telegram: from ${bot} (a linked phone) or from “Verification Codes” ` +
-      `(any other). It lives ${json.expires_in} s; a new one after ${json.resend_after} s. ` +
-      `No code? Open ${bot} and share the number.`);
+    // The customer's words come from the server (locales/, as on the hosted page); the rest
+    // tells the developer what the API answered.
+    const t = texts || {};
+    siteStatus(`${t.sent} (The bot for a linked phone, “Verification Codes” for any other.) ` +
+      `It lives ${json.expires_in} s; a new one after ${json.resend_after} s. ` +
+      `${t.no_code} ${t.open_bot}.`);
     $("site-code").focus();
   } else {
     siteStatus((json && json.message) || "The request failed.", true);
