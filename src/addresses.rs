@@ -7,7 +7,7 @@ use std::{
     time::Duration,
 };
 
-use crate::{error::Result, state::AppState};
+use crate::{error::Result, store::RedisStore};
 
 /// The network an address is counted under: itself for IPv4 (and IPv4-mapped IPv6), its /64
 /// for IPv6.
@@ -25,11 +25,12 @@ pub(crate) fn network(ip: IpAddr) -> IpAddr {
 
 /// Counts one request from `ip` against its per-minute allowance (`RATE_LIMIT_PER_IP_PER_MINUTE`,
 /// shared by every replica through Redis): `None` when admitted, else how long to wait.
-pub(crate) async fn admit(state: &AppState, ip: IpAddr) -> Result<Option<Duration>> {
-    state
-        .redis
-        .admit_address(&counted_as(ip), state.http.rate_limit_per_ip_per_minute)
-        .await
+pub(crate) async fn admit(
+    redis: &RedisStore,
+    per_minute: u32,
+    ip: IpAddr,
+) -> Result<Option<Duration>> {
+    redis.admit_address(&counted_as(ip), per_minute).await
 }
 
 /// The address as every per-address limit counts it, as text (`1.2.3.4`, `2001:db8::/64`).

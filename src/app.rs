@@ -16,7 +16,6 @@ use crate::{
     core::session::Tokens,
     core::{gateway::Gateway, notify},
     crypto::CodeHasher,
-    http,
     sandbox::{self, Sandbox},
     state::{AppState, Shared},
     store::{RedisStore, sql},
@@ -253,7 +252,7 @@ impl App {
             }
         });
         tracing::info!(addr = %listener.local_addr()?, "otpgram is listening");
-        let router = http::router(state.clone());
+        let router = crate::router::router(state.clone());
         axum::serve(
             listener,
             router.into_make_service_with_connect_info::<SocketAddr>(),

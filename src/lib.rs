@@ -11,8 +11,8 @@
 //!
 //! Four front doors (`pages`, `api`, `bot`, `sandbox`) over one `core` and two stores
 //! (`store::redis`, `store::sql`); only the core reaches the stores. The three HTTP ones are
-//! mounted side by side by `http`, which holds what they share (errors, extractors, cookies,
-//! guards, limits, layers). `config` is read once, in
+//! mounted side by side by `router`, and share `http` (errors, extractors, cookies, guards,
+//! limits, layers). `config` is read once, in
 //! sections; `domain` holds the values that are known good once parsed (phones, names,
 //! languages, Telegram ids, users); the core is components (`Codes`, `Bindings`, `Sessions`,
 //! `LoginSessions`, `OneTap`, `Oidc`, `Notifications`, `Shops`, `Profiles`), each owning exactly
@@ -28,6 +28,7 @@
 mod addresses;
 mod api;
 mod app;
+mod assets;
 mod bot;
 mod config;
 mod core;
@@ -38,6 +39,7 @@ mod health;
 mod http;
 mod meters;
 mod pages;
+mod router;
 mod sandbox;
 mod state;
 mod store;

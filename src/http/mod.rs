@@ -1,9 +1,8 @@
-//! The one HTTP front door: the router that mounts the API (`crate::api`), the pages
-//! (`crate::pages`) and the sandbox (`crate::sandbox`) side by side, and what they all share —
-//! errors and their JSON shape ([`error`]), extractors ([`extract`]), cookies ([`cookies`]), the
-//! same-origin guard ([`same_origin`]), the per-address limit ([`rate_limit`]),
-//! embedded files ([`embedded`]) and the layers every answer passes through (request id, trace,
-//! metrics, security headers, CORS, body limit, timeout).
+//! What the HTTP front doors (`crate::api`, `crate::pages`, `crate::sandbox`) share, mounted
+//! side by side by `crate::router`: errors and their JSON shape ([`error`]), extractors
+//! ([`extract`]), cookies ([`cookies`]), the same-origin guard ([`same_origin`]), the
+//! per-address limit ([`rate_limit`]), and the layers every answer passes through (request id,
+//! trace, metrics, security headers, CORS, body limit, timeout).
 
 pub(crate) mod cookies;
 pub(crate) mod error;
@@ -14,78 +13,23 @@ pub(crate) mod same_origin;
 use std::time::Duration;
 
 use axum::{
-    Router,
-    extract::{DefaultBodyLimit, MatchedPath, Request, State},
+    extract::{MatchedPath, Request, State},
     http::{HeaderValue, Method, header},
-    middleware::{self, Next},
+    middleware::Next,
     response::{IntoResponse, Response},
 };
-use rust_embed::Embed;
-use tower_http::{
-    cors::{AllowOrigin, CorsLayer},
-    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
-    trace::TraceLayer,
-};
+use tower_http::cors::{AllowOrigin, CorsLayer};
 
 pub(crate) use error::ApiError;
 
-use crate::state::AppState;
-
 /// Honoured when the client (or a proxy) sends one, generated otherwise; returned either way.
-const REQUEST_ID: axum::http::HeaderName = axum::http::HeaderName::from_static("x-request-id");
+pub(crate) const REQUEST_ID: axum::http::HeaderName =
+    axum::http::HeaderName::from_static("x-request-id");
 
 /// Bodies are small JSON documents; anything bigger is refused before it is read.
-const BODY_LIMIT: usize = 16 * 1024;
+pub(crate) const BODY_LIMIT: usize = 16 * 1024;
 
-/// The one router: the API, the pages and the sandbox side by side, under the layers every
-/// answer shares.
-pub(crate) fn router(state: AppState) -> Router {
-    let mut router = crate::api::router(&state)
-        // People's pages, outside the API's description.
-        .merge(
-            crate::pages::router(&state).layer(middleware::from_fn_with_state(
-                state.http.request_timeout,
-                enforce_timeout,
-            )),
-        )
-        .fallback(|| async { ApiError::NotFound })
-        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(middleware::from_fn_with_state(
-            hsts(state.http.hsts_max_age),
-            security_headers,
-        ))
-        .layer(middleware::from_fn(count_request))
-        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
-            let route = req
-                .extensions()
-                .get::<MatchedPath>()
-                .map(MatchedPath::as_str)
-                .unwrap_or("unmatched");
-            let request_id = req
-                .headers()
-                .get(REQUEST_ID)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("");
-            tracing::info_span!("http", method = %req.method(), route, request_id)
-        }))
-        // The id is set before the trace span is made, and copied onto the response.
-        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid));
-    if let Some(cors) = cors(&state.http.cors_allowed_origins) {
-        router = router.layer(cors);
-    }
-    let router = router.merge(crate::pages::waiting());
-    let sandbox = state.sandbox.as_ref().map(|s| s.router());
-    let router = router.with_state(state);
-    // Outside the request timeout: the bot's getUpdates and the page's live view wait long.
-    match sandbox {
-        Some(sandbox) => router.merge(sandbox),
-        None => router,
-    }
-}
-
-fn cors(origins: &[String]) -> Option<CorsLayer> {
+pub(crate) fn cors(origins: &[String]) -> Option<CorsLayer> {
     if origins.is_empty() {
         return None;
     }
@@ -110,7 +54,7 @@ fn cors(origins: &[String]) -> Option<CorsLayer> {
 }
 
 /// Counts and times every request by its route pattern (never the raw path, which holds ids).
-async fn count_request(req: Request, next: Next) -> Response {
+pub(crate) async fn count_request(req: Request, next: Next) -> Response {
     let route = req
         .extensions()
         .get::<MatchedPath>()
@@ -128,14 +72,14 @@ async fn count_request(req: Request, next: Next) -> Response {
     response
 }
 
-fn hsts(max_age: Option<u64>) -> Option<HeaderValue> {
+pub(crate) fn hsts(max_age: Option<u64>) -> Option<HeaderValue> {
     max_age.and_then(|seconds| HeaderValue::try_from(format!("max-age={seconds}")).ok())
 }
 
 /// On every answer: no content sniffing (a JSON error is never run as a script or a page), no
 /// framing (nothing of otpgram's can be laid under another site's clicks), and HTTPS only for
 /// browsers once they have seen it (in production).
-async fn security_headers(
+pub(crate) async fn security_headers(
     State(hsts): State<Option<HeaderValue>>,
     req: Request,
     next: Next,
@@ -162,28 +106,4 @@ pub(crate) async fn enforce_timeout(
         Ok(response) => response,
         Err(_) => ApiError::Timeout.into_response(),
     }
-}
-
-/// A file embedded in the binary (`E`'s folder), with its content type; `None` when there is no
-/// such file.
-pub(crate) fn embedded<E: Embed>(name: &str, cache_control: &'static str) -> Option<Response> {
-    let file = E::get(name)?;
-    let kind = match name.rsplit('.').next() {
-        Some("html") => "text/html; charset=utf-8",
-        Some("css") => "text/css; charset=utf-8",
-        Some("js") => "text/javascript; charset=utf-8",
-        Some("svg") => "image/svg+xml",
-        _ => "application/octet-stream",
-    };
-    Some(
-        (
-            [
-                (header::CONTENT_TYPE, kind),
-                (header::CACHE_CONTROL, cache_control),
-                (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-            ],
-            file.data,
-        )
-            .into_response(),
-    )
 }

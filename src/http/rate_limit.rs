@@ -61,7 +61,13 @@ async fn admit(State(shared): State<Shared>, req: Request, next: Next) -> Respon
         )))
         .into_response();
     };
-    match addresses::admit(&shared.state, ip).await {
+    match addresses::admit(
+        &shared.state.redis,
+        shared.state.http.rate_limit_per_ip_per_minute,
+        ip,
+    )
+    .await
+    {
         Ok(None) => next.run(req).await,
         Ok(Some(retry_after)) => {
             meters::rate_limited("ip");

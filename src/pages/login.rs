@@ -119,7 +119,10 @@ async fn over_address_limit(
     if state.http.rate_limit_per_ip_per_minute == 0 {
         return None;
     }
-    crate::addresses::admit(state, from?).await.ok().flatten()
+    crate::addresses::admit(&state.redis, state.http.rate_limit_per_ip_per_minute, from?)
+        .await
+        .ok()
+        .flatten()
 }
 
 /// The login session in the cookie, if this request may use it. `prompt=login` ends it (the
@@ -297,6 +300,6 @@ pub(super) async fn widget() -> Response {
 }
 
 fn asset(name: &str) -> Response {
-    crate::http::embedded::<Assets>(name, "public, max-age=300")
+    crate::assets::embedded::<Assets>(name, "public, max-age=300")
         .unwrap_or_else(|| ApiError::NotFound.into_response())
 }

@@ -65,7 +65,7 @@ pub(crate) async fn file(Path(name): Path<String>) -> Response {
 }
 
 fn asset(name: &str) -> Response {
-    crate::http::embedded::<Assets>(name, "no-cache").unwrap_or_else(|| {
+    crate::assets::embedded::<Assets>(name, "no-cache").unwrap_or_else(|| {
         Problem(StatusCode::NOT_FOUND, "not_found", "no such file".into()).into_response()
     })
 }
