@@ -103,7 +103,8 @@ impl ApiError {
         }
     }
 
-    fn retry_after(&self) -> Option<Duration> {
+    /// How long the caller should wait before trying again, when it should.
+    pub(crate) fn retry_after(&self) -> Option<Duration> {
         match self {
             ApiError::Core(
                 Error::RateLimited { retry_after } | Error::Throttled { retry_after },

@@ -70,40 +70,34 @@ impl IntoResponse for Detail {
     }
 }
 
-/// Core errors every adapter maps the same way; `InvalidCode` and the like are mapped by each
-/// endpoint, which knows the wording its integration expects.
+/// Core errors every adapter maps the same way: the status (and `Retry-After`) the API answers
+/// with, in the wording these integrations expect; `InvalidCode` and the like are mapped by each
+/// endpoint, which knows its integration's words. What the API would not show, these do not
+/// either.
 impl From<Error> for Detail {
     fn from(err: Error) -> Self {
-        match err {
-            Error::RateLimited { retry_after }
-            | Error::TooManyAttempts {
-                retry_after: Some(retry_after),
-            } => Detail {
-                status: StatusCode::TOO_MANY_REQUESTS,
-                detail: "Too many requests, try again later".into(),
-                retry_after: Some(retry_after),
-            },
-            Error::TooManyAttempts { retry_after: None } => Detail::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "Too many attempts, request a new code",
-            ),
-            Error::InvalidPhone => Detail::new(StatusCode::BAD_REQUEST, "Invalid phone number"),
-            Error::InvalidCode => Detail::new(StatusCode::BAD_REQUEST, "Invalid or expired code"),
-            Error::PhoneTaken => Detail::new(
-                StatusCode::CONFLICT,
-                "This phone number is linked to another Telegram account",
-            ),
-            Error::Unavailable { dependency, source } => {
-                tracing::warn!(dependency, error = %source, "dependency unavailable");
-                Detail::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "Service temporarily unavailable",
-                )
+        let err = ApiError::from(err);
+        err.log_if_unexpected();
+        let (status, retry_after) = (err.status(), err.retry_after());
+        let detail = match err.code() {
+            "rate_limited" => "Too many requests, try again later",
+            "too_many_attempts" if retry_after.is_some() => "Too many requests, try again later",
+            "too_many_attempts" => "Too many attempts, request a new code",
+            "invalid_phone" => "Invalid phone number",
+            "invalid_code" => "Invalid or expired code",
+            "phone_taken" => "This phone number is linked to another Telegram account",
+            "unavailable" => "Service temporarily unavailable",
+            _ => {
+                if !matches!(err, ApiError::Core(Error::Internal(_))) {
+                    tracing::error!(error = ?err, "adapter request failed");
+                }
+                return Detail::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal error");
             }
-            other => {
-                tracing::error!(error = ?other, "adapter request failed");
-                Detail::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal error")
-            }
+        };
+        Detail {
+            status,
+            detail: detail.into(),
+            retry_after,
         }
     }
 }
