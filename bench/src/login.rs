@@ -348,6 +348,36 @@ pub async fn run(binary: &Path, opts: Options) -> anyhow::Result<()> {
     let redis_getdel = redis_benchmark(redis_port, conns, &["GETDEL", "k:__rand_int__"]);
     let redis_ops = redis_set.min(redis_getdel);
 
+    // The floor: what a service on this stack does for a wrong verify at the least (a JSON
+    // body, one GET, a JSON 400), driven the same way against the same Redis.
+    println!(
+        "the floor (axum + fred: a JSON body, one GET, a JSON 400) for {} s…",
+        opts.seconds
+    );
+    let (floor, floor_addr) = service::floor(redis_port).await?;
+    let floor_phones = opts.phones;
+    let floor_guess = move |i: usize| {
+        Some(Request::post(
+            "/verify",
+            json!({ "phone": phone(i % floor_phones), "code": "000000" }).to_string(),
+        ))
+    };
+    let floor_cpu0 = floor.cpu_time().unwrap_or_default();
+    let out = drive(&floor_addr, conns, opts.seconds, 0, floor_guess).await;
+    let floor_cpu = floor
+        .cpu_time()
+        .unwrap_or_default()
+        .saturating_sub(floor_cpu0);
+    let floor_rps = out.requests as f64 / out.elapsed.as_secs_f64();
+    let floor_line = format!(
+        "floor (axum + fred)    {floor_rps:.0} req/s, p50 {:.2} ms, p99 {:.2} ms, {:.1} CPU µs/req, {} errors (base of the floor× column)",
+        percentile(&out.latencies_us, 0.5),
+        percentile(&out.latencies_us, 0.99),
+        floor_cpu.as_micros() as f64 / out.requests.max(1) as f64,
+        out.errors,
+    );
+    drop(floor);
+
     let mut rows = Vec::new();
     let pg = opts.postgres.is_some();
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -361,7 +391,7 @@ pub async fn run(binary: &Path, opts: Options) -> anyhow::Result<()> {
             format!(" + PostgreSQL {:.1}", per_request(cpu.postgres))
         };
         rows.push(format!(
-            "{name:<22} {rps:>9.0} {:>8.2} {:>8.2} {:>8.2} {:>7} {:>6} {:>7.2} {:>9.1} {:>6.2}\n{:<22} Redis commands per {CALIBRATION} requests: {}; otpgram's peak RSS so far {:.1} MiB\n{:<22} CPU µs/req: otpgram {:.1} + redis {:.1}{postgres} + load generator and fake Telegram {:.1} = {all:.1} ({cores} cores fit {:.0} req/s)",
+            "{name:<22} {rps:>9.0} {:>8.2} {:>8.2} {:>8.2} {:>7} {:>6} {:>7.2} {:>9.1} {:>6.2} {:>7.2}\n{:<22} Redis commands per {CALIBRATION} requests: {}; otpgram's peak RSS so far {:.1} MiB\n{:<22} CPU µs/req: otpgram {:.1} + redis {:.1}{postgres} + load generator and fake Telegram {:.1} = {all:.1} ({cores} cores fit {:.0} req/s)",
             percentile(&outcome.latencies_us, 0.5),
             percentile(&outcome.latencies_us, 0.99),
             percentile(&outcome.latencies_us, 0.999),
@@ -370,6 +400,7 @@ pub async fn run(binary: &Path, opts: Options) -> anyhow::Result<()> {
             rt.0,
             per_request(cpu.otpgram),
             rps / redis_ops.max(1.0),
+            rps / floor_rps.max(1.0),
             "",
             rt.1,
             otpgram.peak_rss_kib().unwrap_or(0) as f64 / 1024.0,
@@ -501,8 +532,9 @@ pub async fn run(binary: &Path, opts: Options) -> anyhow::Result<()> {
     println!(
         "redis-benchmark        SET EX NX {redis_set:.0} ops/s, GETDEL {redis_getdel:.0} ops/s (ratio base: {redis_ops:.0})"
     );
+    println!("{floor_line}");
     println!(
-        "{:<22} {:>9} {:>8} {:>8} {:>8} {:>7} {:>6} {:>7} {:>9} {:>6}",
+        "{:<22} {:>9} {:>8} {:>8} {:>8} {:>7} {:>6} {:>7} {:>9} {:>6} {:>7}",
         "scenario",
         "req/s",
         "p50 ms",
@@ -512,7 +544,8 @@ pub async fn run(binary: &Path, opts: Options) -> anyhow::Result<()> {
         "429s",
         "RT/req",
         "CPU µs/req",
-        "ratio"
+        "ratio",
+        "floor×"
     );
     for row in rows {
         println!("{row}");

@@ -2,6 +2,7 @@
 //! own Redis and a fake Telegram, and print numbers. Run through `scripts/bench`.
 
 mod fake_telegram;
+mod floor;
 mod http;
 mod login;
 mod notify;
@@ -41,6 +42,14 @@ enum Scenario {
         /// through it.
         #[arg(long)]
         gateway: bool,
+    },
+    /// The floor server `login` runs beside otpgram (not for running by hand).
+    #[command(hide = true)]
+    Floor {
+        #[arg(long)]
+        port: u16,
+        #[arg(long)]
+        redis_port: u16,
     },
     /// Order notifications: delivery time against Telegram's limits, duplicates, losses.
     Notify {
@@ -86,6 +95,7 @@ async fn main() -> anyhow::Result<()> {
             )
             .await
         }
+        Scenario::Floor { port, redis_port } => floor::serve(port, redis_port).await,
         Scenario::Notify {
             shops,
             chats_per_shop,

@@ -128,6 +128,25 @@ pub async fn redis() -> anyhow::Result<(Process, u16)> {
     Ok((Process { child }, port))
 }
 
+/// Starts the floor server (this binary's hidden `floor` command) against the Redis on
+/// `redis_port`; its address.
+pub async fn floor(redis_port: u16) -> anyhow::Result<(Process, String)> {
+    let port = free_port()?;
+    let child = Command::new(std::env::current_exe()?)
+        .args([
+            "floor",
+            "--port",
+            &port.to_string(),
+            "--redis-port",
+            &redis_port.to_string(),
+        ])
+        .stdout(Stdio::null())
+        .spawn()?;
+    let process = Process { child };
+    wait_for_port(port, "the floor server").await?;
+    Ok((process, format!("127.0.0.1:{port}")))
+}
+
 /// Starts otpgram with `env` (plus BIND_ADDR) and waits until /healthz answers.
 pub async fn otpgram(binary: &Path, env: &[(String, String)]) -> anyhow::Result<(Process, String)> {
     let port = free_port()?;
