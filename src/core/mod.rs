@@ -11,6 +11,9 @@
 //! - [`shops`]: shops, their owner links and the chats that hear about orders.
 //! - [`notify`]: order notifications: submit, the delivery worker, its lifecycle.
 //! - [`replicas`]: what several replicas share: the poller lease, first sightings.
+//!
+//! Each concern is a component built once in `App::build` with exactly the handles it needs;
+//! the bigger ones keep them in a [`Component`], one `Arc`.
 
 pub(crate) mod binding;
 pub(crate) mod gateway;
@@ -23,3 +26,27 @@ pub(crate) mod profile;
 pub(crate) mod replicas;
 pub(crate) mod session;
 pub(crate) mod shops;
+
+/// A component's handles behind one `Arc`: a background job that needs them clones a pointer.
+/// `impl Component<Handles> { .. }` gives it its methods; it reads its handles through `Deref`.
+pub(crate) struct Component<H>(std::sync::Arc<H>);
+
+impl<H> Component<H> {
+    pub(crate) fn new(handles: H) -> Self {
+        Self(std::sync::Arc::new(handles))
+    }
+}
+
+impl<H> Clone for Component<H> {
+    fn clone(&self) -> Self {
+        Self(std::sync::Arc::clone(&self.0))
+    }
+}
+
+impl<H> std::ops::Deref for Component<H> {
+    type Target = H;
+
+    fn deref(&self) -> &H {
+        &self.0
+    }
+}

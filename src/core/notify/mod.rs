@@ -21,7 +21,7 @@ pub(crate) use order::Order;
 
 pub(crate) use status::{NotificationStatus, public_status};
 
-use std::{ops::Deref, sync::Arc};
+use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
 
@@ -45,8 +45,7 @@ use crate::{
 /// `Arc`): the database (the rows say what was sent), Redis (the queue), the Telegram client and
 /// the process's pacer, the policy (retries, leases, the drain), the language of a chat that
 /// chose none, and the tasks the worker runs on.
-#[derive(Clone)]
-pub(crate) struct Notifications(Arc<Handles>);
+pub(crate) type Notifications = crate::core::Component<Handles>;
 
 pub(crate) struct Handles {
     pub db: DatabaseConnection,
@@ -56,20 +55,6 @@ pub(crate) struct Handles {
     pub policy: NotifyPolicy,
     pub default_language: Lang,
     pub tasks: Tasks,
-}
-
-impl Notifications {
-    pub(crate) fn new(handles: Handles) -> Self {
-        Self(Arc::new(handles))
-    }
-}
-
-impl Deref for Notifications {
-    type Target = Handles;
-
-    fn deref(&self) -> &Handles {
-        &self.0
-    }
 }
 
 /// The answer to a submitted order.

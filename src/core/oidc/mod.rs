@@ -21,7 +21,7 @@ pub(crate) mod logout;
 mod refresh;
 mod tokens;
 
-use std::{ops::Deref, sync::Arc, time::Duration};
+use std::time::Duration;
 
 use sea_orm::DatabaseConnection;
 
@@ -43,8 +43,7 @@ pub(crate) use tokens::{Issued, UserClaims};
 /// OpenID Connect is off), the signing keys, the database (clients, keys, users), Redis (codes,
 /// grants, refresh tokens), the keyed hash, whether this is production (which refuses plain-HTTP
 /// redirect URIs but loopback), and the `locale` of a customer who chose no language.
-#[derive(Clone)]
-pub(crate) struct Oidc(Arc<Handles>);
+pub(crate) type Oidc = crate::core::Component<Handles>;
 
 pub(crate) struct Handles {
     pub issuer: Option<String>,
@@ -54,20 +53,6 @@ pub(crate) struct Handles {
     pub hasher: CodeHasher,
     pub production: bool,
     pub default_language: Lang,
-}
-
-impl Oidc {
-    pub(crate) fn new(handles: Handles) -> Self {
-        Self(Arc::new(handles))
-    }
-}
-
-impl Deref for Oidc {
-    type Target = Handles;
-
-    fn deref(&self) -> &Handles {
-        &self.0
-    }
 }
 
 /// How long an authorization code works (once).

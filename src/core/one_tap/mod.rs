@@ -34,8 +34,7 @@ mod wait;
 /// poll tokens), the Telegram client (the bot's username in links), the database (the login
 /// recorded on collection), the sessions a collected login opens, a link's lifetime, and the
 /// wake-up of browsers waiting here when this replica answers a login.
-#[derive(Clone)]
-pub(crate) struct OneTap(std::sync::Arc<Handles>);
+pub(crate) type OneTap = crate::core::Component<Handles>;
 
 pub(crate) struct Handles {
     pub redis: crate::store::RedisStore,
@@ -46,20 +45,6 @@ pub(crate) struct Handles {
     pub link_ttl: Duration,
     /// Woken when this replica answers a login, so browsers waiting here look at once.
     pub settled: tokio::sync::Notify,
-}
-
-impl OneTap {
-    pub(crate) fn new(handles: Handles) -> Self {
-        Self(std::sync::Arc::new(handles))
-    }
-}
-
-impl std::ops::Deref for OneTap {
-    type Target = Handles;
-
-    fn deref(&self) -> &Handles {
-        &self.0
-    }
 }
 
 pub(crate) use answer::*;

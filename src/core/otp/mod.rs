@@ -3,7 +3,7 @@
 
 mod delivery;
 
-use std::{ops::Deref, sync::Arc, time::Duration};
+use std::time::Duration;
 
 use sea_orm::DatabaseConnection;
 
@@ -27,8 +27,7 @@ use crate::{
 /// background takes a clone): the code policy, the keyed hash, Redis, the database (warming a
 /// lost binding, recording the login), the Telegram client and the Gateway (the two channels),
 /// the sessions a verify opens, and the tasks its sends run on.
-#[derive(Clone)]
-pub(crate) struct Codes(Arc<Handles>);
+pub(crate) type Codes = crate::core::Component<Handles>;
 
 pub(crate) struct Handles {
     pub policy: OtpPolicy,
@@ -45,20 +44,6 @@ pub(crate) struct Handles {
     pub default_language: Lang,
     /// The site's login page, named in a code message no site asked for.
     pub site_login_url: Option<String>,
-}
-
-impl Codes {
-    pub(crate) fn new(handles: Handles) -> Self {
-        Self(Arc::new(handles))
-    }
-}
-
-impl Deref for Codes {
-    type Target = Handles;
-
-    fn deref(&self) -> &Handles {
-        &self.0
-    }
 }
 
 /// What the site is told after asking for a code (the same whether the phone is linked or not).
