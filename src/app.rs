@@ -120,11 +120,17 @@ impl App {
             Gateway::new(gateway, redis.clone(), tasks.clone())
         });
         let hasher = CodeHasher::new(config.auth.jwt_secret.expose().as_bytes());
+        let profiles = crate::core::profile::Profiles::new(
+            db.clone(),
+            redis.clone(),
+            config.auth.session_max_age,
+        );
         let oidc = crate::core::oidc::Oidc::new(crate::core::oidc::Handles {
             issuer,
             keys,
             db: db.clone(),
             redis: redis.clone(),
+            profiles: profiles.clone(),
             hasher: hasher.clone(),
             production: config.login.production,
             default_language: config.telegram.default_language,
@@ -144,7 +150,7 @@ impl App {
             bot_codes_per_minute: config.legacy.bot_codes_per_minute,
             hasher: hasher.clone(),
             redis: redis.clone(),
-            db: db.clone(),
+            profiles: profiles.clone(),
             telegram: telegram.clone(),
             gateway: gateway.clone(),
             sessions: sessions.clone(),
@@ -153,7 +159,7 @@ impl App {
             site_login_url: config.telegram.site_login_url.clone(),
         });
         let bindings = crate::core::binding::Bindings::new(
-            db.clone(),
+            profiles.clone(),
             redis.clone(),
             telegram.clone(),
             tasks.clone(),
@@ -165,7 +171,7 @@ impl App {
             redis: redis.clone(),
             hasher: hasher.clone(),
             telegram: telegram.clone(),
-            db: db.clone(),
+            profiles: profiles.clone(),
             sessions: sessions.clone(),
             link_ttl: config.login.link_ttl,
             settled: Default::default(),
@@ -184,7 +190,6 @@ impl App {
             telegram.clone(),
             config.notify.shop_link_ttl,
         );
-        let profiles = crate::core::profile::Profiles::new(db.clone(), redis.clone());
         let state = AppState::new(Shared {
             bindings,
             codes,

@@ -1,27 +1,26 @@
 //! Linking a phone to a Telegram account, after the bot has checked the contact is the sender's.
 
-use sea_orm::DatabaseConnection;
-
 use crate::{
-    core::{otp::Codes, session::Sessions},
+    core::{
+        otp::Codes,
+        profile::{Linked, Profile, Profiles, Takeover},
+        session::Sessions,
+    },
     domain::{Binding, Phone, TelegramId, User},
     error::Result,
-    store::{
-        RedisStore,
-        sql::users::{self, Linked, Profile, Takeover},
-    },
+    store::RedisStore,
     tasks::Tasks,
     telegram::TelegramClient,
     texts::{self, Lang},
 };
 
 /// Which Telegram account each phone is linked to, in the database (the truth) and in Redis
-/// (the hot copy codes are sent from). Owns its handles: both stores, the Telegram client and
+/// (the hot copy codes are sent from). Owns its handles: the records, Redis, the Telegram client and
 /// the tasks for the notice to an account that lost its phone, the sessions a phone changing
 /// hands ends, and the codes waiting for a phone to link.
 #[derive(Clone)]
 pub(crate) struct Bindings {
-    db: DatabaseConnection,
+    profiles: Profiles,
     redis: RedisStore,
     telegram: TelegramClient,
     tasks: Tasks,
@@ -33,7 +32,7 @@ pub(crate) struct Bindings {
 
 impl Bindings {
     pub(crate) fn new(
-        db: DatabaseConnection,
+        profiles: Profiles,
         redis: RedisStore,
         telegram: TelegramClient,
         tasks: Tasks,
@@ -42,7 +41,7 @@ impl Bindings {
         default_language: Lang,
     ) -> Self {
         Self {
-            db,
+            profiles,
             redis,
             telegram,
             tasks,
@@ -89,16 +88,19 @@ impl Bindings {
         profile: Profile,
         takeover: Takeover,
     ) -> Result<Linked> {
-        let linked = users::link(&self.db, phone, telegram_id, profile, takeover).await?;
-        let binding = Binding::new(telegram_id, linked.user.language);
-        let previous = linked.previous_phone.clone();
-        self.redis
-            .bind(phone, &binding, previous.as_ref().map(|(p, _)| p))
+        let linked = self
+            .profiles
+            .link(phone, telegram_id, profile, takeover)
             .await?;
-        if let Some((previous_phone, previous_user)) = &previous {
-            tracing::info!(phone = %previous_phone, "the account's previous phone is unlinked");
-            self.redis.forget_codes(previous_phone).await?;
-            self.sessions.revoke_all(*previous_user).await?;
+        let binding = Binding::new(telegram_id, linked.user.language);
+        let previous = linked.previous.as_ref();
+        self.redis
+            .bind(phone, &binding, previous.map(|user| &user.phone))
+            .await?;
+        if let Some(previous) = previous {
+            tracing::info!(phone = %previous.phone, "the account's previous phone is unlinked");
+            self.redis.forget_codes(&previous.phone).await?;
+            self.sessions.revoke_all(previous.id).await?;
         }
         if let Some(old_account) = linked.moved_from {
             tracing::info!(%old_account, "phone moved to another Telegram account");
@@ -123,7 +125,7 @@ impl Bindings {
     /// Remembers the language an account chose in the bot, in its row and beside its binding (codes
     /// are sent in that language).
     pub(crate) async fn set_language(&self, telegram_id: TelegramId, language: Lang) -> Result<()> {
-        match users::set_language(&self.db, telegram_id, language).await? {
+        match self.profiles.set_language(telegram_id, language).await? {
             Some(user) => refresh(&self.redis, &user).await,
             None => Ok(()),
         }
@@ -134,7 +136,7 @@ impl Bindings {
     /// (re)written to Redis. Each pair is trusted as given: check them before importing.
     pub(crate) async fn import(&self, pairs: &[(Phone, TelegramId)]) -> Result<()> {
         for chunk in pairs.chunks(1000) {
-            users::insert_linked(&self.db, chunk).await?;
+            self.profiles.import(chunk).await?;
             let bindings: Vec<Binding> = chunk
                 .iter()
                 .map(|(_, id)| Binding::new(*id, None))

@@ -1,9 +1,9 @@
 //! The languages otpgram speaks (the bot, the hosted page, order messages).
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// A language otpgram speaks.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Lang {
     Uz,

@@ -27,4 +27,6 @@ pub(crate) struct User {
     pub created_at: DateTime<Utc>,
     pub verified_at: Option<DateTime<Utc>>,
     pub last_login_at: Option<DateTime<Utc>>,
+    /// When the row last changed: which of two copies of it is newer.
+    pub updated_at: DateTime<Utc>,
 }

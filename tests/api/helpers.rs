@@ -364,7 +364,6 @@ impl TestApp {
         .await
     }
 
-    /// Links, requests a code and returns it.
     /// The user row of a phone (E.164), if there is one.
     pub async fn user_row(&self, phone: &str) -> Option<entity::user::Model> {
         use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -375,6 +374,7 @@ impl TestApp {
             .unwrap()
     }
 
+    /// Links, requests a code and returns it.
     pub async fn linked_code(&self, user_id: i64, phone: &str) -> String {
         self.link(user_id, phone).await;
         let response = self.request_code(phone).await;

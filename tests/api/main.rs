@@ -21,6 +21,7 @@ mod oidc_review;
 mod one_tap;
 mod openapi;
 mod ops;
+mod reads;
 mod relying_parties;
 mod resilience;
 mod sandbox;

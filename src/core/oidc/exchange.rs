@@ -5,11 +5,7 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use sha2::{Digest, Sha256};
 
 use super::{Client, Grant, Issued, OAuthError, Oidc, clients, code_hash, refresh, tokens};
-use crate::{
-    crypto::constant_time_eq,
-    error::Error,
-    store::{Redeemed, sql::users},
-};
+use crate::{crypto::constant_time_eq, error::Error, store::Redeemed};
 
 /// The client at the token and revocation endpoints, however its credentials came (RFC 6749
 /// 2.3.1: `client_secret_basic`, `client_secret_post`, or a public client's id alone).
@@ -173,7 +169,7 @@ async fn finish(
     grant: Grant,
     refresh_token: Option<String>,
 ) -> Result<Issued, OAuthError> {
-    let Some(user) = users::find_by_id(&oidc.db, grant.user_id).await? else {
+    let Some(user) = oidc.profiles.find(grant.user_id).await? else {
         return Err(OAuthError::refused("invalid_grant", "the customer is gone"));
     };
     let mut issued = tokens::issue(oidc, &grant, &user).await?;

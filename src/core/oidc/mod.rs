@@ -29,7 +29,7 @@ use crate::{
     crypto::CodeHasher,
     domain::Lang,
     error::{Error, Result},
-    store::{RedisStore, sql::users},
+    store::RedisStore,
 };
 
 pub(crate) use authorize::*;
@@ -40,7 +40,7 @@ pub(crate) use exchange::*;
 pub(crate) use tokens::{Issued, UserClaims};
 
 /// otpgram as an OpenID Connect provider. Owns its handles (one `Arc`): the issuer URL (`None`:
-/// OpenID Connect is off), the signing keys, the database (clients, keys, users), Redis (codes,
+/// OpenID Connect is off), the signing keys, the database (clients, keys), the customers' records, Redis (codes,
 /// grants, refresh tokens), the keyed hash, whether this is production (which refuses plain-HTTP
 /// redirect URIs but loopback), and the `locale` of a customer who chose no language.
 pub(crate) type Oidc = crate::core::Component<Handles>;
@@ -50,6 +50,7 @@ pub(crate) struct Handles {
     pub keys: keys::SigningKeys,
     pub db: DatabaseConnection,
     pub redis: RedisStore,
+    pub profiles: crate::core::profile::Profiles,
     pub hasher: CodeHasher,
     pub production: bool,
     pub default_language: Lang,
@@ -68,9 +69,7 @@ pub(crate) const MAX_PARAMETER: usize = 512;
 /// The claims behind an access token otpgram issued.
 pub(crate) async fn userinfo(oidc: &Oidc, access_token: &str) -> Result<UserClaims> {
     let subject = tokens::check_access(oidc, access_token).await?;
-    let user = users::find_by_id(&oidc.db, subject.user_id)
-        .await?
-        .ok_or(Error::Unauthorized)?;
+    let user = oidc.profiles.of(subject.user_id).await?;
     Ok(tokens::user_claims(oidc, &user, &subject.scope))
 }
 

@@ -31,7 +31,7 @@ mod wait;
 
 /// One-tap logins: starting them for a browser, opening and answering them in the bot, the
 /// browser's wait. Owns its handles (one `Arc`): Redis (the state), the keyed hash (nonces,
-/// poll tokens), the Telegram client (the bot's username in links), the database (the login
+/// poll tokens), the Telegram client (the bot's username in links), the records (the login
 /// recorded on collection), the sessions a collected login opens, a link's lifetime, and the
 /// wake-up of browsers waiting here when this replica answers a login.
 pub(crate) type OneTap = crate::core::Component<Handles>;
@@ -40,7 +40,7 @@ pub(crate) struct Handles {
     pub redis: crate::store::RedisStore,
     pub hasher: crate::crypto::CodeHasher,
     pub telegram: crate::telegram::TelegramClient,
-    pub db: sea_orm::DatabaseConnection,
+    pub profiles: crate::core::profile::Profiles,
     pub sessions: crate::core::session::Sessions,
     pub link_ttl: Duration,
     /// Woken when this replica answers a login, so browsers waiting here look at once.

@@ -13,7 +13,7 @@ use crate::{
     domain::User,
     error::{Error, Result},
     meters,
-    store::{Collect, WaitsOn, sql::users},
+    store::{Collect, WaitsOn},
 };
 
 /// What a waiting browser learns.
@@ -116,7 +116,7 @@ impl OneTap {
         let user_id = Uuid::parse_str(user_id).map_err(|_| {
             Error::Internal(anyhow::anyhow!("a login approved for a malformed user id"))
         })?;
-        let Some(user) = users::record_login_by_id(&self.db, user_id).await? else {
+        let Some(user) = self.profiles.logged_in_by_id(user_id).await? else {
             // The user's row went away between the tap and the collection.
             return Ok(Waited::Expired);
         };

@@ -11,7 +11,6 @@ use crate::{
     error::Result,
     meters,
     store::StoreMode,
-    store::sql::users,
     telegram::client::Undelivered,
     texts::{self},
 };
@@ -49,7 +48,7 @@ impl Codes {
         };
         codes.tasks.clone().spawn_job("code send", async move {
             let _permit = permit;
-            let linked = match users::find_by_phone(&codes.db, &phone).await {
+            let linked = match codes.profiles.of_phone(&phone).await {
                 Ok(user) => user.and_then(|user| Some(Binding::new(user.telegram_id?, user.language))),
                 Err(err) => {
                     tracing::warn!(phone = %phone, error = %err, "could not look up an unlinked phone");
@@ -161,7 +160,7 @@ impl Codes {
         let codes = self.clone();
         let phone = phone.clone();
         codes.tasks.clone().spawn_job("lock notice", async move {
-            let owner = match users::find_by_phone(&codes.db, &phone).await {
+            let owner = match codes.profiles.of_phone(&phone).await {
                 Ok(user) => user.and_then(|u| Some((u.telegram_id?, u.language))),
                 Err(err) => {
                     tracing::warn!(phone = %phone, error = %err, "could not look up a locked phone");

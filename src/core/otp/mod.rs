@@ -5,26 +5,24 @@ mod delivery;
 
 use std::time::Duration;
 
-use sea_orm::DatabaseConnection;
-
 use crate::{
     config::OtpPolicy,
     core::{
         gateway::Gateway,
+        profile::Profiles,
         session::{self, Sessions, TokenPair},
     },
     crypto::{self, CodeHasher},
     domain::{Binding, Lang, Phone, Site, User},
     error::{Error, Result},
     meters,
-    store::sql::users,
     store::{Check, Issue, RedisStore, StoreMode},
     tasks::Tasks,
     telegram::TelegramClient,
 };
 
 /// Login codes: issuing, checking, delivering. Owns its handles (one `Arc`: a send in the
-/// background takes a clone): the code policy, the keyed hash, Redis, the database (warming a
+/// background takes a clone): the code policy, the keyed hash, Redis, the records (warming a
 /// lost binding, recording the login), the Telegram client and the Gateway (the two channels),
 /// the sessions a verify opens, and the tasks its sends run on.
 pub(crate) type Codes = crate::core::Component<Handles>;
@@ -35,7 +33,7 @@ pub(crate) struct Handles {
     pub bot_codes_per_minute: u32,
     pub hasher: CodeHasher,
     pub redis: RedisStore,
-    pub db: DatabaseConnection,
+    pub profiles: Profiles,
     pub telegram: TelegramClient,
     pub gateway: Option<Gateway>,
     pub sessions: Sessions,
@@ -233,13 +231,12 @@ impl Codes {
                 });
             }
         }
-        let user = match users::record_login(&self.db, phone).await? {
-            Some(user) => user,
-            None => {
-                let telegram_id = self.redis.binding(phone).await?.map(|b| b.telegram_id);
-                users::create_logged_in(&self.db, phone, telegram_id).await?
-            }
-        };
+        let user = self
+            .profiles
+            .logged_in(phone, async || {
+                Ok(self.redis.binding(phone).await?.map(|b| b.telegram_id))
+            })
+            .await?;
         tracing::info!(user_id = %user.id, "login verified");
         Ok(user)
     }

@@ -176,6 +176,11 @@ impl Keys {
         format!("{}{{u:{user_id}}}:s:{session_id}", self.prefix)
     }
 
+    /// A copy of the user's record (`lua/remember_user.lua`), so that reading it needs no SQL.
+    pub(crate) fn user(&self, user_id: &str) -> String {
+        format!("{}{{u:{user_id}}}:user", self.prefix)
+    }
+
     /// The keys of a user's sessions (a set).
     pub(crate) fn user_sessions(&self, user_id: &str) -> String {
         format!("{}{{u:{user_id}}}:sessions", self.prefix)

@@ -16,6 +16,7 @@ mod oidc;
 mod poller;
 mod queue;
 mod sessions;
+mod users;
 
 use std::time::Duration;
 
@@ -71,6 +72,7 @@ struct Scripts {
     gateway_report: Script,
     gateway_settle: Script,
     gateway_claim: Script,
+    remember_user: Script,
 }
 
 /// A script answered something this code does not know: the script and the code disagree.
@@ -130,6 +132,7 @@ impl RedisStore {
                 gateway_report: Script::from_lua(include_str!("lua/gateway_report.lua")),
                 gateway_settle: Script::from_lua(include_str!("lua/gateway_settle.lua")),
                 gateway_claim: Script::from_lua(include_str!("lua/gateway_claim.lua")),
+                remember_user: Script::from_lua(include_str!("lua/remember_user.lua")),
             }),
         };
         Ok(store)

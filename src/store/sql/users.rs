@@ -41,8 +41,8 @@ pub(crate) struct Linked {
     pub user: User,
     /// Another Telegram account that had this phone until now.
     pub moved_from: Option<TelegramId>,
-    /// The phone this Telegram account had before, now unlinked, and that phone's user.
-    pub previous_phone: Option<(Phone, Uuid)>,
+    /// The user of the phone this Telegram account had before, now unlinked from it.
+    pub previous: Option<User>,
 }
 
 /// Whether a link may take a phone from the Telegram account that has it.
@@ -70,6 +70,7 @@ fn user_of(row: Model) -> User {
         created_at: row.created_at,
         verified_at: row.verified_at,
         last_login_at: row.last_login_at,
+        updated_at: row.updated_at,
     }
 }
 
@@ -127,13 +128,12 @@ pub(crate) async fn link(
     }
     let by_account = row_by_telegram_id(&txn, telegram_id).await?;
 
-    let mut previous_phone = None;
+    let mut previous = None;
     if let Some(other) = by_account.filter(|u| Some(u.id) != by_phone.as_ref().map(|p| p.id)) {
-        previous_phone = Some((Phone::from_store(other.phone.clone()), other.id));
         let mut other: ActiveModel = other.into();
         other.telegram_id = Set(None);
         other.updated_at = Set(now);
-        other.update(&txn).await?;
+        previous = Some(user_of(other.update(&txn).await?));
     }
 
     let (user, moved_from) = match by_phone {
@@ -182,7 +182,7 @@ pub(crate) async fn link(
     Ok(Linked {
         user: user_of(user),
         moved_from,
-        previous_phone,
+        previous,
     })
 }
 
